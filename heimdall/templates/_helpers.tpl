@@ -1,0 +1,243 @@
+{{/* Names, labels, images and database endpoints. The secret decision lives in _secrets.tpl. */}}
+
+{{/* The chart name, or nameOverride. */}}
+{{- define "heimdall.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The prefix of every resource name: fullnameOverride, or "<release>-<chart>" (just the release when it already contains the chart name). */}}
+{{- define "heimdall.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The helm.sh/chart label value. */}}
+{{- define "heimdall.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Recommended labels of every object (without component). */}}
+{{- define "heimdall.labels" -}}
+helm.sh/chart: {{ include "heimdall.chart" . }}
+{{ include "heimdall.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: heimdall
+{{- end }}
+
+{{/* Labels that select pods (without component). */}}
+{{- define "heimdall.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "heimdall.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Labels of the Heimdall server's objects. */}}
+{{- define "heimdall.server.labels" -}}
+{{ include "heimdall.labels" . }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{/* Labels that select the Heimdall server's pods. */}}
+{{- define "heimdall.server.selectorLabels" -}}
+{{ include "heimdall.selectorLabels" . }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{/* Labels of the embedded database's objects. */}}
+{{- define "heimdall.postgresql.labels" -}}
+{{ include "heimdall.labels" . }}
+app.kubernetes.io/component: database
+{{- end }}
+
+{{/* Labels that select the embedded database's pod. */}}
+{{- define "heimdall.postgresql.selectorLabels" -}}
+{{ include "heimdall.selectorLabels" . }}
+app.kubernetes.io/component: database
+{{- end }}
+
+{{/* The ServiceAccount the Heimdall pods run as. */}}
+{{- define "heimdall.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "heimdall.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* An image reference from {registry, repository, tag, digest}; pass (dict "image" $img "default" $tag). */}}
+{{- define "heimdall.imageRef" -}}
+{{- $img := .image }}
+{{- $repo := $img.repository }}
+{{- if $img.registry }}{{ $repo = printf "%s/%s" $img.registry $img.repository }}{{ end }}
+{{- if $img.digest }}
+{{- printf "%s@%s" $repo $img.digest }}
+{{- else }}
+{{- $tag := default .default $img.tag | toString }}
+{{- if eq $tag "latest" }}
+{{- fail (printf "image tag \"latest\" for %s is not allowed: pin a release (the default is the chart's appVersion) or a digest" $img.repository) }}
+{{- end }}
+{{- printf "%s:%s" $repo $tag }}
+{{- end }}
+{{- end }}
+
+{{/* The Heimdall image reference. */}}
+{{- define "heimdall.image" -}}
+{{- include "heimdall.imageRef" (dict "image" .Values.image "default" .Chart.AppVersion) }}
+{{- end }}
+
+{{/* The PostgreSQL image reference (also used by the wait-for-database init container). */}}
+{{- define "heimdall.postgresql.image" -}}
+{{- include "heimdall.imageRef" (dict "image" .Values.postgresql.image "default" "") }}
+{{- end }}
+
+{{/* Name of the ConfigMap of non-secret settings. */}}
+{{- define "heimdall.configMapName" -}}
+{{- printf "%s-config" (include "heimdall.fullname" .) }}
+{{- end }}
+
+{{/* Name of the ConfigMap of extra CA certificates the pods mount. */}}
+{{- define "heimdall.caCertificates.configMapName" -}}
+{{- default (printf "%s-ca-certificates" (include "heimdall.fullname" .)) .Values.caCertificates.existingConfigMap }}
+{{- end }}
+
+{{/* "true" when extra CA certificates are configured. */}}
+{{- define "heimdall.caCertificates.enabled" -}}
+{{- if or .Values.caCertificates.existingConfigMap .Values.caCertificates.certificates }}true{{ end }}
+{{- end }}
+
+{{/* Name of the embedded database's StatefulSet and client Service. */}}
+{{- define "heimdall.postgresql.fullname" -}}
+{{- printf "%s-postgresql" (include "heimdall.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Name of the embedded database's headless Service. */}}
+{{- define "heimdall.postgresql.headlessName" -}}
+{{- printf "%s-postgresql-hl" (include "heimdall.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The database host Heimdall connects to. */}}
+{{- define "heimdall.database.host" -}}
+{{- if .Values.postgresql.enabled }}
+{{- include "heimdall.postgresql.fullname" . }}
+{{- else if .Values.externalDatabase.host }}
+{{- .Values.externalDatabase.host }}
+{{- else }}
+{{- fail "externalDatabase.host is required when postgresql.enabled is false: set it to your PostgreSQL server's host name (or set postgresql.enabled=true for the embedded database)" }}
+{{- end }}
+{{- end }}
+
+{{/* The database port Heimdall connects to. */}}
+{{- define "heimdall.database.port" -}}
+{{- if .Values.postgresql.enabled }}5432{{ else }}{{ .Values.externalDatabase.port }}{{ end }}
+{{- end }}
+
+{{/* The database name. */}}
+{{- define "heimdall.database.name" -}}
+{{- if .Values.postgresql.enabled }}{{ .Values.postgresql.auth.database }}{{ else }}{{ .Values.externalDatabase.database }}{{ end }}
+{{- end }}
+
+{{/* The database user name. */}}
+{{- define "heimdall.database.username" -}}
+{{- if .Values.postgresql.enabled }}{{ .Values.postgresql.auth.username }}{{ else }}{{ .Values.externalDatabase.username }}{{ end }}
+{{- end }}
+
+{{/* The public URL of Heimdall derived from the Ingress or HTTPRoute host ("" when neither is on). */}}
+{{- define "heimdall.externalUrl" -}}
+{{- if and .Values.ingress.enabled .Values.ingress.hosts }}
+{{- $host := (first .Values.ingress.hosts).host }}
+{{- $tls := false }}
+{{- range .Values.ingress.tls }}{{ if has $host (.hosts | default list) }}{{ $tls = true }}{{ end }}{{ end }}
+{{- printf "%s://%s" (ternary "https" "http" $tls) $host }}
+{{- else if and .Values.httpRoute.enabled .Values.httpRoute.hostnames }}
+{{- printf "%s://%s" (ternary "https" "http" .Values.httpRoute.tls) (first .Values.httpRoute.hostnames) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The resolved ConfigMap data as JSON: env/heimdallconfig.yaml, then
+heimdall.config, then the derived database settings and EXTERNAL_URL. Fails on
+a secret-looking key, a misspelt app variable, or a database key set by hand.
+*/}}
+{{- define "heimdall.config.resolvedJson" -}}
+{{- $file := "env/heimdallconfig.yaml" }}
+{{- $base := dict }}
+{{- $raw := .Files.Get $file }}
+{{- if $raw }}
+{{- $base = fromYaml $raw }}
+{{- if hasKey $base "Error" }}
+{{- fail (printf "%s is not a YAML map of variable names to values: %s" $file (get $base "Error")) }}
+{{- end }}
+{{- end }}
+{{- $data := dict }}
+{{- $sources := list (list $file $base) (list "heimdall.config" (.Values.heimdall.config | default dict)) }}
+{{- range $pair := $sources }}
+{{- $where := index $pair 0 }}
+{{- range $key, $value := index $pair 1 }}
+{{- include "heimdall.validateEnvName" (dict "key" $key "where" $where) }}
+{{- if regexMatch "SECRET|PASSWORD|TOKEN|_KEY$" $key }}
+{{- fail (printf "%s: %s looks like a secret; non-secret settings only go here. Move it to heimdall.secrets, a secrets file or your existingSecret" $where $key) }}
+{{- end }}
+{{- if regexMatch "^DATABASE_(HOST|PORT|NAME|USERNAME|SSL|SSL_INSECURE)$" $key }}
+{{- fail (printf "%s: %s is derived from the postgresql / externalDatabase values; set it there instead" $where $key) }}
+{{- end }}
+{{- if not (or (kindIs "string" $value) (kindIs "bool" $value) (kindIs "float64" $value) (kindIs "int64" $value) (kindIs "int" $value)) }}
+{{- fail (printf "%s: %s must be a string (got %s); quote it" $where $key (kindOf $value)) }}
+{{- end }}
+{{- $_ := set $data $key (toString $value) }}
+{{- end }}
+{{- end }}
+{{- $_ := set $data "DATABASE_HOST" (include "heimdall.database.host" .) }}
+{{- $_ = set $data "DATABASE_PORT" (include "heimdall.database.port" .) }}
+{{- $_ = set $data "DATABASE_NAME" (include "heimdall.database.name" .) }}
+{{- $_ = set $data "DATABASE_USERNAME" (include "heimdall.database.username" .) }}
+{{- if .Values.postgresql.enabled }}
+{{- /* The embedded database is reached inside the cluster without TLS. */}}
+{{- $_ = set $data "DATABASE_SSL" "false" }}
+{{- else }}
+{{- $_ = set $data "DATABASE_SSL" (ternary "true" "false" .Values.externalDatabase.ssl) }}
+{{- $_ = set $data "DATABASE_SSL_INSECURE" (ternary "true" "false" .Values.externalDatabase.sslInsecure) }}
+{{- end }}
+{{- if not (hasKey $data "EXTERNAL_URL") }}
+{{- $url := include "heimdall.externalUrl" . }}
+{{- if $url }}{{ $_ = set $data "EXTERNAL_URL" $url }}{{ end }}
+{{- end }}
+{{- if and (eq (get $data "LDAP_SSL" | default "") "true") (not (get $data "LDAP_SSL_CA" | default "")) (not (include "heimdall.caCertificates.enabled" .)) }}
+{{- fail "LDAP_SSL is \"true\" without LDAP_SSL_CA: Heimdall crashes at boot. Set LDAP_SSL_CA in the config, or add the CA under caCertificates" }}
+{{- end }}
+{{- toJson $data }}
+{{- end }}
+
+{{/*
+Fails unless .key is an environment-variable name, or is a known misspelling of
+a variable Heimdall reads. .where names the source for the message.
+*/}}
+{{- define "heimdall.validateEnvName" -}}
+{{- $misspelt := dict "GITHUB_CLIENT_SECRET" "GITHUB_CLIENTSECRET" "GITLAB_CLIENT_SECRET" "GITLAB_SECRET" "GITLAB_CLIENTSECRET" "GITLAB_SECRET" "GOOGLE_CLIENT_SECRET" "GOOGLE_CLIENTSECRET" "OKTA_CLIENT_SECRET" "OKTA_CLIENTSECRET" "OIDC_CLIENTSECRET" "OIDC_CLIENT_SECRET" "LDAP_BIND_DN" "LDAP_BINDDN" "LDAP_BIND_PASSWORD" "LDAP_PASSWORD" "GITHUB_CLIENT_ID" "GITHUB_CLIENTID" "GITLAB_CLIENT_ID" "GITLAB_CLIENTID" "GOOGLE_CLIENT_ID" "GOOGLE_CLIENTID" "OKTA_CLIENT_ID" "OKTA_CLIENTID" "OIDC_CLIENT_ID" "OIDC_CLIENTID" }}
+{{- if not (regexMatch "^[A-Z_][A-Z0-9_]*$" .key) }}
+{{- fail (printf "%s: key %q is not an environment-variable name (use upper case, digits and underscores, e.g. JWT_SECRET)" .where .key) }}
+{{- end }}
+{{- if hasKey $misspelt .key }}
+{{- fail (printf "%s: Heimdall does not read %s; the variable is spelt %s" .where .key (get $misspelt .key)) }}
+{{- end }}
+{{- end }}
+
+{{/* sha256 of the resolved ConfigMap data. */}}
+{{- define "heimdall.config.checksum" -}}
+{{- include "heimdall.config.resolvedJson" . | sha256sum }}
+{{- end }}
+
+{{/* The timing fields of a probe from its values block. */}}
+{{- define "heimdall.probeTimings" -}}
+initialDelaySeconds: {{ .initialDelaySeconds }}
+periodSeconds: {{ .periodSeconds }}
+timeoutSeconds: {{ .timeoutSeconds }}
+failureThreshold: {{ .failureThreshold }}
+{{- end }}

@@ -1,0 +1,234 @@
+{{/*
+The secret decision, made once per render. Every consumer (the Secret, the
+checksum annotation, the secretKeyRefs, NOTES) asks "heimdall.secrets.resolvedJson"
+and none re-derives it, so generated values are the same everywhere.
+
+Result (a dict, cached on the root context):
+  mode        "existing" or "chart"
+  secretName  the Secret that holds the app's secrets
+  keys        required variable -> key inside secretName
+  data        variable -> value ("chart" mode only)
+  sources     variable -> where its value came from (names only, never values)
+  generated   variables generated in this render
+  hidden      human-readable notes on lower-priority sources that were ignored
+  skipped     listed secrets files that do not exist
+*/}}
+
+{{/* The variables Heimdall must get from a Secret. DATABASE_PASSWORD is left out when externalDatabase.existingSecret supplies it. */}}
+{{- define "heimdall.secrets.requiredKeys" -}}
+{{- $keys := list "JWT_SECRET" "API_KEY_SECRET" "ADMIN_PASSWORD" }}
+{{- if not (include "heimdall.secrets.externalDatabasePasswordSecret" .) }}
+{{- $keys = append $keys "DATABASE_PASSWORD" }}
+{{- end }}
+{{- $keys | sortAlpha | join "," }}
+{{- end }}
+
+{{/* The Secret holding the external database's password, when externalDatabase.existingSecret is used ("" otherwise). */}}
+{{- define "heimdall.secrets.externalDatabasePasswordSecret" -}}
+{{- if and (not .Values.postgresql.enabled) .Values.externalDatabase.existingSecret }}
+{{- .Values.externalDatabase.existingSecret }}
+{{- end }}
+{{- end }}
+
+{{/* Name of the Secret the chart renders (when no existingSecret is set). */}}
+{{- define "heimdall.secrets.chartSecretName" -}}
+{{- printf "%s-secrets" (include "heimdall.fullname" .) }}
+{{- end }}
+
+{{/* The resolved secrets as JSON (see the comment at the top of this file). */}}
+{{- define "heimdall.secrets.resolvedJson" -}}
+{{- if not (hasKey $ "heimdallResolvedSecrets") }}
+{{- $_ := set $ "heimdallResolvedSecrets" (include "heimdall.secrets.resolve" . | fromJson) }}
+{{- end }}
+{{- get $ "heimdallResolvedSecrets" | toJson }}
+{{- end }}
+
+{{/* The Secret the app's required keys come from. */}}
+{{- define "heimdall.secrets.name" -}}
+{{- (include "heimdall.secrets.resolvedJson" . | fromJson).secretName }}
+{{- end }}
+
+{{/* The key of required variable .key inside the selected Secret; pass (dict "root" $ "key" "JWT_SECRET"). */}}
+{{- define "heimdall.secrets.keyFor" -}}
+{{- get (include "heimdall.secrets.resolvedJson" .root | fromJson).keys .key }}
+{{- end }}
+
+{{/* The body of the secretKeyRef that supplies DATABASE_PASSWORD, to Heimdall and to the embedded PostgreSQL alike. */}}
+{{- define "heimdall.secrets.databasePasswordRef" -}}
+{{- $external := include "heimdall.secrets.externalDatabasePasswordSecret" . }}
+{{- if $external }}
+name: {{ $external | quote }}
+key: {{ .Values.externalDatabase.existingSecretPasswordKey | quote }}
+{{- else }}
+name: {{ include "heimdall.secrets.name" . | quote }}
+key: {{ include "heimdall.secrets.keyFor" (dict "root" . "key" "DATABASE_PASSWORD") | quote }}
+{{- end }}
+optional: false
+{{- end }}
+
+{{/*
+sha256 of the resolved data: over the sorted keys, one line "KEY=<base64 of
+value>\n" each. Hashing the data (not a re-rendered template) means an
+unchanged value never rolls the pods. The test harness recomputes it.
+*/}}
+{{- define "heimdall.secrets.checksum" -}}
+{{- $data := (include "heimdall.secrets.resolvedJson" . | fromJson).data }}
+{{- $lines := "" }}
+{{- range $key := keys $data | sortAlpha }}
+{{- $lines = printf "%s%s=%s\n" $lines $key (get $data $key | b64enc) }}
+{{- end }}
+{{- $lines | sha256sum }}
+{{- end }}
+
+{{/* The worker behind "heimdall.secrets.resolvedJson": call that instead. */}}
+{{- define "heimdall.secrets.resolve" -}}
+{{- $v := .Values.heimdall }}
+{{- $required := include "heimdall.secrets.requiredKeys" . | splitList "," }}
+{{- $out := dict "generated" list "hidden" list "skipped" list "sources" dict "keys" dict "data" dict }}
+{{- $inline := $v.secrets | default dict }}
+{{- $files := $v.secretsFiles | default list }}
+{{- $existingFiles := list }}
+{{- range $path := $files }}
+{{- if $.Files.Glob $path }}{{ $existingFiles = append $existingFiles $path }}{{ else }}{{ $_ := set $out "skipped" (append $out.skipped $path) }}{{ end }}
+{{- end }}
+{{- if $v.existingSecret }}
+{{- /* existingSecret: nothing here may depend on lookup to render (helm template, Argo CD and helm-diff see none). */}}
+{{- $_ := set $out "mode" "existing" }}
+{{- $_ = set $out "secretName" $v.existingSecret }}
+{{- range $key := $required }}
+{{- $mapped := get ($v.existingSecretKeys | default dict) $key | default $key }}
+{{- $_ := set $out.keys $key $mapped }}
+{{- $_ = set $out.sources $key (printf "existingSecret %s (key %s)" $v.existingSecret $mapped) }}
+{{- end }}
+{{- if $inline }}
+{{- $_ := set $out "hidden" (append $out.hidden (printf "heimdall.secrets (%s) is ignored because heimdall.existingSecret is set" (keys $inline | sortAlpha | join ", "))) }}
+{{- end }}
+{{- range $existingFiles }}
+{{- $_ := set $out "hidden" (append $out.hidden (printf "secrets file %s is ignored because heimdall.existingSecret is set" .)) }}
+{{- end }}
+{{- $live := lookup "v1" "Secret" $.Release.Namespace $v.existingSecret }}
+{{- if $live }}
+{{- $missing := list }}
+{{- range $key := $required }}
+{{- $mapped := get $out.keys $key }}
+{{- if not (hasKey ($live.data | default dict) $mapped) }}{{ $missing = append $missing (printf "%s (key %s)" $key $mapped) }}{{ end }}
+{{- end }}
+{{- if $missing }}
+{{- fail (printf "heimdall.existingSecret %s in namespace %s lacks required keys: %s. Add them to the Secret, or map them to the keys it has with heimdall.existingSecretKeys" $v.existingSecret $.Release.Namespace (join ", " $missing)) }}
+{{- end }}
+{{- end }}
+{{- else }}
+{{- $_ := set $out "mode" "chart" }}
+{{- $name := include "heimdall.secrets.chartSecretName" . }}
+{{- $_ = set $out "secretName" $name }}
+{{- range $key := $required }}{{ $_ := set $out.keys $key $key }}{{ end }}
+{{- /* 1. Files, in list order, each parsed as YAML. */}}
+{{- range $path := $existingFiles }}
+{{- $raw := $.Files.Get $path }}
+{{- $parsed := dict }}
+{{- if $raw }}{{ $parsed = fromYaml $raw }}{{ end }}
+{{- if hasKey $parsed "Error" }}
+{{- fail (printf "secrets file %s is not a YAML map of variable names to string values: %s" $path (get $parsed "Error")) }}
+{{- end }}
+{{- if not $parsed }}
+{{- fail (printf "secrets file %s exists but holds no keys: fill it (./generate-heimdall-secrets.sh) or remove it from heimdall.secretsFiles" $path) }}
+{{- end }}
+{{- range $key, $value := $parsed }}
+{{- include "heimdall.secrets.validateEntry" (dict "key" $key "value" $value "where" (printf "secrets file %s" $path)) }}
+{{- if hasKey $out.data $key }}
+{{- $_ := set $out "hidden" (append $out.hidden (printf "%s from %s overrides %s" $key $path (get $out.sources $key))) }}
+{{- end }}
+{{- $_ := set $out.data $key $value }}
+{{- $_ = set $out.sources $key (printf "secrets file %s" $path) }}
+{{- end }}
+{{- end }}
+{{- /* 2. Inline values, key by key, over the files. */}}
+{{- range $key, $value := $inline }}
+{{- include "heimdall.secrets.validateEntry" (dict "key" $key "value" $value "where" "heimdall.secrets") }}
+{{- if hasKey $out.data $key }}
+{{- $_ := set $out "hidden" (append $out.hidden (printf "%s from heimdall.secrets overrides %s" $key (get $out.sources $key))) }}
+{{- end }}
+{{- $_ := set $out.data $key $value }}
+{{- $_ = set $out.sources $key "heimdall.secrets (inline)" }}
+{{- end }}
+{{- /* 3. Strength of what was supplied. */}}
+{{- if not $v.allowWeakSecrets }}
+{{- range $key, $value := $out.data }}
+{{- include "heimdall.secrets.validateStrength" (dict "key" $key "value" $value "where" (get $out.sources $key) "required" (has $key $required)) }}
+{{- end }}
+{{- end }}
+{{- /* 4. What is still missing: the release's stored Secret, then generation. */}}
+{{- $stored := (lookup "v1" "Secret" $.Release.Namespace $name).data | default dict }}
+{{- if and $.Values.postgresql.enabled (hasKey $out.data "DATABASE_PASSWORD") (hasKey $stored "DATABASE_PASSWORD") (not $v.allowDatabasePasswordChange) }}
+{{- if ne (get $out.data "DATABASE_PASSWORD") (get $stored "DATABASE_PASSWORD" | b64dec) }}
+{{- fail (printf "DATABASE_PASSWORD from %s differs from the one stored in Secret %s, and the embedded database keeps the password it was initialised with: this upgrade would lock Heimdall out of its data. Change the password inside PostgreSQL first (ALTER USER %s PASSWORD ...), then upgrade with heimdall.allowDatabasePasswordChange=true; or supply the stored password" (get $out.sources "DATABASE_PASSWORD") $name $.Values.postgresql.auth.username) }}
+{{- end }}
+{{- end }}
+{{- $missing := list }}
+{{- range $key := $required }}
+{{- if not (hasKey $out.data $key) }}
+{{- if hasKey $stored $key }}
+{{- $_ := set $out.data $key (get $stored $key | b64dec) }}
+{{- $_ = set $out.sources $key (printf "kept from Secret %s" $name) }}
+{{- else if and $v.generateMissingSecrets (or (ne $key "DATABASE_PASSWORD") $.Values.postgresql.enabled) }}
+{{- $_ := set $out.data $key (include "heimdall.secrets.generate" $key) }}
+{{- $_ = set $out.sources $key "generated" }}
+{{- $_ = set $out "generated" (append $out.generated $key) }}
+{{- else }}
+{{- $missing = append $missing $key }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if $missing }}
+{{- $why := "heimdall.generateMissingSecrets is false" }}
+{{- if and (not $.Values.postgresql.enabled) (has "DATABASE_PASSWORD" $missing) $v.generateMissingSecrets }}
+{{- $why = "a generated DATABASE_PASSWORD cannot match an external database" }}
+{{- end }}
+{{- fail (printf "missing required secrets: %s (%s). Supply them in one of three ways: 1) heimdall.existingSecret, a Secret you create with these keys; 2) heimdall.secrets, e.g. --set heimdall.secrets.%s=...; 3) a file listed in heimdall.secretsFiles, e.g. env/heimdall-secrets.yaml written by ./generate-heimdall-secrets.sh" (join ", " $missing) $why (first $missing)) }}
+{{- end }}
+{{- end }}
+{{- toJson $out }}
+{{- end }}
+
+{{/* A fresh value for required variable . (hex from crypto/rand, as generate-heimdall-secrets.sh writes). */}}
+{{- define "heimdall.secrets.generate" -}}
+{{- if eq . "JWT_SECRET" }}{{ printf "%x" (randBytes 64 | b64dec) }}
+{{- else if eq . "ADMIN_PASSWORD" }}{{ printf "Admin_%x" (randBytes 16 | b64dec) }}
+{{- else }}{{ printf "%x" (randBytes 33 | b64dec) }}
+{{- end }}
+{{- end }}
+
+{{/* Fails unless .key is an environment-variable name and .value a non-empty string. Never prints the value. */}}
+{{- define "heimdall.secrets.validateEntry" -}}
+{{- include "heimdall.validateEnvName" (dict "key" .key "where" .where) }}
+{{- if not (kindIs "string" .value) }}
+{{- if kindIs "invalid" .value }}
+{{- fail (printf "%s: %s has no value; give it a string or remove the key" .where .key) }}
+{{- end }}
+{{- fail (printf "%s: %s must be a string but arrived as %s, which can silently change a secret (leading zeros, long numbers, yes/no). Quote it in YAML, or pass it with --set-string" .where .key (kindOf .value)) }}
+{{- end }}
+{{- if eq .value "" }}
+{{- fail (printf "%s: %s is empty (is the variable that feeds it unset?). Give it a value or remove the key" .where .key) }}
+{{- end }}
+{{- end }}
+
+{{/* Fails when a supplied secret is too short, a placeholder, or padded with whitespace. Never prints the value. */}}
+{{- define "heimdall.secrets.validateStrength" -}}
+{{- $min := dict "JWT_SECRET" 64 "API_KEY_SECRET" 33 "DATABASE_PASSWORD" 16 "ADMIN_PASSWORD" 15 }}
+{{- $chars := len (splitList "" .value) }}
+{{- $lower := lower .value }}
+{{- if or (regexMatch "^(changeme|change-me|password|secret|example|admin|xxx+)$" $lower) (contains "change_me" $lower) (contains "changeme" $lower) (hasPrefix "your-" $lower) (contains "randomly-generated" $lower) }}
+{{- fail (printf "%s: %s is a placeholder, not a secret. Generate one (openssl rand -hex 64, or ./generate-heimdall-secrets.sh)" .where .key) }}
+{{- end }}
+{{- if .required }}
+{{- if ne .value (trim .value) }}
+{{- fail (printf "%s: %s has leading or trailing whitespace; remove it (it would become part of the secret)" .where .key) }}
+{{- end }}
+{{- if lt $chars (get $min .key) }}
+{{- fail (printf "%s: %s is %d characters; at least %d are required (openssl rand -hex 64 gives 128)" .where .key $chars (get $min .key)) }}
+{{- end }}
+{{- if and (eq .key "ADMIN_PASSWORD") (gt (len .value) 72) }}
+{{- fail (printf "%s: ADMIN_PASSWORD is %d bytes; bcrypt uses at most 72, so keep it between 15 and 72" .where (len .value)) }}
+{{- end }}
+{{- end }}
+{{- end }}
