@@ -1,0 +1,13 @@
+//! The chart's test harness and project tasks, as a library so the root package's tests drive the same code as `cargo xtask`.
+
+pub mod bench;
+pub mod manifest;
+pub mod matrix;
+pub mod normalise;
+pub mod render;
+pub mod report;
+pub mod rules;
+pub mod schema;
+pub mod snapshot;
+pub mod testchart;
+pub mod tools;

@@ -1,0 +1,198 @@
+//! Rendering: a case's temporary chart copy with its fixtures planted, and the real `helm template` / `helm lint` run on it.
+
+use crate::matrix::Case;
+use crate::tools::Helm;
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The harness-only template planted into every copy: `helm template` never
+/// renders NOTES.txt, so this includes its text as a document the checks can
+/// read. It is removed from the rendering before anything else sees it.
+pub const NOTES_TEMPLATE: &str = "templates/zz-harness-notes.yaml";
+pub const NOTES_KIND: &str = "HarnessNotes";
+
+/// Local secrets files of a working copy never reach a test's chart copy:
+/// a developer's own file must not change what a case renders.
+pub fn is_local_secrets_file(rel: &Path) -> bool {
+    let s = rel.to_string_lossy().replace('\\', "/");
+    s.starts_with("env/") && s.contains("secrets") && (s.ends_with(".yaml") || s.ends_with(".yml"))
+}
+
+/// Copies `chart` into `dest`, leaving out local secrets files.
+pub fn copy_chart(chart: &Path, dest: &Path) -> Result<()> {
+    for entry in walkdir::WalkDir::new(chart) {
+        let entry = entry?;
+        let rel = entry.path().strip_prefix(chart).unwrap();
+        if is_local_secrets_file(rel) {
+            continue;
+        }
+        let target = dest.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target)?;
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &target).with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// A case made ready to render: its chart copy and the arguments every render of it shares.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub work_dir: PathBuf,
+    pub chart_dir: PathBuf,
+    /// Values and --set arguments, in order.
+    pub value_args: Vec<String>,
+}
+
+/// Lays out `work_root/<case>/`: the chart copy with fixtures and the notes template planted, and the values file.
+pub fn prepare(case: &Case, chart: &Path, tests_dir: &Path, work_root: &Path) -> Result<Prepared> {
+    let work_dir = work_root.join(case.snapshot_name());
+    let _ = std::fs::remove_dir_all(&work_dir);
+    let chart_dir = work_dir.join("heimdall");
+    copy_chart(chart, &chart_dir)?;
+    for (dest, fixture) in &case.spec.files {
+        let target = chart_dir.join(dest);
+        std::fs::create_dir_all(target.parent().unwrap())?;
+        std::fs::copy(tests_dir.join(fixture), &target)
+            .with_context(|| format!("case {}: planting {fixture} at {dest}", case.name))?;
+    }
+    if chart_dir.join("templates/NOTES.txt").is_file() {
+        std::fs::write(chart_dir.join("templates/_zz_harness_notes.tpl"), notes_define(&chart_dir.join("templates/NOTES.txt"))?)?;
+        std::fs::write(
+            chart_dir.join(NOTES_TEMPLATE),
+            format!("apiVersion: harness.heimdall.test/v1\nkind: {NOTES_KIND}\ntext: {{{{ include \"harness.notes\" . | toJson }}}}\n"),
+        )?;
+    }
+    let mut value_args = Vec::new();
+    if let Some(values) = &case.spec.values {
+        let file = work_dir.join("values.yaml");
+        std::fs::write(&file, serde_yaml::to_string(values)?)?;
+        value_args.push("--values".into());
+        value_args.push(file.display().to_string());
+    }
+    for f in &case.spec.values_files {
+        value_args.push("--values".into());
+        value_args.push(tests_dir.join(f).display().to_string());
+    }
+    for s in &case.spec.set {
+        value_args.push("--set".into());
+        value_args.push(s.clone());
+    }
+    for s in &case.spec.set_string {
+        value_args.push("--set-string".into());
+        value_args.push(s.clone());
+    }
+    for s in &case.spec.set_file {
+        let (key, path) = s.split_once('=').unwrap_or((s.as_str(), ""));
+        value_args.push("--set-file".into());
+        value_args.push(format!("{key}={}", tests_dir.join(path).display()));
+    }
+    Ok(Prepared { work_dir, chart_dir, value_args })
+}
+
+fn notes_define(notes: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(notes)?;
+    Ok(format!("{{{{- define \"harness.notes\" -}}}}\n{text}{{{{- end }}}}\n"))
+}
+
+/// One run of a Helm command.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub argv: Vec<String>,
+    pub stdout: String,
+    pub stderr: String,
+    pub success: bool,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// The exact command line, quoted for a POSIX shell.
+    pub fn command_line(&self) -> String {
+        self.argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
+    }
+}
+
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn run(argv: Vec<String>) -> Result<Run> {
+    let start = Instant::now();
+    let out = Command::new(&argv[0])
+        .args(&argv[1..])
+        // Keep the user's kubeconfig out of an offline render.
+        .env("KUBECONFIG", "/dev/null")
+        .output()
+        .with_context(|| format!("starting {}", argv[0]))?;
+    Ok(Run {
+        argv,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        success: out.status.success(),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// The argv of `helm template` for a case under one Helm and Kubernetes version.
+pub fn template_argv(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Vec<String> {
+    let mut argv = vec![
+        helm.path.display().to_string(),
+        "template".into(),
+        case.spec.release.clone(),
+        prepared.chart_dir.display().to_string(),
+        "--namespace".into(),
+        case.spec.namespace.clone(),
+        "--kube-version".into(),
+        kube_version.into(),
+    ];
+    argv.extend(prepared.value_args.iter().cloned());
+    argv
+}
+
+pub fn template(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Result<Run> {
+    run(template_argv(helm, case, prepared, kube_version))
+}
+
+/// `helm lint --strict` with the case's values.
+pub fn lint(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Result<Run> {
+    let mut argv = vec![
+        helm.path.display().to_string(),
+        "lint".into(),
+        "--strict".into(),
+        prepared.chart_dir.display().to_string(),
+        "--namespace".into(),
+        case.spec.namespace.clone(),
+        "--kube-version".into(),
+        kube_version.into(),
+    ];
+    argv.extend(prepared.value_args.iter().cloned());
+    run(argv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_secrets_files_are_recognised() {
+        assert!(is_local_secrets_file(Path::new("env/heimdall-secrets.yaml")));
+        assert!(is_local_secrets_file(Path::new("env/prod-secrets.yml")));
+        assert!(!is_local_secrets_file(Path::new("env/heimdallconfig.yaml")));
+        assert!(!is_local_secrets_file(Path::new("templates/secret.yaml")));
+    }
+
+    #[test]
+    fn shell_quoting_round_trips_awkward_arguments() {
+        assert_eq!(shell_quote("--set"), "--set");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

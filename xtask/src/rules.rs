@@ -1,0 +1,635 @@
+//! Conformance rules: the chart's documented contract, one named function per rule id, run on every rendering.
+
+use crate::manifest::Doc;
+use crate::matrix::Case;
+use crate::normalise::Difference;
+use base64::Engine;
+use serde_yaml::{Mapping, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The variables Heimdall must get from a Secret.
+pub const REQUIRED_KEYS: [&str; 4] = ["ADMIN_PASSWORD", "API_KEY_SECRET", "DATABASE_PASSWORD", "JWT_SECRET"];
+
+/// What a case asked for, read from the case itself (never from the rendering).
+#[derive(Debug, Clone, Default)]
+pub struct Intent {
+    pub existing_secret: Option<String>,
+    /// Required variable -> key inside the existing Secret.
+    pub existing_secret_keys: BTreeMap<String, String>,
+    /// Variable -> the value that must win (files in order, then inline), and where it came from.
+    pub supplied: BTreeMap<String, (String, String)>,
+    /// (Secret, key) of an external database password.
+    pub external_db_secret: Option<(String, String)>,
+    /// Objects the rendering may reference without rendering them ("Kind/name").
+    pub external: BTreeSet<String>,
+}
+
+fn merge(into: &mut Value, from: &Value) {
+    match (into, from) {
+        (Value::Mapping(a), Value::Mapping(b)) => {
+            for (k, v) in b {
+                match a.get_mut(k) {
+                    Some(existing) if existing.is_mapping() && v.is_mapping() => merge(existing, v),
+                    _ => {
+                        a.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v.clone(),
+    }
+}
+
+fn set_path(root: &mut Value, dotted: &str, value: Value) {
+    let mut node = root;
+    let parts: Vec<&str> = dotted.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if !node.is_mapping() {
+            *node = Value::Mapping(Mapping::new());
+        }
+        let map = node.as_mapping_mut().unwrap();
+        let key = Value::String(part.to_string());
+        if i == parts.len() - 1 {
+            map.insert(key, value);
+            return;
+        }
+        node = map.entry(key).or_insert(Value::Mapping(Mapping::new()));
+    }
+}
+
+impl Intent {
+    /// The values a case passes (values, values files, --set and --set-string of plain dotted keys), merged.
+    pub fn case_values(case: &Case, tests_dir: &Path) -> Value {
+        let mut values = Value::Mapping(Mapping::new());
+        if let Some(v) = &case.spec.values {
+            merge(&mut values, v);
+        }
+        for f in &case.spec.values_files {
+            if let Ok(text) = std::fs::read_to_string(tests_dir.join(f)) {
+                if let Ok(v) = serde_yaml::from_str::<Value>(&text) {
+                    merge(&mut values, &v);
+                }
+            }
+        }
+        for s in case.spec.set.iter().chain(&case.spec.set_string) {
+            if let Some((k, v)) = s.split_once('=') {
+                if !k.contains('[') && !v.contains(',') {
+                    set_path(&mut values, k, Value::String(v.to_string()));
+                }
+            }
+        }
+        values
+    }
+
+    pub fn from_case(case: &Case, tests_dir: &Path) -> Intent {
+        let values = Self::case_values(case, tests_dir);
+        let h = &values["heimdall"];
+        let text = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+        let mut intent = Intent { existing_secret: text(&h["existingSecret"]), ..Default::default() };
+        for key in REQUIRED_KEYS {
+            let mapped = text(&h["existingSecretKeys"][key]).unwrap_or_else(|| key.to_string());
+            intent.existing_secret_keys.insert(key.into(), mapped);
+        }
+        if intent.existing_secret.is_none() {
+            let files: Vec<String> = match h["secretsFiles"].as_sequence() {
+                Some(seq) => seq.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+                None => vec!["env/heimdall-secrets.yaml".into()],
+            };
+            for file in files {
+                let Some(fixture) = case.spec.files.get(&file) else { continue };
+                let Ok(text) = std::fs::read_to_string(tests_dir.join(fixture)) else { continue };
+                if let Ok(Value::Mapping(m)) = serde_yaml::from_str::<Value>(&text) {
+                    for (k, v) in m {
+                        if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
+                            intent.supplied.insert(k.into(), (v.into(), format!("secrets file {file}")));
+                        }
+                    }
+                }
+            }
+            if let Some(m) = h["secrets"].as_mapping() {
+                for (k, v) in m {
+                    if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
+                        intent.supplied.insert(k.into(), (v.into(), "heimdall.secrets".into()));
+                    }
+                }
+            }
+        }
+        let pg_enabled = values["postgresql"]["enabled"].as_bool().unwrap_or(!matches!(values["postgresql"]["enabled"].as_str(), Some("false")));
+        if let (false, Some(name)) = (pg_enabled, text(&values["externalDatabase"]["existingSecret"])) {
+            let key = text(&values["externalDatabase"]["existingSecretPasswordKey"]).unwrap_or_else(|| "password".into());
+            intent.external.insert(format!("Secret/{name}"));
+            intent.external_db_secret = Some((name, key));
+        }
+        if let Some(name) = &intent.existing_secret {
+            intent.external.insert(format!("Secret/{name}"));
+        }
+        if let Some(name) = text(&values["caCertificates"]["existingConfigMap"]) {
+            intent.external.insert(format!("ConfigMap/{name}"));
+        }
+        for s in values["imagePullSecrets"].as_sequence().into_iter().flatten() {
+            if let Some(name) = s.as_str() {
+                intent.external.insert(format!("Secret/{name}"));
+            }
+        }
+        for tls in values["ingress"]["tls"].as_sequence().into_iter().flatten() {
+            if let Some(name) = tls["secretName"].as_str() {
+                intent.external.insert(format!("Secret/{name}"));
+            }
+        }
+        intent.external.extend(case.spec.external.iter().cloned());
+        intent
+    }
+}
+
+/// One rendering, as the rules see it: unredacted documents (first render), NOTES, the case's intent, and how a second render differed.
+pub struct Rendering<'a> {
+    pub docs: &'a [Doc],
+    pub notes: Option<&'a str>,
+    pub intent: &'a Intent,
+    pub differences: &'a [Difference],
+}
+
+/// A rule: id, one-line statement, check returning findings (empty = holds).
+pub struct Rule {
+    pub id: &'static str,
+    pub statement: &'static str,
+    pub check: fn(&Rendering) -> Vec<String>,
+}
+
+pub const RULES: [Rule; 11] = [
+    Rule { id: "HC001", statement: "with existingSecret, the chart renders no app Secret and every app-secret reference points at it", check: existing_secret_honoured },
+    Rule { id: "HC002", statement: "the chart's Secret holds each supplied key once, inline beating files key by key", check: secret_priority },
+    Rule { id: "HC003", statement: "the four required keys reach the Heimdall container by explicit, non-optional secretKeyRef from the selected Secret", check: required_keys_by_reference },
+    Rule { id: "HC004", statement: "PostgreSQL's password and Heimdall's DATABASE_PASSWORD come from the same Secret and key", check: database_password_single_source },
+    Rule { id: "HC005", statement: "no secret value appears in a non-Secret document or in NOTES", check: no_secret_leak },
+    Rule { id: "HC006", statement: "the chart's Secret is type Opaque with stringData (sorted string values) and no data", check: secret_opaque_string_data },
+    Rule { id: "HC007", statement: "pod templates loading the chart's Secret (envFrom) carry checksum/secrets, the sha256 of its resolved data", check: secret_checksum },
+    Rule { id: "HC008", statement: "every Secret, ConfigMap, Service, PVC and ServiceAccount a workload references exists in the rendering or is declared external", check: references_resolve },
+    Rule { id: "HC009", statement: "every object carries the recommended labels and every selector matches pod labels", check: labels_and_selectors },
+    Rule { id: "HC010", statement: "every pod meets Pod Security Standards \"restricted\"", check: pod_security_restricted },
+    Rule { id: "HC011", statement: "two renders of the same inputs are byte-identical except generated secrets of their documented shape and their checksum", check: deterministic },
+];
+
+/// Runs every rule; findings are prefixed with the rule id.
+pub fn check_all(r: &Rendering) -> Vec<String> {
+    RULES.iter().flat_map(|rule| (rule.check)(r).into_iter().map(move |f| format!("{} {}", rule.id, f))).collect()
+}
+
+// ---- reading the rendering -------------------------------------------------
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+/// (doc, pod spec, pod template metadata) of every workload.
+fn pod_specs(docs: &[Doc]) -> Vec<(&Doc, &Value, &Value)> {
+    docs.iter()
+        .filter_map(|d| match d.kind() {
+            "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicaSet" => {
+                Some((d, &d.value["spec"]["template"]["spec"], &d.value["spec"]["template"]["metadata"]))
+            }
+            "Pod" => Some((d, &d.value["spec"], &d.value["metadata"])),
+            _ => None,
+        })
+        .collect()
+}
+
+fn containers(spec: &Value) -> Vec<&Value> {
+    ["initContainers", "containers", "ephemeralContainers"]
+        .iter()
+        .flat_map(|k| spec[*k].as_sequence().into_iter().flatten())
+        .collect()
+}
+
+fn container<'a>(docs: &'a [Doc], kind: &str, name: &str) -> Option<&'a Value> {
+    pod_specs(docs)
+        .into_iter()
+        .filter(|(d, _, _)| d.kind() == kind)
+        .flat_map(|(_, spec, _)| spec["containers"].as_sequence().into_iter().flatten())
+        .find(|c| s(&c["name"]) == name)
+}
+
+fn heimdall_container(docs: &[Doc]) -> Option<&Value> {
+    container(docs, "Deployment", "heimdall")
+}
+
+fn postgresql_container(docs: &[Doc]) -> Option<&Value> {
+    container(docs, "StatefulSet", "postgresql")
+}
+
+fn env_secret_ref<'a>(c: &'a Value, var: &str) -> Option<&'a Value> {
+    c["env"].as_sequence()?.iter().find(|e| s(&e["name"]) == var).map(|e| &e["valueFrom"]["secretKeyRef"])
+}
+
+fn chart_secrets(docs: &[Doc]) -> Vec<&Doc> {
+    docs.iter().filter(|d| d.kind() == "Secret").collect()
+}
+
+/// The Secret the app's secrets are selected from: existingSecret, or the chart's one.
+fn selected_secret(r: &Rendering) -> Option<String> {
+    r.intent.existing_secret.clone().or_else(|| chart_secrets(r.docs).first().map(|d| d.name().to_string()))
+}
+
+fn string_data(doc: &Doc) -> BTreeMap<String, String> {
+    doc.value["stringData"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+        .collect()
+}
+
+/// The canonical form the chart hashes: "KEY=<base64(value)>\n" per sorted key.
+pub fn secret_checksum_of(data: &BTreeMap<String, String>) -> String {
+    let mut canonical = String::new();
+    for (k, v) in data {
+        canonical.push_str(&format!("{k}={}\n", base64::engine::general_purpose::STANDARD.encode(v)));
+    }
+    format!("{:x}", Sha256::digest(canonical.as_bytes()))
+}
+
+// ---- the rules ----------------------------------------------------------
+
+fn existing_secret_honoured(r: &Rendering) -> Vec<String> {
+    let Some(name) = &r.intent.existing_secret else { return vec![] };
+    let mut out: Vec<String> = chart_secrets(r.docs).iter().map(|d| format!("{} is rendered although existingSecret {name} is set", d.id())).collect();
+    let db = r.intent.external_db_secret.as_ref();
+    for (who, c) in [("Heimdall", heimdall_container(r.docs)), ("PostgreSQL", postgresql_container(r.docs))] {
+        let Some(c) = c else { continue };
+        for e in c["env"].as_sequence().into_iter().flatten() {
+            let sref = &e["valueFrom"]["secretKeyRef"];
+            if sref.is_null() {
+                continue;
+            }
+            let var = s(&e["name"]);
+            let allowed_db = db.is_some_and(|(n, _)| matches!(var, "DATABASE_PASSWORD" | "POSTGRES_PASSWORD") && s(&sref["name"]) == n);
+            if s(&sref["name"]) != name && !allowed_db {
+                out.push(format!("{who} container: {var} comes from Secret {:?}, not existingSecret {name}", s(&sref["name"])));
+            }
+        }
+        for e in c["envFrom"].as_sequence().into_iter().flatten() {
+            let n = s(&e["secretRef"]["name"]);
+            if !e["secretRef"].is_null() && n != name {
+                out.push(format!("{who} container: envFrom secretRef {n:?} is not existingSecret {name}"));
+            }
+        }
+    }
+    out
+}
+
+fn secret_priority(r: &Rendering) -> Vec<String> {
+    let mut out = Vec::new();
+    for doc in chart_secrets(r.docs) {
+        let data = string_data(doc);
+        for (key, (value, source)) in &r.intent.supplied {
+            match data.get(key) {
+                None => out.push(format!("{}: supplied key {key} (from {source}) is missing", doc.id())),
+                Some(v) if v != value => out.push(format!("{}: {key} does not hold the value from {source}, which should win", doc.id())),
+                _ => {}
+            }
+        }
+        for key in data.keys() {
+            let count = doc.raw.lines().filter(|l| l.trim_start().starts_with(&format!("{key}:"))).count();
+            if count != 1 {
+                out.push(format!("{}: key {key} appears {count} times", doc.id()));
+            }
+            if !r.intent.supplied.contains_key(key) && !REQUIRED_KEYS.contains(&key.as_str()) {
+                out.push(format!("{}: key {key} was supplied by no source and is not a required key", doc.id()));
+            }
+        }
+    }
+    out
+}
+
+fn required_keys_by_reference(r: &Rendering) -> Vec<String> {
+    let Some(c) = heimdall_container(r.docs) else { return vec!["no Deployment container named heimdall".into()] };
+    let Some(selected) = selected_secret(r) else { return vec!["no app Secret: neither existingSecret nor a chart Secret".into()] };
+    let chart_data: Option<BTreeMap<String, String>> = chart_secrets(r.docs).first().map(|d| string_data(d));
+    let mut out = Vec::new();
+    for key in REQUIRED_KEYS {
+        let Some(sref) = env_secret_ref(c, key) else {
+            out.push(format!("{key} does not reach the Heimdall container by env[].valueFrom.secretKeyRef"));
+            continue;
+        };
+        if sref["optional"].as_bool() == Some(true) {
+            out.push(format!("{key}: secretKeyRef is optional, so a missing key would start Heimdall without it"));
+        }
+        let (want_name, want_key) = match (&r.intent.external_db_secret, key) {
+            (Some((n, k)), "DATABASE_PASSWORD") => (n.clone(), k.clone()),
+            _ if r.intent.existing_secret.is_some() => (selected.clone(), r.intent.existing_secret_keys[key].clone()),
+            _ => (selected.clone(), key.to_string()),
+        };
+        if s(&sref["name"]) != want_name || s(&sref["key"]) != want_key {
+            out.push(format!("{key} comes from {}/{}, expected {want_name}/{want_key}", s(&sref["name"]), s(&sref["key"])));
+        }
+        if let (Some(data), true) = (&chart_data, s(&sref["name"]) == selected && r.intent.existing_secret.is_none()) {
+            if !data.contains_key(s(&sref["key"])) {
+                out.push(format!("{key}: the chart's Secret has no key {}", s(&sref["key"])));
+            }
+        }
+    }
+    out
+}
+
+fn database_password_single_source(r: &Rendering) -> Vec<String> {
+    let Some(pg) = postgresql_container(r.docs) else { return vec![] };
+    let Some(app) = heimdall_container(r.docs) else { return vec!["PostgreSQL is rendered without a Heimdall container".into()] };
+    let (Some(p), Some(a)) = (env_secret_ref(pg, "POSTGRES_PASSWORD"), env_secret_ref(app, "DATABASE_PASSWORD")) else {
+        return vec!["POSTGRES_PASSWORD or DATABASE_PASSWORD is not a secretKeyRef".into()];
+    };
+    if s(&p["name"]) != s(&a["name"]) || s(&p["key"]) != s(&a["key"]) {
+        return vec![format!("POSTGRES_PASSWORD comes from {}/{} but DATABASE_PASSWORD from {}/{}", s(&p["name"]), s(&p["key"]), s(&a["name"]), s(&a["key"]))];
+    }
+    vec![]
+}
+
+fn no_secret_leak(r: &Rendering) -> Vec<String> {
+    let mut secrets: BTreeMap<String, String> = BTreeMap::new();
+    for doc in chart_secrets(r.docs) {
+        secrets.extend(string_data(doc));
+    }
+    for (k, (v, _)) in &r.intent.supplied {
+        secrets.insert(k.clone(), v.clone());
+    }
+    let secrets: Vec<(String, String)> = secrets.into_iter().filter(|(_, v)| v.trim().len() >= 8).collect();
+    let mut out = Vec::new();
+    for doc in r.docs.iter().filter(|d| d.kind() != "Secret") {
+        let text = serde_yaml::to_string(&doc.value).unwrap_or_default();
+        for (k, v) in &secrets {
+            if doc.raw.contains(v.trim()) || text.contains(v.trim()) {
+                out.push(format!("{} contains the value of {k}", doc.id()));
+            }
+        }
+    }
+    if let Some(notes) = r.notes {
+        for (k, v) in &secrets {
+            if notes.contains(v.trim()) {
+                out.push(format!("NOTES.txt contains the value of {k}"));
+            }
+        }
+    }
+    out
+}
+
+fn secret_opaque_string_data(r: &Rendering) -> Vec<String> {
+    let mut out = Vec::new();
+    for doc in chart_secrets(r.docs) {
+        if s(&doc.value["type"]) != "Opaque" {
+            out.push(format!("{}: type is {:?}, not Opaque", doc.id(), s(&doc.value["type"])));
+        }
+        if !doc.value["data"].is_null() {
+            out.push(format!("{}: uses data; the chart writes stringData", doc.id()));
+        }
+        let Some(m) = doc.value["stringData"].as_mapping() else {
+            out.push(format!("{}: has no stringData", doc.id()));
+            continue;
+        };
+        let keys: Vec<&str> = m.keys().filter_map(|k| k.as_str()).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        if keys != sorted {
+            out.push(format!("{}: stringData keys are not sorted", doc.id()));
+        }
+        for (k, v) in m {
+            if !v.is_string() {
+                out.push(format!("{}: stringData.{} is not a string", doc.id(), s(k)));
+            }
+        }
+    }
+    out
+}
+
+fn secret_checksum(r: &Rendering) -> Vec<String> {
+    let Some(secret) = chart_secrets(r.docs).into_iter().next() else { return vec![] };
+    let want = secret_checksum_of(&string_data(secret));
+    let mut out = Vec::new();
+    for (doc, spec, meta) in pod_specs(r.docs) {
+        // Workloads that load the whole Secret roll on any change. PostgreSQL
+        // reads only its password, which matters at initdb alone: no restart.
+        let uses = containers(spec)
+            .iter()
+            .any(|c| c["envFrom"].as_sequence().into_iter().flatten().any(|e| s(&e["secretRef"]["name"]) == secret.name()));
+        if !uses || doc.kind() == "Pod" {
+            continue;
+        }
+        match meta["annotations"]["checksum/secrets"].as_str() {
+            None => out.push(format!("{}: pod template has no checksum/secrets annotation", doc.id())),
+            Some(got) if got != want => out.push(format!("{}: checksum/secrets is not the sha256 of {}'s data", doc.id(), secret.id())),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn references_resolve(r: &Rendering) -> Vec<String> {
+    let present: BTreeSet<String> = r.docs.iter().map(|d| d.id()).chain(r.intent.external.iter().cloned()).collect();
+    let mut refs: Vec<(String, String)> = Vec::new();
+    let mut add = |from: &Doc, kind: &str, name: &str| refs.push((from.id(), format!("{kind}/{name}")));
+    for (doc, spec, _) in pod_specs(r.docs) {
+        for c in containers(spec) {
+            for e in c["envFrom"].as_sequence().into_iter().flatten() {
+                if !e["configMapRef"].is_null() {
+                    add(doc, "ConfigMap", s(&e["configMapRef"]["name"]));
+                }
+                if !e["secretRef"].is_null() {
+                    add(doc, "Secret", s(&e["secretRef"]["name"]));
+                }
+            }
+            for e in c["env"].as_sequence().into_iter().flatten() {
+                if !e["valueFrom"]["secretKeyRef"].is_null() {
+                    add(doc, "Secret", s(&e["valueFrom"]["secretKeyRef"]["name"]));
+                }
+                if !e["valueFrom"]["configMapKeyRef"].is_null() {
+                    add(doc, "ConfigMap", s(&e["valueFrom"]["configMapKeyRef"]["name"]));
+                }
+            }
+        }
+        for v in spec["volumes"].as_sequence().into_iter().flatten() {
+            if !v["configMap"].is_null() {
+                add(doc, "ConfigMap", s(&v["configMap"]["name"]));
+            }
+            if !v["secret"].is_null() {
+                add(doc, "Secret", s(&v["secret"]["secretName"]));
+            }
+            if !v["persistentVolumeClaim"].is_null() {
+                add(doc, "PersistentVolumeClaim", s(&v["persistentVolumeClaim"]["claimName"]));
+            }
+        }
+        for p in spec["imagePullSecrets"].as_sequence().into_iter().flatten() {
+            add(doc, "Secret", s(&p["name"]));
+        }
+        let sa = s(&spec["serviceAccountName"]);
+        if !sa.is_empty() && sa != "default" {
+            add(doc, "ServiceAccount", sa);
+        }
+        if doc.kind() == "StatefulSet" && !s(&doc.value["spec"]["serviceName"]).is_empty() {
+            add(doc, "Service", s(&doc.value["spec"]["serviceName"]));
+        }
+    }
+    for doc in r.docs {
+        match doc.kind() {
+            "Ingress" => {
+                for rule in doc.value["spec"]["rules"].as_sequence().into_iter().flatten() {
+                    for p in rule["http"]["paths"].as_sequence().into_iter().flatten() {
+                        add(doc, "Service", s(&p["backend"]["service"]["name"]));
+                    }
+                }
+                for t in doc.value["spec"]["tls"].as_sequence().into_iter().flatten() {
+                    if !t["secretName"].is_null() {
+                        add(doc, "Secret", s(&t["secretName"]));
+                    }
+                }
+            }
+            "HTTPRoute" => {
+                for rule in doc.value["spec"]["rules"].as_sequence().into_iter().flatten() {
+                    for b in rule["backendRefs"].as_sequence().into_iter().flatten() {
+                        add(doc, "Service", s(&b["name"]));
+                    }
+                }
+            }
+            "HorizontalPodAutoscaler" => {
+                let t = &doc.value["spec"]["scaleTargetRef"];
+                add(doc, s(&t["kind"]), s(&t["name"]));
+            }
+            _ => {}
+        }
+    }
+    refs.into_iter()
+        .filter(|(_, target)| !present.contains(target))
+        .map(|(from, target)| format!("{from} references {target}, which is neither rendered nor declared external"))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+const RECOMMENDED_LABELS: [&str; 6] = [
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/managed-by",
+];
+
+fn subset(selector: &Value, labels: &Value) -> bool {
+    selector.as_mapping().is_some_and(|m| !m.is_empty() && m.iter().all(|(k, v)| labels.get(k) == Some(v)))
+}
+
+fn labels_and_selectors(r: &Rendering) -> Vec<String> {
+    let mut out = Vec::new();
+    let pods = pod_specs(r.docs);
+    for doc in r.docs {
+        for l in RECOMMENDED_LABELS {
+            if doc.value["metadata"]["labels"].get(l).is_none() {
+                out.push(format!("{}: label {l} is missing", doc.id()));
+            }
+        }
+    }
+    for (doc, _, meta) in &pods {
+        if doc.kind() != "Pod" {
+            for l in RECOMMENDED_LABELS {
+                if meta["labels"].get(l).is_none() {
+                    out.push(format!("{}: pod template label {l} is missing", doc.id()));
+                }
+            }
+            if !subset(&doc.value["spec"]["selector"]["matchLabels"], &meta["labels"]) {
+                out.push(format!("{}: selector.matchLabels does not match its pod template labels", doc.id()));
+            }
+        }
+    }
+    let matches_a_pod = |sel: &Value| pods.iter().any(|(d, _, meta)| d.kind() != "Pod" && subset(sel, &meta["labels"]));
+    for doc in r.docs {
+        let selector = match doc.kind() {
+            "Service" => &doc.value["spec"]["selector"],
+            "PodDisruptionBudget" => &doc.value["spec"]["selector"]["matchLabels"],
+            "NetworkPolicy" => &doc.value["spec"]["podSelector"]["matchLabels"],
+            _ => continue,
+        };
+        if !matches_a_pod(selector) {
+            out.push(format!("{}: selector matches no pod template of the rendering", doc.id()));
+        }
+    }
+    out
+}
+
+const RESTRICTED_VOLUME_TYPES: [&str; 8] = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+
+fn pod_security_restricted(r: &Rendering) -> Vec<String> {
+    let mut out = Vec::new();
+    for (doc, spec, _) in pod_specs(r.docs) {
+        let id = doc.id();
+        for host in ["hostNetwork", "hostPID", "hostIPC"] {
+            if spec[host].as_bool() == Some(true) {
+                out.push(format!("{id}: {host} is true"));
+            }
+        }
+        for v in spec["volumes"].as_sequence().into_iter().flatten() {
+            for (k, _) in v.as_mapping().into_iter().flatten() {
+                let k = s(k);
+                if k != "name" && !RESTRICTED_VOLUME_TYPES.contains(&k) {
+                    out.push(format!("{id}: volume {} is of type {k}", s(&v["name"])));
+                }
+            }
+        }
+        let pod = &spec["securityContext"];
+        for c in containers(spec) {
+            let name = s(&c["name"]);
+            let sc = &c["securityContext"];
+            if sc["privileged"].as_bool() == Some(true) {
+                out.push(format!("{id} container {name}: privileged"));
+            }
+            if sc["allowPrivilegeEscalation"].as_bool() != Some(false) {
+                out.push(format!("{id} container {name}: allowPrivilegeEscalation is not false"));
+            }
+            let drops = sc["capabilities"]["drop"].as_sequence().into_iter().flatten().any(|d| s(d) == "ALL");
+            if !drops {
+                out.push(format!("{id} container {name}: capabilities.drop lacks ALL"));
+            }
+            for a in sc["capabilities"]["add"].as_sequence().into_iter().flatten() {
+                if s(a) != "NET_BIND_SERVICE" {
+                    out.push(format!("{id} container {name}: adds capability {}", s(a)));
+                }
+            }
+            let non_root = sc["runAsNonRoot"].as_bool().or(pod["runAsNonRoot"].as_bool());
+            if non_root != Some(true) {
+                out.push(format!("{id} container {name}: runAsNonRoot is not true"));
+            }
+            if sc["runAsUser"].as_u64().or(pod["runAsUser"].as_u64()) == Some(0) {
+                out.push(format!("{id} container {name}: runs as UID 0"));
+            }
+            let seccomp = sc["seccompProfile"]["type"].as_str().or(pod["seccompProfile"]["type"].as_str());
+            if !matches!(seccomp, Some("RuntimeDefault" | "Localhost")) {
+                out.push(format!("{id} container {name}: seccompProfile is not RuntimeDefault or Localhost"));
+            }
+            for p in c["ports"].as_sequence().into_iter().flatten() {
+                if !p["hostPort"].is_null() && p["hostPort"].as_u64() != Some(0) {
+                    out.push(format!("{id} container {name}: uses hostPort"));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn deterministic(r: &Rendering) -> Vec<String> {
+    let secret_names: BTreeSet<String> = chart_secrets(r.docs).iter().map(|d| d.id()).collect();
+    r.differences
+        .iter()
+        .filter(|d| {
+            let generated_secret = secret_names.contains(&d.doc)
+                && d.path.strip_prefix("stringData.").is_some_and(|k| REQUIRED_KEYS.contains(&k))
+                && d.shape.is_some_and(|s| s != "<sha256-of-generated-data>");
+            let checksum = d.path == "spec.template.metadata.annotations.checksum/secrets" && d.shape == Some("<sha256-of-generated-data>");
+            !(generated_secret || checksum)
+        })
+        .map(|d| match d.shape {
+            Some(shape) => format!("{} {}: differs between two renders ({shape}) where nothing random belongs", d.doc, d.path),
+            None => format!("{} {}: differs between two renders and is not a generated value of known shape", d.doc, d.path),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

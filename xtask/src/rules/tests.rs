@@ -1,0 +1,256 @@
+//! Each rule firing on a hand-written, deliberately broken rendering, and staying quiet on a good one.
+
+use super::*;
+use crate::manifest::parse;
+
+const LABELS: &str = "{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/version: '2.11.3', app.kubernetes.io/component: server, app.kubernetes.io/part-of: heimdall, app.kubernetes.io/managed-by: Helm}";
+const DB_LABELS: &str = "{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/version: '2.11.3', app.kubernetes.io/component: database, app.kubernetes.io/part-of: heimdall, app.kubernetes.io/managed-by: Helm}";
+const JWT: &str = "jwt-secret-value-that-is-long-enough-for-heimdall-000000000000000000";
+
+fn good_yaml() -> String {
+    let mut data = BTreeMap::new();
+    data.insert("ADMIN_PASSWORD".to_string(), "Admin_fixture_password_1".to_string());
+    data.insert("API_KEY_SECRET".to_string(), "api-key-secret-fixture-value-0000000".to_string());
+    data.insert("DATABASE_PASSWORD".to_string(), "database-password-fixture".to_string());
+    data.insert("JWT_SECRET".to_string(), JWT.to_string());
+    let checksum = secret_checksum_of(&data);
+    let sc = "{allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 1001, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}";
+    let env = |name: &str| format!("{{name: {name}, valueFrom: {{secretKeyRef: {{name: r-heimdall-secrets, key: {name}, optional: false}}}}}}");
+    format!(
+        r#"---
+# Source: heimdall/templates/secret.yaml
+apiVersion: v1
+kind: Secret
+metadata: {{name: r-heimdall-secrets, labels: {LABELS}}}
+type: Opaque
+stringData:
+  ADMIN_PASSWORD: "Admin_fixture_password_1"
+  API_KEY_SECRET: "api-key-secret-fixture-value-0000000"
+  DATABASE_PASSWORD: "database-password-fixture"
+  JWT_SECRET: "{JWT}"
+---
+# Source: heimdall/templates/configmap.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: r-heimdall-config, labels: {LABELS}}}
+data: {{PORT: "3000"}}
+---
+# Source: heimdall/templates/serviceaccount.yaml
+apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: r-heimdall, labels: {LABELS}}}
+---
+# Source: heimdall/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata: {{name: r-heimdall, labels: {LABELS}}}
+spec: {{selector: {{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}}}
+---
+# Source: heimdall/templates/postgresql-service.yaml
+apiVersion: v1
+kind: Service
+metadata: {{name: r-heimdall-postgresql, labels: {DB_LABELS}}}
+spec: {{selector: {{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: database}}}}
+---
+# Source: heimdall/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: r-heimdall, labels: {LABELS}}}
+spec:
+  selector: {{matchLabels: {{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}}}
+  template:
+    metadata:
+      labels: {LABELS}
+      annotations: {{checksum/secrets: "{checksum}"}}
+    spec:
+      serviceAccountName: r-heimdall
+      securityContext: {{runAsNonRoot: true, seccompProfile: {{type: RuntimeDefault}}}}
+      containers:
+        - name: heimdall
+          securityContext: {sc}
+          envFrom: [{{configMapRef: {{name: r-heimdall-config}}}}, {{secretRef: {{name: r-heimdall-secrets}}}}]
+          env: [{}, {}, {}, {}]
+      volumes: [{{name: tmp, emptyDir: {{}}}}]
+---
+# Source: heimdall/templates/postgresql-statefulset.yaml
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {{name: r-heimdall-postgresql, labels: {DB_LABELS}}}
+spec:
+  serviceName: r-heimdall-postgresql
+  selector: {{matchLabels: {{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: database}}}}
+  template:
+    metadata: {{labels: {DB_LABELS}}}
+    spec:
+      securityContext: {{runAsNonRoot: true, runAsUser: 999, seccompProfile: {{type: RuntimeDefault}}}}
+      containers:
+        - name: postgresql
+          securityContext: {sc}
+          env: [{{name: POSTGRES_PASSWORD, valueFrom: {{secretKeyRef: {{name: r-heimdall-secrets, key: DATABASE_PASSWORD, optional: false}}}}}}]
+"#,
+        env("JWT_SECRET"),
+        env("API_KEY_SECRET"),
+        env("DATABASE_PASSWORD"),
+        env("ADMIN_PASSWORD"),
+    )
+}
+
+fn findings_with(yaml: &str, intent: &Intent, diffs: &[Difference], notes: Option<&str>) -> Vec<String> {
+    let m = parse(yaml).expect("test rendering parses");
+    check_all(&Rendering { docs: &m.docs, notes, intent, differences: diffs })
+}
+
+fn inline_intent() -> Intent {
+    let mut intent = Intent::default();
+    intent.supplied.insert("JWT_SECRET".into(), (JWT.into(), "heimdall.secrets".into()));
+    intent
+}
+
+/// Asserts that exactly `rule` fires on the broken rendering.
+fn fires(rule: &str, yaml: &str, intent: &Intent, diffs: &[Difference], notes: Option<&str>) {
+    let found = findings_with(yaml, intent, diffs, notes);
+    assert!(!found.is_empty(), "{rule} did not fire");
+    assert!(found.iter().all(|f| f.starts_with(rule)), "expected only {rule}, got {found:#?}");
+}
+
+#[test]
+fn the_good_rendering_passes_every_rule() {
+    let found = findings_with(&good_yaml(), &inline_intent(), &[], Some("Secrets come from Secret r-heimdall-secrets"));
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn hc001_fires_when_a_chart_secret_is_rendered_beside_existing_secret() {
+    let mut intent = Intent { existing_secret: Some("prod".into()), ..Default::default() };
+    for k in REQUIRED_KEYS {
+        intent.existing_secret_keys.insert(k.into(), k.into());
+    }
+    let found = findings_with(&good_yaml(), &intent, &[], None);
+    assert!(found.iter().any(|f| f.starts_with("HC001") && f.contains("Secret/r-heimdall-secrets is rendered")), "{found:#?}");
+    assert!(found.iter().any(|f| f.starts_with("HC001") && f.contains("PostgreSQL container")), "{found:#?}");
+}
+
+#[test]
+fn hc002_fires_when_the_file_value_beats_the_inline_one() {
+    let mut intent = inline_intent();
+    intent.supplied.insert("JWT_SECRET".into(), ("the-inline-value-that-should-have-won".into(), "heimdall.secrets".into()));
+    fires("HC002", &good_yaml(), &intent, &[], None);
+}
+
+#[test]
+fn hc002_fires_on_a_key_written_twice() {
+    // Parsing rejects the duplicate first; the rule still counts raw lines.
+    let m = parse(&good_yaml()).unwrap();
+    let mut docs = m.docs.clone();
+    docs[0].raw.push_str("\n  JWT_SECRET: \"again\"");
+    let found = check_all(&Rendering { docs: &docs, notes: None, intent: &inline_intent(), differences: &[] });
+    assert!(found.iter().any(|f| f.starts_with("HC002") && f.contains("appears 2 times")), "{found:#?}");
+}
+
+#[test]
+fn hc003_fires_when_a_required_key_arrives_only_through_env_from() {
+    let yaml = good_yaml().replace(
+        "{name: ADMIN_PASSWORD, valueFrom: {secretKeyRef: {name: r-heimdall-secrets, key: ADMIN_PASSWORD, optional: false}}}",
+        "{name: UNRELATED, value: x}",
+    );
+    fires("HC003", &yaml, &inline_intent(), &[], None);
+}
+
+#[test]
+fn hc003_fires_on_an_optional_reference() {
+    let yaml = good_yaml().replace("key: JWT_SECRET, optional: false", "key: JWT_SECRET, optional: true");
+    fires("HC003", &yaml, &inline_intent(), &[], None);
+}
+
+#[test]
+fn hc004_fires_when_postgresql_reads_another_secret() {
+    let yaml = good_yaml().replace(
+        "{name: POSTGRES_PASSWORD, valueFrom: {secretKeyRef: {name: r-heimdall-secrets, key: DATABASE_PASSWORD",
+        "{name: POSTGRES_PASSWORD, valueFrom: {secretKeyRef: {name: r-heimdall-secrets, key: POSTGRES_PASSWORD",
+    );
+    fires("HC004", &yaml, &inline_intent(), &[], None);
+}
+
+#[test]
+fn hc005_fires_on_a_secret_value_in_a_config_map_and_in_notes() {
+    let yaml = good_yaml().replace("data: {PORT: \"3000\"}", &format!("data: {{PORT: \"3000\", LEAK: \"{JWT}\"}}"));
+    fires("HC005", &yaml, &inline_intent(), &[], None);
+    fires("HC005", &good_yaml(), &inline_intent(), &[], Some(&format!("your JWT is {JWT}")));
+}
+
+#[test]
+fn hc006_fires_on_base64_data_or_another_type() {
+    let yaml = good_yaml().replace("type: Opaque", "type: kubernetes.io/basic-auth");
+    fires("HC006", &yaml, &inline_intent(), &[], None);
+    let yaml = good_yaml().replace("type: Opaque\n", "type: Opaque\ndata: {X: eA==}\n");
+    fires("HC006", &yaml, &inline_intent(), &[], None);
+}
+
+#[test]
+fn hc007_fires_on_a_missing_or_stale_checksum() {
+    let good = good_yaml();
+    let stale = good.replace("annotations: {checksum/secrets: \"", "annotations: {checksum/secrets: \"0");
+    fires("HC007", &stale, &inline_intent(), &[], None);
+    let start = good.find("      annotations: {checksum/secrets").unwrap();
+    let end = start + good[start..].find('\n').unwrap() + 1;
+    let missing = format!("{}{}", &good[..start], &good[end..]);
+    fires("HC007", &missing, &inline_intent(), &[], None);
+}
+
+#[test]
+fn hc008_fires_on_a_dangling_config_map_reference() {
+    let yaml = good_yaml().replace("configMapRef: {name: r-heimdall-config}", "configMapRef: {name: r-heimdall-settings}");
+    fires("HC008", &yaml, &inline_intent(), &[], None);
+}
+
+#[test]
+fn hc008_accepts_declared_external_objects() {
+    let yaml = good_yaml().replace("configMapRef: {name: r-heimdall-config}", "configMapRef: {name: shared-config}");
+    let mut intent = inline_intent();
+    intent.external.insert("ConfigMap/shared-config".into());
+    assert!(findings_with(&yaml, &intent, &[], None).is_empty());
+}
+
+#[test]
+fn hc009_fires_on_a_missing_label_and_a_selector_matching_nothing() {
+    let yaml = good_yaml().replacen("app.kubernetes.io/part-of: heimdall, ", "", 1);
+    fires("HC009", &yaml, &inline_intent(), &[], None);
+    let yaml = good_yaml().replace(
+        "spec: {selector: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}",
+        "spec: {selector: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: web}}",
+    );
+    fires("HC009", &yaml, &inline_intent(), &[], None);
+}
+
+#[test]
+fn hc010_fires_on_privilege_escalation_and_a_host_path() {
+    let yaml = good_yaml().replacen("allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true", 1);
+    fires("HC010", &yaml, &inline_intent(), &[], None);
+    let yaml = good_yaml().replace("volumes: [{name: tmp, emptyDir: {}}]", "volumes: [{name: tmp, hostPath: {path: /tmp}}]");
+    fires("HC010", &yaml, &inline_intent(), &[], None);
+}
+
+#[test]
+fn hc011_fires_on_a_varying_value_outside_generated_secrets() {
+    let stray = Difference { doc: "ConfigMap/r-heimdall-config".into(), path: "data.PORT".into(), shape: None };
+    fires("HC011", &good_yaml(), &inline_intent(), &[stray], None);
+    let random_in_config = Difference { doc: "ConfigMap/r-heimdall-config".into(), path: "data.X".into(), shape: Some("<random-hex-128>") };
+    fires("HC011", &good_yaml(), &inline_intent(), &[random_in_config], None);
+}
+
+#[test]
+fn hc011_accepts_generated_secrets_and_their_checksum() {
+    let diffs = [
+        Difference { doc: "Secret/r-heimdall-secrets".into(), path: "stringData.JWT_SECRET".into(), shape: Some("<random-hex-128>") },
+        Difference { doc: "Deployment/r-heimdall".into(), path: "spec.template.metadata.annotations.checksum/secrets".into(), shape: Some("<sha256-of-generated-data>") },
+    ];
+    assert!(findings_with(&good_yaml(), &inline_intent(), &diffs, None).is_empty());
+}
+
+#[test]
+fn checksum_matches_the_chart_canonical_form() {
+    // "A=" + base64("x") + "\n": the same bytes the chart's template hashes.
+    let mut data = BTreeMap::new();
+    data.insert("A".to_string(), "x".to_string());
+    assert_eq!(secret_checksum_of(&data), format!("{:x}", Sha256::digest(b"A=eA==\n")));
+}

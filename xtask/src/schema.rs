@@ -1,0 +1,167 @@
+//! Strict schema validation: every document against the Kubernetes JSON schemas of each case's Kubernetes version (and HTTPRoute against its Gateway API CRD), in-process, each schema compiled once per run.
+
+use crate::manifest::Doc;
+use crate::tools;
+use anyhow::{anyhow, bail, Context, Result};
+use jsonschema::Validator;
+use serde_json::{json, Value as Json};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+const DEFINITIONS_URI: &str = "https://kubernetes.io/api/_definitions.json";
+
+/// Schemas of one run: registries and compiled validators, shared by every worker.
+pub struct Schemas {
+    root: Box<dyn Fn(&str) -> PathBuf + Send + Sync>,
+    httproute_crd: PathBuf,
+    registries: Mutex<HashMap<String, &'static jsonschema::Registry<'static>>>,
+    validators: Mutex<HashMap<(String, String), Arc<Validator>>>,
+}
+
+impl Schemas {
+    /// Schemas from `.tools/` as `cargo xtask setup` installs them.
+    pub fn installed() -> Self {
+        Self::from_dirs(Box::new(tools::schema_dir), tools::httproute_crd())
+    }
+
+    pub fn from_dirs(root: Box<dyn Fn(&str) -> PathBuf + Send + Sync>, httproute_crd: PathBuf) -> Self {
+        Schemas { root, httproute_crd, registries: Mutex::default(), validators: Mutex::default() }
+    }
+
+    fn registry(&self, minor: &str) -> Result<&'static jsonschema::Registry<'static>> {
+        let mut regs = self.registries.lock().unwrap();
+        if let Some(r) = regs.get(minor) {
+            return Ok(r);
+        }
+        let path = (self.root)(minor).join("_definitions.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("no Kubernetes {minor} schemas at {} (run `cargo xtask setup`)", path.display()))?;
+        let defs: Json = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let registry = jsonschema::Registry::new()
+            .add(DEFINITIONS_URI, defs)
+            .map_err(|e| anyhow!("registering {}: {e}", path.display()))?
+            .prepare()
+            .map_err(|e| anyhow!("preparing {}: {e}", path.display()))?;
+        // One registry per Kubernetes version for the whole run.
+        let leaked: &'static _ = Box::leak(Box::new(registry));
+        regs.insert(minor.to_string(), leaked);
+        Ok(leaked)
+    }
+
+    fn validator(&self, kube_version: &str, doc: &Doc) -> Result<Arc<Validator>> {
+        let minor = kube_version.split('.').take(2).collect::<Vec<_>>().join(".");
+        let file = schema_file(doc.api_version(), doc.kind());
+        let key = (minor.clone(), file.clone());
+        if let Some(v) = self.validators.lock().unwrap().get(&key) {
+            return Ok(v.clone());
+        }
+        let registry = self.registry(&minor)?;
+        let schema = if doc.kind() == "HTTPRoute" {
+            httproute_schema(&self.httproute_crd, doc.api_version())?
+        } else {
+            let path = (self.root)(&minor).join(&file);
+            let text = std::fs::read_to_string(&path).map_err(|_| {
+                anyhow!("{}: no schema for {} {} in Kubernetes {minor} (looked for {})", doc.id(), doc.api_version(), doc.kind(), path.display())
+            })?;
+            serde_json::from_str(&text)?
+        };
+        let validator = jsonschema::options()
+            .with_registry(registry)
+            .with_base_uri(format!("https://kubernetes.io/api/{file}"))
+            .build(&schema)
+            .map_err(|e| anyhow!("compiling the schema {file}: {e}"))?;
+        let v = Arc::new(validator);
+        self.validators.lock().unwrap().insert(key, v.clone());
+        Ok(v)
+    }
+
+    /// Every problem of `doc` under `kube_version`, each naming the document and the path.
+    pub fn validate(&self, kube_version: &str, doc: &Doc) -> Vec<String> {
+        let validator = match self.validator(kube_version, doc) {
+            Ok(v) => v,
+            Err(e) => return vec![format!("{e:#}")],
+        };
+        let instance: Json = match serde_json::to_value(&doc.value) {
+            Ok(j) => j,
+            Err(e) => return vec![format!("{}: cannot be read as JSON: {e}", doc.id())],
+        };
+        validator
+            .iter_errors(&instance)
+            .map(|e| format!("{} ({}): at {}: {}", doc.id(), doc.source, e.instance_path(), e))
+            .collect()
+    }
+}
+
+/// The file kubernetes-validate names a kind's schema by: "deployment-apps-v1.json", "secret-v1.json".
+pub fn schema_file(api_version: &str, kind: &str) -> String {
+    let api = match api_version.split_once('/') {
+        Some((group, version)) => format!("{}-{version}", group.split('.').next().unwrap_or(group)),
+        None => api_version.to_string(),
+    };
+    format!("{}-{api}.json", kind.to_lowercase())
+}
+
+/// The HTTPRoute schema from its CRD, made strict like the Kubernetes ones:
+/// an object that lists its properties accepts no others.
+fn httproute_schema(crd_path: &PathBuf, api_version: &str) -> Result<Json> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Json>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(s) = cache.lock().unwrap().get(api_version) {
+        return Ok(s.clone());
+    }
+    let text = std::fs::read_to_string(crd_path)
+        .with_context(|| format!("no HTTPRoute CRD at {} (run `cargo xtask setup`)", crd_path.display()))?;
+    let crd: Json = serde_yaml::from_str(&text)?;
+    let version = api_version.rsplit('/').next().unwrap_or("");
+    let Some(entry) = crd["spec"]["versions"].as_array().and_then(|vs| vs.iter().find(|v| v["name"] == version)) else {
+        bail!("the HTTPRoute CRD has no version {version}");
+    };
+    let mut schema = entry["schema"]["openAPIV3Schema"].clone();
+    make_strict(&mut schema);
+    schema["properties"]["apiVersion"] = json!({"type": "string", "enum": [api_version]});
+    schema["properties"]["kind"] = json!({"type": "string", "enum": ["HTTPRoute"]});
+    schema["properties"]["metadata"] = json!({"$ref": format!("{DEFINITIONS_URI}#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")});
+    cache.lock().unwrap().insert(api_version.into(), schema.clone());
+    Ok(schema)
+}
+
+fn make_strict(node: &mut Json) {
+    let Some(obj) = node.as_object_mut() else { return };
+    let preserve = obj.get("x-kubernetes-preserve-unknown-fields") == Some(&Json::Bool(true));
+    if obj.contains_key("properties") && !obj.contains_key("additionalProperties") && !preserve {
+        obj.insert("additionalProperties".into(), Json::Bool(false));
+    }
+    for (_, child) in obj.iter_mut() {
+        match child {
+            Json::Object(_) => make_strict(child),
+            Json::Array(items) => items.iter_mut().for_each(make_strict),
+            _ => {}
+        }
+    }
+    if let Some(Json::Object(props)) = obj.get_mut("properties") {
+        props.values_mut().for_each(make_strict);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_file_names_follow_kubernetes_validate() {
+        assert_eq!(schema_file("apps/v1", "Deployment"), "deployment-apps-v1.json");
+        assert_eq!(schema_file("v1", "Secret"), "secret-v1.json");
+        assert_eq!(schema_file("networking.k8s.io/v1", "Ingress"), "ingress-networking-v1.json");
+        assert_eq!(schema_file("autoscaling/v2", "HorizontalPodAutoscaler"), "horizontalpodautoscaler-autoscaling-v2.json");
+    }
+
+    #[test]
+    fn strictness_is_added_only_where_properties_are_listed() {
+        let mut s = json!({"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {}}}, "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true, "properties": {}}}});
+        make_strict(&mut s);
+        assert_eq!(s["additionalProperties"], json!(false));
+        assert_eq!(s["properties"]["a"]["additionalProperties"], json!(false));
+        assert!(s["properties"]["free"].get("additionalProperties").is_none());
+    }
+}

@@ -1,0 +1,263 @@
+//! Pinned external tools: installing Helm 3, Helm 4, the Kubernetes schemas and Gateway API CRDs into `.tools/`, and finding them again.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One pinned Helm release, built from its Go module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HelmPin {
+    pub major: u32,
+    pub version: &'static str,
+    pub module: &'static str,
+    /// Extra `-X` flags Helm's own Makefile sets; `go install` alone leaves them out.
+    pub extra_ldflags: &'static str,
+}
+
+/// The Helm versions every case renders under: one constant each, one place.
+pub const HELM_PINS: [HelmPin; 2] = [
+    HelmPin {
+        major: 3,
+        version: "v3.21.4",
+        module: "helm.sh/helm/v3",
+        // Helm 3.21 is built against client-go v0.36, i.e. Kubernetes 1.36.
+        extra_ldflags: "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=36 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=36",
+    },
+    HelmPin {
+        major: 4,
+        version: "v4.2.4",
+        module: "helm.sh/helm/v4",
+        // Helm 4 reads its Kubernetes version from the build info.
+        extra_ldflags: "",
+    },
+];
+
+/// PyPI `kubernetes-validate`, which ships strict JSON schemas for Kubernetes 1.25 to 1.37.
+pub const KUBERNETES_VALIDATE_VERSION: &str = "1.37.0";
+
+/// Go module `sigs.k8s.io/gateway-api`, whose CRDs give the HTTPRoute schema.
+pub const GATEWAY_API_MODULE: &str = "sigs.k8s.io/gateway-api";
+pub const GATEWAY_API_VERSION: &str = "v1.4.1";
+
+/// The repository root (the parent of `xtask/`).
+pub fn repo_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().expect("xtask lives one level below the root").to_path_buf()
+}
+
+/// `.tools/` under the repository root, gitignored.
+pub fn tools_dir() -> PathBuf {
+    repo_root().join(".tools")
+}
+
+impl HelmPin {
+    pub fn binary(&self) -> PathBuf {
+        tools_dir().join("helm").join(self.version).join("helm")
+    }
+
+    fn ldflags(&self) -> String {
+        let mut flags = format!("-s -w -X {}/internal/version.version={}", self.module, self.version);
+        if !self.extra_ldflags.is_empty() {
+            flags.push(' ');
+            flags.push_str(self.extra_ldflags);
+        }
+        flags
+    }
+
+    /// The stamp records how the binary was built, so a changed pin or flag rebuilds it.
+    fn stamp(&self) -> String {
+        format!("{}@{} {}\n", self.module, self.version, self.ldflags())
+    }
+}
+
+/// A Helm binary found for one major version, and how it was found.
+#[derive(Debug, Clone)]
+pub struct Helm {
+    pub major: u32,
+    pub path: PathBuf,
+    pub version: String,
+    pub found_via: String,
+}
+
+impl Helm {
+    pub fn label(&self) -> String {
+        format!("helm{}", self.major)
+    }
+}
+
+/// Asks a binary for its version string, e.g. "v3.21.4".
+pub fn helm_version(path: &Path) -> Result<String> {
+    let out = Command::new(path)
+        .args(["version", "--template", "{{.Version}}"])
+        .output()
+        .with_context(|| format!("running {} version", path.display()))?;
+    if !out.status.success() {
+        bail!("{} version failed: {}", path.display(), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn major_of(version: &str) -> Option<u32> {
+    version.trim_start_matches('v').split('.').next()?.parse().ok()
+}
+
+/// Finds a Helm for each pinned major version: `--helm PATH`, `$HELM`, `.tools/`, then `PATH`.
+pub fn find_helms(explicit: Option<&Path>) -> Result<Vec<Helm>> {
+    let mut candidates: Vec<(PathBuf, String)> = Vec::new();
+    if let Some(p) = explicit {
+        candidates.push((p.to_path_buf(), "--helm".into()));
+    }
+    if let Some(p) = std::env::var_os("HELM").filter(|v| !v.is_empty()) {
+        candidates.push((PathBuf::from(p), "$HELM".into()));
+    }
+    for pin in HELM_PINS {
+        candidates.push((pin.binary(), ".tools/".into()));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            candidates.push((dir.join("helm"), "PATH".into()));
+        }
+    }
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for pin in HELM_PINS {
+        let hit = candidates.iter().filter(|(p, _)| p.is_file()).find_map(|(p, via)| {
+            let v = helm_version(p).ok()?;
+            (major_of(&v) == Some(pin.major)).then(|| Helm { major: pin.major, path: p.clone(), version: v, found_via: via.clone() })
+        });
+        match hit {
+            Some(h) => found.push(h),
+            None => missing.push(pin),
+        }
+    }
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|p| format!("Helm {} ({})", p.major, p.version)).collect();
+        bail!(
+            "no {} found (looked at --helm, $HELM, .tools/helm/ and PATH). Run `cargo xtask setup` to build the pinned versions from their Go modules into .tools/",
+            names.join(" or ")
+        );
+    }
+    Ok(found)
+}
+
+/// Where the strict schemas of one Kubernetes minor version live.
+pub fn schema_dir(kube_version: &str) -> PathBuf {
+    let minor = kube_version.split('.').take(2).collect::<Vec<_>>().join(".");
+    kubernetes_validate_dir()
+        .join("kubernetes_validate")
+        .join("kubernetes-json-schema")
+        .join(format!("v{minor}.0-local-strict"))
+}
+
+fn kubernetes_validate_dir() -> PathBuf {
+    tools_dir().join("kubernetes-validate").join(KUBERNETES_VALIDATE_VERSION)
+}
+
+/// The Gateway API CRD of HTTPRoute, from the pinned Go module.
+pub fn httproute_crd() -> PathBuf {
+    tools_dir()
+        .join("gateway-api")
+        .join(GATEWAY_API_VERSION)
+        .join("gateway.networking.k8s.io_httproutes.yaml")
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new(cmd).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+        || Command::new(cmd).arg("version").output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<()> {
+    let out = cmd.output().with_context(|| format!("starting {what}"))?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// Installs what is missing; a second run with everything present only checks stamps.
+pub fn setup(quiet: bool) -> Result<()> {
+    let say = |msg: String| {
+        if !quiet {
+            eprintln!("{msg}");
+        }
+    };
+    for pin in HELM_PINS {
+        let bin = pin.binary();
+        let stamp_path = bin.with_file_name("build-stamp");
+        let fresh = bin.is_file() && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(pin.stamp().as_str());
+        if fresh {
+            say(format!("setup: Helm {} present at {}", pin.version, bin.display()));
+            continue;
+        }
+        if !have("go") {
+            bail!(
+                "Helm {} is not in .tools/ and Go is not installed. Install Go 1.24 or newer (apt-get install golang, or https://go.dev/dl) and run `cargo xtask setup` again; or point $HELM / --helm at an existing Helm {} binary",
+                pin.version,
+                pin.major
+            );
+        }
+        say(format!("setup: building Helm {} from {} with go install (a few minutes the first time)", pin.version, pin.module));
+        let dir = bin.parent().unwrap();
+        std::fs::create_dir_all(dir)?;
+        run(
+            Command::new("go")
+                .args(["install", "-trimpath", "-ldflags", &pin.ldflags()])
+                .arg(format!("{}/cmd/helm@{}", pin.module, pin.version))
+                .env("GOBIN", dir)
+                .env("CGO_ENABLED", "0"),
+            &format!("go install {}/cmd/helm@{}", pin.module, pin.version),
+        )?;
+        let got = helm_version(&bin)?;
+        if got != pin.version {
+            bail!("built {} but it reports version {got}, expected {}", bin.display(), pin.version);
+        }
+        std::fs::write(&stamp_path, pin.stamp())?;
+        say(format!("setup: Helm {} ready", pin.version));
+    }
+
+    let kv = kubernetes_validate_dir();
+    if schema_dir("1.37").join("_definitions.json").is_file() {
+        say(format!("setup: kubernetes-validate {KUBERNETES_VALIDATE_VERSION} schemas present"));
+    } else {
+        if !have("python3") {
+            bail!("the Kubernetes schemas come from PyPI kubernetes-validate=={KUBERNETES_VALIDATE_VERSION}, but python3 is not installed: install python3 and pip, then run `cargo xtask setup` again");
+        }
+        say(format!("setup: installing kubernetes-validate {KUBERNETES_VALIDATE_VERSION} schemas with pip"));
+        let _ = std::fs::remove_dir_all(&kv);
+        run(
+            Command::new("python3")
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--target"])
+                .arg(&kv)
+                .arg(format!("kubernetes-validate=={KUBERNETES_VALIDATE_VERSION}")),
+            "pip install kubernetes-validate",
+        )?;
+    }
+
+    let crd = httproute_crd();
+    if crd.is_file() {
+        say(format!("setup: Gateway API {GATEWAY_API_VERSION} HTTPRoute CRD present"));
+    } else {
+        if !have("go") {
+            bail!("the HTTPRoute schema comes from the Go module {GATEWAY_API_MODULE}@{GATEWAY_API_VERSION}, but Go is not installed: install Go and run `cargo xtask setup` again");
+        }
+        say(format!("setup: fetching the HTTPRoute CRD from {GATEWAY_API_MODULE}@{GATEWAY_API_VERSION}"));
+        let out = Command::new("go")
+            .args(["mod", "download", "-json"])
+            .arg(format!("{GATEWAY_API_MODULE}@{GATEWAY_API_VERSION}"))
+            .current_dir(std::env::temp_dir())
+            .output()
+            .context("running go mod download")?;
+        let info: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .with_context(|| format!("go mod download printed no JSON: {}", String::from_utf8_lossy(&out.stderr)))?;
+        let dir = info["Dir"].as_str().with_context(|| format!("go mod download failed: {info}"))?;
+        let src = Path::new(dir).join("config/crd/standard/gateway.networking.k8s.io_httproutes.yaml");
+        std::fs::create_dir_all(crd.parent().unwrap())?;
+        std::fs::copy(&src, &crd).with_context(|| format!("copying {}", src.display()))?;
+    }
+    Ok(())
+}
