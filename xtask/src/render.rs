@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 /// The harness-only template planted into every copy: `helm template` never
 /// renders NOTES.txt, so this includes its text as a document the checks can
 /// read. It is removed from the rendering before anything else sees it.
-pub const NOTES_TEMPLATE: &str = "templates/zz-harness-notes.yaml";
+/// Named to render last (Helm renders templates in reverse lexical order), so a
+/// failing case reports the template a user would see.
+pub const NOTES_TEMPLATE: &str = "templates/00-harness-notes.yaml";
 pub const NOTES_KIND: &str = "HarnessNotes";
 
 /// Local secrets files of a working copy never reach a test's chart copy:

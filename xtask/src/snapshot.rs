@@ -87,6 +87,10 @@ pub fn record(dir: &Path, case: &Case, content: &str) -> bool {
     }))
     .is_ok();
     std::panic::set_hook(previous);
+    if ok && std::env::var("INSTA_UPDATE").as_deref() == Ok("always") {
+        // An accepted snapshot leaves no pending copy behind.
+        let _ = std::fs::remove_file(path_for(dir, case).with_extension("snap.new"));
+    }
     ok
 }
 

@@ -1,0 +1,29 @@
+# Thin wrappers over `cargo xtask` and the generator script. `make help` lists them.
+.DEFAULT_GOAL := help
+CARGO ?= cargo
+
+.PHONY: help setup template test test-chart snapshots bench secrets package
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+setup: ## Install pinned Helm 3/4 (go install), Kubernetes schemas (pip) into .tools/
+	$(CARGO) xtask setup
+
+template: setup ## Render the chart with its default values
+	$(CARGO) xtask template
+
+test: setup ## Run every test: unit tests, tidy checks and the whole chart matrix
+	$(CARGO) test --workspace
+
+test-chart: setup ## Run the chart matrix alone (cargo xtask test-chart)
+	$(CARGO) xtask test-chart
+
+snapshots: setup ## Review and accept snapshot changes (read each diff first)
+	$(CARGO) xtask test-chart --review
+
+bench: setup ## Time the matrix against a sequential loop of the same Helm commands
+	$(CARGO) xtask bench
+
+secrets: ## Write heimdall/env/heimdall-secrets.yaml (gitignored, mode 0600)
+	./generate-heimdall-secrets.sh
