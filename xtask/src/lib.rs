@@ -4,6 +4,7 @@ pub mod bench;
 pub mod manifest;
 pub mod matrix;
 pub mod normalise;
+pub mod package;
 pub mod render;
 pub mod report;
 pub mod rules;

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xtask::testchart::{self, Options};
-use xtask::{bench, tools};
+use xtask::{bench, package, tools};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Tasks of the Heimdall chart")]
@@ -59,6 +59,12 @@ enum Cmd {
         #[command(flatten)]
         matrix: MatrixArgs,
     },
+    /// Build the chart archive from a staging copy without secrets files; lint it; prove it holds no local secret.
+    Package {
+        /// Where to write the archive.
+        #[arg(long, default_value = "dist")]
+        destination: PathBuf,
+    },
     /// Render the chart with its default values (pinned Helm 3, newest Kubernetes schemas).
     Template {
         /// Extra arguments passed to helm template.
@@ -95,6 +101,13 @@ fn run() -> Result<ExitCode> {
         }
         Cmd::Bench { matrix } => {
             bench::run(&matrix.options())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Package { destination } => {
+            let helms = tools::find_helms(None)?;
+            let dest = if destination.is_absolute() { destination } else { tools::repo_root().join(destination) };
+            let archive = package::run(&tools::repo_root(), &helms[0], &dest)?;
+            println!("{}", archive.display());
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Template { args } => {

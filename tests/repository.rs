@@ -1,0 +1,77 @@
+//! The repository's guards: .gitignore keeps secrets and build folders out of git, and `cargo xtask package` can never ship a secret.
+
+use heimdall_chart_tests::repo_root;
+use std::path::Path;
+use std::process::Command;
+
+fn ignored(path: &str) -> bool {
+    Command::new("git").arg("-C").arg(repo_root()).args(["check-ignore", "-q", "--no-index", "--", path]).status().unwrap().success()
+}
+
+#[test]
+fn gitignore_keeps_secrets_and_tool_folders_out_and_templates_in() {
+    for p in ["heimdall/env/heimdall-secrets.yaml", "heimdall2/env/heimdall-secrets.yaml", "heimdall/env/prod-secrets.yaml", "target/debug/x", ".tools/helm/v3.21.4/helm", "dist/heimdall-1.0.0.tgz", "tests/snapshots/a.snap.new"] {
+        assert!(ignored(p), "{p} is not ignored by .gitignore");
+    }
+    for p in ["heimdall/templates/secret.yaml", "heimdall/templates/heimdall-secrets.yaml", "heimdall/env/heimdallconfig.yaml", "tests/fixtures/secrets/full.yaml"] {
+        assert!(!ignored(p), "{p} is ignored, but must be committed");
+    }
+}
+
+/// A throwaway git checkout holding a copy of the chart and the real .gitignore.
+fn checkout_with_chart() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new("git").arg("init").arg("-q").arg(dir.path()).status().unwrap();
+    std::fs::copy(repo_root().join(".gitignore"), dir.path().join(".gitignore")).unwrap();
+    xtask::render::copy_chart(&repo_root().join("heimdall"), &dir.path().join("heimdall")).unwrap();
+    dir
+}
+
+fn archive_entries(archive: &Path) -> Vec<(String, String)> {
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(archive).unwrap()));
+    tar.entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let name = e.path().unwrap().display().to_string();
+            let mut body = String::new();
+            std::io::Read::read_to_string(&mut e, &mut body).unwrap();
+            (name, body)
+        })
+        .collect()
+}
+
+#[test]
+fn package_ships_neither_the_secrets_file_nor_its_values() {
+    let helm = &xtask::tools::find_helms(None).expect("run `cargo xtask setup`")[0];
+    let repo = checkout_with_chart();
+    let known = "known-planted-secret-value-0000000000000000000000000000000000000000000";
+    let secrets = repo.path().join("heimdall/env/heimdall-secrets.yaml");
+    std::fs::write(&secrets, format!("JWT_SECRET: \"{known}\"\n")).unwrap();
+    std::fs::write(repo.path().join("heimdall/env/staging-secrets.yaml"), "API_KEY_SECRET: \"another-planted-value-000000000000\"\n").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let archive = xtask::package::run(repo.path(), helm, out.path()).unwrap();
+    let entries = archive_entries(&archive);
+    assert!(entries.iter().any(|(n, _)| n == "heimdall/templates/secret.yaml"), "the archive lacks the chart's templates");
+    for (name, body) in &entries {
+        assert!(!name.contains("secrets.yaml") || name.contains("templates/"), "{name} is in the archive");
+        assert!(!body.contains(known) && !body.contains("another-planted-value"), "{name} holds a planted secret value");
+    }
+}
+
+#[test]
+fn package_refuses_when_a_secret_value_hides_in_a_shipped_file() {
+    let helm = &xtask::tools::find_helms(None).expect("run `cargo xtask setup`")[0];
+    let repo = checkout_with_chart();
+    let known = "known-planted-secret-value-0000000000000000000000000000000000000000000";
+    std::fs::write(repo.path().join("heimdall/env/heimdall-secrets.yaml"), format!("JWT_SECRET: \"{known}\"\n")).unwrap();
+    // Someone pasted the value into a file that ships.
+    let notes = repo.path().join("heimdall/README.md");
+    let text = std::fs::read_to_string(&notes).unwrap();
+    std::fs::write(&notes, format!("{text}\nJWT for testing: {known}\n")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let err = format!("{:#}", xtask::package::run(repo.path(), helm, out.path()).unwrap_err());
+    assert!(err.contains("README.md") && err.contains("1 value(s) of the local secrets file"), "{err}");
+    assert!(!err.contains(known), "the error printed the secret");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "the leaking archive was left behind");
+}
