@@ -13,28 +13,46 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// Runs the matrix once, then the same Helm commands one after another, and prints both.
-pub fn run(opts: &Options) -> Result<()> {
+/// Alternates the matrix and the same Helm commands run one after another,
+/// `rounds` times, so machine noise hits both alike; prints every round and the medians.
+pub fn run(opts: &Options, rounds: usize) -> Result<()> {
     let mut quiet = opts.clone();
     quiet.verbose = false;
-    let outcome = testchart::run(&quiet)?;
-    if outcome.failed() > 0 {
-        bail!("the matrix has {} failing rows; fix them before benchmarking (cargo xtask test-chart)", outcome.failed());
+    let (mut matrix, mut sequential, mut own) = (Vec::new(), Vec::new(), Vec::new());
+    let mut commands = 0;
+    for round in 1..=rounds.max(1) {
+        let outcome = testchart::run(&quiet)?;
+        if outcome.failed() > 0 {
+            bail!("the matrix has {} failing rows; fix them before benchmarking (cargo xtask test-chart)", outcome.failed());
+        }
+        let start = Instant::now();
+        for argv in &outcome.commands {
+            Command::new(&argv[0]).args(&argv[1..]).env("KUBECONFIG", "/dev/null").output()?;
+        }
+        let seq = start.elapsed();
+        let renders = outcome.own_cost_per_render.len().max(1) as u32;
+        let snapshot_share = outcome.snapshot_cost.iter().sum::<Duration>() / renders;
+        let phases: Vec<String> = outcome.phases.iter().map(|(n, d)| format!("{n} {:.2}s", d.as_secs_f64())).collect();
+        println!(
+            "round {round}: matrix {:.2}s ({}), sequential {:.2}s, ratio {:.2}",
+            outcome.wall.as_secs_f64(),
+            phases.join(", "),
+            seq.as_secs_f64(),
+            outcome.wall.as_secs_f64() / seq.as_secs_f64()
+        );
+        commands = outcome.commands.len();
+        matrix.push(outcome.wall);
+        sequential.push(seq);
+        own.extend(outcome.own_cost_per_render.iter().map(|d| *d + snapshot_share));
     }
-    let sequential_start = Instant::now();
-    for argv in &outcome.commands {
-        let status = Command::new(&argv[0]).args(&argv[1..]).env("KUBECONFIG", "/dev/null").output()?;
-        let _ = status;
-    }
-    let sequential = sequential_start.elapsed();
-    let renders = outcome.own_cost_per_render.len().max(1);
-    let snapshot_per_render = outcome.snapshot_cost.iter().sum::<Duration>() / renders as u32;
-    let own = median(outcome.own_cost_per_render.clone()) + snapshot_per_render;
-    let ratio = outcome.wall.as_secs_f64() / sequential.as_secs_f64();
-    println!("bench: {} Helm commands ({} renders, the rest lints), {} jobs", outcome.commands.len(), renders, opts.jobs);
-    println!("matrix wall time (parallel, all checks):   {:>8.2} s", outcome.wall.as_secs_f64());
-    println!("same Helm commands, sequential loop:       {:>8.2} s", sequential.as_secs_f64());
-    println!("ratio matrix / sequential:                 {:>8.2}  (target <= 0.60)", ratio);
-    println!("harness own cost per render (median):      {:>8.2} ms (target <= 10 ms; parse, normalise, rules, schema + snapshot share)", own.as_secs_f64() * 1000.0);
+    let (m, s) = (median(matrix), median(sequential));
+    println!("bench: {commands} Helm commands per round, {} jobs, {} rounds (medians below)", opts.jobs, rounds.max(1));
+    println!("matrix wall time (parallel, all checks):  {:>8.2} s", m.as_secs_f64());
+    println!("same Helm commands, sequential loop:      {:>8.2} s", s.as_secs_f64());
+    println!("ratio matrix / sequential:                {:>8.2}   (target <= 0.60)", m.as_secs_f64() / s.as_secs_f64());
+    println!(
+        "harness own cost per render (median):     {:>8.2} ms  (target <= 10; parse, normalise, rules, schema, snapshot share)",
+        median(own).as_secs_f64() * 1000.0
+    );
     Ok(())
 }

@@ -58,6 +58,9 @@ enum Cmd {
     Bench {
         #[command(flatten)]
         matrix: MatrixArgs,
+        /// Alternating rounds of matrix and sequential loop; medians are reported.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
     },
     /// Build the chart archive from a staging copy without secrets files; lint it; prove it holds no local secret.
     Package {
@@ -99,8 +102,8 @@ fn run() -> Result<ExitCode> {
             let outcome = testchart::run(&o)?;
             Ok(if outcome.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        Cmd::Bench { matrix } => {
-            bench::run(&matrix.options())?;
+        Cmd::Bench { matrix, rounds } => {
+            bench::run(&matrix.options(), rounds)?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Package { destination } => {

@@ -39,7 +39,7 @@ impl Options {
 }
 
 /// What a run produced.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Outcome {
     pub rows: Vec<Row>,
     pub wall: Duration,
@@ -50,6 +50,8 @@ pub struct Outcome {
     /// Snapshot comparison time per case.
     pub snapshot_cost: Vec<Duration>,
     pub helm_notes: Vec<String>,
+    /// Wall time of the phases: preparing chart copies, the render/lint pool, everything after.
+    pub phases: [(&'static str, Duration); 3],
 }
 
 impl Outcome {
@@ -251,6 +253,7 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     })
     .into_iter()
     .collect::<Result<Vec<_>>>()?;
+    let prepare_time = wall.elapsed();
     let intents: Vec<Intent> = cases.iter().map(|c| Intent::from_case(c, &tests_dir)).collect();
     let schemas = Schemas::installed();
     let ctx = Ctx { cases: &cases, prepared: &prepared, intents: &intents, helms: &helms, schemas: &schemas };
@@ -269,7 +272,16 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         Task::Lint { case, helm, kube_version } => run_lint(&ctx, *case, *helm, kube_version),
     });
 
-    let mut outcome = Outcome::default();
+    let pool_time = wall.elapsed() - prepare_time;
+    let mut outcome = Outcome {
+        rows: vec![],
+        wall: Duration::ZERO,
+        commands: vec![],
+        own_cost_per_render: vec![],
+        snapshot_cost: vec![],
+        helm_notes: vec![],
+        phases: [("prepare", prepare_time), ("pool", pool_time), ("after", Duration::ZERO)],
+    };
     let mut covered = BTreeSet::new();
     let mut helm_notes = BTreeSet::new();
     for r in &results {
@@ -357,6 +369,7 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     outcome.rows = rows;
     outcome.helm_notes = helm_notes.into_iter().collect();
     outcome.wall = wall.elapsed();
+    outcome.phases[2].1 = outcome.wall - prepare_time - pool_time;
 
     if opts.verbose {
         print_report(&outcome);
