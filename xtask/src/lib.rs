@@ -1,6 +1,8 @@
 //! The chart's test harness and project tasks, as a library so the root package's tests drive the same code as `cargo xtask`.
 
 pub mod bench;
+pub mod controlplane;
+pub mod e2e;
 pub mod manifest;
 pub mod matrix;
 pub mod normalise;

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xtask::testchart::{self, Options};
-use xtask::{bench, package, tools};
+use xtask::{bench, e2e, package, tools};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Tasks of the Heimdall chart")]
@@ -62,6 +62,15 @@ enum Cmd {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// Lifecycle tests under Helm 3 and Helm 4 against a real kube-apiserver and etcd on loopback (built from their Go modules).
+    E2e {
+        /// Only scenarios whose name contains this.
+        #[arg(long)]
+        filter: Option<String>,
+        /// A Helm binary to use for its major version (else $HELM, .tools/, PATH).
+        #[arg(long)]
+        helm: Option<PathBuf>,
+    },
     /// Build the chart archive from a staging copy without secrets files; lint it; prove it holds no local secret.
     Package {
         /// Where to write the archive.
@@ -105,6 +114,10 @@ fn run() -> Result<ExitCode> {
         Cmd::Bench { matrix, rounds } => {
             bench::run(&matrix.options(), rounds)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Cmd::E2e { filter, helm } => {
+            let failed = e2e::run(helm.as_deref(), filter.as_deref())?;
+            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Cmd::Package { destination } => {
             let helms = tools::find_helms(None)?;

@@ -1,0 +1,310 @@
+//! A real Kubernetes control plane on loopback for the lifecycle tests: etcd and kube-apiserver built from their Go modules, certificates and a token made here, torn down on drop, on failure and when xtask dies.
+
+use crate::tools::tools_dir;
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::Value as Json;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The pinned Kubernetes release whose kube-apiserver the e2e suite runs.
+pub const KUBERNETES_VERSION: &str = "v1.36.3";
+/// The etcd release Kubernetes 1.36 is built against.
+pub const ETCD_VERSION: &str = "v3.6.8";
+
+fn bin_dir() -> PathBuf {
+    tools_dir().join("e2e").join(format!("kubernetes-{KUBERNETES_VERSION}-etcd-{ETCD_VERSION}"))
+}
+
+pub fn kube_apiserver() -> PathBuf {
+    bin_dir().join("kube-apiserver")
+}
+
+pub fn etcd() -> PathBuf {
+    bin_dir().join("etcd")
+}
+
+fn go(args: &[&str], dir: &Path, what: &str) -> Result<()> {
+    let out = Command::new("go").args(args).current_dir(dir).env("CGO_ENABLED", "0").output().with_context(|| format!("starting go for {what}"))?;
+    if !out.status.success() {
+        bail!("{what} failed: go {}\n{}{}", args.join(" "), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+/// The modules k8s.io/kubernetes replaces with its staging folders; a
+/// consumer must pin them to the matching published v0 versions.
+fn staging_modules(kubernetes_go_mod: &str) -> Vec<String> {
+    kubernetes_go_mod
+        .lines()
+        .filter(|l| l.contains("=> ./staging/"))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+/// Builds kube-apiserver and etcd into `.tools/e2e/` unless already there.
+/// `go install pkg@version` refuses modules with replace directives, which
+/// both have, so each is built from a small module of ours that requires it.
+pub fn build(say: &dyn Fn(String)) -> Result<()> {
+    if kube_apiserver().is_file() && etcd().is_file() {
+        say(format!("e2e: kube-apiserver {KUBERNETES_VERSION} and etcd {ETCD_VERSION} present in {}", bin_dir().display()));
+        return Ok(());
+    }
+    let which_go = Command::new("go").arg("version").output();
+    if !which_go.is_ok_and(|o| o.status.success()) {
+        bail!("the e2e suite builds kube-apiserver {KUBERNETES_VERSION} and etcd {ETCD_VERSION} from their Go modules, but Go is not installed: install Go 1.26 or newer");
+    }
+    std::fs::create_dir_all(bin_dir())?;
+    let build_root = tools_dir().join("e2e").join("build");
+    if !kube_apiserver().is_file() {
+        say(format!("e2e: building kube-apiserver {KUBERNETES_VERSION} from k8s.io/kubernetes (several minutes the first time)"));
+        let dir = build_root.join("kubernetes");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let out = Command::new("go")
+            .args(["mod", "download", "-json"])
+            .arg(format!("k8s.io/kubernetes@{KUBERNETES_VERSION}"))
+            .current_dir(&dir)
+            .output()?;
+        let info: Json = serde_json::from_slice(&out.stdout).map_err(|_| anyhow!("go mod download k8s.io/kubernetes failed: {}", String::from_utf8_lossy(&out.stderr)))?;
+        let gomod = std::fs::read_to_string(info["GoMod"].as_str().context("no GoMod in go mod download output")?)?;
+        let minor = KUBERNETES_VERSION.trim_start_matches("v1.");
+        let mut text = format!("module heimdall-chart/e2e-kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes {KUBERNETES_VERSION}\n\nreplace (\n");
+        for m in staging_modules(&gomod) {
+            text.push_str(&format!("\t{m} => {m} v0.{minor}\n"));
+        }
+        text.push_str(")\n");
+        std::fs::write(dir.join("go.mod"), text)?;
+        go(&["get", &format!("k8s.io/kubernetes/cmd/kube-apiserver@{KUBERNETES_VERSION}")], &dir, "resolving kube-apiserver's modules")?;
+        let out_path = kube_apiserver();
+        go(&["build", "-trimpath", "-ldflags", "-s -w", "-o", out_path.to_str().unwrap(), "k8s.io/kubernetes/cmd/kube-apiserver"], &dir, "building kube-apiserver")?;
+    }
+    if !etcd().is_file() {
+        say(format!("e2e: building etcd {ETCD_VERSION} from go.etcd.io/etcd/server/v3"));
+        let dir = build_root.join("etcd");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("go.mod"), format!("module heimdall-chart/e2e-etcd\n\ngo 1.26.0\n\nrequire go.etcd.io/etcd/server/v3 {ETCD_VERSION}\n"))?;
+        go(&["get", &format!("go.etcd.io/etcd/server/v3@{ETCD_VERSION}")], &dir, "resolving etcd's modules")?;
+        let out_path = etcd();
+        go(&["build", "-trimpath", "-ldflags", "-s -w", "-o", out_path.to_str().unwrap(), "go.etcd.io/etcd/server/v3"], &dir, "building etcd")?;
+    }
+    Ok(())
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn openssl(args: &[&str], dir: &Path) -> Result<()> {
+    let out = Command::new("openssl").args(args).current_dir(dir).output().context("running openssl (apt-get install openssl)")?;
+    if !out.status.success() {
+        bail!("openssl {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+/// A CA, a serving certificate for 127.0.0.1, a service-account key pair and a bearer token.
+fn make_credentials(dir: &Path) -> Result<String> {
+    openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=heimdall-e2e-ca"], dir)?;
+    openssl(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "apiserver.key", "-out", "apiserver.csr", "-subj", "/CN=kube-apiserver"], dir)?;
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n")?;
+    openssl(&["x509", "-req", "-in", "apiserver.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "apiserver.crt", "-days", "1", "-extfile", "san.ext"], dir)?;
+    openssl(&["genrsa", "-out", "sa.key", "2048"], dir)?;
+    openssl(&["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir)?;
+    let mut raw = [0u8; 24];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut raw))?;
+    let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(dir.join("tokens.csv"), format!("{token},heimdall-e2e-admin,1,\"system:masters\"\n"))?;
+    Ok(token)
+}
+
+/// Makes a child die with xtask, whatever kills xtask.
+fn die_with_parent(cmd: &mut Command) -> &mut Command {
+    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
+/// etcd and kube-apiserver running on loopback, and how to reach them.
+pub struct ControlPlane {
+    children: Vec<(&'static str, Child)>,
+    pub dir: tempfile::TempDir,
+    pub kubeconfig: PathBuf,
+    pub server: String,
+    token: String,
+}
+
+impl ControlPlane {
+    pub fn start() -> Result<ControlPlane> {
+        let dir = tempfile::Builder::new().prefix("heimdall-e2e-").tempdir()?;
+        let token = make_credentials(dir.path())?;
+        let (etcd_client, etcd_peer, api_port) = (free_port()?, free_port()?, free_port()?);
+        let log = |name: &str| std::fs::File::create(dir.path().join(format!("{name}.log")));
+        let mut children = Vec::new();
+        let etcd_child = die_with_parent(
+            Command::new(etcd())
+                .arg("--data-dir")
+                .arg(dir.path().join("etcd-data"))
+                .arg(format!("--listen-client-urls=http://127.0.0.1:{etcd_client}"))
+                .arg(format!("--advertise-client-urls=http://127.0.0.1:{etcd_client}"))
+                .arg(format!("--listen-peer-urls=http://127.0.0.1:{etcd_peer}"))
+                .arg(format!("--initial-advertise-peer-urls=http://127.0.0.1:{etcd_peer}"))
+                .arg(format!("--initial-cluster=default=http://127.0.0.1:{etcd_peer}"))
+                .args(["--log-level=warn", "--quota-backend-bytes=1073741824"])
+                .stdout(log("etcd")?)
+                .stderr(log("etcd")?),
+        )
+        .spawn()
+        .context("starting etcd")?;
+        children.push(("etcd", etcd_child));
+        let d = dir.path().display().to_string();
+        let api = die_with_parent(
+            Command::new(kube_apiserver())
+                .arg(format!("--etcd-servers=http://127.0.0.1:{etcd_client}"))
+                .arg(format!("--secure-port={api_port}"))
+                .args(["--bind-address=127.0.0.1", "--advertise-address=127.0.0.1"])
+                .arg(format!("--cert-dir={d}/certs"))
+                .arg(format!("--tls-cert-file={d}/apiserver.crt"))
+                .arg(format!("--tls-private-key-file={d}/apiserver.key"))
+                .arg(format!("--client-ca-file={d}/ca.crt"))
+                .arg(format!("--token-auth-file={d}/tokens.csv"))
+                .arg(format!("--service-account-key-file={d}/sa.pub"))
+                .arg(format!("--service-account-signing-key-file={d}/sa.key"))
+                .args(["--service-account-issuer=https://kubernetes.default.svc", "--authorization-mode=RBAC"])
+                // A documentation range: Service IPs are allocated, never routed (no kube-proxy runs).
+                .args(["--service-cluster-ip-range=10.96.0.0/16", "--allow-privileged=false", "--v=1"])
+                .stdout(log("kube-apiserver")?)
+                .stderr(log("kube-apiserver")?),
+        )
+        .spawn()
+        .context("starting kube-apiserver")?;
+        children.push(("kube-apiserver", api));
+        let server = format!("https://127.0.0.1:{api_port}");
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: e2e\n  cluster:\n    server: {server}\n    certificate-authority: {d}/ca.crt\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: e2e\n  context: {{cluster: e2e, user: admin}}\ncurrent-context: e2e\n"
+            ),
+        )?;
+        let mut plane = ControlPlane { children, dir, kubeconfig, server, token };
+        plane.wait_ready(Duration::from_secs(120))?;
+        Ok(plane)
+    }
+
+    fn wait_ready(&mut self, limit: Duration) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            let mut exited = None;
+            for (name, child) in &mut self.children {
+                if let Some(status) = child.try_wait()? {
+                    exited = Some((*name, status));
+                }
+            }
+            if let Some((name, status)) = exited {
+                bail!("{name} exited ({status}) while starting:\n{}", self.log_tail(name));
+            }
+            if let Ok(body) = self.raw("GET", "/readyz", None) {
+                if body.trim() == "ok" {
+                    return Ok(());
+                }
+            }
+            if start.elapsed() > limit {
+                bail!("kube-apiserver was not ready after {limit:?}:\n{}", self.log_tail("kube-apiserver"));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    /// The last lines of a component's log, for error messages.
+    pub fn log_tail(&self, name: &str) -> String {
+        let text = std::fs::read_to_string(self.dir.path().join(format!("{name}.log"))).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(25)..].join("\n")
+    }
+
+    fn raw(&self, method: &str, path: &str, body: Option<&Json>) -> Result<String> {
+        let mut cmd = Command::new("curl");
+        cmd.args(["--silent", "--show-error", "--max-time", "30", "--request", method])
+            .arg("--cacert")
+            .arg(self.dir.path().join("ca.crt"))
+            .arg("--header")
+            .arg(format!("Authorization: Bearer {}", self.token))
+            .arg(format!("{}{path}", self.server));
+        if body.is_some() {
+            cmd.args(["--header", "Content-Type: application/json", "--data-binary", "@-"]).stdin(Stdio::piped());
+        }
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().context("running curl (apt-get install curl)")?;
+        if let Some(b) = body {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b.to_string().as_bytes())?;
+        }
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            bail!("curl {method} {path}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// A request to the API server; the JSON answer, whatever its status.
+    pub fn request(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Json> {
+        let text = self.raw(method, path, body)?;
+        serde_json::from_str(&text).with_context(|| format!("{method} {path} answered no JSON: {text}"))
+    }
+
+    /// GET that returns None on 404.
+    pub fn get(&self, path: &str) -> Result<Option<Json>> {
+        let v = self.request("GET", path, None)?;
+        if v["kind"] == "Status" && v["code"] == 404 {
+            return Ok(None);
+        }
+        if v["kind"] == "Status" && v["status"] == "Failure" {
+            bail!("GET {path}: {}", v["message"]);
+        }
+        Ok(Some(v))
+    }
+
+    /// POST that fails on a Failure status.
+    pub fn create(&self, path: &str, body: &Json) -> Result<Json> {
+        let v = self.request("POST", path, Some(body))?;
+        if v["kind"] == "Status" && v["status"] == "Failure" {
+            bail!("POST {path}: {}", v["message"]);
+        }
+        Ok(v)
+    }
+
+    pub fn stop(&mut self) {
+        for (_, child) in self.children.iter_mut().rev() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.children.clear();
+    }
+}
+
+impl Drop for ControlPlane {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_modules_are_read_from_the_replace_block() {
+        let gomod = "module k8s.io/kubernetes\nreplace (\n\tk8s.io/api => ./staging/src/k8s.io/api\n\tk8s.io/client-go => ./staging/src/k8s.io/client-go\n)\nrequire k8s.io/klog/v2 v2.1.0\n";
+        assert_eq!(staging_modules(gomod), ["k8s.io/api", "k8s.io/client-go"]);
+    }
+}

@@ -1,0 +1,327 @@
+//! `cargo xtask e2e`: the chart's lifecycle (install, upgrade, uninstall, reinstall) under Helm 3 and Helm 4 against a real kube-apiserver; no kubelet runs, so pods never start and nothing here pretends they do.
+
+use crate::controlplane::ControlPlane;
+use crate::matrix::{self, Expect};
+use crate::render::{self, Run};
+use crate::tools::{self, Helm};
+use anyhow::{bail, ensure, Context, Result};
+use base64::Engine;
+use serde_json::{json, Value as Json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const RELEASE: &str = "heimdall";
+const REQUIRED: [&str; 4] = ["ADMIN_PASSWORD", "API_KEY_SECRET", "DATABASE_PASSWORD", "JWT_SECRET"];
+
+/// Everything a scenario needs: the control plane, one Helm, a scratch folder.
+pub struct Env<'a> {
+    pub plane: &'a ControlPlane,
+    pub helm: &'a Helm,
+    pub scratch: PathBuf,
+}
+
+impl Env<'_> {
+    /// Runs Helm against the control plane with its own config, cache and data folders.
+    pub fn helm(&self, args: &[&str]) -> Result<Run> {
+        let home = self.scratch.join("helm-home");
+        let start = Instant::now();
+        let out = Command::new(&self.helm.path)
+            .args(args)
+            .env("KUBECONFIG", &self.plane.kubeconfig)
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_DATA_HOME", home.join("data"))
+            .output()
+            .with_context(|| format!("running {}", self.helm.path.display()))?;
+        let mut argv = vec![self.helm.path.display().to_string()];
+        argv.extend(args.iter().map(|s| s.to_string()));
+        Ok(Run {
+            argv,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            success: out.status.success(),
+            elapsed: start.elapsed(),
+        })
+    }
+
+    /// Like [`Env::helm`], failing with the command and its output unless Helm succeeds.
+    fn helm_ok(&self, args: &[&str]) -> Result<Run> {
+        let run = self.helm(args)?;
+        if !run.success {
+            bail!("{} failed:\n{}", run.command_line(), run.stderr.trim());
+        }
+        Ok(run)
+    }
+
+    /// A fresh namespace that enforces Pod Security Standards "restricted".
+    fn namespace(&self, name: &str) -> Result<String> {
+        let ns = format!("{name}-h{}", self.helm.major);
+        self.plane.create(
+            "/api/v1/namespaces",
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/warn": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted"}}}),
+        )?;
+        Ok(ns)
+    }
+
+    /// A copy of the chart without any local secrets file, for one scenario.
+    fn chart_copy(&self, name: &str) -> Result<PathBuf> {
+        let dir = self.scratch.join(format!("{name}-h{}", self.helm.major)).join("heimdall");
+        let _ = std::fs::remove_dir_all(&dir);
+        render::copy_chart(&tools::repo_root().join("heimdall"), &dir)?;
+        Ok(dir)
+    }
+
+    fn secret(&self, ns: &str, name: &str) -> Result<Option<BTreeMap<String, String>>> {
+        let Some(s) = self.plane.get(&format!("/api/v1/namespaces/{ns}/secrets/{name}"))? else { return Ok(None) };
+        let mut out = BTreeMap::new();
+        for (k, v) in s["data"].as_object().into_iter().flatten() {
+            let bytes = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or(""))?;
+            out.insert(k.clone(), String::from_utf8(bytes)?);
+        }
+        Ok(Some(out))
+    }
+
+    fn deployment(&self, ns: &str) -> Result<Option<Json>> {
+        self.plane.get(&format!("/apis/apps/v1/namespaces/{ns}/deployments/{RELEASE}"))
+    }
+
+    fn checksum(&self, ns: &str) -> Result<String> {
+        let d = self.deployment(ns)?.context("the Deployment is missing")?;
+        Ok(d["spec"]["template"]["metadata"]["annotations"]["checksum/secrets"].as_str().context("no checksum/secrets annotation")?.to_string())
+    }
+
+    fn create_secret(&self, ns: &str, name: &str, data: &[(&str, &str)]) -> Result<()> {
+        let string_data: serde_json::Map<String, Json> = data.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+        self.plane.create(
+            &format!("/api/v1/namespaces/{ns}/secrets"),
+            &json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": "Opaque", "stringData": string_data}),
+        )?;
+        Ok(())
+    }
+}
+
+fn chart_secret_name() -> String {
+    format!("{RELEASE}-secrets")
+}
+
+fn required_secret(env: &Env, ns: &str) -> Result<BTreeMap<String, String>> {
+    let s = env.secret(ns, &chart_secret_name())?.context("the chart's Secret is missing")?;
+    for k in REQUIRED {
+        ensure!(s.get(k).is_some_and(|v| !v.is_empty()), "the chart's Secret lacks {k}");
+    }
+    Ok(s)
+}
+
+fn install<'a>(ns: &'a str, chart: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["install", RELEASE, chart.to_str().unwrap(), "--namespace", ns];
+    args.extend_from_slice(extra);
+    args
+}
+
+fn upgrade<'a>(ns: &'a str, chart: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["upgrade", RELEASE, chart.to_str().unwrap(), "--namespace", ns];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// a. Generated secrets survive upgrades byte for byte, and the checksum with them.
+fn generated_secrets_survive_upgrades(env: &Env) -> Result<()> {
+    let ns = env.namespace("generate")?;
+    let chart = env.chart_copy("generate")?;
+    env.helm_ok(&install(&ns, &chart, &[]))?;
+    let first = required_secret(env, &ns)?;
+    ensure!(first["JWT_SECRET"].len() == 128 && first["API_KEY_SECRET"].len() == 66 && first["ADMIN_PASSWORD"].starts_with("Admin_"), "generated values have the wrong shape");
+    let checksum = env.checksum(&ns)?;
+    env.helm_ok(&upgrade(&ns, &chart, &[]))?;
+    ensure!(required_secret(env, &ns)? == first, "an upgrade with no change rotated a generated secret");
+    ensure!(env.checksum(&ns)? == checksum, "an upgrade with no change changed checksum/secrets");
+    env.helm_ok(&upgrade(&ns, &chart, &["--set", "replicaCount=2"]))?;
+    ensure!(required_secret(env, &ns)? == first, "an upgrade of an unrelated value rotated a generated secret");
+    ensure!(env.checksum(&ns)? == checksum, "an upgrade of an unrelated value changed checksum/secrets");
+    ensure!(env.deployment(&ns)?.unwrap()["spec"]["replicas"] == 2, "the unrelated value did not reach the Deployment");
+    Ok(())
+}
+
+/// b. `helm uninstall` keeps the Secret; a new install of the release reuses it.
+fn uninstall_keeps_secret_and_reinstall_reuses_it(env: &Env) -> Result<()> {
+    let ns = env.namespace("reinstall")?;
+    let chart = env.chart_copy("reinstall")?;
+    env.helm_ok(&install(&ns, &chart, &[]))?;
+    let first = required_secret(env, &ns)?;
+    env.helm_ok(&["uninstall", RELEASE, "--namespace", &ns])?;
+    ensure!(env.deployment(&ns)?.is_none(), "the Deployment outlived helm uninstall");
+    ensure!(env.secret(&ns, &chart_secret_name())? == Some(first.clone()), "the Secret did not outlive helm uninstall unchanged");
+    env.helm_ok(&install(&ns, &chart, &[]))?;
+    ensure!(required_secret(env, &ns)? == first, "a reinstall did not reuse the kept secrets");
+    Ok(())
+}
+
+/// c. existingSecret: a missing (mapped) key fails the install naming it; a complete one works and the chart makes no Secret.
+fn existing_secret_is_checked_and_used(env: &Env) -> Result<()> {
+    let ns = env.namespace("existing")?;
+    let chart = env.chart_copy("existing")?;
+    let jwt = "e2e-existing-jwt-secret-0000000000000000000000000000000000000000000000";
+    env.create_secret(&ns, "incomplete", &[("jwt", jwt), ("API_KEY_SECRET", "e2e-api-key-secret-00000000000000000"), ("DATABASE_PASSWORD", "e2e-database-password-0000")])?;
+    let run = env.helm(&install(&ns, &chart, &["--set", "heimdall.existingSecret=incomplete", "--set", "heimdall.existingSecretKeys.JWT_SECRET=jwt"]))?;
+    ensure!(!run.success, "install with an incomplete existingSecret succeeded");
+    ensure!(
+        run.stderr.contains("lacks required keys: ADMIN_PASSWORD (key ADMIN_PASSWORD)") && !run.stderr.contains("JWT_SECRET (key jwt)"),
+        "the failure does not name exactly the missing key:\n{}",
+        run.stderr
+    );
+    env.create_secret(&ns, "complete", &[("jwt", jwt), ("API_KEY_SECRET", "e2e-api-key-secret-00000000000000000"), ("DATABASE_PASSWORD", "e2e-database-password-0000"), ("ADMIN_PASSWORD", "E2e-Admin-Password-1")])?;
+    env.helm_ok(&install(&ns, &chart, &["--set", "heimdall.existingSecret=complete", "--set", "heimdall.existingSecretKeys.JWT_SECRET=jwt"]))?;
+    ensure!(env.secret(&ns, &chart_secret_name())?.is_none(), "the chart created an app Secret beside existingSecret");
+    let d = env.deployment(&ns)?.context("no Deployment")?;
+    let env_vars = &d["spec"]["template"]["spec"]["containers"][0]["env"];
+    let jwt_ref = env_vars.as_array().into_iter().flatten().find(|e| e["name"] == "JWT_SECRET").context("no JWT_SECRET env")?;
+    ensure!(jwt_ref["valueFrom"]["secretKeyRef"] == json!({"name": "complete", "key": "jwt", "optional": false}), "JWT_SECRET does not come from complete/jwt: {jwt_ref}");
+    Ok(())
+}
+
+/// d. With the embedded database, changing DATABASE_PASSWORD is refused unless explicitly allowed.
+fn database_password_change_needs_consent(env: &Env) -> Result<()> {
+    let ns = env.namespace("dbpassword")?;
+    let chart = env.chart_copy("dbpassword")?;
+    let (p1, p2) = ("heimdall.secrets.DATABASE_PASSWORD=e2e-first-database-password", "heimdall.secrets.DATABASE_PASSWORD=e2e-second-database-password");
+    env.helm_ok(&install(&ns, &chart, &["--set-string", p1]))?;
+    let run = env.helm(&upgrade(&ns, &chart, &["--set-string", p2]))?;
+    ensure!(!run.success, "an upgrade changing DATABASE_PASSWORD went through");
+    ensure!(run.stderr.contains("differs from the one stored") && run.stderr.contains("allowDatabasePasswordChange"), "the refusal does not explain itself:\n{}", run.stderr);
+    ensure!(required_secret(env, &ns)?["DATABASE_PASSWORD"] == "e2e-first-database-password", "the refused upgrade changed the Secret");
+    env.helm_ok(&upgrade(&ns, &chart, &["--set-string", p2, "--set", "heimdall.allowDatabasePasswordChange=true"]))?;
+    ensure!(required_secret(env, &ns)?["DATABASE_PASSWORD"] == "e2e-second-database-password", "the allowed change did not reach the Secret");
+    Ok(())
+}
+
+/// e. A changed file or inline value changes the live Secret and the checksum; a removed inline key leaves the Secret.
+fn changed_values_reach_the_secret_and_roll_pods(env: &Env) -> Result<()> {
+    let ns = env.namespace("changes")?;
+    let chart = env.chart_copy("changes")?;
+    let file = chart.join("env/heimdall-secrets.yaml");
+    let write = |jwt: &str| {
+        std::fs::write(&file, format!("JWT_SECRET: \"{jwt}\"\nAPI_KEY_SECRET: \"e2e-file-api-key-secret-00000000000\"\nDATABASE_PASSWORD: \"e2e-file-database-password\"\nADMIN_PASSWORD: \"E2e-File-Admin-Pass\"\n"))
+    };
+    let jwt1 = "e2e-file-jwt-secret-one-000000000000000000000000000000000000000000000000";
+    let jwt2 = "e2e-file-jwt-secret-two-000000000000000000000000000000000000000000000000";
+    write(jwt1)?;
+    let oidc = ["--set-string", "heimdall.secrets.OIDC_CLIENT_SECRET=e2e-oidc-client-secret"];
+    env.helm_ok(&install(&ns, &chart, &oidc))?;
+    let s1 = required_secret(env, &ns)?;
+    let c1 = env.checksum(&ns)?;
+    ensure!(s1["JWT_SECRET"] == jwt1 && s1.get("OIDC_CLIENT_SECRET").map(String::as_str) == Some("e2e-oidc-client-secret"), "the install did not store the file and inline values");
+    write(jwt2)?;
+    env.helm_ok(&upgrade(&ns, &chart, &oidc))?;
+    let c2 = env.checksum(&ns)?;
+    ensure!(required_secret(env, &ns)?["JWT_SECRET"] == jwt2, "a changed secrets file did not reach the live Secret");
+    ensure!(c2 != c1, "a changed secrets file did not change checksum/secrets");
+    let inline = "heimdall.secrets.JWT_SECRET=e2e-inline-jwt-secret-00000000000000000000000000000000000000000000000000";
+    env.helm_ok(&upgrade(&ns, &chart, &[oidc[0], oidc[1], "--set-string", inline]))?;
+    let s3 = required_secret(env, &ns)?;
+    ensure!(s3["JWT_SECRET"].starts_with("e2e-inline-jwt"), "an inline value did not override the file in the live Secret");
+    ensure!(env.checksum(&ns)? != c2, "a changed inline value did not change checksum/secrets");
+    env.helm_ok(&upgrade(&ns, &chart, &["--set-string", inline]))?;
+    ensure!(!required_secret(env, &ns)?.contains_key("OIDC_CLIENT_SECRET"), "a key removed from the inline secrets stayed in the live Secret");
+    Ok(())
+}
+
+/// f. Every case that renders is accepted by the API server: `--dry-run=server`, then a real install, with no Pod Security warning.
+fn every_rendering_case_is_accepted(env: &Env) -> Result<()> {
+    let repo = tools::repo_root();
+    let tests_dir = repo.join("tests");
+    let cases = matrix::discover(&tests_dir.join("cases"), &tests_dir)?;
+    let mut failures = Vec::new();
+    for (i, case) in cases.iter().enumerate().filter(|(_, c)| c.spec.expect == Expect::Renders) {
+        let prepared = render::prepare(case, &repo.join("heimdall"), &tests_dir, &env.scratch.join(format!("cases-h{}", env.helm.major)))?;
+        std::fs::remove_file(prepared.chart_dir.join(render::NOTES_TEMPLATE))?;
+        let ns = env.namespace(&format!("case-{i:02}"))?;
+        let mut base = vec!["install".to_string(), case.spec.release.clone(), prepared.chart_dir.display().to_string(), "--namespace".into(), ns.clone()];
+        base.extend(prepared.value_args.iter().cloned());
+        for dry in [true, false] {
+            let mut args = base.clone();
+            if dry {
+                args.push("--dry-run=server".into());
+            }
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            let run = env.helm(&refs)?;
+            let what = if dry { "install --dry-run=server" } else { "install" };
+            if !run.success {
+                failures.push(format!("{} ({what}): {}\n  reproduce: {}", case.name, run.stderr.trim(), run.command_line()));
+                break;
+            }
+            if run.stderr.contains("PodSecurity") {
+                failures.push(format!("{} ({what}): Pod Security warning: {}", case.name, run.stderr.trim()));
+            }
+        }
+    }
+    ensure!(failures.is_empty(), "{}", failures.join("\n"));
+    Ok(())
+}
+
+/// The Gateway API CRD, so the HTTPRoute case has a kind to install.
+fn install_gateway_api_crd(plane: &ControlPlane) -> Result<()> {
+    let text = std::fs::read_to_string(tools::httproute_crd()).context("the HTTPRoute CRD is missing: run `cargo xtask setup`")?;
+    let crd: Json = serde_yaml::from_str(&text)?;
+    plane.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", &crd)?;
+    let start = Instant::now();
+    loop {
+        let c = plane.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/httproutes.gateway.networking.k8s.io")?;
+        let established = c.as_ref().is_some_and(|c| {
+            c["status"]["conditions"].as_array().into_iter().flatten().any(|x| x["type"] == "Established" && x["status"] == "True")
+        });
+        if established {
+            return Ok(());
+        }
+        ensure!(start.elapsed() < Duration::from_secs(60), "the HTTPRoute CRD was not established within 60 s");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+type Scenario = (&'static str, fn(&Env) -> Result<()>);
+
+pub const SCENARIOS: [Scenario; 6] = [
+    ("a. generated secrets survive upgrades", generated_secrets_survive_upgrades),
+    ("b. uninstall keeps the Secret, reinstall reuses it", uninstall_keeps_secret_and_reinstall_reuses_it),
+    ("c. existingSecret is checked and used", existing_secret_is_checked_and_used),
+    ("d. DATABASE_PASSWORD change needs consent", database_password_change_needs_consent),
+    ("e. changed values reach the Secret and roll pods", changed_values_reach_the_secret_and_roll_pods),
+    ("f. every rendering case is accepted by the API server", every_rendering_case_is_accepted),
+];
+
+/// Builds what is missing, starts the control plane, runs every scenario under each Helm, tears down.
+pub fn run(helm_override: Option<&Path>, filter: Option<&str>) -> Result<usize> {
+    tools::setup(true)?;
+    crate::controlplane::build(&|m| eprintln!("{m}"))?;
+    let helms = tools::find_helms(helm_override)?;
+    let start = Instant::now();
+    let plane = ControlPlane::start()?;
+    eprintln!("e2e: kube-apiserver {} ready at {} in {:.1}s", crate::controlplane::KUBERNETES_VERSION, plane.server, start.elapsed().as_secs_f64());
+    install_gateway_api_crd(&plane)?;
+    let (mut passed, mut failed) = (0, 0);
+    for helm in &helms {
+        let scratch = plane.dir.path().join(format!("helm{}", helm.major));
+        std::fs::create_dir_all(&scratch)?;
+        let env = Env { plane: &plane, helm, scratch };
+        for (name, scenario) in SCENARIOS.iter().filter(|(n, _)| filter.is_none_or(|f| n.contains(f))) {
+            let t = Instant::now();
+            match scenario(&env) {
+                Ok(()) => {
+                    passed += 1;
+                    println!("ok    {} {name} ({:.1}s)", helm.label(), t.elapsed().as_secs_f64());
+                }
+                Err(e) => {
+                    failed += 1;
+                    println!("FAIL  {} {name} ({:.1}s)\n      {}", helm.label(), t.elapsed().as_secs_f64(), format!("{e:#}").replace('\n', "\n      "));
+                }
+            }
+        }
+    }
+    println!("\ne2e against kube-apiserver {} (no kubelet: pods never run)", crate::controlplane::KUBERNETES_VERSION);
+    println!("{passed} passed, {failed} failed");
+    Ok(failed)
+}
