@@ -9,7 +9,6 @@ use base64::Engine;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const RELEASE: &str = "heimdall";
@@ -26,24 +25,18 @@ impl Env<'_> {
     /// Runs Helm against the control plane with its own config, cache and data folders.
     pub fn helm(&self, args: &[&str]) -> Result<Run> {
         let home = self.scratch.join("helm-home");
-        let start = Instant::now();
-        let out = Command::new(&self.helm.path)
-            .args(args)
-            .env("KUBECONFIG", &self.plane.kubeconfig)
-            .env("HELM_CONFIG_HOME", home.join("config"))
-            .env("HELM_CACHE_HOME", home.join("cache"))
-            .env("HELM_DATA_HOME", home.join("data"))
-            .output()
-            .with_context(|| format!("running {}", self.helm.path.display()))?;
         let mut argv = vec![self.helm.path.display().to_string()];
         argv.extend(args.iter().map(|s| s.to_string()));
-        Ok(Run {
+        let (config, cache, data) = (home.join("config"), home.join("cache"), home.join("data"));
+        render::run_with_env(
             argv,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            success: out.status.success(),
-            elapsed: start.elapsed(),
-        })
+            &[
+                ("KUBECONFIG", self.plane.kubeconfig.as_os_str()),
+                ("HELM_CONFIG_HOME", config.as_os_str()),
+                ("HELM_CACHE_HOME", cache.as_os_str()),
+                ("HELM_DATA_HOME", data.as_os_str()),
+            ],
+        )
     }
 
     /// Like [`Env::helm`], failing with the command and its output unless Helm succeeds.

@@ -113,8 +113,13 @@ pub struct Run {
 impl Run {
     /// The exact command line, quoted for a POSIX shell.
     pub fn command_line(&self) -> String {
-        self.argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
+        command_line(&self.argv)
     }
+}
+
+/// `argv` quoted for a POSIX shell.
+pub fn command_line(argv: &[String]) -> String {
+    argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
 }
 
 pub fn shell_quote(s: &str) -> String {
@@ -125,12 +130,12 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
-fn run(argv: Vec<String>) -> Result<Run> {
+/// Runs `argv` with extra environment variables and captures everything.
+pub fn run_with_env(argv: Vec<String>, env: &[(&str, &std::ffi::OsStr)]) -> Result<Run> {
     let start = Instant::now();
     let out = Command::new(&argv[0])
         .args(&argv[1..])
-        // Keep the user's kubeconfig out of an offline render.
-        .env("KUBECONFIG", "/dev/null")
+        .envs(env.iter().copied())
         .output()
         .with_context(|| format!("starting {}", argv[0]))?;
     Ok(Run {
@@ -142,20 +147,25 @@ fn run(argv: Vec<String>) -> Result<Run> {
     })
 }
 
-/// The argv of `helm template` for a case under one Helm and Kubernetes version.
-pub fn template_argv(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Vec<String> {
-    let mut argv = vec![
-        helm.path.display().to_string(),
-        "template".into(),
-        case.spec.release.clone(),
-        prepared.chart_dir.display().to_string(),
-        "--namespace".into(),
-        case.spec.namespace.clone(),
-        "--kube-version".into(),
-        kube_version.into(),
-    ];
+/// Runs an offline Helm command: the user's kubeconfig stays out of it.
+fn run(argv: Vec<String>) -> Result<Run> {
+    run_with_env(argv, &[("KUBECONFIG", std::ffi::OsStr::new("/dev/null"))])
+}
+
+/// `helm <verb...> [release] <chart> --namespace N --kube-version K <values>` for a case.
+fn case_argv(helm: &Helm, verb: &[&str], release: Option<&str>, case: &Case, prepared: &Prepared, kube_version: &str) -> Vec<String> {
+    let mut argv = vec![helm.path.display().to_string()];
+    argv.extend(verb.iter().map(|s| s.to_string()));
+    argv.extend(release.map(str::to_string));
+    argv.push(prepared.chart_dir.display().to_string());
+    argv.extend(["--namespace".to_string(), case.spec.namespace.clone(), "--kube-version".into(), kube_version.into()]);
     argv.extend(prepared.value_args.iter().cloned());
     argv
+}
+
+/// The argv of `helm template` for a case under one Helm and Kubernetes version.
+pub fn template_argv(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Vec<String> {
+    case_argv(helm, &["template"], Some(&case.spec.release), case, prepared, kube_version)
 }
 
 pub fn template(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Result<Run> {
@@ -164,18 +174,7 @@ pub fn template(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &st
 
 /// `helm lint --strict` with the case's values.
 pub fn lint(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Result<Run> {
-    let mut argv = vec![
-        helm.path.display().to_string(),
-        "lint".into(),
-        "--strict".into(),
-        prepared.chart_dir.display().to_string(),
-        "--namespace".into(),
-        case.spec.namespace.clone(),
-        "--kube-version".into(),
-        kube_version.into(),
-    ];
-    argv.extend(prepared.value_args.iter().cloned());
-    run(argv)
+    run(case_argv(helm, &["lint", "--strict"], None, case, prepared, kube_version))
 }
 
 #[cfg(test)]

@@ -128,7 +128,7 @@ fn run_render(ctx: &Ctx, job: &matrix::Job) -> TaskResult {
         step: "render".into(),
         failures: vec![],
         elapsed: Duration::ZERO,
-        command: Some(render::Run { argv: argv.clone(), stdout: String::new(), stderr: String::new(), success: true, elapsed: Duration::ZERO }.command_line()),
+        command: Some(render::command_line(&argv)),
     };
     let mut result = TaskResult { row: row.clone(), text: None, raw: None, sources: BTreeSet::new(), commands: vec![], own_cost: vec![] };
     let start = Instant::now();
