@@ -1,0 +1,93 @@
+//! The snapshot workflow on a throwaway copy of the repository: CI writes nothing and fails on new, changed or unreferenced snapshots; a developer run leaves `.snap.new`; `--review` accepts and removes stale ones.
+
+use heimdall_chart_tests::repo_root;
+use std::path::{Path, PathBuf};
+use xtask::testchart::{self, Options};
+
+/// A repository with the real chart, one case (`defaults`), its real snapshot, and whatever `extra` cases.
+fn scratch_repo(extra_case: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    xtask::render::copy_chart(&repo_root().join("heimdall"), &root.join("heimdall")).unwrap();
+    std::fs::create_dir_all(root.join("tests/cases")).unwrap();
+    std::fs::create_dir_all(root.join("tests/snapshots")).unwrap();
+    std::fs::copy(repo_root().join("tests/cases/defaults.yaml"), root.join("tests/cases/defaults.yaml")).unwrap();
+    std::fs::copy(repo_root().join("tests/snapshots/defaults.snap"), root.join("tests/snapshots/defaults.snap")).unwrap();
+    if let Some(text) = extra_case {
+        std::fs::write(root.join("tests/cases/extra.yaml"), text).unwrap();
+    }
+    dir
+}
+
+fn run(repo: &Path, ci: bool, review: bool) -> testchart::Outcome {
+    // Each scratch repository is a new insta workspace, so insta reads the environment afresh.
+    if ci {
+        std::env::set_var("CI", "true");
+    } else {
+        std::env::remove_var("CI");
+    }
+    let mut opts = Options::new(repo.to_path_buf());
+    opts.verbose = false;
+    opts.review = review;
+    testchart::run(&opts).expect("the harness runs")
+}
+
+fn snap(repo: &Path, name: &str) -> PathBuf {
+    repo.join("tests/snapshots").join(name)
+}
+
+/// Failures of every row but template coverage, which two cases cannot satisfy.
+fn failures(o: &testchart::Outcome) -> String {
+    o.rows.iter().filter(|r| r.step != "coverage").flat_map(|r| r.failures.iter().cloned()).collect::<Vec<_>>().join("\n")
+}
+
+const EXTRA: &str = "description: an extra case with a custom port\nvalues:\n  service:\n    port: 8080\nexpect: renders\n";
+
+/// One test: the modes set process-wide environment variables in turn.
+#[test]
+fn ci_writes_nothing_developers_get_pending_files_and_review_accepts() {
+    // CI: a changed snapshot, a new one and an unreferenced one all fail, and nothing is written.
+    let repo = scratch_repo(Some(EXTRA));
+    let changed = std::fs::read_to_string(snap(repo.path(), "defaults.snap")).unwrap().replace("port: 3000", "port: 3001");
+    std::fs::write(snap(repo.path(), "defaults.snap"), &changed).unwrap();
+    std::fs::write(snap(repo.path(), "gone.snap"), "---\nsource: x\n---\nstale\n").unwrap();
+    let outcome = run(repo.path(), true, false);
+    let said = failures(&outcome);
+    let removed = said.lines().any(|l| l.starts_with('-') && l.ends_with("port: 3001"));
+    let added = said.lines().any(|l| l.starts_with('+') && l.ends_with("port: 3000"));
+    assert!(said.contains("defaults.snap changed") && said.contains("templates/service.yaml") && removed && added, "{said}");
+    assert!(said.contains("new snapshot") && said.contains("extra.snap"), "{said}");
+    assert!(said.contains("gone.snap belongs to no case"), "{said}");
+    assert_eq!(std::fs::read_to_string(snap(repo.path(), "defaults.snap")).unwrap(), changed, "CI rewrote a snapshot");
+    let written: Vec<_> = std::fs::read_dir(repo.path().join("tests/snapshots")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(written.len(), 2, "CI wrote snapshot files: {written:?}");
+
+    // A developer run: the same failures, each leaving a .snap.new to review.
+    let repo = scratch_repo(Some(EXTRA));
+    std::fs::write(snap(repo.path(), "defaults.snap"), &changed).unwrap();
+    let outcome = run(repo.path(), false, false);
+    assert!(failures(&outcome).contains("defaults.snap changed"));
+    assert!(snap(repo.path(), "defaults.snap.new").is_file() && snap(repo.path(), "extra.snap.new").is_file());
+    assert_eq!(std::fs::read_to_string(snap(repo.path(), "defaults.snap")).unwrap(), changed, "a developer run overwrote a snapshot");
+
+    // --review accepts both and removes the stale snapshot; the next CI run passes. (A new
+    // scratch repository: insta reads its environment once per workspace and process.)
+    let repo = scratch_repo(Some(EXTRA));
+    std::fs::write(snap(repo.path(), "defaults.snap"), &changed).unwrap();
+    std::fs::write(snap(repo.path(), "defaults.snap.new"), "left from an earlier run").unwrap();
+    std::fs::write(snap(repo.path(), "gone.snap"), "---\nsource: x\n---\nstale\n").unwrap();
+    let outcome = run(repo.path(), false, true);
+    assert_eq!(failures(&outcome), "");
+    assert!(!snap(repo.path(), "defaults.snap.new").exists() && !snap(repo.path(), "gone.snap").exists());
+    assert!(std::fs::read_to_string(snap(repo.path(), "extra.snap")).unwrap().contains("port: 8080"));
+    let repo_ci = scratch_repo(Some(EXTRA));
+    for name in ["defaults.snap", "extra.snap"] {
+        std::fs::copy(snap(repo.path(), name), snap(repo_ci.path(), name)).unwrap();
+    }
+    let outcome = run(repo_ci.path(), true, false);
+    assert_eq!(failures(&outcome), "");
+    // Two cases leave templates without a document: the coverage check names them.
+    let coverage = outcome.rows.iter().find(|r| r.step == "coverage").unwrap();
+    assert!(coverage.failures.iter().any(|f| f.starts_with("templates/hpa.yaml produced no document")), "{:?}", coverage.failures);
+    assert!(!coverage.failures.iter().any(|f| f.contains("templates/deployment.yaml")), "{:?}", coverage.failures);
+}
