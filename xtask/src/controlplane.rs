@@ -7,7 +7,28 @@ use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// What a signal handler must clean up: the running control plane's process ids and folder.
+static RUNNING: Mutex<Option<(Vec<u32>, PathBuf)>> = Mutex::new(None);
+
+/// On Ctrl-C, SIGTERM or SIGHUP: kill the control plane, delete its folder
+/// (it holds the CA key and the token), exit 130. Drop alone would not run.
+pub fn install_signal_cleanup() -> Result<()> {
+    ctrlc::set_handler(|| {
+        if let Some((pids, dir)) = RUNNING.lock().ok().and_then(|mut r| r.take()) {
+            for pid in pids {
+                // SAFETY: kill(2) on a pid this process started.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            }
+            let _ = std::fs::remove_dir_all(dir);
+            eprintln!("e2e: interrupted; control plane stopped and its folder removed");
+        }
+        std::process::exit(130);
+    })
+    .context("installing the signal handler")
+}
 
 /// The pinned Kubernetes release whose kube-apiserver the e2e suite runs.
 pub const KUBERNETES_VERSION: &str = "v1.36.3";
@@ -24,6 +45,21 @@ pub fn kube_apiserver() -> PathBuf {
 
 pub fn etcd() -> PathBuf {
     bin_dir().join("etcd")
+}
+
+/// What Kubernetes' own build stamps into its binaries (hack/lib/version.sh):
+/// without it kube-apiserver reports v0.0.0-master and Helm's kubeVersion check fails.
+fn kubernetes_ldflags() -> String {
+    let minor = KUBERNETES_VERSION.split('.').nth(1).unwrap_or("0");
+    let mut flags = String::from("-s -w");
+    for pkg in ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"] {
+        flags.push_str(&format!(" -X {pkg}.gitVersion={KUBERNETES_VERSION} -X {pkg}.gitMajor=1 -X {pkg}.gitMinor={minor} -X {pkg}.gitTreeState=clean"));
+    }
+    flags
+}
+
+fn stamp() -> String {
+    format!("kube-apiserver {KUBERNETES_VERSION} {}\netcd {ETCD_VERSION}\n", kubernetes_ldflags())
 }
 
 fn go(args: &[&str], dir: &Path, what: &str) -> Result<()> {
@@ -48,7 +84,13 @@ fn staging_modules(kubernetes_go_mod: &str) -> Vec<String> {
 /// `go install pkg@version` refuses modules with replace directives, which
 /// both have, so each is built from a small module of ours that requires it.
 pub fn build(say: &dyn Fn(String)) -> Result<()> {
-    if kube_apiserver().is_file() && etcd().is_file() {
+    let stamp_path = bin_dir().join("build-stamp");
+    let fresh = std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp().as_str());
+    if !fresh {
+        // Built by another recipe: rebuild (Go's build cache makes a relink quick).
+        let _ = std::fs::remove_file(kube_apiserver());
+    }
+    if fresh && kube_apiserver().is_file() && etcd().is_file() {
         say(format!("e2e: kube-apiserver {KUBERNETES_VERSION} and etcd {ETCD_VERSION} present in {}", bin_dir().display()));
         return Ok(());
     }
@@ -79,7 +121,12 @@ pub fn build(say: &dyn Fn(String)) -> Result<()> {
         std::fs::write(dir.join("go.mod"), text)?;
         go(&["get", &format!("k8s.io/kubernetes/cmd/kube-apiserver@{KUBERNETES_VERSION}")], &dir, "resolving kube-apiserver's modules")?;
         let out_path = kube_apiserver();
-        go(&["build", "-trimpath", "-ldflags", "-s -w", "-o", out_path.to_str().unwrap(), "k8s.io/kubernetes/cmd/kube-apiserver"], &dir, "building kube-apiserver")?;
+        go(&["build", "-trimpath", "-ldflags", &kubernetes_ldflags(), "-o", out_path.to_str().unwrap(), "k8s.io/kubernetes/cmd/kube-apiserver"], &dir, "building kube-apiserver")?;
+        let version = Command::new(&out_path).arg("--version").output()?;
+        let said = String::from_utf8_lossy(&version.stdout);
+        if !said.contains(KUBERNETES_VERSION) {
+            bail!("built kube-apiserver reports {said:?}, not {KUBERNETES_VERSION}");
+        }
     }
     if !etcd().is_file() {
         say(format!("e2e: building etcd {ETCD_VERSION} from go.etcd.io/etcd/server/v3"));
@@ -91,6 +138,7 @@ pub fn build(say: &dyn Fn(String)) -> Result<()> {
         let out_path = etcd();
         go(&["build", "-trimpath", "-ldflags", "-s -w", "-o", out_path.to_str().unwrap(), "go.etcd.io/etcd/server/v3"], &dir, "building etcd")?;
     }
+    std::fs::write(&stamp_path, stamp())?;
     Ok(())
 }
 
@@ -196,6 +244,7 @@ impl ControlPlane {
                 "apiVersion: v1\nkind: Config\nclusters:\n- name: e2e\n  cluster:\n    server: {server}\n    certificate-authority: {d}/ca.crt\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: e2e\n  context: {{cluster: e2e, user: admin}}\ncurrent-context: e2e\n"
             ),
         )?;
+        *RUNNING.lock().unwrap() = Some((children.iter().map(|(_, c)| c.id()).collect(), dir.path().to_path_buf()));
         let mut plane = ControlPlane { children, dir, kubeconfig, server, token };
         plane.wait_ready(Duration::from_secs(120))?;
         Ok(plane)
@@ -284,6 +333,7 @@ impl ControlPlane {
     }
 
     pub fn stop(&mut self) {
+        RUNNING.lock().unwrap().take();
         for (_, child) in self.children.iter_mut().rev() {
             let _ = child.kill();
             let _ = child.wait();

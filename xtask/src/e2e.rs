@@ -291,6 +291,7 @@ pub fn run(helm_override: Option<&Path>, filter: Option<&str>) -> Result<usize> 
     tools::setup(true)?;
     crate::controlplane::build(&|m| eprintln!("{m}"))?;
     let helms = tools::find_helms(helm_override)?;
+    crate::controlplane::install_signal_cleanup()?;
     let start = Instant::now();
     let plane = ControlPlane::start()?;
     eprintln!("e2e: kube-apiserver {} ready at {} in {:.1}s", crate::controlplane::KUBERNETES_VERSION, plane.server, start.elapsed().as_secs_f64());

@@ -164,7 +164,7 @@ pub const RULES: [Rule; 11] = [
     Rule { id: "HC003", statement: "the four required keys reach the Heimdall container by explicit, non-optional secretKeyRef from the selected Secret", check: required_keys_by_reference },
     Rule { id: "HC004", statement: "PostgreSQL's password and Heimdall's DATABASE_PASSWORD come from the same Secret and key", check: database_password_single_source },
     Rule { id: "HC005", statement: "no secret value appears in a non-Secret document or in NOTES", check: no_secret_leak },
-    Rule { id: "HC006", statement: "the chart's Secret is type Opaque with stringData (sorted string values) and no data", check: secret_opaque_string_data },
+    Rule { id: "HC006", statement: "the chart's Secret is type Opaque, its values in stringData (sorted strings), every key listed empty under data so an upgrade can remove it", check: secret_opaque_string_data },
     Rule { id: "HC007", statement: "pod templates loading the chart's Secret (envFrom) carry checksum/secrets, the sha256 of its resolved data", check: secret_checksum },
     Rule { id: "HC008", statement: "every Secret, ConfigMap, Service, PVC and ServiceAccount a workload references exists in the rendering or is declared external", check: references_resolve },
     Rule { id: "HC009", statement: "every object carries the recommended labels and every selector matches pod labels", check: labels_and_selectors },
@@ -290,8 +290,9 @@ fn secret_priority(r: &Rendering) -> Vec<String> {
                 _ => {}
             }
         }
+        let string_data_text = doc.raw.split("\nstringData:").nth(1).unwrap_or("");
         for key in data.keys() {
-            let count = doc.raw.lines().filter(|l| l.trim_start().starts_with(&format!("{key}:"))).count();
+            let count = string_data_text.lines().filter(|l| l.trim_start().starts_with(&format!("{key}:"))).count();
             if count != 1 {
                 out.push(format!("{}: key {key} appears {count} times", doc.id()));
             }
@@ -379,13 +380,22 @@ fn secret_opaque_string_data(r: &Rendering) -> Vec<String> {
         if s(&doc.value["type"]) != "Opaque" {
             out.push(format!("{}: type is {:?}, not Opaque", doc.id(), s(&doc.value["type"])));
         }
-        if !doc.value["data"].is_null() {
-            out.push(format!("{}: uses data; the chart writes stringData", doc.id()));
-        }
         let Some(m) = doc.value["stringData"].as_mapping() else {
             out.push(format!("{}: has no stringData", doc.id()));
             continue;
         };
+        // data must name exactly stringData's keys, each empty: values live in stringData only.
+        let data = doc.value["data"].as_mapping();
+        let data_keys: BTreeSet<&str> = data.into_iter().flatten().filter_map(|(k, _)| k.as_str()).collect();
+        let string_keys: BTreeSet<&str> = m.keys().filter_map(|k| k.as_str()).collect();
+        if data_keys != string_keys {
+            out.push(format!("{}: data lists {data_keys:?}, not stringData's keys {string_keys:?}: a removed key would stay in the live Secret", doc.id()));
+        }
+        for (k, v) in data.into_iter().flatten() {
+            if v.as_str() != Some("") {
+                out.push(format!("{}: data.{} carries a value; values belong in stringData", doc.id(), s(k)));
+            }
+        }
         let keys: Vec<&str> = m.keys().filter_map(|k| k.as_str()).collect();
         let mut sorted = keys.clone();
         sorted.sort();

@@ -23,6 +23,7 @@ apiVersion: v1
 kind: Secret
 metadata: {{name: r-heimdall-secrets, labels: {LABELS}}}
 type: Opaque
+data: {{ADMIN_PASSWORD: "", API_KEY_SECRET: "", DATABASE_PASSWORD: "", JWT_SECRET: ""}}
 stringData:
   ADMIN_PASSWORD: "Admin_fixture_password_1"
   API_KEY_SECRET: "api-key-secret-fixture-value-0000000"
@@ -179,10 +180,12 @@ fn hc005_fires_on_a_secret_value_in_a_config_map_and_in_notes() {
 }
 
 #[test]
-fn hc006_fires_on_base64_data_or_another_type() {
+fn hc006_fires_on_another_type_a_value_in_data_or_a_key_missing_from_data() {
     let yaml = good_yaml().replace("type: Opaque", "type: kubernetes.io/basic-auth");
     fires("HC006", &yaml, &inline_intent(), &[], None);
-    let yaml = good_yaml().replace("type: Opaque\n", "type: Opaque\ndata: {X: eA==}\n");
+    let yaml = good_yaml().replace("data: {ADMIN_PASSWORD: \"\",", "data: {ADMIN_PASSWORD: \"eA==\",");
+    fires("HC006", &yaml, &inline_intent(), &[], None);
+    let yaml = good_yaml().replace("data: {ADMIN_PASSWORD: \"\", ", "data: {");
     fires("HC006", &yaml, &inline_intent(), &[], None);
 }
 
