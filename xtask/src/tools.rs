@@ -45,9 +45,13 @@ pub fn repo_root() -> PathBuf {
     here.parent().expect("xtask lives one level below the root").to_path_buf()
 }
 
-/// `.tools/` under the repository root, gitignored.
+/// `.tools/` under the repository root, gitignored; `$XTASK_TOOLS_DIR` moves it
+/// (the tests use an empty one to see what a fresh machine is told).
 pub fn tools_dir() -> PathBuf {
-    repo_root().join(".tools")
+    match std::env::var_os("XTASK_TOOLS_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => repo_root().join(".tools"),
+    }
 }
 
 impl HelmPin {
