@@ -162,7 +162,11 @@ fn run_render(ctx: &Ctx, job: &matrix::Job) -> TaskResult {
             let second = render::template(helm, case, prepared, &job.kube_version);
             result.commands.push(argv.clone());
             let own_start = Instant::now();
-            match (manifest::parse(&first.stdout), second.map_err(anyhow::Error::from).and_then(|s| manifest::parse(&s.stdout))) {
+            let second = second.and_then(|s| {
+                anyhow::ensure!(s.success, "the second render of the same inputs failed:\n{}", s.stderr.trim());
+                manifest::parse(&s.stdout)
+            });
+            match (manifest::parse(&first.stdout), second) {
                 (Ok(m1), Ok(m2)) => {
                     // Raw Helm 3 / Helm 4 output is comparable only without random values.
                     if check_rendering(ctx, job, m1, m2, &mut row, &mut result) {
