@@ -58,6 +58,11 @@ impl Env<'_> {
                 "pod-security.kubernetes.io/warn": "restricted",
                 "pod-security.kubernetes.io/audit": "restricted"}}}),
         )?;
+        // What the controller manager (not running here) would create; Pod admission looks it up.
+        self.plane.create(
+            &format!("/api/v1/namespaces/{ns}/serviceaccounts"),
+            &json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}),
+        )?;
         Ok(ns)
     }
 
@@ -223,7 +228,9 @@ fn changed_values_reach_the_secret_and_roll_pods(env: &Env) -> Result<()> {
     Ok(())
 }
 
-/// f. Every case that renders is accepted by the API server: `--dry-run=server`, then a real install, with no Pod Security warning.
+/// f. Every case that renders is accepted by the API server: `--dry-run=server`, then a real install
+/// with no Pod Security warning (only a real install surfaces them; g shows the check can fire), and
+/// each `helm test` hook Pod passes the namespace's enforced "restricted" admission (server dry run).
 fn every_rendering_case_is_accepted(env: &Env) -> Result<()> {
     let repo = tools::repo_root();
     let tests_dir = repo.join("tests");
@@ -251,8 +258,39 @@ fn every_rendering_case_is_accepted(env: &Env) -> Result<()> {
                 failures.push(format!("{} ({what}): Pod Security warning: {}", case.name, run.stderr.trim()));
             }
         }
+        if let Err(e) = hook_pods_are_admitted(env, &case.spec.release, &ns) {
+            failures.push(format!("{}: {e:#}", case.name));
+        }
     }
     ensure!(failures.is_empty(), "{}", failures.join("\n"));
+    Ok(())
+}
+
+/// Submits the release's hook Pods (never created by an install) with dryRun=All, so admission judges them.
+fn hook_pods_are_admitted(env: &Env, release: &str, ns: &str) -> Result<()> {
+    let hooks = env.helm_ok(&["get", "hooks", release, "--namespace", ns])?;
+    let manifest = crate::manifest::parse(&hooks.stdout)?;
+    for doc in manifest.docs.iter().filter(|d| d.kind() == "Pod") {
+        let body = serde_json::to_value(&doc.value)?;
+        let answer = env.plane.request("POST", &format!("/api/v1/namespaces/{ns}/pods?dryRun=All"), Some(&body))?;
+        ensure!(answer["kind"] == "Pod", "hook {} was not admitted: {}", doc.id(), answer["message"]);
+    }
+    Ok(())
+}
+
+/// g. The Pod Security check of f can fire: a template that is not "restricted" draws the API server's warning.
+fn pod_security_warning_is_seen(env: &Env) -> Result<()> {
+    let ns = env.namespace("podsecurity")?;
+    let chart = env.chart_copy("podsecurity")?;
+    let run = env.helm_ok(&install(&ns, &chart, &["--set", "securityContext.allowPrivilegeEscalation=true"]))?;
+    ensure!(
+        run.stderr.contains("PodSecurity") && run.stderr.contains("allowPrivilegeEscalation"),
+        "no Pod Security warning for allowPrivilegeEscalation=true, so f's check could not fire:\n{}",
+        run.stderr
+    );
+    // And the hook check: enforcement refuses the non-restricted test Pod.
+    let err = hook_pods_are_admitted(env, RELEASE, &ns).err().context("a non-restricted hook Pod was admitted")?;
+    ensure!(format!("{err:#}").contains("violates PodSecurity"), "the hook Pod was refused for another reason: {err:#}");
     Ok(())
 }
 
@@ -277,13 +315,14 @@ fn install_gateway_api_crd(plane: &ControlPlane) -> Result<()> {
 
 type Scenario = (&'static str, fn(&Env) -> Result<()>);
 
-pub const SCENARIOS: [Scenario; 6] = [
+pub const SCENARIOS: [Scenario; 7] = [
     ("a. generated secrets survive upgrades", generated_secrets_survive_upgrades),
     ("b. uninstall keeps the Secret, reinstall reuses it", uninstall_keeps_secret_and_reinstall_reuses_it),
     ("c. existingSecret is checked and used", existing_secret_is_checked_and_used),
     ("d. DATABASE_PASSWORD change needs consent", database_password_change_needs_consent),
     ("e. changed values reach the Secret and roll pods", changed_values_reach_the_secret_and_roll_pods),
     ("f. every rendering case is accepted by the API server", every_rendering_case_is_accepted),
+    ("g. a non-restricted pod template draws a Pod Security warning", pod_security_warning_is_seen),
 ];
 
 /// Builds what is missing, starts the control plane, runs every scenario under each Helm, tears down.
