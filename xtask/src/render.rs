@@ -47,6 +47,10 @@ pub struct Prepared {
     pub chart_dir: PathBuf,
     /// Values and --set arguments, in order.
     pub value_args: Vec<String>,
+    /// GOMAXPROCS for this case's Helm runs: Helm is a Go program that would
+    /// use every core, so parallel jobs share the cores instead of fighting
+    /// over them. Scheduling only; the output is the same.
+    pub gomaxprocs: usize,
 }
 
 /// Lays out `work_root/<case>/`: the chart copy with fixtures and the notes template planted, and the values file.
@@ -92,7 +96,7 @@ pub fn prepare(case: &Case, chart: &Path, tests_dir: &Path, work_root: &Path) ->
         value_args.push("--set-file".into());
         value_args.push(format!("{key}={}", tests_dir.join(path).display()));
     }
-    Ok(Prepared { work_dir, chart_dir, value_args })
+    Ok(Prepared { work_dir, chart_dir, value_args, gomaxprocs: 0 })
 }
 
 fn notes_define(notes: &Path) -> Result<String> {
@@ -148,8 +152,13 @@ pub fn run_with_env(argv: Vec<String>, env: &[(&str, &std::ffi::OsStr)]) -> Resu
 }
 
 /// Runs an offline Helm command: the user's kubeconfig stays out of it.
-fn run(argv: Vec<String>) -> Result<Run> {
-    run_with_env(argv, &[("KUBECONFIG", std::ffi::OsStr::new("/dev/null"))])
+fn run(argv: Vec<String>, gomaxprocs: usize) -> Result<Run> {
+    let procs = gomaxprocs.to_string();
+    let mut env = vec![("KUBECONFIG", std::ffi::OsStr::new("/dev/null"))];
+    if gomaxprocs > 0 {
+        env.push(("GOMAXPROCS", std::ffi::OsStr::new(&procs)));
+    }
+    run_with_env(argv, &env)
 }
 
 /// `helm <verb...> [release] <chart> --namespace N --kube-version K <values>` for a case.
@@ -169,12 +178,12 @@ pub fn template_argv(helm: &Helm, case: &Case, prepared: &Prepared, kube_version
 }
 
 pub fn template(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Result<Run> {
-    run(template_argv(helm, case, prepared, kube_version))
+    run(template_argv(helm, case, prepared, kube_version), prepared.gomaxprocs)
 }
 
 /// `helm lint --strict` with the case's values.
 pub fn lint(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Result<Run> {
-    run(case_argv(helm, &["lint", "--strict"], None, case, prepared, kube_version))
+    run(case_argv(helm, &["lint", "--strict"], None, case, prepared, kube_version), prepared.gomaxprocs)
 }
 
 #[cfg(test)]
