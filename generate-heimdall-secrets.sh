@@ -27,8 +27,9 @@ followed by commented examples of the optional secrets Heimdall reads.
 By default it is idempotent: keys already in the file keep their values byte
 for byte, missing keys are added, and a complete file is left untouched.
 
-  --force        regenerate every required key (rotates them: an installed
-                 embedded database keeps its old password, see the chart docs)
+  --force        regenerate the four required keys in place, keeping every
+                 other line (rotates them: an installed embedded database
+                 keeps its old password, see the chart docs)
   --output PATH  write PATH instead of heimdall/env/heimdall-secrets.yaml
   --check        validate an existing file instead of writing: the flat YAML
                  the chart accepts, the four required keys, their lengths and
@@ -159,8 +160,24 @@ fi
 tmp=$(mktemp "$dir/.heimdall-secrets.XXXXXX" 2>/dev/null) || die "cannot create a temporary file in $dir (permission denied?)"
 trap 'rm -f -- "$tmp"' EXIT
 
+is_required() { case "$1" in JWT_SECRET|API_KEY_SECRET|DATABASE_PASSWORD|ADMIN_PASSWORD) return 0 ;; esac; return 1; }
+
 added=()
-if [ "$mode" = write ] && [ -e "$output" ]; then
+if [ "$mode" = force ] && [ -e "$output" ]; then
+  # Replace each required key's line; comments and optional keys stay as they are.
+  while IFS= read -r line || [ -n "$line" ]; do
+    key=${line%%:*}
+    if [[ "$line" =~ ^[A-Z_][A-Z0-9_]*: ]] && is_required "$key"; then
+      printf '%s: "%s"\n' "$key" "$(generate "$key")"
+      added+=("$key")
+    else
+      printf '%s\n' "$line"
+    fi
+  done < "$output" > "$tmp"
+  for key in "${REQUIRED_KEYS[@]}"; do
+    grep -qE "^${key}:" "$tmp" || { printf '%s: "%s"\n' "$key" "$(generate "$key")" >> "$tmp"; added+=("$key"); }
+  done
+elif [ "$mode" = write ] && [ -e "$output" ]; then
   for key in "${REQUIRED_KEYS[@]}"; do
     grep -qE "^${key}:" "$output" || added+=("$key")
   done

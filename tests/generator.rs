@@ -103,15 +103,23 @@ fn a_partial_file_is_completed_and_its_values_kept_byte_for_byte() {
 }
 
 #[test]
-fn force_regenerates_every_value() {
+fn force_regenerates_the_required_values_and_keeps_everything_else() {
     let sb = Sandbox::new();
     sb.script().assert().success();
+    let mut text = std::fs::read_to_string(sb.secrets()).unwrap();
+    text.push_str("# my SSO\nGITHUB_CLIENTSECRET: \"operator-own-github-secret\"\n");
+    std::fs::write(sb.secrets(), &text).unwrap();
     let before = values(&sb.secrets());
-    sb.script().arg("--force").assert().success();
+    let out = sb.script().arg("--force").assert().success().get_output().clone();
     let after = values(&sb.secrets());
     for k in REQUIRED {
         assert_ne!(before[k], after[k], "{k} was not regenerated");
     }
+    assert_eq!(after["GITHUB_CLIENTSECRET"], "operator-own-github-secret", "--force lost an optional secret");
+    assert!(std::fs::read_to_string(sb.secrets()).unwrap().contains("# my SSO\n"), "--force lost a comment");
+    assert_eq!(after.len(), 5);
+    assert_eq!(mode(&sb.secrets()), 0o600);
+    assert_no_value_printed(&out, &sb.secrets());
 }
 
 #[test]
