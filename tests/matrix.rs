@@ -1,11 +1,12 @@
 //! The whole chart matrix under `cargo test`: every case, Helm 3 and Helm 4, every Kubernetes version.
 
+use heimdall_chart_tests::repo_root;
 use xtask::testchart::{self, Options};
 
 /// The only test in this binary: snapshot writing swaps the panic hook, which must not race another test.
 #[test]
 fn every_case_renders_and_conforms_under_both_helm_versions() {
-    let mut opts = Options::new(testchart::repo_root());
+    let mut opts = Options::new(repo_root());
     opts.verbose = true;
     let outcome = match testchart::run(&opts) {
         Ok(o) => o,

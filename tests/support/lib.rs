@@ -1,8 +1,8 @@
 //! Helpers shared by the root package's integration tests.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// The repository root.
+/// The repository root (the root package's manifest folder).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+    xtask::tools::repo_root()
 }

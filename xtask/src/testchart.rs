@@ -12,7 +12,7 @@ use crate::tools::{self, Helm};
 use anyhow::{bail, Result};
 use regex::Regex;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -406,14 +406,4 @@ fn print_report(outcome: &Outcome) {
     }
     println!("\ntest-chart finished in {:.1}s", outcome.wall.as_secs_f64());
     println!("{} passed, {} failed", outcome.passed(), outcome.failed());
-}
-
-/// The repository root for callers outside xtask (the root package's tests).
-pub fn repo_root() -> PathBuf {
-    tools::repo_root()
-}
-
-/// Paths used by the harness, for tests that inspect them.
-pub fn work_dir(repo: &Path) -> PathBuf {
-    repo.join("target").join("test-chart")
 }
