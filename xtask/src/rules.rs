@@ -60,7 +60,7 @@ fn set_path(root: &mut Value, dotted: &str, value: Value) {
 }
 
 impl Intent {
-    /// The values a case passes (values, values files, --set and --set-string of plain dotted keys), merged.
+    /// The values a case passes (values, values files, --set, --set-string and --set-file of plain dotted keys), merged.
     pub fn case_values(case: &Case, tests_dir: &Path) -> Value {
         let mut values = Value::Mapping(Mapping::new());
         if let Some(v) = &case.spec.values {
@@ -77,6 +77,13 @@ impl Intent {
             if let Some((k, v)) = s.split_once('=') {
                 if !k.contains('[') && !v.contains(',') {
                     set_path(&mut values, k, Value::String(v.to_string()));
+                }
+            }
+        }
+        for s in &case.spec.set_file {
+            if let Some((k, path)) = s.split_once('=') {
+                if let Ok(text) = std::fs::read_to_string(tests_dir.join(path)) {
+                    set_path(&mut values, k, Value::String(text));
                 }
             }
         }
