@@ -182,6 +182,13 @@ fn die_with_parent(cmd: &mut Command) -> &mut Command {
     }
 }
 
+/// Starts a component that logs to `<dir>/<name>.log` and dies with xtask.
+fn spawn_component(name: &'static str, cmd: &mut Command, dir: &Path) -> Result<(&'static str, Child)> {
+    let log = std::fs::File::create(dir.join(format!("{name}.log")))?;
+    let child = die_with_parent(cmd.stdout(log.try_clone()?).stderr(log)).spawn().with_context(|| format!("starting {name}"))?;
+    Ok((name, child))
+}
+
 /// etcd and kube-apiserver running on loopback, and how to reach them.
 pub struct ControlPlane {
     children: Vec<(&'static str, Child)>,
@@ -196,9 +203,9 @@ impl ControlPlane {
         let dir = tempfile::Builder::new().prefix("heimdall-e2e-").tempdir()?;
         let token = make_credentials(dir.path())?;
         let (etcd_client, etcd_peer, api_port) = (free_port()?, free_port()?, free_port()?);
-        let log = |name: &str| std::fs::File::create(dir.path().join(format!("{name}.log")));
         let mut children = Vec::new();
-        let etcd_child = die_with_parent(
+        children.push(spawn_component(
+            "etcd",
             Command::new(etcd())
                 .arg("--data-dir")
                 .arg(dir.path().join("etcd-data"))
@@ -207,15 +214,12 @@ impl ControlPlane {
                 .arg(format!("--listen-peer-urls=http://127.0.0.1:{etcd_peer}"))
                 .arg(format!("--initial-advertise-peer-urls=http://127.0.0.1:{etcd_peer}"))
                 .arg(format!("--initial-cluster=default=http://127.0.0.1:{etcd_peer}"))
-                .args(["--log-level=warn", "--quota-backend-bytes=1073741824"])
-                .stdout(log("etcd")?)
-                .stderr(log("etcd")?),
-        )
-        .spawn()
-        .context("starting etcd")?;
-        children.push(("etcd", etcd_child));
+                .args(["--log-level=warn", "--quota-backend-bytes=1073741824"]),
+            dir.path(),
+        )?);
         let d = dir.path().display().to_string();
-        let api = die_with_parent(
+        children.push(spawn_component(
+            "kube-apiserver",
             Command::new(kube_apiserver())
                 .arg(format!("--etcd-servers=http://127.0.0.1:{etcd_client}"))
                 .arg(format!("--secure-port={api_port}"))
@@ -229,13 +233,9 @@ impl ControlPlane {
                 .arg(format!("--service-account-signing-key-file={d}/sa.key"))
                 .args(["--service-account-issuer=https://kubernetes.default.svc", "--authorization-mode=RBAC"])
                 // A documentation range: Service IPs are allocated, never routed (no kube-proxy runs).
-                .args(["--service-cluster-ip-range=10.96.0.0/16", "--allow-privileged=false", "--v=1"])
-                .stdout(log("kube-apiserver")?)
-                .stderr(log("kube-apiserver")?),
-        )
-        .spawn()
-        .context("starting kube-apiserver")?;
-        children.push(("kube-apiserver", api));
+                .args(["--service-cluster-ip-range=10.96.0.0/16", "--allow-privileged=false", "--v=1"]),
+            dir.path(),
+        )?);
         let server = format!("https://127.0.0.1:{api_port}");
         let kubeconfig = dir.path().join("kubeconfig");
         std::fs::write(

@@ -115,16 +115,19 @@ fn required_secret(env: &Env, ns: &str) -> Result<BTreeMap<String, String>> {
     Ok(s)
 }
 
-fn install<'a>(ns: &'a str, chart: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["install", RELEASE, chart.to_str().unwrap(), "--namespace", ns];
+/// `helm <verb> heimdall <chart> --namespace <ns> <extra...>`.
+fn release_args<'a>(verb: &'a str, ns: &'a str, chart: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![verb, RELEASE, chart.to_str().unwrap(), "--namespace", ns];
     args.extend_from_slice(extra);
     args
 }
 
+fn install<'a>(ns: &'a str, chart: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    release_args("install", ns, chart, extra)
+}
+
 fn upgrade<'a>(ns: &'a str, chart: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["upgrade", RELEASE, chart.to_str().unwrap(), "--namespace", ns];
-    args.extend_from_slice(extra);
-    args
+    release_args("upgrade", ns, chart, extra)
 }
 
 /// a. Generated secrets survive upgrades byte for byte, and the checksum with them.
@@ -237,8 +240,8 @@ fn every_rendering_case_is_accepted(env: &Env) -> Result<()> {
     let cases = matrix::discover(&tests_dir.join("cases"), &tests_dir)?;
     let mut failures = Vec::new();
     for (i, case) in cases.iter().enumerate().filter(|(_, c)| c.spec.expect == Expect::Renders) {
-        let prepared = render::prepare(case, &repo.join("heimdall"), &tests_dir, &env.scratch.join(format!("cases-h{}", env.helm.major)))?;
-        std::fs::remove_file(prepared.chart_dir.join(render::NOTES_TEMPLATE))?;
+        let work = env.scratch.join(format!("cases-h{}", env.helm.major));
+        let prepared = render::prepare(case, &repo.join("heimdall"), &tests_dir, &work, render::Purpose::AsShipped)?;
         let ns = env.namespace(&format!("case-{i:02}"))?;
         let mut base = vec!["install".to_string(), case.spec.release.clone(), prepared.chart_dir.display().to_string(), "--namespace".into(), ns.clone()];
         base.extend(prepared.value_args.iter().cloned());

@@ -53,8 +53,15 @@ pub struct Prepared {
     pub gomaxprocs: usize,
 }
 
-/// Lays out `work_root/<case>/`: the chart copy with fixtures and the notes template planted, and the values file.
-pub fn prepare(case: &Case, chart: &Path, tests_dir: &Path, work_root: &Path) -> Result<Prepared> {
+/// What a chart copy is for: rendering plants the harness's NOTES template; installing and linting use the chart as shipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Render,
+    AsShipped,
+}
+
+/// Lays out `work_root/<case>/`: the chart copy with fixtures (and, to render, the notes template) planted, and the values file.
+pub fn prepare(case: &Case, chart: &Path, tests_dir: &Path, work_root: &Path, purpose: Purpose) -> Result<Prepared> {
     let work_dir = work_root.join(case.snapshot_name());
     let _ = std::fs::remove_dir_all(&work_dir);
     let chart_dir = work_dir.join("heimdall");
@@ -65,7 +72,7 @@ pub fn prepare(case: &Case, chart: &Path, tests_dir: &Path, work_root: &Path) ->
         std::fs::copy(tests_dir.join(fixture), &target)
             .with_context(|| format!("case {}: planting {fixture} at {dest}", case.name))?;
     }
-    if chart_dir.join("templates/NOTES.txt").is_file() {
+    if purpose == Purpose::Render && chart_dir.join("templates/NOTES.txt").is_file() {
         std::fs::write(chart_dir.join("templates/_zz_harness_notes.tpl"), notes_define(&chart_dir.join("templates/NOTES.txt"))?)?;
         std::fs::write(
             chart_dir.join(NOTES_TEMPLATE),

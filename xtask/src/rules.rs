@@ -123,8 +123,9 @@ impl Intent {
                 }
             }
         }
-        let pg_enabled = values["postgresql"]["enabled"].as_bool().unwrap_or(!matches!(values["postgresql"]["enabled"].as_str(), Some("false")));
-        if let (false, Some(name)) = (pg_enabled, text(&values["externalDatabase"]["existingSecret"])) {
+        // A values file gives a bool; --set (read here as text) gives "false".
+        let pg_disabled = matches!(&values["postgresql"]["enabled"], Value::Bool(false)) || values["postgresql"]["enabled"].as_str() == Some("false");
+        if let (true, Some(name)) = (pg_disabled, text(&values["externalDatabase"]["existingSecret"])) {
             let key = text(&values["externalDatabase"]["existingSecretPasswordKey"]).unwrap_or_else(|| "password".into());
             intent.external.insert(format!("Secret/{name}"));
             intent.external_db_secret = Some((name, key));

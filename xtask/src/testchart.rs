@@ -250,13 +250,10 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let gomaxprocs = (cores / opts.jobs.max(1)).max(1);
     let prepared = parallel_map(&cases, opts.jobs, |case| -> Result<(Prepared, Prepared)> {
-        let mut render_copy = render::prepare(case, &chart, &tests_dir, &work_root.join("render"))?;
-        let mut lint_copy = render::prepare(case, &chart, &tests_dir, &work_root.join("lint"))?;
+        let mut render_copy = render::prepare(case, &chart, &tests_dir, &work_root.join("render"), render::Purpose::Render)?;
+        let mut lint_copy = render::prepare(case, &chart, &tests_dir, &work_root.join("lint"), render::Purpose::AsShipped)?;
         render_copy.gomaxprocs = gomaxprocs;
         lint_copy.gomaxprocs = gomaxprocs;
-        // Lint the chart as shipped, without the harness's notes template.
-        std::fs::remove_file(lint_copy.chart_dir.join(render::NOTES_TEMPLATE)).ok();
-        std::fs::remove_file(lint_copy.chart_dir.join("templates/_zz_harness_notes.tpl")).ok();
         Ok((render_copy, lint_copy))
     })
     .into_iter()
