@@ -35,7 +35,7 @@ fn every_value_has_a_comment_above_it() {
     assert!(undocumented.is_empty(), "values without a comment above them: {undocumented:#?}");
 }
 
-fn walk<'a>(value: &Value, schema: &'a Json, path: String, missing: &mut Vec<String>) {
+fn walk(value: &Value, schema: &Json, path: String, missing: &mut Vec<String>) {
     let Value::Mapping(map) = value else { return };
     let props = &schema["properties"];
     for (k, v) in map {
@@ -65,7 +65,11 @@ fn values_schema_covers_every_value_and_rejects_typos() {
     assert!(missing.is_empty(), "{missing:#?}");
     assert_eq!(schema["additionalProperties"], Json::Bool(false), "a misspelt top-level value would pass silently");
     for block in ["heimdall", "postgresql", "externalDatabase", "ingress", "httpRoute", "autoscaling", "networkPolicy"] {
-        assert_eq!(schema["properties"][block]["additionalProperties"], Json::Bool(false), "a misspelt {block}.* value would pass silently");
+        assert_eq!(
+            schema["properties"][block]["additionalProperties"],
+            Json::Bool(false),
+            "a misspelt {block}.* value would pass silently"
+        );
     }
     assert_eq!(schema["properties"]["heimdall"]["properties"]["secrets"]["propertyNames"]["pattern"], "^[A-Z_][A-Z0-9_]*$");
 }

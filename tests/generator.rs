@@ -71,7 +71,15 @@ fn fresh_generation_has_the_documented_lengths_alphabet_and_mode() {
     assert_ne!(v["API_KEY_SECRET"], v["DATABASE_PASSWORD"]);
     assert_no_value_printed(&out, &file);
     let text = std::fs::read_to_string(&file).unwrap();
-    for optional in ["GITHUB_CLIENTSECRET", "GITLAB_SECRET", "GOOGLE_CLIENTSECRET", "OKTA_CLIENTSECRET", "OIDC_CLIENT_SECRET", "LDAP_PASSWORD", "DATABASE_SSL_CA: |"] {
+    for optional in [
+        "GITHUB_CLIENTSECRET",
+        "GITLAB_SECRET",
+        "GOOGLE_CLIENTSECRET",
+        "OKTA_CLIENTSECRET",
+        "OIDC_CLIENT_SECRET",
+        "LDAP_PASSWORD",
+        "DATABASE_SSL_CA: |",
+    ] {
         assert!(text.contains(&format!("# {optional}")), "no commented example of {optional}");
     }
 }
@@ -137,7 +145,11 @@ fn check_passes_on_a_generated_file_and_names_each_problem_otherwise() {
     sb.script().assert().success();
     sb.script().arg("--check").assert().success();
 
-    std::fs::write(sb.secrets(), "JWT_SECRET: \"short\"\nAPI_KEY_SECRET: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\nthis is not yaml\n").unwrap();
+    std::fs::write(
+        sb.secrets(),
+        "JWT_SECRET: \"short\"\nAPI_KEY_SECRET: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\nthis is not yaml\n",
+    )
+    .unwrap();
     std::fs::set_permissions(sb.secrets(), std::fs::Permissions::from_mode(0o640)).unwrap();
     let out = sb.script().arg("--check").assert().failure().get_output().clone();
     let said = String::from_utf8_lossy(&out.stdout);
@@ -167,7 +179,11 @@ fn it_refuses_to_write_through_a_symlink() {
 #[test]
 fn it_refuses_a_target_git_does_not_ignore() {
     let sb = Sandbox::new();
-    sb.script().args(["--output", "heimdall/secrets-here.txt"]).assert().failure().stderr(predicates::str::contains("git does not ignore it"));
+    sb.script()
+        .args(["--output", "heimdall/secrets-here.txt"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("git does not ignore it"));
     assert!(!sb.root().join("heimdall/secrets-here.txt").exists());
 }
 
@@ -225,7 +241,8 @@ fn two_concurrent_runs_leave_one_valid_file() {
     let v = values(&sb.secrets());
     assert_eq!(v.keys().cloned().collect::<Vec<_>>(), ["ADMIN_PASSWORD", "API_KEY_SECRET", "DATABASE_PASSWORD", "JWT_SECRET"]);
     sb.script().arg("--check").assert().success();
-    let leftovers: Vec<_> = std::fs::read_dir(sb.secrets().parent().unwrap()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    let leftovers: Vec<_> =
+        std::fs::read_dir(sb.secrets().parent().unwrap()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "temporary files left behind: {leftovers:?}");
 }
 

@@ -10,8 +10,16 @@ fn every_case_renders_and_conforms_under_both_helm_versions() {
     opts.verbose = true;
     let outcome = match testchart::run(&opts) {
         Ok(o) => o,
-        Err(e) => panic!("the chart matrix could not run: {e:#}\n(run `cargo xtask setup` first: it installs the pinned Helm versions and schemas)"),
+        Err(e) => panic!(
+            "the chart matrix could not run: {e:#}\n(run `cargo xtask setup` first: it installs the pinned Helm versions and schemas)"
+        ),
     };
     assert!(outcome.rows.iter().any(|r| r.step == "render"), "the matrix ran no render");
-    assert_eq!(outcome.failed(), 0, "{} of {} matrix rows failed; the report above names each with its reproduce command", outcome.failed(), outcome.rows.len());
+    assert_eq!(
+        outcome.failed(),
+        0,
+        "{} of {} matrix rows failed; the report above names each with its reproduce command",
+        outcome.failed(),
+        outcome.rows.len()
+    );
 }

@@ -10,10 +10,23 @@ fn ignored(path: &str) -> bool {
 
 #[test]
 fn gitignore_keeps_secrets_and_tool_folders_out_and_templates_in() {
-    for p in ["heimdall/env/heimdall-secrets.yaml", "heimdall2/env/heimdall-secrets.yaml", "heimdall/env/prod-secrets.yaml", "target/debug/x", ".tools/helm/v3.21.4/helm", "dist/heimdall-1.0.0.tgz", "tests/snapshots/a.snap.new"] {
+    for p in [
+        "heimdall/env/heimdall-secrets.yaml",
+        "heimdall2/env/heimdall-secrets.yaml",
+        "heimdall/env/prod-secrets.yaml",
+        "target/debug/x",
+        ".tools/helm/v3.21.4/helm",
+        "dist/heimdall-1.0.0.tgz",
+        "tests/snapshots/a.snap.new",
+    ] {
         assert!(ignored(p), "{p} is not ignored by .gitignore");
     }
-    for p in ["heimdall/templates/secret.yaml", "heimdall/templates/heimdall-secrets.yaml", "heimdall/env/heimdallconfig.yaml", "tests/fixtures/secrets/full.yaml"] {
+    for p in [
+        "heimdall/templates/secret.yaml",
+        "heimdall/templates/heimdall-secrets.yaml",
+        "heimdall/env/heimdallconfig.yaml",
+        "tests/fixtures/secrets/full.yaml",
+    ] {
         assert!(!ignored(p), "{p} is ignored, but must be committed");
     }
 }
@@ -48,7 +61,8 @@ fn package_ships_neither_the_secrets_file_nor_its_values() {
     let known = "known-planted-secret-value-0000000000000000000000000000000000000000000";
     let secrets = repo.path().join("heimdall/env/heimdall-secrets.yaml");
     std::fs::write(&secrets, format!("JWT_SECRET: \"{known}\"\n")).unwrap();
-    std::fs::write(repo.path().join("heimdall/env/staging-secrets.yaml"), "API_KEY_SECRET: \"another-planted-value-000000000000\"\n").unwrap();
+    std::fs::write(repo.path().join("heimdall/env/staging-secrets.yaml"), "API_KEY_SECRET: \"another-planted-value-000000000000\"\n")
+        .unwrap();
     let out = tempfile::tempdir().unwrap();
     let archive = xtask::package::run(repo.path(), helm, out.path()).unwrap();
     let entries = archive_entries(&archive);

@@ -53,7 +53,9 @@ fn kubernetes_ldflags() -> String {
     let minor = KUBERNETES_VERSION.split('.').nth(1).unwrap_or("0");
     let mut flags = String::from("-s -w");
     for pkg in ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"] {
-        flags.push_str(&format!(" -X {pkg}.gitVersion={KUBERNETES_VERSION} -X {pkg}.gitMajor=1 -X {pkg}.gitMinor={minor} -X {pkg}.gitTreeState=clean"));
+        flags.push_str(&format!(
+            " -X {pkg}.gitVersion={KUBERNETES_VERSION} -X {pkg}.gitMajor=1 -X {pkg}.gitMinor={minor} -X {pkg}.gitTreeState=clean"
+        ));
     }
     flags
 }
@@ -63,7 +65,12 @@ fn stamp() -> String {
 }
 
 fn go(args: &[&str], dir: &Path, what: &str) -> Result<()> {
-    let out = Command::new("go").args(args).current_dir(dir).env("CGO_ENABLED", "0").output().with_context(|| format!("starting go for {what}"))?;
+    let out = Command::new("go")
+        .args(args)
+        .current_dir(dir)
+        .env("CGO_ENABLED", "0")
+        .output()
+        .with_context(|| format!("starting go for {what}"))?;
     if !out.status.success() {
         bail!("{what} failed: go {}\n{}{}", args.join(" "), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     }
@@ -110,10 +117,12 @@ pub fn build(say: &dyn Fn(String)) -> Result<()> {
             .arg(format!("k8s.io/kubernetes@{KUBERNETES_VERSION}"))
             .current_dir(&dir)
             .output()?;
-        let info: Json = serde_json::from_slice(&out.stdout).map_err(|_| anyhow!("go mod download k8s.io/kubernetes failed: {}", String::from_utf8_lossy(&out.stderr)))?;
+        let info: Json = serde_json::from_slice(&out.stdout)
+            .map_err(|_| anyhow!("go mod download k8s.io/kubernetes failed: {}", String::from_utf8_lossy(&out.stderr)))?;
         let gomod = std::fs::read_to_string(info["GoMod"].as_str().context("no GoMod in go mod download output")?)?;
         let minor = KUBERNETES_VERSION.trim_start_matches("v1.");
-        let mut text = format!("module heimdall-chart/e2e-kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes {KUBERNETES_VERSION}\n\nreplace (\n");
+        let mut text =
+            format!("module heimdall-chart/e2e-kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes {KUBERNETES_VERSION}\n\nreplace (\n");
         for m in staging_modules(&gomod) {
             text.push_str(&format!("\t{m} => {m} v0.{minor}\n"));
         }
@@ -121,7 +130,19 @@ pub fn build(say: &dyn Fn(String)) -> Result<()> {
         std::fs::write(dir.join("go.mod"), text)?;
         go(&["get", &format!("k8s.io/kubernetes/cmd/kube-apiserver@{KUBERNETES_VERSION}")], &dir, "resolving kube-apiserver's modules")?;
         let out_path = kube_apiserver();
-        go(&["build", "-trimpath", "-ldflags", &kubernetes_ldflags(), "-o", out_path.to_str().unwrap(), "k8s.io/kubernetes/cmd/kube-apiserver"], &dir, "building kube-apiserver")?;
+        go(
+            &[
+                "build",
+                "-trimpath",
+                "-ldflags",
+                &kubernetes_ldflags(),
+                "-o",
+                out_path.to_str().unwrap(),
+                "k8s.io/kubernetes/cmd/kube-apiserver",
+            ],
+            &dir,
+            "building kube-apiserver",
+        )?;
         let version = Command::new(&out_path).arg("--version").output()?;
         let said = String::from_utf8_lossy(&version.stdout);
         if !said.contains(KUBERNETES_VERSION) {
@@ -133,10 +154,17 @@ pub fn build(say: &dyn Fn(String)) -> Result<()> {
         let dir = build_root.join("etcd");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join("go.mod"), format!("module heimdall-chart/e2e-etcd\n\ngo 1.26.0\n\nrequire go.etcd.io/etcd/server/v3 {ETCD_VERSION}\n"))?;
+        std::fs::write(
+            dir.join("go.mod"),
+            format!("module heimdall-chart/e2e-etcd\n\ngo 1.26.0\n\nrequire go.etcd.io/etcd/server/v3 {ETCD_VERSION}\n"),
+        )?;
         go(&["get", &format!("go.etcd.io/etcd/server/v3@{ETCD_VERSION}")], &dir, "resolving etcd's modules")?;
         let out_path = etcd();
-        go(&["build", "-trimpath", "-ldflags", "-s -w", "-o", out_path.to_str().unwrap(), "go.etcd.io/etcd/server/v3"], &dir, "building etcd")?;
+        go(
+            &["build", "-trimpath", "-ldflags", "-s -w", "-o", out_path.to_str().unwrap(), "go.etcd.io/etcd/server/v3"],
+            &dir,
+            "building etcd",
+        )?;
     }
     std::fs::write(&stamp_path, stamp())?;
     Ok(())
@@ -156,10 +184,49 @@ fn openssl(args: &[&str], dir: &Path) -> Result<()> {
 
 /// A CA, a serving certificate for 127.0.0.1, a service-account key pair and a bearer token.
 fn make_credentials(dir: &Path) -> Result<String> {
-    openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=heimdall-e2e-ca"], dir)?;
-    openssl(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "apiserver.key", "-out", "apiserver.csr", "-subj", "/CN=kube-apiserver"], dir)?;
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=heimdall-e2e-ca",
+        ],
+        dir,
+    )?;
+    openssl(
+        &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "apiserver.key", "-out", "apiserver.csr", "-subj", "/CN=kube-apiserver"],
+        dir,
+    )?;
     std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n")?;
-    openssl(&["x509", "-req", "-in", "apiserver.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "apiserver.crt", "-days", "1", "-extfile", "san.ext"], dir)?;
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "apiserver.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "apiserver.crt",
+            "-days",
+            "1",
+            "-extfile",
+            "san.ext",
+        ],
+        dir,
+    )?;
     openssl(&["genrsa", "-out", "sa.key", "2048"], dir)?;
     openssl(&["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir)?;
     let mut raw = [0u8; 24];

@@ -90,7 +90,10 @@ impl Env<'_> {
 
     fn checksum(&self, ns: &str) -> Result<String> {
         let d = self.deployment(ns)?.context("the Deployment is missing")?;
-        Ok(d["spec"]["template"]["metadata"]["annotations"]["checksum/secrets"].as_str().context("no checksum/secrets annotation")?.to_string())
+        Ok(d["spec"]["template"]["metadata"]["annotations"]["checksum/secrets"]
+            .as_str()
+            .context("no checksum/secrets annotation")?
+            .to_string())
     }
 
     fn create_secret(&self, ns: &str, name: &str, data: &[(&str, &str)]) -> Result<()> {
@@ -136,7 +139,10 @@ fn generated_secrets_survive_upgrades(env: &Env) -> Result<()> {
     let chart = env.chart_copy("generate")?;
     env.helm_ok(&install(&ns, &chart, &[]))?;
     let first = required_secret(env, &ns)?;
-    ensure!(first["JWT_SECRET"].len() == 128 && first["API_KEY_SECRET"].len() == 66 && first["ADMIN_PASSWORD"].starts_with("Admin_"), "generated values have the wrong shape");
+    ensure!(
+        first["JWT_SECRET"].len() == 128 && first["API_KEY_SECRET"].len() == 66 && first["ADMIN_PASSWORD"].starts_with("Admin_"),
+        "generated values have the wrong shape"
+    );
     let checksum = env.checksum(&ns)?;
     env.helm_ok(&upgrade(&ns, &chart, &[]))?;
     ensure!(required_secret(env, &ns)? == first, "an upgrade with no change rotated a generated secret");
@@ -167,21 +173,45 @@ fn existing_secret_is_checked_and_used(env: &Env) -> Result<()> {
     let ns = env.namespace("existing")?;
     let chart = env.chart_copy("existing")?;
     let jwt = "e2e-existing-jwt-secret-0000000000000000000000000000000000000000000000";
-    env.create_secret(&ns, "incomplete", &[("jwt", jwt), ("API_KEY_SECRET", "e2e-api-key-secret-00000000000000000"), ("DATABASE_PASSWORD", "e2e-database-password-0000")])?;
-    let run = env.helm(&install(&ns, &chart, &["--set", "heimdall.existingSecret=incomplete", "--set", "heimdall.existingSecretKeys.JWT_SECRET=jwt"]))?;
+    env.create_secret(
+        &ns,
+        "incomplete",
+        &[("jwt", jwt), ("API_KEY_SECRET", "e2e-api-key-secret-00000000000000000"), ("DATABASE_PASSWORD", "e2e-database-password-0000")],
+    )?;
+    let run = env.helm(&install(
+        &ns,
+        &chart,
+        &["--set", "heimdall.existingSecret=incomplete", "--set", "heimdall.existingSecretKeys.JWT_SECRET=jwt"],
+    ))?;
     ensure!(!run.success, "install with an incomplete existingSecret succeeded");
     ensure!(
         run.stderr.contains("lacks required keys: ADMIN_PASSWORD (key ADMIN_PASSWORD)") && !run.stderr.contains("JWT_SECRET (key jwt)"),
         "the failure does not name exactly the missing key:\n{}",
         run.stderr
     );
-    env.create_secret(&ns, "complete", &[("jwt", jwt), ("API_KEY_SECRET", "e2e-api-key-secret-00000000000000000"), ("DATABASE_PASSWORD", "e2e-database-password-0000"), ("ADMIN_PASSWORD", "E2e-Admin-Password-1")])?;
-    env.helm_ok(&install(&ns, &chart, &["--set", "heimdall.existingSecret=complete", "--set", "heimdall.existingSecretKeys.JWT_SECRET=jwt"]))?;
+    env.create_secret(
+        &ns,
+        "complete",
+        &[
+            ("jwt", jwt),
+            ("API_KEY_SECRET", "e2e-api-key-secret-00000000000000000"),
+            ("DATABASE_PASSWORD", "e2e-database-password-0000"),
+            ("ADMIN_PASSWORD", "E2e-Admin-Password-1"),
+        ],
+    )?;
+    env.helm_ok(&install(
+        &ns,
+        &chart,
+        &["--set", "heimdall.existingSecret=complete", "--set", "heimdall.existingSecretKeys.JWT_SECRET=jwt"],
+    ))?;
     ensure!(env.secret(&ns, &chart_secret_name())?.is_none(), "the chart created an app Secret beside existingSecret");
     let d = env.deployment(&ns)?.context("no Deployment")?;
     let env_vars = &d["spec"]["template"]["spec"]["containers"][0]["env"];
     let jwt_ref = env_vars.as_array().into_iter().flatten().find(|e| e["name"] == "JWT_SECRET").context("no JWT_SECRET env")?;
-    ensure!(jwt_ref["valueFrom"]["secretKeyRef"] == json!({"name": "complete", "key": "jwt", "optional": false}), "JWT_SECRET does not come from complete/jwt: {jwt_ref}");
+    ensure!(
+        jwt_ref["valueFrom"]["secretKeyRef"] == json!({"name": "complete", "key": "jwt", "optional": false}),
+        "JWT_SECRET does not come from complete/jwt: {jwt_ref}"
+    );
     Ok(())
 }
 
@@ -189,14 +219,24 @@ fn existing_secret_is_checked_and_used(env: &Env) -> Result<()> {
 fn database_password_change_needs_consent(env: &Env) -> Result<()> {
     let ns = env.namespace("dbpassword")?;
     let chart = env.chart_copy("dbpassword")?;
-    let (p1, p2) = ("heimdall.secrets.DATABASE_PASSWORD=e2e-first-database-password", "heimdall.secrets.DATABASE_PASSWORD=e2e-second-database-password");
+    let (p1, p2) = (
+        "heimdall.secrets.DATABASE_PASSWORD=e2e-first-database-password",
+        "heimdall.secrets.DATABASE_PASSWORD=e2e-second-database-password",
+    );
     env.helm_ok(&install(&ns, &chart, &["--set-string", p1]))?;
     let run = env.helm(&upgrade(&ns, &chart, &["--set-string", p2]))?;
     ensure!(!run.success, "an upgrade changing DATABASE_PASSWORD went through");
-    ensure!(run.stderr.contains("differs from the one stored") && run.stderr.contains("allowDatabasePasswordChange"), "the refusal does not explain itself:\n{}", run.stderr);
+    ensure!(
+        run.stderr.contains("differs from the one stored") && run.stderr.contains("allowDatabasePasswordChange"),
+        "the refusal does not explain itself:\n{}",
+        run.stderr
+    );
     ensure!(required_secret(env, &ns)?["DATABASE_PASSWORD"] == "e2e-first-database-password", "the refused upgrade changed the Secret");
     env.helm_ok(&upgrade(&ns, &chart, &["--set-string", p2, "--set", "heimdall.allowDatabasePasswordChange=true"]))?;
-    ensure!(required_secret(env, &ns)?["DATABASE_PASSWORD"] == "e2e-second-database-password", "the allowed change did not reach the Secret");
+    ensure!(
+        required_secret(env, &ns)?["DATABASE_PASSWORD"] == "e2e-second-database-password",
+        "the allowed change did not reach the Secret"
+    );
     Ok(())
 }
 
@@ -215,7 +255,10 @@ fn changed_values_reach_the_secret_and_roll_pods(env: &Env) -> Result<()> {
     env.helm_ok(&install(&ns, &chart, &oidc))?;
     let s1 = required_secret(env, &ns)?;
     let c1 = env.checksum(&ns)?;
-    ensure!(s1["JWT_SECRET"] == jwt1 && s1.get("OIDC_CLIENT_SECRET").map(String::as_str) == Some("e2e-oidc-client-secret"), "the install did not store the file and inline values");
+    ensure!(
+        s1["JWT_SECRET"] == jwt1 && s1.get("OIDC_CLIENT_SECRET").map(String::as_str) == Some("e2e-oidc-client-secret"),
+        "the install did not store the file and inline values"
+    );
     write(jwt2)?;
     env.helm_ok(&upgrade(&ns, &chart, &oidc))?;
     let c2 = env.checksum(&ns)?;
@@ -227,7 +270,10 @@ fn changed_values_reach_the_secret_and_roll_pods(env: &Env) -> Result<()> {
     ensure!(s3["JWT_SECRET"].starts_with("e2e-inline-jwt"), "an inline value did not override the file in the live Secret");
     ensure!(env.checksum(&ns)? != c2, "a changed inline value did not change checksum/secrets");
     env.helm_ok(&upgrade(&ns, &chart, &["--set-string", inline]))?;
-    ensure!(!required_secret(env, &ns)?.contains_key("OIDC_CLIENT_SECRET"), "a key removed from the inline secrets stayed in the live Secret");
+    ensure!(
+        !required_secret(env, &ns)?.contains_key("OIDC_CLIENT_SECRET"),
+        "a key removed from the inline secrets stayed in the live Secret"
+    );
     Ok(())
 }
 
@@ -243,7 +289,13 @@ fn every_rendering_case_is_accepted(env: &Env) -> Result<()> {
         let work = env.scratch.join(format!("cases-h{}", env.helm.major));
         let prepared = render::prepare(case, &repo.join("heimdall"), &tests_dir, &work, render::Purpose::AsShipped)?;
         let ns = env.namespace(&format!("case-{i:02}"))?;
-        let mut base = vec!["install".to_string(), case.spec.release.clone(), prepared.chart_dir.display().to_string(), "--namespace".into(), ns.clone()];
+        let mut base = vec![
+            "install".to_string(),
+            case.spec.release.clone(),
+            prepared.chart_dir.display().to_string(),
+            "--namespace".into(),
+            ns.clone(),
+        ];
         base.extend(prepared.value_args.iter().cloned());
         for dry in [true, false] {
             let mut args = base.clone();
@@ -336,7 +388,12 @@ pub fn run(helm_override: Option<&Path>, filter: Option<&str>) -> Result<usize> 
     crate::controlplane::install_signal_cleanup()?;
     let start = Instant::now();
     let plane = ControlPlane::start()?;
-    eprintln!("e2e: kube-apiserver {} ready at {} in {:.1}s", crate::controlplane::KUBERNETES_VERSION, plane.server, start.elapsed().as_secs_f64());
+    eprintln!(
+        "e2e: kube-apiserver {} ready at {} in {:.1}s",
+        crate::controlplane::KUBERNETES_VERSION,
+        plane.server,
+        start.elapsed().as_secs_f64()
+    );
     install_gateway_api_crd(&plane)?;
     let (mut passed, mut failed) = (0, 0);
     for helm in &helms {
@@ -352,7 +409,12 @@ pub fn run(helm_override: Option<&Path>, filter: Option<&str>) -> Result<usize> 
                 }
                 Err(e) => {
                     failed += 1;
-                    println!("FAIL  {} {name} ({:.1}s)\n      {}", helm.label(), t.elapsed().as_secs_f64(), format!("{e:#}").replace('\n', "\n      "));
+                    println!(
+                        "FAIL  {} {name} ({:.1}s)\n      {}",
+                        helm.label(),
+                        t.elapsed().as_secs_f64(),
+                        format!("{e:#}").replace('\n', "\n      ")
+                    );
                 }
             }
         }

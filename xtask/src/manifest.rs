@@ -92,7 +92,10 @@ mod tests {
 
     #[test]
     fn splits_documents_and_keeps_sources() {
-        let m = parse("---\n# Source: heimdall/templates/a.yaml\nkind: A\nmetadata: {name: a}\n---\n# Source: heimdall/templates/b.yaml\nkind: B\n").unwrap();
+        let m = parse(
+            "---\n# Source: heimdall/templates/a.yaml\nkind: A\nmetadata: {name: a}\n---\n# Source: heimdall/templates/b.yaml\nkind: B\n",
+        )
+        .unwrap();
         assert_eq!(m.docs.len(), 2);
         assert_eq!(m.docs[0].source, "templates/a.yaml");
         assert_eq!(m.docs[0].id(), "A/a");

@@ -25,9 +25,7 @@ pub enum Expect {
 #[serde(untagged)]
 enum ExpectRepr {
     Word(String),
-    Fails {
-        fails: String,
-    },
+    Fails { fails: String },
 }
 
 impl TryFrom<ExpectRepr> for Expect {
@@ -109,20 +107,16 @@ impl Case {
 pub fn load_case(path: &Path, cases_dir: &Path, tests_dir: &Path) -> Result<Case> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading case {}", path.display()))?;
     let spec: CaseFile = serde_yaml::from_str(&text).with_context(|| format!("case file {} is not valid", path.display()))?;
-    let name = path
-        .strip_prefix(cases_dir)
-        .unwrap_or(path)
-        .with_extension("")
-        .to_string_lossy()
-        .replace('\\', "/");
+    let name = path.strip_prefix(cases_dir).unwrap_or(path).with_extension("").to_string_lossy().replace('\\', "/");
     if spec.description.trim().is_empty() {
         bail!("case file {}: description is empty", path.display());
     }
     if let Expect::Fails(pattern) = &spec.expect {
         Regex::new(pattern).with_context(|| format!("case file {}: expect.fails is not a valid regular expression", path.display()))?;
     }
+    let version = Regex::new(r"^1\.\d+\.\d+$").unwrap();
     for v in &spec.kube_versions {
-        if !Regex::new(r"^1\.\d+\.\d+$").unwrap().is_match(v) {
+        if !version.is_match(v) {
             bail!("case file {}: kubeVersions entry {v:?} is not a version like 1.30.0", path.display());
         }
     }

@@ -149,7 +149,10 @@ mod tests {
         let (a, b) = ("a".repeat(128), "b".repeat(128));
         let (m, diffs) = normalise(secret(&a, "x"), secret(&b, "x"));
         assert_eq!(m.docs[0].value["stringData"]["JWT_SECRET"].as_str(), Some("<random-hex-128>"));
-        assert_eq!(diffs, vec![Difference { doc: "Secret/s".into(), path: "stringData.JWT_SECRET".into(), shape: Some("<random-hex-128>") }]);
+        assert_eq!(
+            diffs,
+            vec![Difference { doc: "Secret/s".into(), path: "stringData.JWT_SECRET".into(), shape: Some("<random-hex-128>") }]
+        );
     }
 
     #[test]
@@ -170,7 +173,10 @@ mod tests {
 
     #[test]
     fn documents_are_sorted_by_kind_namespace_name() {
-        let m = parse("---\nkind: Service\nmetadata: {name: b}\n---\nkind: ConfigMap\nmetadata: {name: z}\n---\nkind: Service\nmetadata: {name: a}\n").unwrap();
+        let m = parse(
+            "---\nkind: Service\nmetadata: {name: b}\n---\nkind: ConfigMap\nmetadata: {name: z}\n---\nkind: Service\nmetadata: {name: a}\n",
+        )
+        .unwrap();
         let (m, _) = normalise(m.clone(), m);
         let ids: Vec<String> = m.docs.iter().map(|d| d.id()).collect();
         assert_eq!(ids, ["ConfigMap/z", "Service/a", "Service/b"]);

@@ -19,14 +19,7 @@ pub fn is_forbidden_entry(name: &str) -> bool {
 
 /// Whether git ignores `rel` (relative to `repo`); false outside a git checkout.
 fn git_ignored(repo: &Path, rel: &Path) -> bool {
-    Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["check-ignore", "-q", "--"])
-        .arg(rel)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+    Command::new("git").arg("-C").arg(repo).args(["check-ignore", "-q", "--"]).arg(rel).status().map(|s| s.success()).unwrap_or(false)
 }
 
 /// Copies the chart into `stage`, leaving out secrets files and everything git ignores.
@@ -40,7 +33,9 @@ pub fn stage(repo: &Path, chart: &Path, stage: &Path) -> Result<Vec<String>> {
             continue;
         }
         let repo_rel = entry.path().strip_prefix(repo).unwrap_or(entry.path());
-        if entry.file_type().is_file() && (is_local_secrets_file(rel) || is_forbidden_entry(&rel.to_string_lossy()) || git_ignored(repo, repo_rel)) {
+        if entry.file_type().is_file()
+            && (is_local_secrets_file(rel) || is_forbidden_entry(&rel.to_string_lossy()) || git_ignored(repo, repo_rel))
+        {
             left_out.push(rel.display().to_string());
             continue;
         }
@@ -62,7 +57,9 @@ fn local_secret_values(chart: &Path) -> Vec<String> {
         if !entry.file_type().is_file() || !is_local_secrets_file(rel) {
             continue;
         }
-        if let Ok(serde_yaml::Value::Mapping(m)) = std::fs::read_to_string(entry.path()).map(|t| serde_yaml::from_str(&t).unwrap_or_default()) {
+        if let Ok(serde_yaml::Value::Mapping(m)) =
+            std::fs::read_to_string(entry.path()).map(|t| serde_yaml::from_str(&t).unwrap_or_default())
+        {
             values.extend(m.values().filter_map(|v| v.as_str()).map(str::trim).filter(|v| v.len() >= 8).map(str::to_string));
         }
     }
@@ -102,7 +99,11 @@ pub fn run(repo: &Path, helm: &Helm, out_dir: &Path) -> Result<PathBuf> {
     }
     let lint = Command::new(&helm.path).args(["lint", "--strict"]).arg(&staged).output()?;
     if !lint.status.success() {
-        bail!("helm lint --strict failed on the staged chart:\n{}{}", String::from_utf8_lossy(&lint.stdout), String::from_utf8_lossy(&lint.stderr));
+        bail!(
+            "helm lint --strict failed on the staged chart:\n{}{}",
+            String::from_utf8_lossy(&lint.stdout),
+            String::from_utf8_lossy(&lint.stderr)
+        );
     }
     std::fs::create_dir_all(out_dir)?;
     let out = Command::new(&helm.path).arg("package").arg(&staged).arg("--destination").arg(out_dir).output()?;
@@ -142,7 +143,8 @@ mod tests {
     fn inspect_finds_a_planted_entry_and_a_leaked_value() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.tgz");
-        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::fast()));
+        let mut builder =
+            tar::Builder::new(flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::fast()));
         for (name, body) in [("heimdall/env/heimdall-secrets.yaml", "JWT: x"), ("heimdall/values.yaml", "leak: known-secret-value-123")] {
             let mut h = tar::Header::new_gnu();
             h.set_size(body.len() as u64);

@@ -69,8 +69,7 @@ pub fn prepare(case: &Case, chart: &Path, tests_dir: &Path, work_root: &Path, pu
     for (dest, fixture) in &case.spec.files {
         let target = chart_dir.join(dest);
         std::fs::create_dir_all(target.parent().unwrap())?;
-        std::fs::copy(tests_dir.join(fixture), &target)
-            .with_context(|| format!("case {}: planting {fixture} at {dest}", case.name))?;
+        std::fs::copy(tests_dir.join(fixture), &target).with_context(|| format!("case {}: planting {fixture} at {dest}", case.name))?;
     }
     if purpose == Purpose::Render && chart_dir.join("templates/NOTES.txt").is_file() {
         std::fs::write(chart_dir.join("templates/_zz_harness_notes.tpl"), notes_define(&chart_dir.join("templates/NOTES.txt"))?)?;
@@ -144,11 +143,8 @@ pub fn shell_quote(s: &str) -> String {
 /// Runs `argv` with extra environment variables and captures everything.
 pub fn run_with_env(argv: Vec<String>, env: &[(&str, &std::ffi::OsStr)]) -> Result<Run> {
     let start = Instant::now();
-    let out = Command::new(&argv[0])
-        .args(&argv[1..])
-        .envs(env.iter().copied())
-        .output()
-        .with_context(|| format!("starting {}", argv[0]))?;
+    let out =
+        Command::new(&argv[0]).args(&argv[1..]).envs(env.iter().copied()).output().with_context(|| format!("starting {}", argv[0]))?;
     Ok(Run {
         argv,
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

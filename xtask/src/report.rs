@@ -54,7 +54,11 @@ pub fn junit(rows: &[Row]) -> String {
     );
     for r in rows {
         let name = xml_escape(&format!("{} [{} {} {}]", r.case, r.step, r.helm, r.kube));
-        out.push_str(&format!("    <testcase classname=\"heimdall.{}\" name=\"{name}\" time=\"{:.3}\"", xml_escape(&r.case), r.elapsed.as_secs_f64()));
+        out.push_str(&format!(
+            "    <testcase classname=\"heimdall.{}\" name=\"{name}\" time=\"{:.3}\"",
+            xml_escape(&r.case),
+            r.elapsed.as_secs_f64()
+        ));
         if r.passed() {
             out.push_str("/>\n");
         } else {

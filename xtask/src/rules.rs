@@ -124,7 +124,8 @@ impl Intent {
             }
         }
         // A values file gives a bool; --set (read here as text) gives "false".
-        let pg_disabled = matches!(&values["postgresql"]["enabled"], Value::Bool(false)) || values["postgresql"]["enabled"].as_str() == Some("false");
+        let pg_disabled =
+            matches!(&values["postgresql"]["enabled"], Value::Bool(false)) || values["postgresql"]["enabled"].as_str() == Some("false");
         if let (true, Some(name)) = (pg_disabled, text(&values["externalDatabase"]["existingSecret"])) {
             let key = text(&values["externalDatabase"]["existingSecretPasswordKey"]).unwrap_or_else(|| "password".into());
             intent.external.insert(format!("Secret/{name}"));
@@ -205,10 +206,7 @@ fn pod_specs(docs: &[Doc]) -> Vec<(&Doc, &Value, &Value)> {
 }
 
 fn containers(spec: &Value) -> Vec<&Value> {
-    ["initContainers", "containers", "ephemeralContainers"]
-        .iter()
-        .flat_map(|k| spec[*k].as_sequence().into_iter().flatten())
-        .collect()
+    ["initContainers", "containers", "ephemeralContainers"].iter().flat_map(|k| spec[*k].as_sequence().into_iter().flatten()).collect()
 }
 
 fn container<'a>(docs: &'a [Doc], kind: &str, name: &str) -> Option<&'a Value> {
@@ -262,7 +260,8 @@ pub fn secret_checksum_of(data: &BTreeMap<String, String>) -> String {
 
 fn existing_secret_honoured(r: &Rendering) -> Vec<String> {
     let Some(name) = &r.intent.existing_secret else { return vec![] };
-    let mut out: Vec<String> = chart_secrets(r.docs).iter().map(|d| format!("{} is rendered although existingSecret {name} is set", d.id())).collect();
+    let mut out: Vec<String> =
+        chart_secrets(r.docs).iter().map(|d| format!("{} is rendered although existingSecret {name} is set", d.id())).collect();
     let db = r.intent.external_db_secret.as_ref();
     for (who, c) in [("Heimdall", heimdall_container(r.docs)), ("PostgreSQL", postgresql_container(r.docs))] {
         let Some(c) = c else { continue };
@@ -349,7 +348,13 @@ fn database_password_single_source(r: &Rendering) -> Vec<String> {
         return vec!["POSTGRES_PASSWORD or DATABASE_PASSWORD is not a secretKeyRef".into()];
     };
     if s(&p["name"]) != s(&a["name"]) || s(&p["key"]) != s(&a["key"]) {
-        return vec![format!("POSTGRES_PASSWORD comes from {}/{} but DATABASE_PASSWORD from {}/{}", s(&p["name"]), s(&p["key"]), s(&a["name"]), s(&a["key"]))];
+        return vec![format!(
+            "POSTGRES_PASSWORD comes from {}/{} but DATABASE_PASSWORD from {}/{}",
+            s(&p["name"]),
+            s(&p["key"]),
+            s(&a["name"]),
+            s(&a["key"])
+        )];
     }
     vec![]
 }
@@ -397,7 +402,10 @@ fn secret_opaque_string_data(r: &Rendering) -> Vec<String> {
         let data_keys: BTreeSet<&str> = data.into_iter().flatten().filter_map(|(k, _)| k.as_str()).collect();
         let string_keys: BTreeSet<&str> = m.keys().filter_map(|k| k.as_str()).collect();
         if data_keys != string_keys {
-            out.push(format!("{}: data lists {data_keys:?}, not stringData's keys {string_keys:?}: a removed key would stay in the live Secret", doc.id()));
+            out.push(format!(
+                "{}: data lists {data_keys:?}, not stringData's keys {string_keys:?}: a removed key would stay in the live Secret",
+                doc.id()
+            ));
         }
         for (k, v) in data.into_iter().flatten() {
             if v.as_str() != Some("") {
@@ -572,7 +580,8 @@ fn labels_and_selectors(r: &Rendering) -> Vec<String> {
     out
 }
 
-const RESTRICTED_VOLUME_TYPES: [&str; 8] = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+const RESTRICTED_VOLUME_TYPES: [&str; 8] =
+    ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
 
 fn pod_security_restricted(r: &Rendering) -> Vec<String> {
     let mut out = Vec::new();

@@ -62,7 +62,13 @@ impl Schemas {
         } else {
             let path = (self.root)(&minor).join(&file);
             let text = std::fs::read_to_string(&path).map_err(|_| {
-                anyhow!("{}: no schema for {} {} in Kubernetes {minor} (looked for {})", doc.id(), doc.api_version(), doc.kind(), path.display())
+                anyhow!(
+                    "{}: no schema for {} {} in Kubernetes {minor} (looked for {})",
+                    doc.id(),
+                    doc.api_version(),
+                    doc.kind(),
+                    path.display()
+                )
             })?;
             serde_json::from_str(&text)?
         };
@@ -86,10 +92,7 @@ impl Schemas {
             Ok(j) => j,
             Err(e) => return vec![format!("{}: cannot be read as JSON: {e}", doc.id())],
         };
-        validator
-            .iter_errors(&instance)
-            .map(|e| format!("{} ({}): at {}: {}", doc.id(), doc.source, e.instance_path(), e))
-            .collect()
+        validator.iter_errors(&instance).map(|e| format!("{} ({}): at {}: {}", doc.id(), doc.source, e.instance_path(), e)).collect()
     }
 }
 

@@ -112,7 +112,11 @@ fn documents(text: &str) -> BTreeMap<String, String> {
     let mut docs = BTreeMap::new();
     for (i, chunk) in text.split("\n---").enumerate() {
         let chunk = chunk.trim_start_matches("---");
-        let head: Vec<&str> = chunk.lines().filter(|l| l.starts_with("# Source") || l.starts_with("kind:") || l.starts_with("  name:") || l.starts_with(" NOTES")).take(3).collect();
+        let head: Vec<&str> = chunk
+            .lines()
+            .filter(|l| l.starts_with("# Source") || l.starts_with("kind:") || l.starts_with("  name:") || l.starts_with(" NOTES"))
+            .take(3)
+            .collect();
         let key = if head.is_empty() { format!("document {i}") } else { head.join(" ") };
         docs.insert(key, chunk.trim().to_string() + "\n");
     }

@@ -208,7 +208,15 @@ fn run_lint(ctx: &Ctx, case: usize, helm: usize, kube_version: &str) -> TaskResu
     let h = &ctx.helms[helm];
     let (_, lint_copy) = &ctx.prepared[case];
     let start = Instant::now();
-    let mut row = Row { case: c.name.clone(), helm: h.label(), kube: kube_version.into(), step: "lint".into(), failures: vec![], elapsed: Duration::ZERO, command: None };
+    let mut row = Row {
+        case: c.name.clone(),
+        helm: h.label(),
+        kube: kube_version.into(),
+        step: "lint".into(),
+        failures: vec![],
+        elapsed: Duration::ZERO,
+        command: None,
+    };
     let mut commands = vec![];
     match render::lint(h, c, lint_copy, kube_version) {
         Ok(run) => {
@@ -298,9 +306,19 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     // Per case: every Helm and Kubernetes version must give the same normalised text, which is the snapshot.
     for (ci, case) in cases.iter().enumerate() {
         let start = Instant::now();
-        let mine: Vec<(&TaskResult, &Task)> = results.iter().zip(&tasks).filter(|(_, t)| matches!(t, Task::Render(j) if j.case == ci)).collect();
-        let mut row = Row { case: case.name.clone(), helm: "all".into(), kube: "all".into(), step: "snapshot".into(), failures: vec![], elapsed: Duration::ZERO, command: None };
-        let texts: Vec<(&str, &str, &str)> = mine.iter().filter_map(|(r, _)| Some((r.row.helm.as_str(), r.row.kube.as_str(), r.text.as_deref()?))).collect();
+        let mine: Vec<(&TaskResult, &Task)> =
+            results.iter().zip(&tasks).filter(|(_, t)| matches!(t, Task::Render(j) if j.case == ci)).collect();
+        let mut row = Row {
+            case: case.name.clone(),
+            helm: "all".into(),
+            kube: "all".into(),
+            step: "snapshot".into(),
+            failures: vec![],
+            elapsed: Duration::ZERO,
+            command: None,
+        };
+        let texts: Vec<(&str, &str, &str)> =
+            mine.iter().filter_map(|(r, _)| Some((r.row.helm.as_str(), r.row.kube.as_str(), r.text.as_deref()?))).collect();
         if texts.len() != mine.len() {
             row.failures.push("not every render produced output to compare (see the render failures)".into());
         } else if let Some((h0, k0, t0)) = texts.first() {
@@ -324,7 +342,9 @@ pub fn run(opts: &Options) -> Result<Outcome> {
                     let accepted = snapshot::record(&snapshots, case, t0);
                     let what = match &other {
                         snapshot::Outcome::New => format!("new snapshot {}", snapshot::path_for(&snapshots, case).display()),
-                        snapshot::Outcome::Changed { diff } => format!("snapshot {} changed:\n{diff}", snapshot::path_for(&snapshots, case).display()),
+                        snapshot::Outcome::Changed { diff } => {
+                            format!("snapshot {} changed:\n{diff}", snapshot::path_for(&snapshots, case).display())
+                        }
                         snapshot::Outcome::Matches => unreachable!(),
                     };
                     if mode == Mode::Accept && accepted {
@@ -351,7 +371,15 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     rows.append(&mut outcome.rows);
     if opts.filter.is_none() {
         let stale = snapshot::unreferenced(&snapshots, &cases);
-        let mut row = Row { case: "(snapshots)".into(), helm: "-".into(), kube: "-".into(), step: "stale".into(), failures: vec![], elapsed: Duration::ZERO, command: None };
+        let mut row = Row {
+            case: "(snapshots)".into(),
+            helm: "-".into(),
+            kube: "-".into(),
+            step: "stale".into(),
+            failures: vec![],
+            elapsed: Duration::ZERO,
+            command: None,
+        };
         for p in stale {
             if mode == Mode::Accept {
                 std::fs::remove_file(&p)?;
@@ -359,11 +387,20 @@ pub fn run(opts: &Options) -> Result<Outcome> {
                     eprintln!("removed unreferenced snapshot {}", p.display());
                 }
             } else {
-                row.failures.push(format!("snapshot {} belongs to no case: delete it, or run `cargo xtask test-chart --review`", p.display()));
+                row.failures
+                    .push(format!("snapshot {} belongs to no case: delete it, or run `cargo xtask test-chart --review`", p.display()));
             }
         }
         rows.push(row);
-        let mut cov = Row { case: "(coverage)".into(), helm: "-".into(), kube: "-".into(), step: "coverage".into(), failures: vec![], elapsed: Duration::ZERO, command: None };
+        let mut cov = Row {
+            case: "(coverage)".into(),
+            helm: "-".into(),
+            kube: "-".into(),
+            step: "coverage".into(),
+            failures: vec![],
+            elapsed: Duration::ZERO,
+            command: None,
+        };
         let mut templates = report::template_files(&chart);
         templates.push("templates/NOTES.txt".into());
         for t in report::uncovered(&templates, &covered) {

@@ -147,10 +147,7 @@ pub fn find_helms(explicit: Option<&Path>) -> Result<Vec<Helm>> {
 /// Where the strict schemas of one Kubernetes minor version live.
 pub fn schema_dir(kube_version: &str) -> PathBuf {
     let minor = kube_version.split('.').take(2).collect::<Vec<_>>().join(".");
-    kubernetes_validate_dir()
-        .join("kubernetes_validate")
-        .join("kubernetes-json-schema")
-        .join(format!("v{minor}.0-local-strict"))
+    kubernetes_validate_dir().join("kubernetes_validate").join("kubernetes-json-schema").join(format!("v{minor}.0-local-strict"))
 }
 
 fn kubernetes_validate_dir() -> PathBuf {
@@ -159,10 +156,7 @@ fn kubernetes_validate_dir() -> PathBuf {
 
 /// The Gateway API CRD of HTTPRoute, from the pinned Go module.
 pub fn httproute_crd() -> PathBuf {
-    tools_dir()
-        .join("gateway-api")
-        .join(GATEWAY_API_VERSION)
-        .join("gateway.networking.k8s.io_httproutes.yaml")
+    tools_dir().join("gateway-api").join(GATEWAY_API_VERSION).join("gateway.networking.k8s.io_httproutes.yaml")
 }
 
 fn have(cmd: &str) -> bool {
@@ -173,12 +167,7 @@ fn have(cmd: &str) -> bool {
 fn run(cmd: &mut Command, what: &str) -> Result<()> {
     let out = cmd.output().with_context(|| format!("starting {what}"))?;
     if !out.status.success() {
-        bail!(
-            "{what} failed ({}):\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        bail!("{what} failed ({}):\n{}{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     }
     Ok(())
 }

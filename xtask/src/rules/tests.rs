@@ -15,7 +15,8 @@ fn good_yaml() -> String {
     data.insert("JWT_SECRET".to_string(), JWT.to_string());
     let checksum = secret_checksum_of(&data);
     let sc = "{allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 1001, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}";
-    let env = |name: &str| format!("{{name: {name}, valueFrom: {{secretKeyRef: {{name: r-heimdall-secrets, key: {name}, optional: false}}}}}}");
+    let env =
+        |name: &str| format!("{{name: {name}, valueFrom: {{secretKeyRef: {{name: r-heimdall-secrets, key: {name}, optional: false}}}}}}");
     format!(
         r#"---
 # Source: heimdall/templates/secret.yaml
@@ -245,7 +246,11 @@ fn hc011_fires_on_a_varying_value_outside_generated_secrets() {
 fn hc011_accepts_generated_secrets_and_their_checksum() {
     let diffs = [
         Difference { doc: "Secret/r-heimdall-secrets".into(), path: "stringData.JWT_SECRET".into(), shape: Some("<random-hex-128>") },
-        Difference { doc: "Deployment/r-heimdall".into(), path: "spec.template.metadata.annotations.checksum/secrets".into(), shape: Some("<sha256-of-generated-data>") },
+        Difference {
+            doc: "Deployment/r-heimdall".into(),
+            path: "spec.template.metadata.annotations.checksum/secrets".into(),
+            shape: Some("<sha256-of-generated-data>"),
+        },
     ];
     assert!(findings_with(&good_yaml(), &inline_intent(), &diffs, None).is_empty());
 }
