@@ -4,6 +4,52 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
+/// What failed, and which check found it: a rule id (`HC003`), or one of the
+/// harness's own checks (see [`checks`]). The mutation suite groups by `check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub check: &'static str,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(check: &'static str, message: impl Into<String>) -> Self {
+        Failure { check, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.check, self.message)
+    }
+}
+
+/// The harness's own checks, beside the rules' ids.
+pub mod checks {
+    /// `helm template` failed where the case expects a rendering.
+    pub const RENDER: &str = "render";
+    /// An expected-failure case rendered, or failed with another message.
+    pub const EXPECT_FAILS: &str = "expect-fails";
+    /// The output is not YAML, or a mapping repeats a key.
+    pub const PARSE: &str = "parse";
+    /// A document fails its Kubernetes (or CRD) schema.
+    pub const SCHEMA: &str = "schema";
+    /// A list the schema keys by name (env, ports, volumes...) repeats a key.
+    pub const LIST_MAP: &str = "list-map";
+    /// `helm lint --strict` failed.
+    pub const LINT: &str = "lint";
+    /// Helm versions or Kubernetes versions disagree after normalisation.
+    pub const AGREEMENT: &str = "agreement";
+    /// The normalised output differs from the reviewed snapshot.
+    pub const SNAPSHOT: &str = "snapshot";
+    /// A snapshot belongs to no case.
+    pub const STALE: &str = "stale";
+    /// A template produced no document in any case.
+    pub const COVERAGE: &str = "coverage";
+    /// The harness could not run a step (a Helm binary missing, an I/O error).
+    pub const HARNESS: &str = "harness";
+}
+
 /// One row of the summary: a render job, a lint or a case-level check.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -12,13 +58,30 @@ pub struct Row {
     pub kube: String,
     /// "render", "lint" or "snapshot".
     pub step: String,
-    pub failures: Vec<String>,
+    pub failures: Vec<Failure>,
     pub elapsed: Duration,
     /// The exact command that reproduces the step, when there is one.
     pub command: Option<String>,
 }
 
 impl Row {
+    /// A row that has not failed yet.
+    pub fn new(case: &str, helm: &str, kube: &str, step: &str) -> Self {
+        Row {
+            case: case.into(),
+            helm: helm.into(),
+            kube: kube.into(),
+            step: step.into(),
+            failures: vec![],
+            elapsed: Duration::ZERO,
+            command: None,
+        }
+    }
+
+    pub fn fail(&mut self, check: &'static str, message: impl Into<String>) {
+        self.failures.push(Failure::new(check, message));
+    }
+
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
     }
@@ -62,13 +125,13 @@ pub fn junit(rows: &[Row]) -> String {
         if r.passed() {
             out.push_str("/>\n");
         } else {
-            let mut body = r.failures.join("\n");
+            let mut body = r.failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
             if let Some(c) = &r.command {
                 body.push_str(&format!("\nreproduce: {c}"));
             }
             out.push_str(&format!(
                 ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                xml_escape(r.failures[0].lines().next().unwrap_or("")),
+                xml_escape(r.failures[0].to_string().lines().next().unwrap_or("")),
                 xml_escape(&body)
             ));
         }
@@ -108,7 +171,7 @@ mod tests {
             helm: "helm3".into(),
             kube: "1.30.0".into(),
             step: "render".into(),
-            failures: if ok { vec![] } else { vec!["HC001 broken & bad".into()] },
+            failures: if ok { vec![] } else { vec![Failure::new("HC001", "broken & bad")] },
             elapsed: Duration::from_millis(12),
             command: Some("helm template x".into()),
         }

@@ -3,6 +3,7 @@
 use crate::manifest::Doc;
 use crate::matrix::Case;
 use crate::normalise::Difference;
+use crate::report::Failure;
 use base64::Engine;
 use serde_yaml::{Mapping, Value};
 use sha2::{Digest, Sha256};
@@ -167,7 +168,7 @@ pub struct Rule {
     pub check: fn(&Rendering) -> Vec<String>,
 }
 
-pub const RULES: [Rule; 11] = [
+pub const RULES: &[Rule] = &[
     Rule { id: "HC001", statement: "with existingSecret, the chart renders no app Secret and every app-secret reference points at it", check: existing_secret_honoured },
     Rule { id: "HC002", statement: "the chart's Secret holds each supplied key once, inline beating files key by key", check: secret_priority },
     Rule { id: "HC003", statement: "the four required keys reach the Heimdall container by explicit, non-optional secretKeyRef from the selected Secret", check: required_keys_by_reference },
@@ -181,9 +182,9 @@ pub const RULES: [Rule; 11] = [
     Rule { id: "HC011", statement: "two renders of the same inputs are byte-identical except generated secrets of their documented shape and their checksum", check: deterministic },
 ];
 
-/// Runs every rule; findings are prefixed with the rule id.
-pub fn check_all(r: &Rendering) -> Vec<String> {
-    RULES.iter().flat_map(|rule| (rule.check)(r).into_iter().map(move |f| format!("{} {}", rule.id, f))).collect()
+/// Runs every rule; each finding carries its rule's id.
+pub fn check_all(r: &Rendering) -> Vec<Failure> {
+    RULES.iter().flat_map(|rule| (rule.check)(r).into_iter().map(move |f| Failure::new(rule.id, f))).collect()
 }
 
 // ---- reading the rendering -------------------------------------------------

@@ -9,14 +9,22 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
+mod listmap;
+
 const DEFINITIONS_URI: &str = "https://kubernetes.io/api/_definitions.json";
 
-/// Schemas of one run: registries and compiled validators, shared by every worker.
+/// Schemas of one run: definitions, kind schemas, registries and compiled validators, shared by every worker.
 pub struct Schemas {
     root: Box<dyn Fn(&str) -> PathBuf + Send + Sync>,
     httproute_crd: PathBuf,
+    definitions: Mutex<HashMap<String, Arc<Json>>>,
+    kind_schemas: Mutex<HashMap<(String, String), Arc<Json>>>,
     registries: Mutex<HashMap<String, &'static jsonschema::Registry<'static>>>,
     validators: Mutex<HashMap<(String, String), Arc<Validator>>>,
+}
+
+fn minor_of(kube_version: &str) -> String {
+    kube_version.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
 impl Schemas {
@@ -26,20 +34,64 @@ impl Schemas {
     }
 
     pub fn from_dirs(root: Box<dyn Fn(&str) -> PathBuf + Send + Sync>, httproute_crd: PathBuf) -> Self {
-        Schemas { root, httproute_crd, registries: Mutex::default(), validators: Mutex::default() }
+        Schemas {
+            root,
+            httproute_crd,
+            definitions: Mutex::default(),
+            kind_schemas: Mutex::default(),
+            registries: Mutex::default(),
+            validators: Mutex::default(),
+        }
+    }
+
+    /// `_definitions.json` of a Kubernetes minor version, read once.
+    fn definitions(&self, minor: &str) -> Result<Arc<Json>> {
+        if let Some(d) = self.definitions.lock().unwrap().get(minor) {
+            return Ok(d.clone());
+        }
+        let path = (self.root)(minor).join("_definitions.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("no Kubernetes {minor} schemas at {} (run `cargo xtask setup`)", path.display()))?;
+        let defs: Arc<Json> = Arc::new(serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?);
+        self.definitions.lock().unwrap().insert(minor.into(), defs.clone());
+        Ok(defs)
+    }
+
+    /// The schema of a document's kind (HTTPRoute from its CRD), read once per version.
+    fn kind_schema(&self, minor: &str, doc: &Doc) -> Result<Arc<Json>> {
+        let key = (minor.to_string(), schema_file(doc.api_version(), doc.kind()));
+        if let Some(s) = self.kind_schemas.lock().unwrap().get(&key) {
+            return Ok(s.clone());
+        }
+        let schema = if doc.kind() == "HTTPRoute" {
+            httproute_schema(&self.httproute_crd, doc.api_version())?
+        } else {
+            let path = (self.root)(minor).join(&key.1);
+            let text = std::fs::read_to_string(&path).map_err(|_| {
+                anyhow!(
+                    "{}: no schema for {} {} in Kubernetes {minor} (looked for {})",
+                    doc.id(),
+                    doc.api_version(),
+                    doc.kind(),
+                    path.display()
+                )
+            })?;
+            serde_json::from_str(&text)?
+        };
+        let schema = Arc::new(schema);
+        self.kind_schemas.lock().unwrap().insert(key, schema.clone());
+        Ok(schema)
     }
 
     fn registry(&self, minor: &str) -> Result<&'static jsonschema::Registry<'static>> {
+        let defs = self.definitions(minor)?;
         let mut regs = self.registries.lock().unwrap();
         if let Some(r) = regs.get(minor) {
             return Ok(r);
         }
         let path = (self.root)(minor).join("_definitions.json");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("no Kubernetes {minor} schemas at {} (run `cargo xtask setup`)", path.display()))?;
-        let defs: Json = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         let registry = jsonschema::Registry::new()
-            .add(DEFINITIONS_URI, defs)
+            .add(DEFINITIONS_URI, (*defs).clone())
             .map_err(|e| anyhow!("registering {}: {e}", path.display()))?
             .prepare()
             .map_err(|e| anyhow!("preparing {}: {e}", path.display()))?;
@@ -93,6 +145,24 @@ impl Schemas {
             Err(e) => return vec![format!("{}: cannot be read as JSON: {e}", doc.id())],
         };
         validator.iter_errors(&instance).map(|e| format!("{} ({}): at {}: {}", doc.id(), doc.source, e.instance_path(), e)).collect()
+    }
+}
+
+impl Schemas {
+    /// Every list the schema keys (`x-kubernetes-list-type: map`) that holds one
+    /// key twice, and every `set` list that holds one item twice, each named by
+    /// its path. JSON schema cannot say this; server-side apply (Helm 4) refuses it.
+    pub fn list_map_duplicates(&self, kube_version: &str, doc: &Doc) -> Vec<String> {
+        let minor = minor_of(kube_version);
+        let (defs, schema) = match (self.definitions(&minor), self.kind_schema(&minor, doc)) {
+            (Ok(d), Ok(s)) => (d, s),
+            // Validation already reports a missing schema.
+            _ => return vec![],
+        };
+        let Ok(instance) = serde_json::to_value(&doc.value) else { return vec![] };
+        let mut found = Vec::new();
+        listmap::walk(&defs, &schema, &instance, "", &mut found);
+        found.into_iter().map(|f| format!("{} ({}): {f}", doc.id(), doc.source)).collect()
     }
 }
 

@@ -14,6 +14,9 @@ pub enum Mode {
     Pending,
     /// `--review`: print the diffs, then accept them (and delete unreferenced snapshots).
     Accept,
+    /// No comparison at all: the mutation suite's runs, where accepting every
+    /// diff is what a hurried reviewer would do.
+    Off,
 }
 
 impl Mode {
@@ -39,6 +42,7 @@ impl Mode {
             Mode::Check => std::env::set_var("INSTA_UPDATE", "no"),
             Mode::Pending => std::env::set_var("INSTA_UPDATE", "new"),
             Mode::Accept => std::env::set_var("INSTA_UPDATE", "always"),
+            Mode::Off => {}
         }
     }
 }

@@ -4,7 +4,7 @@ use crate::manifest::{self, Manifest};
 use crate::matrix::{self, Case, Expect};
 use crate::normalise;
 use crate::render::{self, Prepared};
-use crate::report::{self, Row};
+use crate::report::{self, checks, Row};
 use crate::rules::{self, Intent, Rendering};
 use crate::schema::Schemas;
 use crate::snapshot::{self, Mode};
@@ -12,29 +12,34 @@ use crate::tools::{self, Helm};
 use anyhow::{bail, Result};
 use regex::Regex;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How to run the matrix.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     pub repo: PathBuf,
     /// Keep only cases whose name contains this.
     pub filter: Option<String>,
     pub jobs: usize,
     pub review: bool,
+    /// Compare with the reviewed snapshots (the mutation suite turns this off:
+    /// a defect only a snapshot diff shows is not caught, since reviewers accept diffs).
+    pub snapshots: bool,
     pub junit: Option<PathBuf>,
     pub helm: Option<PathBuf>,
     /// Print the table and failures (the bench and tests turn this off).
     pub verbose: bool,
+    /// Compiled schemas to reuse across runs (the mutation suite runs the matrix once per mutant).
+    pub schemas: Option<Arc<Schemas>>,
 }
 
 impl Options {
     pub fn new(repo: PathBuf) -> Self {
         let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Options { repo, filter: None, jobs, review: false, junit: None, helm: None, verbose: true }
+        Options { repo, filter: None, jobs, review: false, snapshots: true, junit: None, helm: None, verbose: true, schemas: None }
     }
 }
 
@@ -82,20 +87,42 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -
     results.into_inner().unwrap().into_iter().map(|r| r.expect("every item ran")).collect()
 }
 
+/// Where a run reads and writes, below the repository it tests.
+struct Layout {
+    chart: PathBuf,
+    tests: PathBuf,
+    snapshots: PathBuf,
+    work: PathBuf,
+}
+
+impl Layout {
+    fn new(repo: &Path) -> Self {
+        let tests = repo.join("tests");
+        Layout { chart: repo.join("heimdall"), snapshots: tests.join("snapshots"), tests, work: repo.join("target").join("test-chart") }
+    }
+}
+
 enum Task {
     Render(matrix::Job),
     Lint { case: usize, helm: usize, kube_version: String },
 }
 
+/// What one task found, beside its row.
 struct TaskResult {
     row: Row,
     /// Normalised snapshot text (render tasks).
     text: Option<String>,
-    /// Helm's first stdout (render tasks), for the Helm 3 / Helm 4 comparison.
+    /// Helm's first stdout (render tasks) when both renders were identical, for the Helm 3 / Helm 4 comparison.
     raw: Option<String>,
     sources: BTreeSet<String>,
     commands: Vec<Vec<String>>,
     own_cost: Vec<Duration>,
+}
+
+impl TaskResult {
+    fn new(row: Row) -> Self {
+        TaskResult { row, text: None, raw: None, sources: BTreeSet::new(), commands: vec![], own_cost: vec![] }
+    }
 }
 
 struct Ctx<'a> {
@@ -104,6 +131,89 @@ struct Ctx<'a> {
     intents: &'a [Intent],
     helms: &'a [Helm],
     schemas: &'a Schemas,
+}
+
+/// Runs the whole matrix. Fails only when the harness itself cannot run; chart failures are rows.
+pub fn run(opts: &Options) -> Result<Outcome> {
+    let wall = Instant::now();
+    let layout = Layout::new(&opts.repo);
+    let mode = if opts.snapshots { Mode::from_env(opts.review) } else { Mode::Off };
+    mode.configure_insta(&opts.repo);
+    let helms = find_helms(opts)?;
+    let cases = select_cases(&layout, opts)?;
+    let prepared = prepare_chart_copies(&cases, &layout, opts)?;
+    let prepare_time = wall.elapsed();
+
+    let intents: Vec<Intent> = cases.iter().map(|c| Intent::from_case(c, &layout.tests)).collect();
+    let schemas = opts.schemas.clone().unwrap_or_else(|| Arc::new(Schemas::installed()));
+    let ctx = Ctx { cases: &cases, prepared: &prepared, intents: &intents, helms: &helms, schemas: &schemas };
+    let tasks = plan_tasks(&cases, helms.len());
+    let results = parallel_map(&tasks, opts.jobs, |task| match task {
+        Task::Render(job) => run_render(&ctx, job),
+        Task::Lint { case, helm, kube_version } => run_lint(&ctx, *case, *helm, kube_version),
+    });
+    let pool_time = wall.elapsed() - prepare_time;
+
+    let covered: BTreeSet<String> = results.iter().flat_map(|r| r.sources.iter().cloned()).collect();
+    let mut outcome = collect(&results, [("prepare", prepare_time), ("pool", pool_time), ("after", Duration::ZERO)]);
+    let case_rows = compare_cases(&cases, &tasks, &results, &layout, mode, opts.verbose, &mut outcome);
+    outcome.rows = results.into_iter().map(|r| r.row).chain(case_rows).collect();
+    if opts.filter.is_none() {
+        outcome.rows.push(stale_snapshots(&layout, &cases, mode, opts.verbose)?);
+        outcome.rows.push(template_coverage(&layout, &covered));
+    }
+    outcome.wall = wall.elapsed();
+    outcome.phases[2].1 = outcome.wall - prepare_time - pool_time;
+    finish(opts, &outcome)?;
+    Ok(outcome)
+}
+
+fn find_helms(opts: &Options) -> Result<Vec<Helm>> {
+    let helms = tools::find_helms(opts.helm.as_deref())?;
+    if opts.verbose {
+        for h in &helms {
+            eprintln!("test-chart: Helm {} {} at {} (found via {})", h.major, h.version, h.path.display(), h.found_via);
+        }
+    }
+    Ok(helms)
+}
+
+fn select_cases(layout: &Layout, opts: &Options) -> Result<Vec<Case>> {
+    let mut cases = matrix::discover(&layout.tests.join("cases"), &layout.tests)?;
+    if let Some(f) = &opts.filter {
+        cases.retain(|c| c.name.contains(f.as_str()));
+        if cases.is_empty() {
+            bail!("--filter {f:?} matches no case under tests/cases/");
+        }
+    }
+    Ok(cases)
+}
+
+/// Two chart copies per case: one to render (with the NOTES template planted), one as shipped to lint.
+fn prepare_chart_copies(cases: &[Case], layout: &Layout, opts: &Options) -> Result<Vec<(Prepared, Prepared)>> {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let gomaxprocs = (cores / opts.jobs.max(1)).max(1);
+    parallel_map(cases, opts.jobs, |case| -> Result<(Prepared, Prepared)> {
+        let mut render_copy = render::prepare(case, &layout.chart, &layout.tests, &layout.work.join("render"), render::Purpose::Render)?;
+        let mut lint_copy = render::prepare(case, &layout.chart, &layout.tests, &layout.work.join("lint"), render::Purpose::AsShipped)?;
+        render_copy.gomaxprocs = gomaxprocs;
+        lint_copy.gomaxprocs = gomaxprocs;
+        Ok((render_copy, lint_copy))
+    })
+    .into_iter()
+    .collect()
+}
+
+/// Every render job, then one `helm lint --strict` per rendering case and Helm (at the newest Kubernetes version).
+fn plan_tasks(cases: &[Case], helm_count: usize) -> Vec<Task> {
+    let mut tasks: Vec<Task> = matrix::plan(cases, helm_count).into_iter().map(Task::Render).collect();
+    for (ci, case) in cases.iter().enumerate() {
+        if case.spec.expect == Expect::Renders {
+            let newest = case.kube_versions().last().cloned().unwrap();
+            tasks.extend((0..helm_count).map(|hi| Task::Lint { case: ci, helm: hi, kube_version: newest.clone() }));
+        }
+    }
+    tasks
 }
 
 fn failure_text(stderr: &str, prepared: &Prepared) -> String {
@@ -121,79 +231,76 @@ fn run_render(ctx: &Ctx, job: &matrix::Job) -> TaskResult {
     let helm = &ctx.helms[job.helm];
     let (prepared, _) = &ctx.prepared[job.case];
     let argv = render::template_argv(helm, case, prepared, &job.kube_version);
-    let mut row = Row {
-        case: case.name.clone(),
-        helm: helm.label(),
-        kube: job.kube_version.clone(),
-        step: "render".into(),
-        failures: vec![],
-        elapsed: Duration::ZERO,
-        command: Some(render::command_line(&argv)),
-    };
-    let mut result = TaskResult { row: row.clone(), text: None, raw: None, sources: BTreeSet::new(), commands: vec![], own_cost: vec![] };
+    let mut result = TaskResult::new(Row::new(&case.name, &helm.label(), &job.kube_version, "render"));
+    result.row.command = Some(render::command_line(&argv));
     let start = Instant::now();
-    let first = match render::template(helm, case, prepared, &job.kube_version) {
-        Ok(r) => r,
-        Err(e) => {
-            row.failures.push(format!("{e:#}"));
-            result.row = row;
-            return result;
-        }
-    };
-    result.commands.push(argv.clone());
-    match &case.spec.expect {
-        Expect::Fails(pattern) => {
-            if first.success {
-                row.failures.push(format!("expected helm template to fail with /{pattern}/, but it rendered"));
-            } else if !Regex::new(pattern).unwrap().is_match(&first.stderr) {
-                row.failures.push(format!("helm template failed, but its error does not match /{pattern}/:\n{}", first.stderr.trim()));
-            }
-            result.text = Some(format!("--- error\n{}\n", failure_text(&first.stderr, prepared)));
-            row.elapsed = start.elapsed();
-        }
-        Expect::Renders => {
-            if !first.success {
-                row.failures.push(format!("helm template failed:\n{}", first.stderr.trim()));
-                row.elapsed = start.elapsed();
-                result.row = row;
-                return result;
-            }
-            // A second render of the same inputs shows what is random.
-            let second = render::template(helm, case, prepared, &job.kube_version);
-            result.commands.push(argv.clone());
-            let own_start = Instant::now();
-            let second = second.and_then(|s| {
-                anyhow::ensure!(s.success, "the second render of the same inputs failed:\n{}", s.stderr.trim());
-                manifest::parse(&s.stdout)
-            });
-            match (manifest::parse(&first.stdout), second) {
-                (Ok(m1), Ok(m2)) => {
-                    // Raw Helm 3 / Helm 4 output is comparable only without random values.
-                    if check_rendering(ctx, job, m1, m2, &mut row, &mut result) {
-                        result.raw = Some(first.stdout.clone());
-                    }
+    match render::template(helm, case, prepared, &job.kube_version) {
+        Err(e) => result.row.fail(checks::HARNESS, format!("{e:#}")),
+        Ok(first) => {
+            result.commands.push(argv);
+            match &case.spec.expect {
+                Expect::Fails(pattern) => check_expected_failure(&first, pattern, prepared, &mut result),
+                Expect::Renders if !first.success => {
+                    result.row.fail(checks::RENDER, format!("helm template failed:\n{}", first.stderr.trim()))
                 }
-                (Err(e), _) | (_, Err(e)) => row.failures.push(format!("parsing the rendering: {e:#}")),
+                Expect::Renders => render_again_and_check(ctx, job, &first, &mut result),
             }
-            // Two renders were parsed and normalised together: half the cost each.
-            let own = own_start.elapsed();
-            result.own_cost = vec![own / 2, own / 2];
-            row.elapsed = start.elapsed();
         }
     }
-    result.row = row;
+    result.row.elapsed = start.elapsed();
     result
 }
 
+fn check_expected_failure(first: &render::Run, pattern: &str, prepared: &Prepared, result: &mut TaskResult) {
+    if first.success {
+        result.row.fail(checks::EXPECT_FAILS, format!("expected helm template to fail with /{pattern}/, but it rendered"));
+    } else if !Regex::new(pattern).unwrap().is_match(&first.stderr) {
+        result.row.fail(
+            checks::EXPECT_FAILS,
+            format!("helm template failed, but its error does not match /{pattern}/:\n{}", first.stderr.trim()),
+        );
+    }
+    result.text = Some(format!("--- error\n{}\n", failure_text(&first.stderr, prepared)));
+}
+
+/// A second render of the same inputs shows what is random; then every check runs on the pair.
+fn render_again_and_check(ctx: &Ctx, job: &matrix::Job, first: &render::Run, result: &mut TaskResult) {
+    let case = &ctx.cases[job.case];
+    let second = render::template(&ctx.helms[job.helm], case, &ctx.prepared[job.case].0, &job.kube_version);
+    result.commands.push(result.commands[0].clone());
+    let own_start = Instant::now();
+    let second = second.and_then(|s| {
+        anyhow::ensure!(s.success, "the second render of the same inputs failed:\n{}", s.stderr.trim());
+        manifest::parse(&s.stdout)
+    });
+    match (manifest::parse(&first.stdout), second) {
+        (Ok(m1), Ok(m2)) => {
+            // Raw Helm 3 / Helm 4 output is comparable only without random values.
+            if check_rendering(ctx, job, m1, m2, result) {
+                result.raw = Some(first.stdout.clone());
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => result.row.fail(checks::PARSE, format!("parsing the rendering: {e:#}")),
+    }
+    // Two renders were parsed and normalised together: half the cost each.
+    let own = own_start.elapsed();
+    result.own_cost = vec![own / 2, own / 2];
+}
+
 /// Checks one rendering; returns whether the two renders were identical.
-fn check_rendering(ctx: &Ctx, job: &matrix::Job, m1: Manifest, m2: Manifest, row: &mut Row, result: &mut TaskResult) -> bool {
+fn check_rendering(ctx: &Ctx, job: &matrix::Job, m1: Manifest, m2: Manifest, result: &mut TaskResult) -> bool {
     let mut sorted = m1.clone();
     normalise::sort(&mut sorted);
     let (normalised, diffs) = normalise::normalise(m1, m2);
     let rendering = Rendering { docs: &sorted.docs, notes: sorted.notes.as_deref(), intent: &ctx.intents[job.case], differences: &diffs };
-    row.failures.extend(rules::check_all(&rendering));
+    result.row.failures.extend(rules::check_all(&rendering));
     for doc in &sorted.docs {
-        row.failures.extend(ctx.schemas.validate(&job.kube_version, doc).into_iter().map(|e| format!("schema {e}")));
+        for e in ctx.schemas.validate(&job.kube_version, doc) {
+            result.row.fail(checks::SCHEMA, e);
+        }
+        for e in ctx.schemas.list_map_duplicates(&job.kube_version, doc) {
+            result.row.fail(checks::LIST_MAP, e);
+        }
         result.sources.insert(doc.source.clone());
     }
     if sorted.notes.is_some() {
@@ -204,88 +311,25 @@ fn check_rendering(ctx: &Ctx, job: &matrix::Job, m1: Manifest, m2: Manifest, row
 }
 
 fn run_lint(ctx: &Ctx, case: usize, helm: usize, kube_version: &str) -> TaskResult {
-    let c = &ctx.cases[case];
-    let h = &ctx.helms[helm];
-    let (_, lint_copy) = &ctx.prepared[case];
+    let (c, h) = (&ctx.cases[case], &ctx.helms[helm]);
     let start = Instant::now();
-    let mut row = Row {
-        case: c.name.clone(),
-        helm: h.label(),
-        kube: kube_version.into(),
-        step: "lint".into(),
-        failures: vec![],
-        elapsed: Duration::ZERO,
-        command: None,
-    };
-    let mut commands = vec![];
-    match render::lint(h, c, lint_copy, kube_version) {
+    let mut result = TaskResult::new(Row::new(&c.name, &h.label(), kube_version, "lint"));
+    match render::lint(h, c, &ctx.prepared[case].1, kube_version) {
         Ok(run) => {
-            row.command = Some(run.command_line());
-            commands.push(run.argv.clone());
+            result.row.command = Some(run.command_line());
+            result.commands.push(run.argv.clone());
             if !run.success {
-                row.failures.push(format!("helm lint --strict failed:\n{}{}", run.stdout.trim(), run.stderr.trim()));
+                result.row.fail(checks::LINT, format!("helm lint --strict failed:\n{}{}", run.stdout.trim(), run.stderr.trim()));
             }
         }
-        Err(e) => row.failures.push(format!("{e:#}")),
+        Err(e) => result.row.fail(checks::HARNESS, format!("{e:#}")),
     }
-    row.elapsed = start.elapsed();
-    TaskResult { row, text: None, raw: None, sources: BTreeSet::new(), commands, own_cost: vec![] }
+    result.row.elapsed = start.elapsed();
+    result
 }
 
-/// Runs the whole matrix. Fails only when the harness itself cannot run; chart failures are rows.
-pub fn run(opts: &Options) -> Result<Outcome> {
-    let wall = Instant::now();
-    let chart = opts.repo.join("heimdall");
-    let tests_dir = opts.repo.join("tests");
-    let snapshots = tests_dir.join("snapshots");
-    let work_root = opts.repo.join("target").join("test-chart");
-    let mode = Mode::from_env(opts.review);
-    mode.configure_insta(&opts.repo);
-
-    let helms = tools::find_helms(opts.helm.as_deref())?;
-    if opts.verbose {
-        for h in &helms {
-            eprintln!("test-chart: Helm {} {} at {} (found via {})", h.major, h.version, h.path.display(), h.found_via);
-        }
-    }
-    let mut cases = matrix::discover(&tests_dir.join("cases"), &tests_dir)?;
-    if let Some(f) = &opts.filter {
-        cases.retain(|c| c.name.contains(f.as_str()));
-        if cases.is_empty() {
-            bail!("--filter {f:?} matches no case under tests/cases/");
-        }
-    }
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let gomaxprocs = (cores / opts.jobs.max(1)).max(1);
-    let prepared = parallel_map(&cases, opts.jobs, |case| -> Result<(Prepared, Prepared)> {
-        let mut render_copy = render::prepare(case, &chart, &tests_dir, &work_root.join("render"), render::Purpose::Render)?;
-        let mut lint_copy = render::prepare(case, &chart, &tests_dir, &work_root.join("lint"), render::Purpose::AsShipped)?;
-        render_copy.gomaxprocs = gomaxprocs;
-        lint_copy.gomaxprocs = gomaxprocs;
-        Ok((render_copy, lint_copy))
-    })
-    .into_iter()
-    .collect::<Result<Vec<_>>>()?;
-    let prepare_time = wall.elapsed();
-    let intents: Vec<Intent> = cases.iter().map(|c| Intent::from_case(c, &tests_dir)).collect();
-    let schemas = Schemas::installed();
-    let ctx = Ctx { cases: &cases, prepared: &prepared, intents: &intents, helms: &helms, schemas: &schemas };
-
-    let mut tasks: Vec<Task> = matrix::plan(&cases, helms.len()).into_iter().map(Task::Render).collect();
-    for (ci, case) in cases.iter().enumerate() {
-        if case.spec.expect == Expect::Renders {
-            let newest = case.kube_versions().last().cloned().unwrap();
-            for hi in 0..helms.len() {
-                tasks.push(Task::Lint { case: ci, helm: hi, kube_version: newest.clone() });
-            }
-        }
-    }
-    let results = parallel_map(&tasks, opts.jobs, |task| match task {
-        Task::Render(job) => run_render(&ctx, job),
-        Task::Lint { case, helm, kube_version } => run_lint(&ctx, *case, *helm, kube_version),
-    });
-
-    let pool_time = wall.elapsed() - prepare_time;
+/// The run's totals from every task (rows are added by the caller).
+fn collect(results: &[TaskResult], phases: [(&'static str, Duration); 3]) -> Outcome {
     let mut outcome = Outcome {
         rows: vec![],
         wall: Duration::ZERO,
@@ -293,133 +337,131 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         own_cost_per_render: vec![],
         snapshot_cost: vec![],
         helm_notes: vec![],
-        phases: [("prepare", prepare_time), ("pool", pool_time), ("after", Duration::ZERO)],
+        phases,
     };
-    let mut covered = BTreeSet::new();
-    let mut helm_notes = BTreeSet::new();
-    for r in &results {
+    for r in results {
         outcome.commands.extend(r.commands.iter().cloned());
         outcome.own_cost_per_render.extend(r.own_cost.iter().copied());
-        covered.extend(r.sources.iter().cloned());
     }
+    outcome
+}
 
-    // Per case: every Helm and Kubernetes version must give the same normalised text, which is the snapshot.
+/// Per case: every Helm and Kubernetes version must give the same normalised text, which is the snapshot.
+fn compare_cases(
+    cases: &[Case],
+    tasks: &[Task],
+    results: &[TaskResult],
+    layout: &Layout,
+    mode: Mode,
+    verbose: bool,
+    outcome: &mut Outcome,
+) -> Vec<Row> {
+    let mut notes = BTreeSet::new();
+    let mut rows = Vec::new();
     for (ci, case) in cases.iter().enumerate() {
         let start = Instant::now();
-        let mine: Vec<(&TaskResult, &Task)> =
-            results.iter().zip(&tasks).filter(|(_, t)| matches!(t, Task::Render(j) if j.case == ci)).collect();
-        let mut row = Row {
-            case: case.name.clone(),
-            helm: "all".into(),
-            kube: "all".into(),
-            step: "snapshot".into(),
-            failures: vec![],
-            elapsed: Duration::ZERO,
-            command: None,
-        };
-        let texts: Vec<(&str, &str, &str)> =
-            mine.iter().filter_map(|(r, _)| Some((r.row.helm.as_str(), r.row.kube.as_str(), r.text.as_deref()?))).collect();
-        if texts.len() != mine.len() {
-            row.failures.push("not every render produced output to compare (see the render failures)".into());
-        } else if let Some((h0, k0, t0)) = texts.first() {
-            for (h, k, t) in &texts[1..] {
-                if t != t0 {
-                    row.failures.push(format!(
-                        "{h} with Kubernetes {k} differs from {h0} with Kubernetes {k0} after normalisation:\n{}",
-                        snapshot::diff_by_document(t0, t)
-                    ));
-                }
-            }
-            let raws: Vec<(&str, &str)> = mine.iter().filter_map(|(r, _)| Some((r.row.helm.as_str(), r.raw.as_deref()?))).collect();
-            if let (Some((_, a)), Some((_, b))) = (raws.iter().find(|(h, _)| *h == "helm3"), raws.iter().find(|(h, _)| *h == "helm4")) {
-                if let Some(note) = normalise::describe_raw_difference(a, b) {
-                    helm_notes.insert(note);
-                }
-            }
-            match snapshot::compare(&snapshots, case, t0) {
-                snapshot::Outcome::Matches => {}
-                other => {
-                    let accepted = snapshot::record(&snapshots, case, t0);
-                    let what = match &other {
-                        snapshot::Outcome::New => format!("new snapshot {}", snapshot::path_for(&snapshots, case).display()),
-                        snapshot::Outcome::Changed { diff } => {
-                            format!("snapshot {} changed:\n{diff}", snapshot::path_for(&snapshots, case).display())
-                        }
-                        snapshot::Outcome::Matches => unreachable!(),
-                    };
-                    if mode == Mode::Accept && accepted {
-                        if opts.verbose {
-                            eprintln!("accepted {what}");
-                        }
-                    } else {
-                        let hint = match mode {
-                            Mode::Check => "CI=true writes nothing: run `cargo xtask test-chart --review` locally, read the diff, commit",
-                            _ => "read the diff; accept with `cargo xtask test-chart --review` (or `make snapshots`)",
-                        };
-                        row.failures.push(format!("{what}\n{hint}"));
-                    }
-                }
+        let mine: Vec<&TaskResult> =
+            results.iter().zip(tasks).filter(|(_, t)| matches!(t, Task::Render(j) if j.case == ci)).map(|(r, _)| r).collect();
+        let mut row = Row::new(&case.name, "all", "all", "snapshot");
+        row.command = mine.first().and_then(|r| r.row.command.clone());
+        if let Some(text) = agreed_text(&mine, &mut row, &mut notes) {
+            if mode != Mode::Off {
+                check_snapshot(layout, case, text, mode, verbose, &mut row);
             }
         }
-        row.command = mine.first().and_then(|(r, _)| r.row.command.clone());
         row.elapsed = start.elapsed();
         outcome.snapshot_cost.push(row.elapsed);
-        outcome.rows.push(row);
-    }
-
-    let mut rows: Vec<Row> = results.into_iter().map(|r| r.row).collect();
-    rows.append(&mut outcome.rows);
-    if opts.filter.is_none() {
-        let stale = snapshot::unreferenced(&snapshots, &cases);
-        let mut row = Row {
-            case: "(snapshots)".into(),
-            helm: "-".into(),
-            kube: "-".into(),
-            step: "stale".into(),
-            failures: vec![],
-            elapsed: Duration::ZERO,
-            command: None,
-        };
-        for p in stale {
-            if mode == Mode::Accept {
-                std::fs::remove_file(&p)?;
-                if opts.verbose {
-                    eprintln!("removed unreferenced snapshot {}", p.display());
-                }
-            } else {
-                row.failures
-                    .push(format!("snapshot {} belongs to no case: delete it, or run `cargo xtask test-chart --review`", p.display()));
-            }
-        }
         rows.push(row);
-        let mut cov = Row {
-            case: "(coverage)".into(),
-            helm: "-".into(),
-            kube: "-".into(),
-            step: "coverage".into(),
-            failures: vec![],
-            elapsed: Duration::ZERO,
-            command: None,
-        };
-        let mut templates = report::template_files(&chart);
-        templates.push("templates/NOTES.txt".into());
-        for t in report::uncovered(&templates, &covered) {
-            cov.failures.push(format!("{t} produced no document in any case: add a case that renders it"));
-        }
-        rows.push(cov);
     }
-    outcome.rows = rows;
-    outcome.helm_notes = helm_notes.into_iter().collect();
-    outcome.wall = wall.elapsed();
-    outcome.phases[2].1 = outcome.wall - prepare_time - pool_time;
+    outcome.helm_notes = notes.into_iter().collect();
+    rows
+}
 
+/// The text every render of a case agrees on, or None (with the disagreement recorded on `row`).
+fn agreed_text<'a>(mine: &[&'a TaskResult], row: &mut Row, notes: &mut BTreeSet<String>) -> Option<&'a str> {
+    let texts: Vec<(&str, &str, &str)> =
+        mine.iter().filter_map(|r| Some((r.row.helm.as_str(), r.row.kube.as_str(), r.text.as_deref()?))).collect();
+    if texts.len() != mine.len() {
+        row.fail(checks::RENDER, "not every render produced output to compare (see the render failures)");
+        return None;
+    }
+    let (h0, k0, t0) = *texts.first()?;
+    for (h, k, t) in &texts[1..] {
+        if t != &t0 {
+            let diff = snapshot::diff_by_document(t0, t);
+            row.fail(
+                checks::AGREEMENT,
+                format!("{h} with Kubernetes {k} differs from {h0} with Kubernetes {k0} after normalisation:\n{diff}"),
+            );
+        }
+    }
+    let raw = |helm: &str| mine.iter().find(|r| r.row.helm == helm).and_then(|r| r.raw.as_deref());
+    if let (Some(a), Some(b)) = (raw("helm3"), raw("helm4")) {
+        notes.extend(normalise::describe_raw_difference(a, b));
+    }
+    Some(t0)
+}
+
+fn check_snapshot(layout: &Layout, case: &Case, text: &str, mode: Mode, verbose: bool, row: &mut Row) {
+    let path = snapshot::path_for(&layout.snapshots, case);
+    let what = match snapshot::compare(&layout.snapshots, case, text) {
+        snapshot::Outcome::Matches => return,
+        snapshot::Outcome::New => format!("new snapshot {}", path.display()),
+        snapshot::Outcome::Changed { diff } => format!("snapshot {} changed:\n{diff}", path.display()),
+    };
+    let accepted = snapshot::record(&layout.snapshots, case, text);
+    if mode == Mode::Accept && accepted {
+        if verbose {
+            eprintln!("accepted {what}");
+        }
+        return;
+    }
+    let hint = match mode {
+        Mode::Check => "CI=true writes nothing: run `cargo xtask test-chart --review` locally, read the diff, commit",
+        _ => "read the diff; accept with `cargo xtask test-chart --review` (or `make snapshots`)",
+    };
+    row.fail(checks::SNAPSHOT, format!("{what}\n{hint}"));
+}
+
+fn stale_snapshots(layout: &Layout, cases: &[Case], mode: Mode, verbose: bool) -> Result<Row> {
+    let mut row = Row::new("(snapshots)", "-", "-", "stale");
+    if mode == Mode::Off {
+        return Ok(row);
+    }
+    for p in snapshot::unreferenced(&layout.snapshots, cases) {
+        if mode == Mode::Accept {
+            std::fs::remove_file(&p)?;
+            if verbose {
+                eprintln!("removed unreferenced snapshot {}", p.display());
+            }
+        } else {
+            row.fail(
+                checks::STALE,
+                format!("snapshot {} belongs to no case: delete it, or run `cargo xtask test-chart --review`", p.display()),
+            );
+        }
+    }
+    Ok(row)
+}
+
+fn template_coverage(layout: &Layout, covered: &BTreeSet<String>) -> Row {
+    let mut row = Row::new("(coverage)", "-", "-", "coverage");
+    let mut templates = report::template_files(&layout.chart);
+    templates.push("templates/NOTES.txt".into());
+    for t in report::uncovered(&templates, covered) {
+        row.fail(checks::COVERAGE, format!("{t} produced no document in any case: add a case that renders it"));
+    }
+    row
+}
+
+fn finish(opts: &Options, outcome: &Outcome) -> Result<()> {
     if opts.verbose {
-        print_report(&outcome);
+        print_report(outcome);
     }
     if let Some(path) = &opts.junit {
         std::fs::write(path, report::junit(&outcome.rows))?;
     }
-    Ok(outcome)
+    Ok(())
 }
 
 fn print_report(outcome: &Outcome) {
@@ -430,7 +472,7 @@ fn print_report(outcome: &Outcome) {
     for r in outcome.rows.iter().filter(|r| !r.passed()) {
         println!("\nFAIL {} [{} {} {}]", r.case, r.step, r.helm, r.kube);
         for f in &r.failures {
-            for line in f.lines() {
+            for line in f.to_string().lines() {
                 println!("  {line}");
             }
         }
