@@ -51,6 +51,12 @@ app.kubernetes.io/component: server
 app.kubernetes.io/component: server
 {{- end }}
 
+{{/* Labels that select the `helm test` Pod. */}}
+{{- define "heimdall.test.selectorLabels" -}}
+{{ include "heimdall.selectorLabels" . }}
+app.kubernetes.io/component: test
+{{- end }}
+
 {{/* Labels of the embedded database's objects. */}}
 {{- define "heimdall.postgresql.labels" -}}
 {{ include "heimdall.labels" . }}
@@ -240,4 +246,29 @@ initialDelaySeconds: {{ .initialDelaySeconds }}
 periodSeconds: {{ .periodSeconds }}
 timeoutSeconds: {{ .timeoutSeconds }}
 failureThreshold: {{ .failureThreshold }}
+{{- end }}
+
+{{/* Heimdall's replica count as the PodDisruptionBudget sees it: the HPA's minReplicas when autoscaling, else replicaCount. */}}
+{{- define "heimdall.pdb.replicas" -}}
+{{- if .Values.autoscaling.enabled }}{{ .Values.autoscaling.minReplicas | int }}{{ else }}{{ .Values.replicaCount | int }}{{ end }}
+{{- end }}
+
+{{/* The PodDisruptionBudget's bound as written, for messages ("minAvailable 1"). */}}
+{{- define "heimdall.pdb.bound" -}}
+{{- $p := .Values.podDisruptionBudget }}
+{{- if not (kindIs "invalid" $p.minAvailable) }}minAvailable {{ $p.minAvailable }}{{ else }}maxUnavailable {{ $p.maxUnavailable }}{{ end }}
+{{- end }}
+
+{{/* Voluntary disruptions the PodDisruptionBudget allows at heimdall.pdb.replicas; percentages round up, as Kubernetes' disruption controller does. */}}
+{{- define "heimdall.pdb.allowedDisruptions" -}}
+{{- $p := .Values.podDisruptionBudget }}
+{{- $replicas := include "heimdall.pdb.replicas" . | int }}
+{{- $bound := ternary $p.maxUnavailable $p.minAvailable (kindIs "invalid" $p.minAvailable) }}
+{{- $scaled := 0 }}
+{{- if kindIs "string" $bound }}
+{{- $scaled = div (add (mul (trimSuffix "%" $bound | int) $replicas) 99) 100 }}
+{{- else }}
+{{- $scaled = $bound | int }}
+{{- end }}
+{{- if kindIs "invalid" $p.minAvailable }}{{ min $scaled $replicas }}{{ else }}{{ max 0 (sub $replicas $scaled) }}{{ end }}
 {{- end }}

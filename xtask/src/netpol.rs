@@ -45,7 +45,14 @@ impl Endpoint {
 
     /// An address outside the pod network.
     pub fn address(name: &str, ip: IpAddr) -> Self {
-        Endpoint { name: name.into(), namespace: String::new(), namespace_labels: Labels::new(), pod_labels: None, ip: Some(ip), named_ports: vec![] }
+        Endpoint {
+            name: name.into(),
+            namespace: String::new(),
+            namespace_labels: Labels::new(),
+            pod_labels: None,
+            ip: Some(ip),
+            named_ports: vec![],
+        }
     }
 }
 
@@ -226,7 +233,9 @@ fn port_matches(p: &Value, flow: &Flow) -> bool {
             let end = p["endPort"].as_u64().unwrap_or(start);
             (start..=end).contains(&u64::from(flow.port))
         }
-        Value::String(name) => flow.to.named_ports.iter().any(|(n, number, proto)| n == name && *number == flow.port && *proto == flow.protocol),
+        Value::String(name) => {
+            flow.to.named_ports.iter().any(|(n, number, proto)| n == name && *number == flow.port && *proto == flow.protocol)
+        }
         _ => false,
     }
 }
@@ -235,7 +244,12 @@ fn port_matches(p: &Value, flow: &Flow) -> bool {
 pub fn selector_matches(selector: &Value, labels: &Labels) -> bool {
     let Some(sel) = selector.as_mapping() else { return selector.is_null() };
     let label = |k: &Value| k.as_str().and_then(|k| labels.get(k));
-    let match_labels = sel.get("matchLabels").and_then(Value::as_mapping).into_iter().flatten().all(|(k, v)| label(k) == v.as_str().map(|v| v.to_string()).as_ref());
+    let match_labels = sel
+        .get("matchLabels")
+        .and_then(Value::as_mapping)
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| label(k) == v.as_str().map(|v| v.to_string()).as_ref());
     let expressions = sel.get("matchExpressions").and_then(Value::as_sequence).into_iter().flatten().all(|e| {
         let have = label(&e["key"]);
         let values: Vec<&str> = e["values"].as_sequence().into_iter().flatten().filter_map(Value::as_str).collect();

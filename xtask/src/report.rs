@@ -20,7 +20,7 @@ impl Failure {
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.check, self.message)
+        write!(f, "{}: {}", self.check, self.message)
     }
 }
 

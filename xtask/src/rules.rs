@@ -25,6 +25,29 @@ pub struct Intent {
     pub external_db_secret: Option<(String, String)>,
     /// Objects the rendering may reference without rendering them ("Kind/name").
     pub external: BTreeSet<String>,
+    /// The release namespace.
+    pub namespace: String,
+    /// `postgresql.enabled` (the embedded database is on unless the case turns it off).
+    pub embedded_database: bool,
+    /// `networkPolicy.enabled`.
+    pub network_policy: bool,
+    /// `networkPolicy.ingressFrom`, `dnsTo` and `externalDatabaseCidrs` as the case gives them.
+    pub ingress_from: Vec<Value>,
+    pub dns_to: Vec<Value>,
+    pub external_database_cidrs: Vec<String>,
+    /// `heimdall.secretResourcePolicy`: "keep" unless the case says otherwise; "" for none.
+    pub secret_resource_policy: String,
+    /// `podDisruptionBudget.unhealthyPodEvictionPolicy`: "AlwaysAllow" unless the case says otherwise.
+    pub unhealthy_pod_eviction_policy: String,
+}
+
+/// A boolean the case gives as YAML (`false`) or through --set (read here as the text "false").
+fn flag(v: &Value, default: bool) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::String(s) if s == "true" || s == "false" => s == "true",
+        _ => default,
+    }
 }
 
 fn merge(into: &mut Value, from: &Value) {
@@ -93,64 +116,93 @@ impl Intent {
 
     pub fn from_case(case: &Case, tests_dir: &Path) -> Intent {
         let values = Self::case_values(case, tests_dir);
-        let h = &values["heimdall"];
-        let text = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
-        let mut intent = Intent { existing_secret: text(&h["existingSecret"]), ..Default::default() };
+        let mut intent = Intent { namespace: case.spec.namespace.clone(), ..Default::default() };
+        intent.read_app_secrets(case, tests_dir, &values["heimdall"]);
+        intent.read_database(&values);
+        intent.read_policies(&values);
+        intent.read_external_objects(case, &values);
+        intent
+    }
+
+    /// Which Secret, which keys, and the values that must win (files in list order, then inline).
+    fn read_app_secrets(&mut self, case: &Case, tests_dir: &Path, h: &Value) {
+        self.existing_secret = text(&h["existingSecret"]);
         for key in REQUIRED_KEYS {
             let mapped = text(&h["existingSecretKeys"][key]).unwrap_or_else(|| key.to_string());
-            intent.existing_secret_keys.insert(key.into(), mapped);
+            self.existing_secret_keys.insert(key.into(), mapped);
         }
-        if intent.existing_secret.is_none() {
-            let files: Vec<String> = match h["secretsFiles"].as_sequence() {
-                Some(seq) => seq.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
-                None => vec!["env/heimdall-secrets.yaml".into()],
-            };
-            for file in files {
-                let Some(fixture) = case.spec.files.get(&file) else { continue };
-                let Ok(text) = std::fs::read_to_string(tests_dir.join(fixture)) else { continue };
-                if let Ok(Value::Mapping(m)) = serde_yaml::from_str::<Value>(&text) {
-                    for (k, v) in m {
-                        if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
-                            intent.supplied.insert(k.into(), (v.into(), format!("secrets file {file}")));
-                        }
-                    }
-                }
-            }
-            if let Some(m) = h["secrets"].as_mapping() {
-                for (k, v) in m {
-                    if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
-                        intent.supplied.insert(k.into(), (v.into(), "heimdall.secrets".into()));
-                    }
-                }
+        self.secret_resource_policy = h["secretResourcePolicy"].as_str().unwrap_or("keep").to_string();
+        if self.existing_secret.is_some() {
+            return;
+        }
+        let files: Vec<String> = match h["secretsFiles"].as_sequence() {
+            Some(seq) => seq.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            None => vec!["env/heimdall-secrets.yaml".into()],
+        };
+        for file in files {
+            let Some(fixture) = case.spec.files.get(&file) else { continue };
+            let Ok(text) = std::fs::read_to_string(tests_dir.join(fixture)) else { continue };
+            if let Ok(m) = serde_yaml::from_str::<Value>(&text) {
+                self.supply(&m, &format!("secrets file {file}"));
             }
         }
-        // A values file gives a bool; --set (read here as text) gives "false".
-        let pg_disabled =
-            matches!(&values["postgresql"]["enabled"], Value::Bool(false)) || values["postgresql"]["enabled"].as_str() == Some("false");
-        if let (true, Some(name)) = (pg_disabled, text(&values["externalDatabase"]["existingSecret"])) {
-            let key = text(&values["externalDatabase"]["existingSecretPasswordKey"]).unwrap_or_else(|| "password".into());
-            intent.external.insert(format!("Secret/{name}"));
-            intent.external_db_secret = Some((name, key));
+        self.supply(&h["secrets"], "heimdall.secrets");
+    }
+
+    fn supply(&mut self, map: &Value, source: &str) {
+        for (k, v) in map.as_mapping().into_iter().flatten() {
+            if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
+                self.supplied.insert(k.into(), (v.into(), source.into()));
+            }
         }
-        if let Some(name) = &intent.existing_secret {
-            intent.external.insert(format!("Secret/{name}"));
+    }
+
+    fn read_database(&mut self, values: &Value) {
+        self.embedded_database = flag(&values["postgresql"]["enabled"], true);
+        let db = &values["externalDatabase"];
+        if let (false, Some(name)) = (self.embedded_database, text(&db["existingSecret"])) {
+            let key = text(&db["existingSecretPasswordKey"]).unwrap_or_else(|| "password".into());
+            self.external.insert(format!("Secret/{name}"));
+            self.external_db_secret = Some((name, key));
+        }
+    }
+
+    fn read_policies(&mut self, values: &Value) {
+        let np = &values["networkPolicy"];
+        self.network_policy = flag(&np["enabled"], false);
+        self.ingress_from = np["ingressFrom"].as_sequence().cloned().unwrap_or_default();
+        self.dns_to = np["dnsTo"].as_sequence().cloned().unwrap_or_default();
+        let cidrs = np["externalDatabaseCidrs"].as_sequence().into_iter().flatten();
+        self.external_database_cidrs = cidrs.filter_map(|c| c.as_str().map(str::to_string)).collect();
+        let policy = values["podDisruptionBudget"]["unhealthyPodEvictionPolicy"].as_str();
+        self.unhealthy_pod_eviction_policy = policy.unwrap_or("AlwaysAllow").to_string();
+    }
+
+    /// Objects the values name but the chart does not render.
+    fn read_external_objects(&mut self, case: &Case, values: &Value) {
+        if let Some(name) = &self.existing_secret {
+            self.external.insert(format!("Secret/{name}"));
         }
         if let Some(name) = text(&values["caCertificates"]["existingConfigMap"]) {
-            intent.external.insert(format!("ConfigMap/{name}"));
+            self.external.insert(format!("ConfigMap/{name}"));
         }
         for s in values["imagePullSecrets"].as_sequence().into_iter().flatten() {
             if let Some(name) = s.as_str() {
-                intent.external.insert(format!("Secret/{name}"));
+                self.external.insert(format!("Secret/{name}"));
             }
         }
         for tls in values["ingress"]["tls"].as_sequence().into_iter().flatten() {
             if let Some(name) = tls["secretName"].as_str() {
-                intent.external.insert(format!("Secret/{name}"));
+                self.external.insert(format!("Secret/{name}"));
             }
         }
-        intent.external.extend(case.spec.external.iter().cloned());
-        intent
+        self.external.extend(case.spec.external.iter().cloned());
     }
+}
+
+/// A non-empty string value.
+fn text(v: &Value) -> Option<String> {
+    v.as_str().filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 /// One rendering, as the rules see it: unredacted documents (first render), NOTES, the case's intent, and how a second render differed.
@@ -180,6 +232,9 @@ pub const RULES: &[Rule] = &[
     Rule { id: "HC009", statement: "every object carries the recommended labels and every selector matches pod labels", check: labels_and_selectors },
     Rule { id: "HC010", statement: "every pod meets Pod Security Standards \"restricted\"", check: pod_security_restricted },
     Rule { id: "HC011", statement: "two renders of the same inputs are byte-identical except generated secrets of their documented shape and their checksum", check: deterministic },
+    Rule { id: "HC012", statement: "the chart's Secret carries helm.sh/resource-policy exactly as the values ask (keep by default, none when empty)", check: secret_resource_policy },
+    Rule { id: "HC013", statement: "a PodDisruptionBudget allows at least one voluntary disruption at the rendered replica count (or the HPA's minReplicas) and sets unhealthyPodEvictionPolicy as the values ask", check: disruption_budget_allows_drains },
+    Rule { id: "HC014", statement: "NetworkPolicies admit every flow the chart needs (Heimdall to its database and DNS, the helm test Pod and ingressFrom peers to Heimdall) and stop every other source reaching the embedded database", check: reachability::check },
 ];
 
 /// Runs every rule; each finding carries its rule's id.
@@ -658,6 +713,83 @@ fn deterministic(r: &Rendering) -> Vec<String> {
         })
         .collect()
 }
+
+fn secret_resource_policy(r: &Rendering) -> Vec<String> {
+    let want = r.intent.secret_resource_policy.as_str();
+    let mut out = Vec::new();
+    for doc in chart_secrets(r.docs) {
+        match (doc.value["metadata"]["annotations"]["helm.sh/resource-policy"].as_str(), want) {
+            (None, "") => {}
+            (None, w) => out.push(format!("{}: no helm.sh/resource-policy annotation, but the values ask for {w:?}: helm uninstall would delete the secrets the database volume still needs", doc.id())),
+            (Some(got), "") => out.push(format!("{}: helm.sh/resource-policy is {got:?}, but heimdall.secretResourcePolicy is empty", doc.id())),
+            (Some(got), w) if got != w => out.push(format!("{}: helm.sh/resource-policy is {got:?}, but the values ask for {w:?}", doc.id())),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// An IntOrString of a PodDisruptionBudget scaled to `replicas`; percentages round up, as the disruption controller does.
+fn scaled(v: &Value, replicas: u64) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(p) => p.strip_suffix('%')?.parse::<u64>().ok().map(|pct| (pct * replicas).div_ceil(100)),
+        _ => None,
+    }
+}
+
+/// The replicas a workload runs with: the minReplicas of an HPA that scales it, else spec.replicas (default 1).
+fn replicas_of(docs: &[Doc], workload: &Doc) -> u64 {
+    let hpa = docs.iter().find(|d| {
+        d.kind() == "HorizontalPodAutoscaler"
+            && s(&d.value["spec"]["scaleTargetRef"]["kind"]) == workload.kind()
+            && s(&d.value["spec"]["scaleTargetRef"]["name"]) == workload.name()
+    });
+    match hpa {
+        Some(h) => h.value["spec"]["minReplicas"].as_u64().unwrap_or(1),
+        None => workload.value["spec"]["replicas"].as_u64().unwrap_or(1),
+    }
+}
+
+fn disruption_budget_allows_drains(r: &Rendering) -> Vec<String> {
+    let mut out = Vec::new();
+    for pdb in r.docs.iter().filter(|d| d.kind() == "PodDisruptionBudget") {
+        let spec = &pdb.value["spec"];
+        let selector = &spec["selector"]["matchLabels"];
+        let Some((workload, _, _)) =
+            pod_specs(r.docs).into_iter().find(|(d, _, meta)| d.kind() != "Pod" && subset(selector, &meta["labels"]))
+        else {
+            continue; // HC009 reports a selector that matches nothing.
+        };
+        let replicas = replicas_of(r.docs, workload);
+        let allowed = match (scaled(&spec["minAvailable"], replicas), scaled(&spec["maxUnavailable"], replicas)) {
+            (Some(min), None) => replicas.saturating_sub(min),
+            (None, Some(max)) => max.min(replicas),
+            _ => {
+                out.push(format!("{}: set exactly one of minAvailable and maxUnavailable", pdb.id()));
+                continue;
+            }
+        };
+        if allowed == 0 {
+            out.push(format!(
+                "{}: allows no voluntary disruption of {} at {replicas} replica(s): node drains and cluster upgrades would hang on it",
+                pdb.id(),
+                workload.id()
+            ));
+        }
+        let want = r.intent.unhealthy_pod_eviction_policy.as_str();
+        if s(&spec["unhealthyPodEvictionPolicy"]) != want {
+            out.push(format!(
+                "{}: unhealthyPodEvictionPolicy is {:?}, but the values ask for {want:?}",
+                pdb.id(),
+                s(&spec["unhealthyPodEvictionPolicy"])
+            ));
+        }
+    }
+    out
+}
+
+mod reachability;
 
 #[cfg(test)]
 mod tests;

@@ -168,12 +168,19 @@ fn both_sides_must_admit_and_the_verdict_names_the_deciding_policies() {
     assert!(!v.allowed());
     assert_eq!(v.egress, Side::DeniedBy(vec!["client-egress".into()]));
     assert_eq!(v.ingress, Side::AllowedBy { policy: "p".into(), rule: 0 });
-    assert!(v.explain().contains("blocked by NetworkPolicy/client-egress") && v.explain().contains("admitted by NetworkPolicy/p rule 0"), "{}", v.explain());
+    assert!(
+        v.explain().contains("blocked by NetworkPolicy/client-egress") && v.explain().contains("admitted by NetworkPolicy/p rule 0"),
+        "{}",
+        v.explain()
+    );
 }
 
 #[test]
 fn peer_members_are_admitted_by_their_peer() {
-    let peer: Value = serde_yaml::from_str("{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}, podSelector: {matchLabels: {app: nginx}}}").unwrap();
+    let peer: Value = serde_yaml::from_str(
+        "{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}, podSelector: {matchLabels: {app: nginx}}}",
+    )
+    .unwrap();
     let m = member_of(&peer, "app", "nginx").unwrap();
     assert_eq!(m.namespace, "ingress-nginx");
     assert_eq!(m.pod_labels, Some(labels(&[("app", "nginx")])));

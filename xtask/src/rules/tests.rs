@@ -46,13 +46,13 @@ metadata: {{name: r-heimdall, labels: {LABELS}}}
 apiVersion: v1
 kind: Service
 metadata: {{name: r-heimdall, labels: {LABELS}}}
-spec: {{selector: {{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}}}
+spec: {{ports: [{{port: 3000, targetPort: http}}], selector: {{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}}}
 ---
 # Source: heimdall/templates/postgresql-service.yaml
 apiVersion: v1
 kind: Service
 metadata: {{name: r-heimdall-postgresql, labels: {DB_LABELS}}}
-spec: {{selector: {{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: database}}}}
+spec: {{ports: [{{port: 5432, targetPort: postgresql}}], selector: {{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: database}}}}
 ---
 # Source: heimdall/templates/deployment.yaml
 apiVersion: apps/v1
@@ -71,7 +71,8 @@ spec:
         - name: heimdall
           securityContext: {sc}
           envFrom: [{{configMapRef: {{name: r-heimdall-config}}}}, {{secretRef: {{name: r-heimdall-secrets}}}}]
-          env: [{}, {}, {}, {}]
+          ports: [{{name: http, containerPort: 3000, protocol: TCP}}]
+          env: [{}, {}, {}, {}, {{name: DATABASE_HOST, value: r-heimdall-postgresql}}, {{name: DATABASE_PORT, value: "5432"}}]
       volumes: [{{name: tmp, emptyDir: {{}}}}]
 ---
 # Source: heimdall/templates/postgresql-statefulset.yaml
@@ -87,6 +88,7 @@ spec:
       securityContext: {{runAsNonRoot: true, runAsUser: 999, seccompProfile: {{type: RuntimeDefault}}}}
       containers:
         - name: postgresql
+          ports: [{{name: postgresql, containerPort: 5432, protocol: TCP}}]
           securityContext: {sc}
           env: [{{name: POSTGRES_PASSWORD, valueFrom: {{secretKeyRef: {{name: r-heimdall-secrets, key: DATABASE_PASSWORD, optional: false}}}}}}]
 "#,
@@ -223,8 +225,8 @@ fn hc009_fires_on_a_missing_label_and_a_selector_matching_nothing() {
     let yaml = good_yaml().replacen("app.kubernetes.io/part-of: heimdall, ", "", 1);
     fires("HC009", &yaml, &inline_intent(), &[], None);
     let yaml = good_yaml().replace(
-        "spec: {selector: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}",
-        "spec: {selector: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: web}}",
+        "selector: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}",
+        "selector: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: web}}",
     );
     fires("HC009", &yaml, &inline_intent(), &[], None);
 }
@@ -264,4 +266,143 @@ fn checksum_matches_the_chart_canonical_form() {
     let mut data = BTreeMap::new();
     data.insert("A".to_string(), "x".to_string());
     assert_eq!(secret_checksum_of(&data), format!("{:x}", Sha256::digest(b"A=eA==\n")));
+}
+
+#[test]
+fn hc012_fires_when_the_resource_policy_differs_from_the_values() {
+    let mut keep = inline_intent();
+    keep.secret_resource_policy = "keep".into();
+    fires("HC012", &good_yaml(), &keep, &[], None);
+    let annotated = good_yaml().replace(
+        "metadata: {name: r-heimdall-secrets, labels:",
+        "metadata: {name: r-heimdall-secrets, annotations: {helm.sh/resource-policy: keep}, labels:",
+    );
+    assert!(findings_with(&annotated, &keep, &[], None).is_empty());
+    fires("HC012", &annotated, &inline_intent(), &[], None);
+}
+
+fn with_pdb(bound: &str, extra: &str) -> String {
+    format!(
+        "{}---\n# Source: heimdall/templates/pdb.yaml\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: r-heimdall, labels: {LABELS}}}\nspec:\n  {bound}\n  unhealthyPodEvictionPolicy: AlwaysAllow\n  selector: {{matchLabels: {{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}}}\n{extra}",
+        good_yaml()
+    )
+}
+
+const HPA: &str = "---\n# Source: heimdall/templates/hpa.yaml\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: r-heimdall, labels: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/version: '2.11.3', app.kubernetes.io/component: server, app.kubernetes.io/part-of: heimdall, app.kubernetes.io/managed-by: Helm}}\nspec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: r-heimdall}, minReplicas: 3, maxReplicas: 5}\n";
+
+#[test]
+fn hc013_fires_on_a_budget_that_blocks_drains_and_on_a_missing_eviction_policy() {
+    let mut intent = inline_intent();
+    intent.unhealthy_pod_eviction_policy = "AlwaysAllow".into();
+    // No replicas field: one pod; minAvailable 1 leaves no disruption.
+    fires("HC013", &with_pdb("minAvailable: 1", ""), &intent, &[], None);
+    fires("HC013", &with_pdb("minAvailable: 100%", ""), &intent, &[], None);
+    assert!(findings_with(&with_pdb("maxUnavailable: 1", ""), &intent, &[], None).is_empty());
+    // An HPA's minReplicas counts: 3 pods, minAvailable 2 leaves one; 67% rounds up to all three.
+    assert!(findings_with(&with_pdb("minAvailable: 2", HPA), &intent, &[], None).is_empty());
+    fires("HC013", &with_pdb("minAvailable: 67%", HPA), &intent, &[], None);
+    let no_policy = with_pdb("maxUnavailable: 1", "").replace("  unhealthyPodEvictionPolicy: AlwaysAllow\n", "");
+    fires("HC013", &no_policy, &intent, &[], None);
+}
+
+/// The good rendering with the chart's two NetworkPolicies (Heimdall's and the database's).
+fn with_policies(heimdall_ingress: &str, database_from: &str) -> String {
+    format!(
+        r#"{}---
+# Source: heimdall/templates/networkpolicy.yaml
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: r-heimdall, labels: {LABELS}}}
+spec:
+  podSelector: {{matchLabels: {{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}}}
+  policyTypes: [Ingress, Egress]
+  ingress: [{heimdall_ingress}]
+  egress:
+    - ports: [{{port: 53, protocol: UDP}}, {{port: 53, protocol: TCP}}]
+    - ports: [{{port: 5432, protocol: TCP}}]
+      to: [{{podSelector: {{matchLabels: {{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: database}}}}}}]
+---
+# Source: heimdall/templates/postgresql-networkpolicy.yaml
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: r-heimdall-postgresql, labels: {DB_LABELS}}}
+spec:
+  podSelector: {{matchLabels: {{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: database}}}}
+  policyTypes: [Ingress, Egress]
+  ingress: [{{ports: [{{port: postgresql, protocol: TCP}}], from: [{database_from}]}}]
+  egress: []
+"#,
+        good_yaml()
+    )
+}
+
+const HEIMDALL_FROM_ANYWHERE: &str = "{ports: [{port: http, protocol: TCP}]}";
+const FROM_HEIMDALL: &str =
+    "{podSelector: {matchLabels: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}}";
+
+fn policy_intent() -> Intent {
+    Intent { network_policy: true, embedded_database: true, ..inline_intent() }
+}
+
+#[test]
+fn hc014_passes_the_chart_policies() {
+    let found = findings_with(&with_policies(HEIMDALL_FROM_ANYWHERE, FROM_HEIMDALL), &policy_intent(), &[], None);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn hc014_fires_when_the_database_admits_only_database_pods() {
+    let yaml = with_policies(HEIMDALL_FROM_ANYWHERE, &FROM_HEIMDALL.replace("component: server", "component: database"));
+    let found = findings_with(&yaml, &policy_intent(), &[], None);
+    assert!(
+        found.iter().any(|f| f.starts_with("HC014")
+            && f.contains("required flow Heimdall pods (container heimdall) → r-heimdall-postgresql pods")
+            && f.contains("blocked by NetworkPolicy/r-heimdall-postgresql")),
+        "{found:#?}"
+    );
+    assert!(found.iter().all(|f| f.starts_with("HC014")), "{found:#?}");
+}
+
+#[test]
+fn hc014_fires_when_other_pods_can_reach_the_database() {
+    // Selecting on the chart name alone admits another release's Heimdall.
+    let loose = "{podSelector: {matchLabels: {app.kubernetes.io/name: heimdall}}}";
+    let found = findings_with(&with_policies(HEIMDALL_FROM_ANYWHERE, loose), &policy_intent(), &[], None);
+    assert!(
+        found.iter().any(|f| f.contains("forbidden flow another release's Heimdall pods in the same namespace")
+            && f.contains("admitted by NetworkPolicy/r-heimdall-postgresql rule 0")),
+        "{found:#?}"
+    );
+    // A namespaceSelector beside the podSelector in a second item admits whole namespaces.
+    let or = format!("{FROM_HEIMDALL}, {{namespaceSelector: {{}}}}");
+    fires("HC014", &with_policies(HEIMDALL_FROM_ANYWHERE, &or), &policy_intent(), &[], None);
+    // Without the database's policy nothing isolates it.
+    let yaml = with_policies(HEIMDALL_FROM_ANYWHERE, FROM_HEIMDALL);
+    let without = &yaml[..yaml.find("# Source: heimdall/templates/postgresql-networkpolicy.yaml").unwrap()];
+    let found = findings_with(without, &policy_intent(), &[], None);
+    assert!(found.iter().any(|f| f.contains("forbidden flow") && f.contains("no NetworkPolicy isolates it")), "{found:#?}");
+}
+
+#[test]
+fn hc014_fires_when_dns_or_ingress_from_peers_are_blocked() {
+    let yaml = with_policies(HEIMDALL_FROM_ANYWHERE, FROM_HEIMDALL)
+        .replace("    - ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]\n", "");
+    let found = findings_with(&yaml, &policy_intent(), &[], None);
+    assert!(found.iter().any(|f| f.contains("Heimdall pods → kube-dns pods on 53/UDP is blocked")), "{found:#?}");
+    let mut intent = policy_intent();
+    intent.ingress_from =
+        vec![serde_yaml::from_str("{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}").unwrap()];
+    let only_monitoring = "{ports: [{port: http}], from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]}";
+    let found = findings_with(&with_policies(only_monitoring, FROM_HEIMDALL), &intent, &[], None);
+    assert!(
+        found.iter().any(|f| f.contains("required flow networkPolicy.ingressFrom[0] → r-heimdall pods") && f.contains("blocked")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn hc014_fires_when_database_host_names_no_service() {
+    let yaml = good_yaml().replace("{name: DATABASE_HOST, value: r-heimdall-postgresql}", "{name: DATABASE_HOST, value: r-postgresql}");
+    let intent = Intent { embedded_database: true, ..inline_intent() };
+    fires("HC014", &yaml, &intent, &[], None);
 }
