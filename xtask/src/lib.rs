@@ -5,6 +5,7 @@ pub mod controlplane;
 pub mod e2e;
 pub mod manifest;
 pub mod matrix;
+pub mod mutants;
 pub mod netpol;
 pub mod normalise;
 pub mod package;

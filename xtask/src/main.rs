@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xtask::testchart::{self, Options};
-use xtask::{bench, e2e, package, tools};
+use xtask::{bench, e2e, mutants, package, tools};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Tasks of the Heimdall chart")]
@@ -62,6 +62,18 @@ enum Cmd {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// Mutation testing: plant each defect of tests/mutants/ into a throwaway chart copy and prove the matrix catches it.
+    Mutants {
+        /// Only mutants whose name contains this.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Parallel Helm processes (default: the number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// A Helm binary to use for its major version (else $HELM, .tools/, PATH).
+        #[arg(long)]
+        helm: Option<PathBuf>,
+    },
     /// Lifecycle tests under Helm 3 and Helm 4 against a real kube-apiserver and etcd on loopback (built from their Go modules).
     E2e {
         /// Only scenarios whose name contains this.
@@ -114,6 +126,17 @@ fn run() -> Result<ExitCode> {
         Cmd::Bench { matrix, rounds } => {
             bench::run(&matrix.options(), rounds)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Mutants { filter, jobs, helm } => {
+            let matrix = MatrixArgs { filter: None, jobs, helm };
+            let summary = mutants::run(&matrix.options(), &tools::repo_root().join("tests/mutants"), filter.as_deref(), |m, fate| {
+                println!("{}", mutants::line(m, fate));
+            })?;
+            for p in &summary.problems {
+                println!("problem: {p}");
+            }
+            println!("{}", mutants::totals(&summary));
+            Ok(if summary.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Cmd::E2e { filter, helm } => {
             let failed = e2e::run(helm.as_deref(), filter.as_deref())?;

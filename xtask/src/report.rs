@@ -181,7 +181,7 @@ mod tests {
     fn junit_counts_and_escapes_failures() {
         let xml = junit(&[row(true), row(false)]);
         assert!(xml.contains("tests=\"2\" failures=\"1\""), "{xml}");
-        assert!(xml.contains("HC001 broken &amp; bad") && xml.contains("a&lt;b"), "{xml}");
+        assert!(xml.contains("HC001: broken &amp; bad") && xml.contains("a&lt;b"), "{xml}");
         assert!(xml.contains("reproduce: helm template x"), "{xml}");
     }
 

@@ -228,7 +228,7 @@ pub const RULES: &[Rule] = &[
     Rule { id: "HC005", statement: "no secret value appears in a non-Secret document or in NOTES", check: no_secret_leak },
     Rule { id: "HC006", statement: "the chart's Secret is type Opaque, its values in stringData (sorted strings), every key listed empty under data so an upgrade can remove it", check: secret_opaque_string_data },
     Rule { id: "HC007", statement: "pod templates loading the chart's Secret (envFrom) carry checksum/secrets, the sha256 of its resolved data", check: secret_checksum },
-    Rule { id: "HC008", statement: "every Secret, ConfigMap, Service, PVC and ServiceAccount a workload references exists in the rendering or is declared external", check: references_resolve },
+    Rule { id: "HC008", statement: "every Secret, ConfigMap, Service, PVC and ServiceAccount a workload references (unless optional) exists in the rendering or is declared external", check: references_resolve },
     Rule { id: "HC009", statement: "every object carries the recommended labels and every selector matches pod labels", check: labels_and_selectors },
     Rule { id: "HC010", statement: "every pod meets Pod Security Standards \"restricted\"", check: pod_security_restricted },
     Rule { id: "HC011", statement: "two renders of the same inputs are byte-identical except generated secrets of their documented shape and their checksum", check: deterministic },
@@ -511,19 +511,21 @@ fn references_resolve(r: &Rendering) -> Vec<String> {
     let mut add = |from: &Doc, kind: &str, name: &str| refs.push((from.id(), format!("{kind}/{name}")));
     for (doc, spec, _) in pod_specs(r.docs) {
         for c in containers(spec) {
+            // An optional reference may dangle: Kubernetes starts the pod without it.
+            let required = |r: &Value| !r.is_null() && r["optional"].as_bool() != Some(true);
             for e in c["envFrom"].as_sequence().into_iter().flatten() {
-                if !e["configMapRef"].is_null() {
+                if required(&e["configMapRef"]) {
                     add(doc, "ConfigMap", s(&e["configMapRef"]["name"]));
                 }
-                if !e["secretRef"].is_null() {
+                if required(&e["secretRef"]) {
                     add(doc, "Secret", s(&e["secretRef"]["name"]));
                 }
             }
             for e in c["env"].as_sequence().into_iter().flatten() {
-                if !e["valueFrom"]["secretKeyRef"].is_null() {
+                if required(&e["valueFrom"]["secretKeyRef"]) {
                     add(doc, "Secret", s(&e["valueFrom"]["secretKeyRef"]["name"]));
                 }
-                if !e["valueFrom"]["configMapKeyRef"].is_null() {
+                if required(&e["valueFrom"]["configMapKeyRef"]) {
                     add(doc, "ConfigMap", s(&e["valueFrom"]["configMapKeyRef"]["name"]));
                 }
             }

@@ -44,7 +44,7 @@ pub(super) fn check(r: &Rendering) -> Vec<String> {
     out
 }
 
-/// Named container ports of a pod spec.
+/// Container ports of a pod spec: (name, possibly empty; number; protocol).
 fn named_ports(spec: &Value) -> Vec<(String, u16, String)> {
     super::containers(spec)
         .iter()
@@ -131,12 +131,13 @@ impl<'a> Scene<'a> {
                 Value::String(name) => endpoint.named_ports.iter().find(|(n, _, _)| n == name).map(|(_, number, _)| *number),
                 _ => None,
             };
-            match number {
+            // The port must be one a container of the pod declares: nothing else is known to listen.
+            match number.filter(|n| endpoint.named_ports.iter().any(|(_, declared, _)| declared == n)) {
                 Some(number) => targets.push((endpoint, number)),
                 None => out.push(format!(
-                    "{} port {port} targets {}, which no container port of {} is named",
+                    "{} port {port} targets {}, which no container of {} declares",
                     service.id(),
-                    s(&sp["targetPort"]),
+                    serde_yaml::to_string(&sp["targetPort"]).unwrap_or_default().trim(),
                     doc.id()
                 )),
             }

@@ -406,3 +406,23 @@ fn hc014_fires_when_database_host_names_no_service() {
     let intent = Intent { embedded_database: true, ..inline_intent() };
     fires("HC014", &yaml, &intent, &[], None);
 }
+
+#[test]
+fn hc008_ignores_an_optional_reference_that_dangles() {
+    let yaml = good_yaml().replace("{secretRef: {name: r-heimdall-secrets}}", "{secretRef: {name: sso-secrets, optional: true}}");
+    let found = findings_with(&yaml, &inline_intent(), &[], None);
+    assert!(!found.iter().any(|f| f.starts_with("HC008")), "{found:#?}");
+    let required = good_yaml().replace("{secretRef: {name: r-heimdall-secrets}}", "{secretRef: {name: sso-secrets}}");
+    assert!(findings_with(&required, &inline_intent(), &[], None)
+        .iter()
+        .any(|f| f.starts_with("HC008") && f.contains("Secret/sso-secrets")));
+}
+
+#[test]
+fn hc014_fires_when_a_service_targets_a_port_no_container_declares() {
+    let yaml = good_yaml().replace("ports: [{port: 5432, targetPort: postgresql}]", "ports: [{port: 5432, targetPort: 5433}]");
+    let intent = Intent { embedded_database: true, ..inline_intent() };
+    let found = findings_with(&yaml, &intent, &[], None);
+    assert!(found.iter().any(|f| f.starts_with("HC014") && f.contains("targets 5433, which no container of StatefulSet/r-heimdall-postgresql declares")), "{found:#?}");
+    fires("HC014", &yaml, &intent, &[], None);
+}
