@@ -36,3 +36,79 @@ fn every_chart_template_is_named_for_one_resource_or_helper() {
         }
     }
 }
+
+#[test]
+fn generated_docs_are_current() {
+    let stale = xtask::docs::stale(root()).expect("the generated regions can be computed");
+    assert!(stale.is_empty(), "out of date with values.yaml or the rules: {stale:?}; run `cargo xtask docs` and commit");
+}
+
+#[test]
+fn every_rule_has_a_unit_test_that_shows_it_firing() {
+    let tests = std::fs::read_to_string(root().join("xtask/src/rules/tests.rs")).unwrap();
+    let missing: Vec<&str> = xtask::rules::RULES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !tests.contains(&format!("fn {}_fires", id.to_lowercase())) || !tests.contains(&format!("\"{id}\"")))
+        .collect();
+    assert!(missing.is_empty(), "rules without a `fn hcNNN_fires...` unit test that asserts on their id: {missing:?}");
+}
+
+#[test]
+fn the_mutation_suite_covers_every_rule_and_every_template() {
+    let mutants = xtask::mutants::load(&root().join("tests/mutants")).expect("the mutants load");
+    assert!(mutants.len() >= 30, "only {} mutants; the suite keeps at least 30", mutants.len());
+    for rule in xtask::rules::RULES {
+        let sole = mutants.iter().any(|m| m.spec.caught_by.len() == 1 && m.spec.caught_by.contains(rule.id));
+        assert!(sole, "no mutant under tests/mutants/ is caught by {} alone", rule.id);
+    }
+    let chart = root().join("heimdall");
+    for entry in WalkDir::new(chart.join("templates")).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        let rel = entry.path().strip_prefix(&chart).unwrap().to_string_lossy().replace('\\', "/");
+        assert!(mutants.iter().any(|m| m.spec.template == rel), "no mutant plants a defect into {rel}");
+    }
+    for m in &mutants {
+        assert!(
+            xtask::mutants::staleness(&chart, &m.spec).is_none(),
+            "mutant {} is stale: {:?}",
+            m.name,
+            xtask::mutants::staleness(&chart, &m.spec)
+        );
+    }
+}
+
+/// Lines of each non-test function in `text` that runs over `limit` (a function ends at the `}` at its own indentation).
+fn long_functions(text: &str, limit: usize) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let end_of_code = lines.iter().position(|l| l.trim() == "#[cfg(test)]").unwrap_or(lines.len());
+    let mut out = Vec::new();
+    for (i, line) in lines[..end_of_code].iter().enumerate() {
+        let trimmed = line.trim_start();
+        let is_fn = ["fn ", "pub fn ", "pub(crate) fn ", "pub(super) fn "].iter().any(|p| trimmed.starts_with(p));
+        if !is_fn || trimmed.ends_with(';') {
+            continue;
+        }
+        let close = format!("{}}}", &line[..line.len() - trimmed.len()]);
+        let length = lines[i..].iter().position(|l| *l == close).map(|n| n + 1).unwrap_or(0);
+        if length > limit {
+            let name = trimmed.split('(').next().unwrap_or(trimmed).to_string();
+            out.push((name, length));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_function_in_the_harness_grows_past_a_screen() {
+    let mut long = Vec::new();
+    for entry in WalkDir::new(root().join("xtask/src")).into_iter().filter_map(Result::ok) {
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "rs") && p.file_name().is_some_and(|n| n != "tests.rs") {
+            for (name, n) in long_functions(&std::fs::read_to_string(p).unwrap(), 60) {
+                long.push(format!("{}: {name} ({n} lines)", p.strip_prefix(root()).unwrap().display()));
+            }
+        }
+    }
+    assert!(long.is_empty(), "functions over 60 lines; split them into named steps: {long:#?}");
+    assert_eq!(long_functions("fn a() {\n    x\n}\n", 2), vec![("fn a".to_string(), 3)], "the measure itself");
+}

@@ -109,65 +109,65 @@ pub fn build(say: &dyn Fn(String)) -> Result<()> {
     let build_root = tools_dir().join("e2e").join("build");
     if !kube_apiserver().is_file() {
         say(format!("e2e: building kube-apiserver {KUBERNETES_VERSION} from k8s.io/kubernetes (several minutes the first time)"));
-        let dir = build_root.join("kubernetes");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
-        let out = Command::new("go")
-            .args(["mod", "download", "-json"])
-            .arg(format!("k8s.io/kubernetes@{KUBERNETES_VERSION}"))
-            .current_dir(&dir)
-            .output()?;
-        let info: Json = serde_json::from_slice(&out.stdout)
-            .map_err(|_| anyhow!("go mod download k8s.io/kubernetes failed: {}", String::from_utf8_lossy(&out.stderr)))?;
-        let gomod = std::fs::read_to_string(info["GoMod"].as_str().context("no GoMod in go mod download output")?)?;
-        let minor = KUBERNETES_VERSION.trim_start_matches("v1.");
-        let mut text =
-            format!("module heimdall-chart/e2e-kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes {KUBERNETES_VERSION}\n\nreplace (\n");
-        for m in staging_modules(&gomod) {
-            text.push_str(&format!("\t{m} => {m} v0.{minor}\n"));
-        }
-        text.push_str(")\n");
-        std::fs::write(dir.join("go.mod"), text)?;
-        go(&["get", &format!("k8s.io/kubernetes/cmd/kube-apiserver@{KUBERNETES_VERSION}")], &dir, "resolving kube-apiserver's modules")?;
-        let out_path = kube_apiserver();
-        go(
-            &[
-                "build",
-                "-trimpath",
-                "-ldflags",
-                &kubernetes_ldflags(),
-                "-o",
-                out_path.to_str().unwrap(),
-                "k8s.io/kubernetes/cmd/kube-apiserver",
-            ],
-            &dir,
-            "building kube-apiserver",
-        )?;
-        let version = Command::new(&out_path).arg("--version").output()?;
-        let said = String::from_utf8_lossy(&version.stdout);
-        if !said.contains(KUBERNETES_VERSION) {
-            bail!("built kube-apiserver reports {said:?}, not {KUBERNETES_VERSION}");
-        }
+        build_kube_apiserver(&build_root.join("kubernetes"))?;
     }
     if !etcd().is_file() {
         say(format!("e2e: building etcd {ETCD_VERSION} from go.etcd.io/etcd/server/v3"));
-        let dir = build_root.join("etcd");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(
-            dir.join("go.mod"),
-            format!("module heimdall-chart/e2e-etcd\n\ngo 1.26.0\n\nrequire go.etcd.io/etcd/server/v3 {ETCD_VERSION}\n"),
-        )?;
-        go(&["get", &format!("go.etcd.io/etcd/server/v3@{ETCD_VERSION}")], &dir, "resolving etcd's modules")?;
-        let out_path = etcd();
-        go(
-            &["build", "-trimpath", "-ldflags", "-s -w", "-o", out_path.to_str().unwrap(), "go.etcd.io/etcd/server/v3"],
-            &dir,
-            "building etcd",
-        )?;
+        build_etcd(&build_root.join("etcd"))?;
     }
     std::fs::write(&stamp_path, stamp())?;
     Ok(())
+}
+
+/// A fresh module folder for one build.
+fn fresh_dir(dir: &Path) -> Result<()> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir)?;
+    Ok(())
+}
+
+/// kube-apiserver from a module of ours that replaces k8s.io/kubernetes' staging modules by their tagged versions
+/// (`go install` refuses the module's own replace directives), stamped with its version.
+fn build_kube_apiserver(dir: &Path) -> Result<()> {
+    fresh_dir(dir)?;
+    let out = Command::new("go")
+        .args(["mod", "download", "-json"])
+        .arg(format!("k8s.io/kubernetes@{KUBERNETES_VERSION}"))
+        .current_dir(dir)
+        .output()?;
+    let info: Json = serde_json::from_slice(&out.stdout)
+        .map_err(|_| anyhow!("go mod download k8s.io/kubernetes failed: {}", String::from_utf8_lossy(&out.stderr)))?;
+    let gomod = std::fs::read_to_string(info["GoMod"].as_str().context("no GoMod in go mod download output")?)?;
+    let minor = KUBERNETES_VERSION.trim_start_matches("v1.");
+    let mut text =
+        format!("module heimdall-chart/e2e-kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes {KUBERNETES_VERSION}\n\nreplace (\n");
+    for m in staging_modules(&gomod) {
+        text.push_str(&format!("\t{m} => {m} v0.{minor}\n"));
+    }
+    text.push_str(")\n");
+    std::fs::write(dir.join("go.mod"), text)?;
+    go(&["get", &format!("k8s.io/kubernetes/cmd/kube-apiserver@{KUBERNETES_VERSION}")], dir, "resolving kube-apiserver's modules")?;
+    let out_path = kube_apiserver();
+    let ldflags = kubernetes_ldflags();
+    let args = ["build", "-trimpath", "-ldflags", &ldflags, "-o", out_path.to_str().unwrap(), "k8s.io/kubernetes/cmd/kube-apiserver"];
+    go(&args, dir, "building kube-apiserver")?;
+    let version = Command::new(&out_path).arg("--version").output()?;
+    let said = String::from_utf8_lossy(&version.stdout);
+    if !said.contains(KUBERNETES_VERSION) {
+        bail!("built kube-apiserver reports {said:?}, not {KUBERNETES_VERSION}");
+    }
+    Ok(())
+}
+
+fn build_etcd(dir: &Path) -> Result<()> {
+    fresh_dir(dir)?;
+    std::fs::write(
+        dir.join("go.mod"),
+        format!("module heimdall-chart/e2e-etcd\n\ngo 1.26.0\n\nrequire go.etcd.io/etcd/server/v3 {ETCD_VERSION}\n"),
+    )?;
+    go(&["get", &format!("go.etcd.io/etcd/server/v3@{ETCD_VERSION}")], dir, "resolving etcd's modules")?;
+    let out_path = etcd();
+    go(&["build", "-trimpath", "-ldflags", "-s -w", "-o", out_path.to_str().unwrap(), "go.etcd.io/etcd/server/v3"], dir, "building etcd")
 }
 
 fn free_port() -> Result<u16> {

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod controlplane;
+pub mod docs;
 pub mod e2e;
 pub mod manifest;
 pub mod matrix;

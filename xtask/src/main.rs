@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xtask::testchart::{self, Options};
-use xtask::{bench, e2e, mutants, package, tools};
+use xtask::{bench, docs, e2e, mutants, package, tools};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Tasks of the Heimdall chart")]
@@ -89,6 +89,12 @@ enum Cmd {
         #[arg(long, default_value = "dist")]
         destination: PathBuf,
     },
+    /// Regenerate the chart README's value tables from the comments in values.yaml.
+    Docs {
+        /// Write nothing; fail when the README is out of date.
+        #[arg(long)]
+        check: bool,
+    },
     /// Render the chart with its default values (pinned Helm 3, newest Kubernetes schemas).
     Template {
         /// Extra arguments passed to helm template.
@@ -108,58 +114,79 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<ExitCode> {
-    let cli = Cli::parse();
-    match cli.command {
-        Cmd::Setup => {
-            let start = std::time::Instant::now();
-            tools::setup(false)?;
-            eprintln!("setup: done in {:.2}s", start.elapsed().as_secs_f64());
-            Ok(ExitCode::SUCCESS)
-        }
+    match Cli::parse().command {
+        Cmd::Setup => setup(),
         Cmd::TestChart { matrix, review, junit } => {
             let mut o = matrix.options();
             o.review = review;
             o.junit = junit;
-            let outcome = testchart::run(&o)?;
-            Ok(if outcome.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(exit(testchart::run(&o)?.failed() == 0))
         }
         Cmd::Bench { matrix, rounds } => {
             bench::run(&matrix.options(), rounds)?;
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Mutants { filter, jobs, helm } => {
-            let matrix = MatrixArgs { filter: None, jobs, helm };
-            let summary = mutants::run(&matrix.options(), &tools::repo_root().join("tests/mutants"), filter.as_deref(), |m, fate| {
-                println!("{}", mutants::line(m, fate));
-            })?;
-            for p in &summary.problems {
-                println!("problem: {p}");
-            }
-            println!("{}", mutants::totals(&summary));
-            Ok(if summary.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
-        Cmd::E2e { filter, helm } => {
-            let failed = e2e::run(helm.as_deref(), filter.as_deref())?;
-            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
+        Cmd::Mutants { filter, jobs, helm } => run_mutants(MatrixArgs { filter: None, jobs, helm }, filter.as_deref()),
+        Cmd::E2e { filter, helm } => Ok(exit(e2e::run(helm.as_deref(), filter.as_deref())? == 0)),
         Cmd::Package { destination } => {
             let helms = tools::find_helms(None)?;
             let dest = if destination.is_absolute() { destination } else { tools::repo_root().join(destination) };
-            let archive = package::run(&tools::repo_root(), &helms[0], &dest)?;
-            println!("{}", archive.display());
+            println!("{}", package::run(&tools::repo_root(), &helms[0], &dest)?.display());
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Template { args } => {
-            let helms = tools::find_helms(None)?;
-            let helm = &helms[0];
-            let status = std::process::Command::new(&helm.path)
-                .arg("template")
-                .arg("heimdall")
-                .arg(tools::repo_root().join("heimdall"))
-                .args(["--kube-version", xtask::matrix::DEFAULT_KUBE_VERSIONS[1]])
-                .args(&args)
-                .status()?;
-            Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
+        Cmd::Docs { check } => generate_docs(check),
+        Cmd::Template { args } => template(&args),
     }
+}
+
+fn exit(success: bool) -> ExitCode {
+    if success {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn setup() -> Result<ExitCode> {
+    let start = std::time::Instant::now();
+    tools::setup(false)?;
+    eprintln!("setup: done in {:.2}s", start.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_mutants(matrix: MatrixArgs, only: Option<&str>) -> Result<ExitCode> {
+    let dir = tools::repo_root().join("tests/mutants");
+    let summary = mutants::run(&matrix.options(), &dir, only, |m, fate| println!("{}", mutants::line(m, fate)))?;
+    for p in &summary.problems {
+        println!("problem: {p}");
+    }
+    println!("{}", mutants::totals(&summary));
+    Ok(exit(summary.passed()))
+}
+
+fn generate_docs(check: bool) -> Result<ExitCode> {
+    let root = tools::repo_root();
+    if check {
+        let stale = docs::stale(&root)?;
+        for path in &stale {
+            eprintln!("{} is out of date: run `cargo xtask docs`", path.display());
+        }
+        return Ok(exit(stale.is_empty()));
+    }
+    for path in docs::run(&root)? {
+        eprintln!("updated {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn template(args: &[String]) -> Result<ExitCode> {
+    let helms = tools::find_helms(None)?;
+    let status = std::process::Command::new(&helms[0].path)
+        .arg("template")
+        .arg("heimdall")
+        .arg(tools::repo_root().join("heimdall"))
+        .args(["--kube-version", xtask::matrix::DEFAULT_KUBE_VERSIONS[1]])
+        .args(args)
+        .status()?;
+    Ok(exit(status.success()))
 }

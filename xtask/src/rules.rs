@@ -508,77 +508,11 @@ fn secret_checksum(r: &Rendering) -> Vec<String> {
 fn references_resolve(r: &Rendering) -> Vec<String> {
     let present: BTreeSet<String> = r.docs.iter().map(|d| d.id()).chain(r.intent.external.iter().cloned()).collect();
     let mut refs: Vec<(String, String)> = Vec::new();
-    let mut add = |from: &Doc, kind: &str, name: &str| refs.push((from.id(), format!("{kind}/{name}")));
     for (doc, spec, _) in pod_specs(r.docs) {
-        for c in containers(spec) {
-            // An optional reference may dangle: Kubernetes starts the pod without it.
-            let required = |r: &Value| !r.is_null() && r["optional"].as_bool() != Some(true);
-            for e in c["envFrom"].as_sequence().into_iter().flatten() {
-                if required(&e["configMapRef"]) {
-                    add(doc, "ConfigMap", s(&e["configMapRef"]["name"]));
-                }
-                if required(&e["secretRef"]) {
-                    add(doc, "Secret", s(&e["secretRef"]["name"]));
-                }
-            }
-            for e in c["env"].as_sequence().into_iter().flatten() {
-                if required(&e["valueFrom"]["secretKeyRef"]) {
-                    add(doc, "Secret", s(&e["valueFrom"]["secretKeyRef"]["name"]));
-                }
-                if required(&e["valueFrom"]["configMapKeyRef"]) {
-                    add(doc, "ConfigMap", s(&e["valueFrom"]["configMapKeyRef"]["name"]));
-                }
-            }
-        }
-        for v in spec["volumes"].as_sequence().into_iter().flatten() {
-            if !v["configMap"].is_null() {
-                add(doc, "ConfigMap", s(&v["configMap"]["name"]));
-            }
-            if !v["secret"].is_null() {
-                add(doc, "Secret", s(&v["secret"]["secretName"]));
-            }
-            if !v["persistentVolumeClaim"].is_null() {
-                add(doc, "PersistentVolumeClaim", s(&v["persistentVolumeClaim"]["claimName"]));
-            }
-        }
-        for p in spec["imagePullSecrets"].as_sequence().into_iter().flatten() {
-            add(doc, "Secret", s(&p["name"]));
-        }
-        let sa = s(&spec["serviceAccountName"]);
-        if !sa.is_empty() && sa != "default" {
-            add(doc, "ServiceAccount", sa);
-        }
-        if doc.kind() == "StatefulSet" && !s(&doc.value["spec"]["serviceName"]).is_empty() {
-            add(doc, "Service", s(&doc.value["spec"]["serviceName"]));
-        }
+        refs.extend(pod_references(doc, spec).into_iter().map(|target| (doc.id(), target)));
     }
     for doc in r.docs {
-        match doc.kind() {
-            "Ingress" => {
-                for rule in doc.value["spec"]["rules"].as_sequence().into_iter().flatten() {
-                    for p in rule["http"]["paths"].as_sequence().into_iter().flatten() {
-                        add(doc, "Service", s(&p["backend"]["service"]["name"]));
-                    }
-                }
-                for t in doc.value["spec"]["tls"].as_sequence().into_iter().flatten() {
-                    if !t["secretName"].is_null() {
-                        add(doc, "Secret", s(&t["secretName"]));
-                    }
-                }
-            }
-            "HTTPRoute" => {
-                for rule in doc.value["spec"]["rules"].as_sequence().into_iter().flatten() {
-                    for b in rule["backendRefs"].as_sequence().into_iter().flatten() {
-                        add(doc, "Service", s(&b["name"]));
-                    }
-                }
-            }
-            "HorizontalPodAutoscaler" => {
-                let t = &doc.value["spec"]["scaleTargetRef"];
-                add(doc, s(&t["kind"]), s(&t["name"]));
-            }
-            _ => {}
-        }
+        refs.extend(object_references(doc).into_iter().map(|target| (doc.id(), target)));
     }
     refs.into_iter()
         .filter(|(_, target)| !present.contains(target))
@@ -586,6 +520,74 @@ fn references_resolve(r: &Rendering) -> Vec<String> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect()
+}
+
+/// "Kind/name" of every object a pod spec needs: env sources, volumes, pull secrets, its ServiceAccount and (StatefulSets) its Service.
+fn pod_references(doc: &Doc, spec: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut add = |kind: &str, name: &str| out.push(format!("{kind}/{name}"));
+    // An optional reference may dangle: Kubernetes starts the pod without it.
+    let required = |r: &Value| !r.is_null() && r["optional"].as_bool() != Some(true);
+    for c in containers(spec) {
+        for e in c["envFrom"].as_sequence().into_iter().flatten() {
+            if required(&e["configMapRef"]) {
+                add("ConfigMap", s(&e["configMapRef"]["name"]));
+            }
+            if required(&e["secretRef"]) {
+                add("Secret", s(&e["secretRef"]["name"]));
+            }
+        }
+        for e in c["env"].as_sequence().into_iter().flatten() {
+            if required(&e["valueFrom"]["secretKeyRef"]) {
+                add("Secret", s(&e["valueFrom"]["secretKeyRef"]["name"]));
+            }
+            if required(&e["valueFrom"]["configMapKeyRef"]) {
+                add("ConfigMap", s(&e["valueFrom"]["configMapKeyRef"]["name"]));
+            }
+        }
+    }
+    for v in spec["volumes"].as_sequence().into_iter().flatten() {
+        if required(&v["configMap"]) {
+            add("ConfigMap", s(&v["configMap"]["name"]));
+        }
+        if required(&v["secret"]) {
+            add("Secret", s(&v["secret"]["secretName"]));
+        }
+        if !v["persistentVolumeClaim"].is_null() {
+            add("PersistentVolumeClaim", s(&v["persistentVolumeClaim"]["claimName"]));
+        }
+    }
+    for p in spec["imagePullSecrets"].as_sequence().into_iter().flatten() {
+        add("Secret", s(&p["name"]));
+    }
+    let sa = s(&spec["serviceAccountName"]);
+    if !sa.is_empty() && sa != "default" {
+        add("ServiceAccount", sa);
+    }
+    if doc.kind() == "StatefulSet" && !s(&doc.value["spec"]["serviceName"]).is_empty() {
+        add("Service", s(&doc.value["spec"]["serviceName"]));
+    }
+    out
+}
+
+/// "Kind/name" of what routes and autoscalers point at.
+fn object_references(doc: &Doc) -> Vec<String> {
+    let spec = &doc.value["spec"];
+    let list = |v: &Value| v.as_sequence().cloned().unwrap_or_default();
+    match doc.kind() {
+        "Ingress" => {
+            let paths = list(&spec["rules"]).iter().flat_map(|rule| list(&rule["http"]["paths"])).collect::<Vec<_>>();
+            let services = paths.iter().map(|p| format!("Service/{}", s(&p["backend"]["service"]["name"])));
+            let tls =
+                list(&spec["tls"]).into_iter().filter(|t| !t["secretName"].is_null()).map(|t| format!("Secret/{}", s(&t["secretName"])));
+            services.chain(tls).collect()
+        }
+        "HTTPRoute" => {
+            list(&spec["rules"]).iter().flat_map(|rule| list(&rule["backendRefs"])).map(|b| format!("Service/{}", s(&b["name"]))).collect()
+        }
+        "HorizontalPodAutoscaler" => vec![format!("{}/{}", s(&spec["scaleTargetRef"]["kind"]), s(&spec["scaleTargetRef"]["name"]))],
+        _ => vec![],
+    }
 }
 
 const RECOMMENDED_LABELS: [&str; 6] = [

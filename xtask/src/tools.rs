@@ -180,77 +180,89 @@ pub fn setup(quiet: bool) -> Result<()> {
         }
     };
     for pin in HELM_PINS {
-        let bin = pin.binary();
-        let stamp_path = bin.with_file_name("build-stamp");
-        let fresh = bin.is_file() && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(pin.stamp().as_str());
-        if fresh {
-            say(format!("setup: Helm {} present at {}", pin.version, bin.display()));
-            continue;
-        }
-        if !have("go") {
-            bail!(
-                "Helm {} is not in .tools/ and Go is not installed. Install Go 1.24 or newer (apt-get install golang, or https://go.dev/dl) and run `cargo xtask setup` again; or point $HELM / --helm at an existing Helm {} binary",
-                pin.version,
-                pin.major
-            );
-        }
-        say(format!("setup: building Helm {} from {} with go install (a few minutes the first time)", pin.version, pin.module));
-        let dir = bin.parent().unwrap();
-        std::fs::create_dir_all(dir)?;
-        run(
-            Command::new("go")
-                .args(["install", "-trimpath", "-ldflags", &pin.ldflags()])
-                .arg(format!("{}/cmd/helm@{}", pin.module, pin.version))
-                .env("GOBIN", dir)
-                .env("CGO_ENABLED", "0"),
-            &format!("go install {}/cmd/helm@{}", pin.module, pin.version),
-        )?;
-        let got = helm_version(&bin)?;
-        if got != pin.version {
-            bail!("built {} but it reports version {got}, expected {}", bin.display(), pin.version);
-        }
-        std::fs::write(&stamp_path, pin.stamp())?;
-        say(format!("setup: Helm {} ready", pin.version));
+        setup_helm(&pin, &say)?;
     }
+    setup_kubernetes_schemas(&say)?;
+    setup_httproute_crd(&say)
+}
 
-    let kv = kubernetes_validate_dir();
+/// One pinned Helm, built by `go install` with its exact version stamped in.
+fn setup_helm(pin: &HelmPin, say: &dyn Fn(String)) -> Result<()> {
+    let bin = pin.binary();
+    let stamp_path = bin.with_file_name("build-stamp");
+    let fresh = bin.is_file() && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(pin.stamp().as_str());
+    if fresh {
+        say(format!("setup: Helm {} present at {}", pin.version, bin.display()));
+        return Ok(());
+    }
+    if !have("go") {
+        bail!(
+            "Helm {} is not in .tools/ and Go is not installed. Install Go 1.24 or newer (apt-get install golang, or https://go.dev/dl) and run `cargo xtask setup` again; or point $HELM / --helm at an existing Helm {} binary",
+            pin.version,
+            pin.major
+        );
+    }
+    say(format!("setup: building Helm {} from {} with go install (a few minutes the first time)", pin.version, pin.module));
+    let dir = bin.parent().unwrap();
+    std::fs::create_dir_all(dir)?;
+    run(
+        Command::new("go")
+            .args(["install", "-trimpath", "-ldflags", &pin.ldflags()])
+            .arg(format!("{}/cmd/helm@{}", pin.module, pin.version))
+            .env("GOBIN", dir)
+            .env("CGO_ENABLED", "0"),
+        &format!("go install {}/cmd/helm@{}", pin.module, pin.version),
+    )?;
+    let got = helm_version(&bin)?;
+    if got != pin.version {
+        bail!("built {} but it reports version {got}, expected {}", bin.display(), pin.version);
+    }
+    std::fs::write(&stamp_path, pin.stamp())?;
+    say(format!("setup: Helm {} ready", pin.version));
+    Ok(())
+}
+
+fn setup_kubernetes_schemas(say: &dyn Fn(String)) -> Result<()> {
     if schema_dir("1.37").join("_definitions.json").is_file() {
         say(format!("setup: kubernetes-validate {KUBERNETES_VALIDATE_VERSION} schemas present"));
-    } else {
-        if !have("python3") {
-            bail!("the Kubernetes schemas come from PyPI kubernetes-validate=={KUBERNETES_VALIDATE_VERSION}, but python3 is not installed: install python3 and pip, then run `cargo xtask setup` again");
-        }
-        say(format!("setup: installing kubernetes-validate {KUBERNETES_VALIDATE_VERSION} schemas with pip"));
-        let _ = std::fs::remove_dir_all(&kv);
-        run(
-            Command::new("python3")
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--target"])
-                .arg(&kv)
-                .arg(format!("kubernetes-validate=={KUBERNETES_VALIDATE_VERSION}")),
-            "pip install kubernetes-validate",
-        )?;
+        return Ok(());
     }
+    if !have("python3") {
+        bail!("the Kubernetes schemas come from PyPI kubernetes-validate=={KUBERNETES_VALIDATE_VERSION}, but python3 is not installed: install python3 and pip, then run `cargo xtask setup` again");
+    }
+    say(format!("setup: installing kubernetes-validate {KUBERNETES_VALIDATE_VERSION} schemas with pip"));
+    let kv = kubernetes_validate_dir();
+    let _ = std::fs::remove_dir_all(&kv);
+    run(
+        Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--target"])
+            .arg(&kv)
+            .arg(format!("kubernetes-validate=={KUBERNETES_VALIDATE_VERSION}")),
+        "pip install kubernetes-validate",
+    )
+}
 
+fn setup_httproute_crd(say: &dyn Fn(String)) -> Result<()> {
     let crd = httproute_crd();
     if crd.is_file() {
         say(format!("setup: Gateway API {GATEWAY_API_VERSION} HTTPRoute CRD present"));
-    } else {
-        if !have("go") {
-            bail!("the HTTPRoute schema comes from the Go module {GATEWAY_API_MODULE}@{GATEWAY_API_VERSION}, but Go is not installed: install Go and run `cargo xtask setup` again");
-        }
-        say(format!("setup: fetching the HTTPRoute CRD from {GATEWAY_API_MODULE}@{GATEWAY_API_VERSION}"));
-        let out = Command::new("go")
-            .args(["mod", "download", "-json"])
-            .arg(format!("{GATEWAY_API_MODULE}@{GATEWAY_API_VERSION}"))
-            .current_dir(std::env::temp_dir())
-            .output()
-            .context("running go mod download")?;
-        let info: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .with_context(|| format!("go mod download printed no JSON: {}", String::from_utf8_lossy(&out.stderr)))?;
-        let dir = info["Dir"].as_str().with_context(|| format!("go mod download failed: {info}"))?;
-        let src = Path::new(dir).join("config/crd/standard/gateway.networking.k8s.io_httproutes.yaml");
-        std::fs::create_dir_all(crd.parent().unwrap())?;
-        std::fs::copy(&src, &crd).with_context(|| format!("copying {}", src.display()))?;
+        return Ok(());
     }
+    if !have("go") {
+        bail!("the HTTPRoute schema comes from the Go module {GATEWAY_API_MODULE}@{GATEWAY_API_VERSION}, but Go is not installed: install Go and run `cargo xtask setup` again");
+    }
+    say(format!("setup: fetching the HTTPRoute CRD from {GATEWAY_API_MODULE}@{GATEWAY_API_VERSION}"));
+    let out = Command::new("go")
+        .args(["mod", "download", "-json"])
+        .arg(format!("{GATEWAY_API_MODULE}@{GATEWAY_API_VERSION}"))
+        .current_dir(std::env::temp_dir())
+        .output()
+        .context("running go mod download")?;
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("go mod download printed no JSON: {}", String::from_utf8_lossy(&out.stderr)))?;
+    let dir = info["Dir"].as_str().with_context(|| format!("go mod download failed: {info}"))?;
+    let src = Path::new(dir).join("config/crd/standard/gateway.networking.k8s.io_httproutes.yaml");
+    std::fs::create_dir_all(crd.parent().unwrap())?;
+    std::fs::copy(&src, &crd).with_context(|| format!("copying {}", src.display()))?;
     Ok(())
 }

@@ -1,0 +1,230 @@
+//! `cargo xtask docs`: the generated parts of the READMEs: the chart's value tables (from the `# --` comments in `values.yaml`) and the rule list (from the rules' slice).
+
+use anyhow::{bail, Context, Result};
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A generated region of a file, between `<!-- NAME:begin ... -->` and `<!-- NAME:end -->`.
+struct Region {
+    file: &'static str,
+    name: &'static str,
+    generate: fn(&Path) -> Result<String>,
+}
+
+const REGIONS: [Region; 2] = [
+    Region {
+        file: "heimdall/README.md",
+        name: "values",
+        generate: |repo| tables(&std::fs::read_to_string(repo.join("heimdall/values.yaml"))?),
+    },
+    Region { file: "README.md", name: "rules", generate: |_| Ok(rule_list()) },
+];
+
+/// One documented value: its dotted path, default and description.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueDoc {
+    pub path: String,
+    pub default: String,
+    pub description: String,
+}
+
+/// Descriptions by dotted path: a `# -- ` comment, with the `# ` lines that continue it, above a key.
+pub fn descriptions(values_yaml: &str) -> BTreeMap<String, String> {
+    let key_line = regex::Regex::new(r"^(\s*)([A-Za-z0-9_.-]+):(\s|$)").unwrap();
+    let mut out = BTreeMap::new();
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut pending: Option<String> = None;
+    for line in values_yaml.lines() {
+        let trimmed = line.trim_start();
+        if let Some(text) = trimmed.strip_prefix("# --") {
+            pending = Some(text.trim().to_string());
+        } else if let (Some(text), Some(p)) = (trimmed.strip_prefix('#'), pending.as_mut()) {
+            p.push(' ');
+            p.push_str(text.trim());
+        } else if let Some(c) = key_line.captures(line) {
+            let indent = c[1].len();
+            while stack.last().is_some_and(|(i, _)| *i >= indent) {
+                stack.pop();
+            }
+            stack.push((indent, c[2].to_string()));
+            let path = stack.iter().map(|(_, k)| k.as_str()).collect::<Vec<_>>().join(".");
+            if let Some(d) = pending.take() {
+                out.insert(path, d);
+            }
+        } else if !trimmed.is_empty() {
+            pending = None;
+        }
+    }
+    out
+}
+
+/// Every value a user sets: a scalar or list, or a mapping none of whose keys is documented on its own.
+pub fn document(values_yaml: &str) -> Result<Vec<ValueDoc>> {
+    let tree: Value = serde_yaml::from_str(values_yaml).context("values.yaml is not YAML")?;
+    let described = descriptions(values_yaml);
+    let mut out = Vec::new();
+    let mut undocumented = Vec::new();
+    walk(&tree, "", &described, &mut out, &mut undocumented);
+    if !undocumented.is_empty() {
+        bail!("values.yaml: these values have no `# --` comment above them: {}", undocumented.join(", "));
+    }
+    Ok(out)
+}
+
+fn walk(node: &Value, path: &str, described: &BTreeMap<String, String>, out: &mut Vec<ValueDoc>, undocumented: &mut Vec<String>) {
+    let child = |k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
+    let documented_children =
+        node.as_mapping().is_some_and(|m| m.keys().filter_map(Value::as_str).any(|k| described.contains_key(&child(k))));
+    if let (Some(m), true) = (node.as_mapping(), documented_children || path.is_empty()) {
+        for (k, v) in m {
+            walk(v, &child(k.as_str().unwrap_or("?")), described, out, undocumented);
+        }
+        return;
+    }
+    match described.get(path) {
+        Some(d) => out.push(ValueDoc { path: path.into(), default: default_text(node), description: d.clone() }),
+        None => undocumented.push(path.into()),
+    }
+}
+
+fn default_text(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.is_empty() => "\"\"".into(),
+        Value::String(s) => s.clone(),
+        Value::Null => "null".into(),
+        other => serde_json::to_string(&serde_json::to_value(other).unwrap_or_default()).unwrap_or_default(),
+    }
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// The generated Markdown: one table per top-level value (top-level scalars first, together).
+pub fn tables(values_yaml: &str) -> Result<String> {
+    let docs = document(values_yaml)?;
+    let described = descriptions(values_yaml);
+    let mut sections: Vec<(String, Vec<&ValueDoc>)> = Vec::new();
+    for d in &docs {
+        let top = d.path.split('.').next().unwrap_or("").to_string();
+        let section = if top == d.path { String::new() } else { top };
+        match sections.iter_mut().find(|(s, _)| *s == section) {
+            Some((_, rows)) => rows.push(d),
+            None => sections.push((section, vec![d])),
+        }
+    }
+    let mut out = String::new();
+    for (section, rows) in sections {
+        let title = if section.is_empty() { "Top level".to_string() } else { format!("`{section}`") };
+        out.push_str(&format!("\n### {title}\n\n"));
+        if let Some(d) = described.get(&section) {
+            out.push_str(&format!("{d}\n\n"));
+        }
+        out.push_str("| Value | Default | Meaning |\n|---|---|---|\n");
+        for r in rows {
+            out.push_str(&format!("| `{}` | `{}` | {} |\n", r.path, cell(&r.default), cell(&r.description)));
+        }
+    }
+    Ok(out)
+}
+
+/// The rules as a Markdown list, from the slice the harness runs.
+pub fn rule_list() -> String {
+    crate::rules::RULES.iter().map(|r| format!("- **{}** {}\n", r.id, r.statement)).collect()
+}
+
+/// `text` with the region `name` replaced by `generated`.
+pub fn splice(text: &str, name: &str, generated: &str) -> Result<String> {
+    let begin_prefix = format!("<!-- {name}:begin");
+    let end = format!("<!-- {name}:end -->");
+    let (Some(b), Some(e)) = (text.find(&begin_prefix), text.find(&end)) else {
+        bail!("the markers `{begin_prefix} ... -->` and `{end}` are missing");
+    };
+    let begin_line_end = b + text[b..].find('\n').map(|i| i + 1).unwrap_or(text.len() - b);
+    if begin_line_end > e {
+        bail!("`{end}` comes before the end of the `{begin_prefix}` line");
+    }
+    Ok(format!("{}{generated}{}", &text[..begin_line_end], &text[e..]))
+}
+
+/// Each generated file as it should be.
+pub fn expected(repo: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    for region in &REGIONS {
+        let path = repo.join(region.file);
+        let current = match files.iter().position(|(p, _)| *p == path) {
+            Some(i) => files.remove(i).1,
+            None => std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+        };
+        let spliced = splice(&current, region.name, &(region.generate)(repo)?).with_context(|| path.display().to_string())?;
+        files.push((path, spliced));
+    }
+    Ok(files)
+}
+
+/// Files whose generated regions are out of date.
+pub fn stale(repo: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for (path, want) in expected(repo)? {
+        if std::fs::read_to_string(&path)? != want {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+/// Rewrites the stale files; returns them.
+pub fn run(repo: &Path) -> Result<Vec<PathBuf>> {
+    let stale = stale(repo)?;
+    for (path, want) in expected(repo)? {
+        if stale.contains(&path) {
+            std::fs::write(&path, want)?;
+        }
+    }
+    Ok(stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALUES: &str = "# Header comment.\n\n# -- The name.\nname: \"\"\n# -- Image.\nimage:\n  # -- Registry,\n  # continued.\n  registry: docker.io\n  # -- Tag.\n  tag: \"1.0\"\n# -- Resources (a block).\nresources:\n  limits:\n    memory: 1Gi\nlist:\n  - a\n";
+
+    #[test]
+    fn descriptions_follow_keys_and_continue_over_lines() {
+        let d = descriptions(VALUES);
+        assert_eq!(d["image.registry"], "Registry, continued.");
+        assert_eq!(d["name"], "The name.");
+        assert!(!d.contains_key("resources.limits"));
+    }
+
+    #[test]
+    fn an_undocumented_value_is_an_error_naming_it() {
+        let err = format!("{:#}", document(VALUES).unwrap_err());
+        assert!(err.contains("list") && !err.contains("resources"), "{err}");
+    }
+
+    #[test]
+    fn tables_group_by_top_level_value() {
+        let md = tables(&VALUES.replace("list:\n  - a\n", "")).unwrap();
+        assert!(md.contains("### Top level") && md.contains("| `name` | `\"\"` | The name. |"), "{md}");
+        assert!(md.contains("### `image`\n\nImage.\n") && md.contains("| `image.tag` | `1.0` | Tag. |"), "{md}");
+        assert!(md.contains("| `resources` | `{\"limits\":{\"memory\":\"1Gi\"}}` | Resources (a block). |"), "{md}");
+    }
+
+    #[test]
+    fn splice_replaces_only_between_markers() {
+        let readme = "intro\n<!-- values:begin (generated) -->\nold\n<!-- values:end -->\noutro\n";
+        let out = splice(readme, "values", "new\n").unwrap();
+        assert_eq!(out, "intro\n<!-- values:begin (generated) -->\nnew\n<!-- values:end -->\noutro\n");
+        assert!(format!("{:#}", splice("no markers", "values", "x").unwrap_err()).contains("values:begin"));
+    }
+
+    #[test]
+    fn the_rule_list_names_every_rule() {
+        let list = rule_list();
+        assert_eq!(list.lines().count(), crate::rules::RULES.len());
+        assert!(list.starts_with("- **HC001** with existingSecret"), "{list}");
+    }
+}
