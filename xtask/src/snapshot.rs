@@ -32,6 +32,10 @@ impl Mode {
 
     /// Sets insta's environment for this mode; call once, before any thread starts.
     pub fn configure_insta(self, workspace: &Path) {
+        if self == Mode::Off {
+            // Nothing is compared or written: leave the process environment alone.
+            return;
+        }
         std::env::set_var("INSTA_WORKSPACE_ROOT", workspace);
         if std::env::var_os("INSTA_OUTPUT").is_none() {
             // The harness prints its own per-document diff.
