@@ -14,11 +14,9 @@ struct Cli {
     command: Cmd,
 }
 
+/// How the matrix's Helm processes run.
 #[derive(clap::Args, Clone)]
-struct MatrixArgs {
-    /// Only cases whose name contains this.
-    #[arg(long)]
-    filter: Option<String>,
+struct PoolArgs {
     /// Parallel Helm processes (default: the number of cores).
     #[arg(long)]
     jobs: Option<usize>,
@@ -27,14 +25,23 @@ struct MatrixArgs {
     helm: Option<PathBuf>,
 }
 
+#[derive(clap::Args, Clone)]
+struct MatrixArgs {
+    /// Only cases whose name contains this.
+    #[arg(long)]
+    filter: Option<String>,
+    #[command(flatten)]
+    pool: PoolArgs,
+}
+
 impl MatrixArgs {
     fn options(&self) -> Options {
         let mut o = Options::new(tools::repo_root());
         o.filter = self.filter.clone();
-        if let Some(j) = self.jobs {
+        if let Some(j) = self.pool.jobs {
             o.jobs = j.max(1);
         }
-        o.helm = self.helm.clone();
+        o.helm = self.pool.helm.clone();
         o
     }
 }
@@ -67,12 +74,8 @@ enum Cmd {
         /// Only mutants whose name contains this.
         #[arg(long)]
         filter: Option<String>,
-        /// Parallel Helm processes (default: the number of cores).
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// A Helm binary to use for its major version (else $HELM, .tools/, PATH).
-        #[arg(long)]
-        helm: Option<PathBuf>,
+        #[command(flatten)]
+        pool: PoolArgs,
     },
     /// Lifecycle tests under Helm 3 and Helm 4 against a real kube-apiserver and etcd on loopback (built from their Go modules).
     E2e {
@@ -126,7 +129,7 @@ fn run() -> Result<ExitCode> {
             bench::run(&matrix.options(), rounds)?;
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Mutants { filter, jobs, helm } => run_mutants(MatrixArgs { filter: None, jobs, helm }, filter.as_deref()),
+        Cmd::Mutants { filter, pool } => run_mutants(MatrixArgs { filter: None, pool }, filter.as_deref()),
         Cmd::E2e { filter, helm } => Ok(exit(e2e::run(helm.as_deref(), filter.as_deref())? == 0)),
         Cmd::Package { destination } => {
             let helms = tools::find_helms(None)?;

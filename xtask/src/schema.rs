@@ -102,28 +102,14 @@ impl Schemas {
     }
 
     fn validator(&self, kube_version: &str, doc: &Doc) -> Result<Arc<Validator>> {
-        let minor = kube_version.split('.').take(2).collect::<Vec<_>>().join(".");
+        let minor = minor_of(kube_version);
         let file = schema_file(doc.api_version(), doc.kind());
         let key = (minor.clone(), file.clone());
         if let Some(v) = self.validators.lock().unwrap().get(&key) {
             return Ok(v.clone());
         }
         let registry = self.registry(&minor)?;
-        let schema = if doc.kind() == "HTTPRoute" {
-            httproute_schema(&self.httproute_crd, doc.api_version())?
-        } else {
-            let path = (self.root)(&minor).join(&file);
-            let text = std::fs::read_to_string(&path).map_err(|_| {
-                anyhow!(
-                    "{}: no schema for {} {} in Kubernetes {minor} (looked for {})",
-                    doc.id(),
-                    doc.api_version(),
-                    doc.kind(),
-                    path.display()
-                )
-            })?;
-            serde_json::from_str(&text)?
-        };
+        let schema = self.kind_schema(&minor, doc)?;
         let validator = jsonschema::options()
             .with_registry(registry)
             .with_base_uri(format!("https://kubernetes.io/api/{file}"))
