@@ -268,7 +268,10 @@ pub fn line(m: &Mutant, fate: &Fate) -> String {
                 .collect();
             format!("caught    {:<40} by {}", m.name, by.join(", "))
         }
-        Fate::Survived => format!("SURVIVED  {:<40} {}", m.name, m.spec.defect),
+        Fate::Survived => format!(
+            "SURVIVED  {:<40} {}\n          no check caught it: add a case or rule that does (rerun: cargo xtask mutants --filter {})",
+            m.name, m.spec.defect, m.name
+        ),
         Fate::Stale(why) => format!("STALE     {:<40} {why}", m.name),
     }
 }
