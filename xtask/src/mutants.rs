@@ -118,7 +118,7 @@ pub fn staleness(chart: &Path, m: &MutantFile) -> Option<String> {
     }
 }
 
-/// A throwaway repository: the chart and the cases, fixtures and values files, never snapshots.
+/// A throwaway repository: the chart and everything under tests/ a case may name, never snapshots.
 struct Scratch {
     dir: tempfile::TempDir,
 }
@@ -127,9 +127,7 @@ impl Scratch {
     fn new(repo: &Path) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("heimdall-mutants-").tempdir()?;
         crate::render::copy_chart(&repo.join("heimdall"), &dir.path().join("heimdall"))?;
-        for sub in ["cases", "fixtures"] {
-            copy_tree(&repo.join("tests").join(sub), &dir.path().join("tests").join(sub))?;
-        }
+        copy_tree(&repo.join("tests"), &dir.path().join("tests"), &["snapshots"])?;
         Ok(Scratch { dir })
     }
 
@@ -138,11 +136,10 @@ impl Scratch {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    if !from.is_dir() {
-        return Ok(());
-    }
-    for entry in walkdir::WalkDir::new(from) {
+/// Copies `from` to `to`, leaving out the top-level folders named in `except`.
+fn copy_tree(from: &Path, to: &Path, except: &[&str]) -> Result<()> {
+    let walk = walkdir::WalkDir::new(from).into_iter().filter_entry(|e| e.depth() != 1 || !except.iter().any(|x| e.file_name() == *x));
+    for entry in walk {
         let entry = entry?;
         let target = to.join(entry.path().strip_prefix(from).unwrap());
         if entry.file_type().is_dir() {
