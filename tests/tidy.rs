@@ -112,3 +112,24 @@ fn no_function_in_the_harness_grows_past_a_screen() {
     assert!(long.is_empty(), "functions over 60 lines; split them into named steps: {long:#?}");
     assert_eq!(long_functions("fn a() {\n    x\n}\n", 2), vec![("fn a".to_string(), 3)], "the measure itself");
 }
+
+#[test]
+fn every_cited_pitfall_is_explained_in_the_repository() {
+    let pitfalls = std::fs::read_to_string(root().join("docs/pitfalls.md")).unwrap();
+    let cite = regex::Regex::new(r"pitfalls? ((?:\d+(?:, | and )?)+)").unwrap();
+    let mut unexplained = Vec::new();
+    for dir in ["tests/cases", "docs", "heimdall"] {
+        for entry in WalkDir::new(root().join(dir)).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            for c in cite.captures_iter(&text) {
+                for n in c[1].split(|ch: char| !ch.is_ascii_digit()).filter(|n| !n.is_empty()) {
+                    if !pitfalls.lines().any(|l| l.starts_with(&format!("{n}. **"))) {
+                        unexplained.push(format!("{}: pitfall {n}", entry.path().strip_prefix(root()).unwrap().display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(unexplained.is_empty(), "cited but not explained in docs/pitfalls.md: {unexplained:?}");
+    assert!(pitfalls.contains("20. **"), "docs/pitfalls.md lists pitfalls 1 to 20");
+}
