@@ -48,6 +48,8 @@ pub mod checks {
     pub const COVERAGE: &str = "coverage";
     /// The harness could not run a step (a Helm binary missing, an I/O error).
     pub const HARNESS: &str = "harness";
+    /// The harness's checks a planted defect may be caught by (snapshots are not a check: reviewers accept diffs).
+    pub const CATCHING: [&str; 8] = [RENDER, EXPECT_FAILS, PARSE, SCHEMA, LIST_MAP, LINT, AGREEMENT, COVERAGE];
 }
 
 /// One row of the summary: a render job, a lint or a case-level check.

@@ -294,13 +294,13 @@ fn selected_secret(r: &Rendering) -> Option<String> {
     r.intent.existing_secret.clone().or_else(|| chart_secrets(r.docs).first().map(|d| d.name().to_string()))
 }
 
+/// The string entries of a mapping (labels, a selector, stringData).
+fn string_map(v: &Value) -> BTreeMap<String, String> {
+    v.as_mapping().into_iter().flatten().filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string()))).collect()
+}
+
 fn string_data(doc: &Doc) -> BTreeMap<String, String> {
-    doc.value["stringData"]
-        .as_mapping()
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
-        .collect()
+    string_map(&doc.value["stringData"])
 }
 
 /// The canonical form the chart hashes: "KEY=<base64(value)>\n" per sorted key.

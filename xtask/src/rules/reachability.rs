@@ -5,7 +5,7 @@
 //! Heimdall) and from what the case asked for (`ingressFrom`, `dnsTo`,
 //! `externalDatabaseCidrs`), then evaluated by [`crate::netpol`].
 
-use super::{pod_specs, s, Rendering};
+use super::{pod_specs, s, string_map, subset, Rendering};
 use crate::manifest::Doc;
 use crate::netpol::{self, Endpoint, Flow, Labels, Policy};
 use serde_yaml::Value;
@@ -18,15 +18,17 @@ struct Scene<'a> {
     policies: Vec<Policy>,
     heimdall: Endpoint,
     heimdall_spec: &'a Value,
+    heimdall_meta: &'a Value,
 }
 
 pub(super) fn check(r: &Rendering) -> Vec<String> {
     let Some(scene) = Scene::new(r) else { return vec![] };
     let mut out = Vec::new();
     let mut required = Vec::new();
+    let heimdall_ports = scene.heimdall_ports(&mut out);
     required.extend(scene.database_flows(&mut out));
     required.extend(scene.dns_flows());
-    required.extend(scene.flows_to_heimdall(&mut out));
+    required.extend(scene.flows_to_heimdall(&heimdall_ports, &mut out));
     for flow in &required {
         let v = netpol::evaluate(&scene.policies, flow);
         if !v.allowed() {
@@ -34,7 +36,7 @@ pub(super) fn check(r: &Rendering) -> Vec<String> {
         }
     }
     if r.intent.network_policy {
-        for flow in scene.forbidden_flows() {
+        for flow in scene.forbidden_flows(&heimdall_ports) {
             let v = netpol::evaluate(&scene.policies, &flow);
             if v.allowed() {
                 out.push(format!("forbidden flow {} is allowed: {}", flow.describe(), v.explain()));
@@ -56,12 +58,8 @@ fn named_ports(spec: &Value) -> Vec<(String, u16, String)> {
         .collect()
 }
 
-fn labels_of(v: &Value) -> Labels {
-    v.as_mapping().into_iter().flatten().filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string()))).collect()
-}
-
 fn pod_endpoint(name: &str, namespace: &str, spec: &Value, meta: &Value) -> Endpoint {
-    let mut e = Endpoint::pod(name, namespace, labels_of(&meta["labels"]));
+    let mut e = Endpoint::pod(name, namespace, string_map(&meta["labels"]));
     e.named_ports = named_ports(spec);
     e
 }
@@ -74,7 +72,7 @@ impl<'a> Scene<'a> {
         let namespace = if doc.namespace().is_empty() { r.intent.namespace.clone() } else { doc.namespace().to_string() };
         let policies = r.docs.iter().filter(|d| d.kind() == "NetworkPolicy").map(|d| Policy::from_value(&d.value, &namespace)).collect();
         let heimdall = pod_endpoint("Heimdall pods", &namespace, spec, meta);
-        Some(Scene { r, namespace, policies, heimdall, heimdall_spec: spec })
+        Some(Scene { r, namespace, policies, heimdall, heimdall_spec: spec, heimdall_meta: meta })
     }
 
     /// A variable of a container: its own `env` value, else a ConfigMap it loads with `envFrom`.
@@ -114,12 +112,10 @@ impl<'a> Scene<'a> {
             out.push(format!("{} has no port {port}", service.id()));
             return vec![];
         };
-        let selector = labels_of(&service.value["spec"]["selector"]);
         let mut targets = Vec::new();
         let mut selected = false;
         for (doc, spec, meta) in pod_specs(self.r.docs) {
-            let labels = labels_of(&meta["labels"]);
-            if doc.kind() == "Pod" || selector.is_empty() || !selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+            if doc.kind() == "Pod" || !subset(&service.value["spec"]["selector"], &meta["labels"]) {
                 continue;
             }
             selected = true;
@@ -203,13 +199,9 @@ impl<'a> Scene<'a> {
 
     /// Heimdall's served ports: every (endpoint, port) a Service in front of Heimdall targets.
     fn heimdall_ports(&self, out: &mut Vec<String>) -> Vec<(Endpoint, u16)> {
-        let heimdall_labels = self.heimdall.pod_labels.clone().unwrap_or_default();
         let mut ports = Vec::new();
-        for svc in self.r.docs.iter().filter(|d| d.kind() == "Service") {
-            let sel = labels_of(&svc.value["spec"]["selector"]);
-            if sel.is_empty() || !sel.iter().all(|(k, v)| heimdall_labels.get(k) == Some(v)) {
-                continue;
-            }
+        let in_front = |d: &&Doc| d.kind() == "Service" && subset(&d.value["spec"]["selector"], &self.heimdall_meta["labels"]);
+        for svc in self.r.docs.iter().filter(in_front) {
             for p in svc.value["spec"]["ports"].as_sequence().into_iter().flatten() {
                 let port = p["port"].as_u64().and_then(|n| u16::try_from(n).ok()).unwrap_or(0);
                 ports.extend(self.service_targets(svc, port, out).into_iter().filter(|(e, _)| e.pod_labels == self.heimdall.pod_labels));
@@ -220,7 +212,7 @@ impl<'a> Scene<'a> {
 
     /// The `helm test` Pod through the Service its URL names, each `ingressFrom` peer (or, when
     /// none is given, any pod anywhere) to Heimdall's served port.
-    fn flows_to_heimdall(&self, out: &mut Vec<String>) -> Vec<Flow> {
+    fn flows_to_heimdall(&self, heimdall_ports: &[(Endpoint, u16)], out: &mut Vec<String>) -> Vec<Flow> {
         let mut flows = Vec::new();
         if let Some((test, url)) = self.test_pod() {
             match parse_http_url(&url).and_then(|(host, port)| Some((self.service_for_host(host)?, port))) {
@@ -237,9 +229,9 @@ impl<'a> Scene<'a> {
         } else {
             self.ingress_from_members()
         };
-        for (to, port) in self.heimdall_ports(out) {
+        for (to, port) in heimdall_ports {
             for from in &sources {
-                flows.push(Flow { from: from.clone(), to: to.clone(), port, protocol: "TCP".into() });
+                flows.push(Flow { from: from.clone(), to: to.clone(), port: *port, protocol: "TCP".into() });
             }
         }
         flows
@@ -259,7 +251,7 @@ impl<'a> Scene<'a> {
 
     /// Sources other than Heimdall's pods → every port of the embedded database's pods;
     /// with `ingressFrom` set, a pod it does not name → Heimdall.
-    fn forbidden_flows(&self) -> Vec<Flow> {
+    fn forbidden_flows(&self, heimdall_ports: &[(Endpoint, u16)]) -> Vec<Flow> {
         let heimdall_labels = self.heimdall.pod_labels.clone().unwrap_or_default();
         let mut other_release = heimdall_labels.clone();
         other_release.insert("app.kubernetes.io/instance".into(), "another-release".into());
@@ -280,9 +272,8 @@ impl<'a> Scene<'a> {
         }
         if !self.r.intent.ingress_from.is_empty() {
             let stranger = Endpoint::pod("a pod networkPolicy.ingressFrom does not name", "elsewhere", Labels::new());
-            let mut ignored = Vec::new();
-            for (to, port) in self.heimdall_ports(&mut ignored) {
-                flows.push(Flow { from: stranger.clone(), to, port, protocol: "TCP".into() });
+            for (to, port) in heimdall_ports {
+                flows.push(Flow { from: stranger.clone(), to: to.clone(), port: *port, protocol: "TCP".into() });
             }
         }
         flows
