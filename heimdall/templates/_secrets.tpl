@@ -1,15 +1,22 @@
 {{/*
 The secret decision, made once per render. Every consumer (the Secret, the
-checksum annotation, the secretKeyRefs, NOTES) asks "heimdall.secrets.resolvedJson"
-and none re-derives it, so generated values are the same everywhere.
+checksum annotation, the secretKeyRefs, the generator hook, NOTES) asks
+"heimdall.secrets.resolvedJson" and none re-derives it.
+
+Nothing here is random: required keys no source supplies are generated in the
+cluster by the secrets-generator hook Job (templates/secrets-generator-*.yaml)
+into a Secret Helm does not own, so every render of the same inputs is
+identical, with or without a cluster to look up.
 
 Result (a dict, cached on the root context):
   mode        "existing" or "chart"
-  secretName  the Secret that holds the app's secrets
-  keys        required variable -> key inside secretName
-  data        variable -> value ("chart" mode only)
-  sources     variable -> where its value came from (names only, never values)
-  generated   variables generated in this render
+  secretName  the Secret holding supplied keys (existingSecret, or the chart's)
+  keys        required variable -> key inside the Secret that holds it
+  secretFor   required variable -> the Secret that holds it
+  data        variable -> supplied value ("chart" mode only)
+  sources     variable -> where its value comes from (names only, never values)
+  generated   required variables the generator hook fills in the cluster
+  generatedSecretName  the Secret the generator writes ("" when nothing is generated)
   hidden      human-readable notes on lower-priority sources that were ignored
   skipped     listed secrets files that do not exist
 */}}
@@ -35,6 +42,11 @@ Result (a dict, cached on the root context):
 {{- printf "%s-secrets" (include "heimdall.fullname" .) }}
 {{- end }}
 
+{{/* The Secret the generator hook writes and Helm never owns: generated values outlive upgrades, renders and uninstall. */}}
+{{- define "heimdall.secrets.generatedSecretName" -}}
+{{- printf "%s-generated-secrets" (include "heimdall.fullname" .) }}
+{{- end }}
+
 {{/* The resolved secrets as JSON (see the comment at the top of this file). */}}
 {{- define "heimdall.secrets.resolvedJson" -}}
 {{- if not (hasKey $ "heimdallResolvedSecrets") }}
@@ -43,12 +55,12 @@ Result (a dict, cached on the root context):
 {{- get $ "heimdallResolvedSecrets" | toJson }}
 {{- end }}
 
-{{/* The Secret the app's required keys come from. */}}
-{{- define "heimdall.secrets.name" -}}
-{{- (include "heimdall.secrets.resolvedJson" . | fromJson).secretName }}
+{{/* The Secret holding required variable .key (supplied: the selected Secret; generated: the generator's); pass (dict "root" $ "key" "JWT_SECRET"). */}}
+{{- define "heimdall.secrets.secretFor" -}}
+{{- get (include "heimdall.secrets.resolvedJson" .root | fromJson).secretFor .key }}
 {{- end }}
 
-{{/* The key of required variable .key inside the selected Secret; pass (dict "root" $ "key" "JWT_SECRET"). */}}
+{{/* The key of required variable .key inside the Secret that holds it; pass (dict "root" $ "key" "JWT_SECRET"). */}}
 {{- define "heimdall.secrets.keyFor" -}}
 {{- get (include "heimdall.secrets.resolvedJson" .root | fromJson).keys .key }}
 {{- end }}
@@ -60,7 +72,7 @@ Result (a dict, cached on the root context):
 name: {{ $external | quote }}
 key: {{ .Values.externalDatabase.existingSecretPasswordKey | quote }}
 {{- else }}
-name: {{ include "heimdall.secrets.name" . | quote }}
+name: {{ include "heimdall.secrets.secretFor" (dict "root" . "key" "DATABASE_PASSWORD") | quote }}
 key: {{ include "heimdall.secrets.keyFor" (dict "root" . "key" "DATABASE_PASSWORD") | quote }}
 {{- end }}
 optional: false
@@ -84,7 +96,7 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{- define "heimdall.secrets.resolve" -}}
 {{- $v := .Values.heimdall }}
 {{- $required := include "heimdall.secrets.requiredKeys" . | splitList "," }}
-{{- $out := dict "generated" list "hidden" list "skipped" list "sources" dict "keys" dict "data" dict }}
+{{- $out := dict "generated" list "generatedSecretName" "" "hidden" list "skipped" list "sources" dict "keys" dict "secretFor" dict "data" dict }}
 {{- $inline := $v.secrets | default dict }}
 {{- $files := $v.secretsFiles | default list }}
 {{- $existingFiles := list }}
@@ -98,6 +110,7 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{- range $key := $required }}
 {{- $mapped := get ($v.existingSecretKeys | default dict) $key | default $key }}
 {{- $_ := set $out.keys $key $mapped }}
+{{- $_ = set $out.secretFor $key $v.existingSecret }}
 {{- $_ = set $out.sources $key (printf "existingSecret %s (key %s)" $v.existingSecret $mapped) }}
 {{- end }}
 {{- if $inline }}
@@ -157,26 +170,23 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{- include "heimdall.secrets.validateStrength" (dict "key" $key "value" $value "where" (get $out.sources $key) "required" (has $key $required)) }}
 {{- end }}
 {{- end }}
-{{- /* 4. What is still missing: the release's stored Secret, then generation. */}}
-{{- $stored := (lookup "v1" "Secret" $.Release.Namespace $name).data | default dict }}
-{{- if and $.Values.postgresql.enabled (hasKey $out.data "DATABASE_PASSWORD") (hasKey $stored "DATABASE_PASSWORD") (not $v.allowDatabasePasswordChange) }}
-{{- if ne (get $out.data "DATABASE_PASSWORD") (get $stored "DATABASE_PASSWORD" | b64dec) }}
-{{- fail (printf "DATABASE_PASSWORD from %s differs from the one stored in Secret %s, and the embedded database keeps the password it was initialised with: this upgrade would lock Heimdall out of its data. Change the password inside PostgreSQL first (ALTER USER %s PASSWORD ...), then upgrade with heimdall.allowDatabasePasswordChange=true; or supply the stored password" (get $out.sources "DATABASE_PASSWORD") $name $.Values.postgresql.auth.username) }}
+{{- /* 4. The supplied DATABASE_PASSWORD against the one the embedded database was initialised with (only a live install can look). */}}
+{{- if and $.Values.postgresql.enabled (hasKey $out.data "DATABASE_PASSWORD") (not $v.allowDatabasePasswordChange) }}
+{{- include "heimdall.secrets.guardDatabasePassword" (dict "root" $ "value" (get $out.data "DATABASE_PASSWORD") "source" (get $out.sources "DATABASE_PASSWORD")) }}
 {{- end }}
-{{- end }}
+{{- /* 5. What no source supplies: generated in the cluster by the hook, or an error. */}}
+{{- $generatedName := include "heimdall.secrets.generatedSecretName" . }}
 {{- $missing := list }}
 {{- range $key := $required }}
-{{- if not (hasKey $out.data $key) }}
-{{- if hasKey $stored $key }}
-{{- $_ := set $out.data $key (get $stored $key | b64dec) }}
-{{- $_ = set $out.sources $key (printf "kept from Secret %s" $name) }}
+{{- if hasKey $out.data $key }}
+{{- $_ := set $out.secretFor $key $name }}
 {{- else if and $v.generateMissingSecrets (or (ne $key "DATABASE_PASSWORD") $.Values.postgresql.enabled) }}
-{{- $_ := set $out.data $key (include "heimdall.secrets.generate" $key) }}
-{{- $_ = set $out.sources $key "generated" }}
+{{- $_ := set $out.secretFor $key $generatedName }}
+{{- $_ = set $out.sources $key (printf "generated in the cluster into Secret %s, if absent" $generatedName) }}
 {{- $_ = set $out "generated" (append $out.generated $key) }}
+{{- $_ = set $out "generatedSecretName" $generatedName }}
 {{- else }}
 {{- $missing = append $missing $key }}
-{{- end }}
 {{- end }}
 {{- end }}
 {{- if $missing }}
@@ -190,11 +200,28 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{- toJson $out }}
 {{- end }}
 
-{{/* A fresh value for required variable . (hex from crypto/rand, as generate-heimdall-secrets.sh writes). */}}
-{{- define "heimdall.secrets.generate" -}}
-{{- if eq . "JWT_SECRET" }}{{ printf "%x" (randBytes 64 | b64dec) }}
-{{- else if eq . "ADMIN_PASSWORD" }}{{ printf "Admin_%x" (randBytes 16 | b64dec) }}
-{{- else }}{{ printf "%x" (randBytes 33 | b64dec) }}
+{{/*
+Fails when a supplied DATABASE_PASSWORD differs from the one the embedded
+database was last given: the database keeps the password it was initialised
+with. That is the chart's Secret's value when it holds one (supplied values,
+and generated ones of chart versions before the generator hook), else the
+generator's. Only a live install or upgrade can look; helm template and Argo CD
+see no Secret, so this guard cannot fire there.
+Pass (dict "root" $ "value" ... "source" ...). Never prints a value.
+*/}}
+{{- define "heimdall.secrets.guardDatabasePassword" -}}
+{{- $root := .root }}
+{{- $stored := "" }}
+{{- $storedIn := "" }}
+{{- range $name := list (include "heimdall.secrets.generatedSecretName" $root) (include "heimdall.secrets.chartSecretName" $root) }}
+{{- $data := (lookup "v1" "Secret" $root.Release.Namespace $name).data | default dict }}
+{{- if hasKey $data "DATABASE_PASSWORD" }}
+{{- $stored = get $data "DATABASE_PASSWORD" | b64dec }}
+{{- $storedIn = $name }}
+{{- end }}
+{{- end }}
+{{- if and $storedIn (ne .value $stored) }}
+{{- fail (printf "DATABASE_PASSWORD from %s differs from the one stored in Secret %s, and the embedded database keeps the password it was initialised with: this upgrade would lock Heimdall out of its data. Change the password inside PostgreSQL first (ALTER USER %s PASSWORD ...), then upgrade with heimdall.allowDatabasePasswordChange=true; or supply the stored password" .source $storedIn $root.Values.postgresql.auth.username) }}
 {{- end }}
 {{- end }}
 
@@ -231,4 +258,31 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{- fail (printf "%s: ADMIN_PASSWORD is %d bytes; bcrypt uses at most 72, so keep it between 15 and 72" .where (len .value)) }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/* Name of the generator hook's Job, ServiceAccount, Role and RoleBinding (a Job name must fit a 63-character label). */}}
+{{- define "heimdall.secretsGenerator.name" -}}
+{{- printf "%s-secrets-generator" (include "heimdall.fullname" . | trunc 45 | trimSuffix "-") }}
+{{- end }}
+
+{{/* Labels of the generator's objects, and of the Secret it writes. */}}
+{{- define "heimdall.secretsGenerator.labels" -}}
+{{ include "heimdall.labels" . }}
+app.kubernetes.io/component: secrets-generator
+{{- end }}
+
+{{/*
+Hook annotations of the generator's objects; pass (dict "root" $ "weight" N).
+Helm runs them before install and upgrade, lowest weight first, and deletes
+them once every hook of the phase succeeded. Argo CD runs them as PreSync on
+every sync, wave by wave, and honours the same delete policy; it is named in
+Argo CD's own annotations so nothing depends on its mapping of Helm's.
+*/}}
+{{- define "heimdall.secretsGenerator.hookAnnotations" -}}
+helm.sh/hook: pre-install,pre-upgrade
+helm.sh/hook-weight: {{ .weight | quote }}
+helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+argocd.argoproj.io/hook: PreSync
+argocd.argoproj.io/sync-wave: {{ .weight | quote }}
+argocd.argoproj.io/hook-delete-policy: BeforeHookCreation,HookSucceeded
 {{- end }}

@@ -39,6 +39,8 @@ pub struct Intent {
     pub secret_resource_policy: String,
     /// `podDisruptionBudget.unhealthyPodEvictionPolicy`: "AlwaysAllow" unless the case says otherwise.
     pub unhealthy_pod_eviction_policy: String,
+    /// `heimdall.generateMissingSecrets` (on unless the case turns it off).
+    pub generate_missing: bool,
 }
 
 /// A boolean the case gives as YAML (`false`) or through --set (read here as the text "false").
@@ -132,6 +134,7 @@ impl Intent {
             self.existing_secret_keys.insert(key.into(), mapped);
         }
         self.secret_resource_policy = h["secretResourcePolicy"].as_str().unwrap_or("keep").to_string();
+        self.generate_missing = flag(&h["generateMissingSecrets"], true);
         if self.existing_secret.is_some() {
             return;
         }
@@ -200,6 +203,22 @@ impl Intent {
     }
 }
 
+impl Intent {
+    /// The required keys the generator hook must fill: in chart mode, those no source supplies
+    /// (DATABASE_PASSWORD only for the embedded database; an external one's cannot be generated).
+    pub fn generated_keys(&self) -> BTreeSet<String> {
+        if self.existing_secret.is_some() || !self.generate_missing {
+            return BTreeSet::new();
+        }
+        REQUIRED_KEYS
+            .iter()
+            .filter(|k| !self.supplied.contains_key(**k))
+            .filter(|k| **k != "DATABASE_PASSWORD" || (self.embedded_database && self.external_db_secret.is_none()))
+            .map(|k| k.to_string())
+            .collect()
+    }
+}
+
 /// A non-empty string value.
 fn text(v: &Value) -> Option<String> {
     v.as_str().filter(|s| !s.is_empty()).map(str::to_string)
@@ -231,10 +250,12 @@ pub const RULES: &[Rule] = &[
     Rule { id: "HC008", statement: "every Secret, ConfigMap, Service, PVC and ServiceAccount a workload references (unless optional) exists in the rendering or is declared external", check: references_resolve },
     Rule { id: "HC009", statement: "every object carries the recommended labels and every selector matches pod labels", check: labels_and_selectors },
     Rule { id: "HC010", statement: "every pod meets Pod Security Standards \"restricted\"", check: pod_security_restricted },
-    Rule { id: "HC011", statement: "two renders of the same inputs are byte-identical except generated secrets of their documented shape and their checksum", check: deterministic },
+    Rule { id: "HC011", statement: "two renders of the same inputs are byte-identical: no random value, so GitOps diffs stay clean", check: deterministic },
     Rule { id: "HC012", statement: "the chart's Secret carries helm.sh/resource-policy exactly as the values ask (keep by default, none when empty)", check: secret_resource_policy },
     Rule { id: "HC013", statement: "a PodDisruptionBudget allows at least one voluntary disruption at the rendered replica count (or the HPA's minReplicas) and sets unhealthyPodEvictionPolicy as the values ask", check: disruption_budget_allows_drains },
     Rule { id: "HC014", statement: "NetworkPolicies admit every flow the chart needs (Heimdall to its database and DNS, the helm test Pod and ingressFrom peers to Heimdall) and stop every other source reaching the embedded database", check: reachability::check },
+    Rule { id: "HC015", statement: "the secrets generator Job fills exactly the required keys no source supplies, under a Role that may create, read and patch only its own Secret and read only the chart's, bound to the Job's ServiceAccount alone", check: generator::scope },
+    Rule { id: "HC016", statement: "the secrets generator's ServiceAccount, Role, RoleBinding and Job are hooks Helm runs before install and upgrade and Argo CD runs PreSync, RBAC first, each replaced before it is created again", check: generator::hooks },
 ];
 
 /// Runs every rule; each finding carries its rule's id.
@@ -283,6 +304,24 @@ fn postgresql_container(docs: &[Doc]) -> Option<&Value> {
 
 fn env_secret_ref<'a>(c: &'a Value, var: &str) -> Option<&'a Value> {
     c["env"].as_sequence()?.iter().find(|e| s(&e["name"]) == var).map(|e| &e["valueFrom"]["secretKeyRef"])
+}
+
+/// The literal value of a container's env var.
+fn env_value<'a>(c: &'a Value, var: &str) -> Option<&'a str> {
+    c["env"].as_sequence()?.iter().find(|e| s(&e["name"]) == var)?["value"].as_str()
+}
+
+/// The secrets-generator hook Job and its container: the Job whose container is told which Secret to write.
+fn generator(docs: &[Doc]) -> Option<(&Doc, &Value)> {
+    docs.iter().filter(|d| d.kind() == "Job").find_map(|d| {
+        let spec = &d.value["spec"]["template"]["spec"];
+        containers(spec).into_iter().find(|c| env_value(c, "GENERATED_SECRET").is_some()).map(|c| (d, c))
+    })
+}
+
+/// The Secret the generator Job writes (never rendered: Helm must not own it).
+fn generated_secret(docs: &[Doc]) -> Option<&str> {
+    generator(docs).and_then(|(_, c)| env_value(c, "GENERATED_SECRET"))
 }
 
 fn chart_secrets(docs: &[Doc]) -> Vec<&Doc> {
@@ -371,6 +410,7 @@ fn required_keys_by_reference(r: &Rendering) -> Vec<String> {
     let Some(c) = heimdall_container(r.docs) else { return vec!["no Deployment container named heimdall".into()] };
     let Some(selected) = selected_secret(r) else { return vec!["no app Secret: neither existingSecret nor a chart Secret".into()] };
     let chart_data: Option<BTreeMap<String, String>> = chart_secrets(r.docs).first().map(|d| string_data(d));
+    let generated = r.intent.generated_keys();
     let mut out = Vec::new();
     for key in REQUIRED_KEYS {
         let Some(sref) = env_secret_ref(c, key) else {
@@ -383,6 +423,13 @@ fn required_keys_by_reference(r: &Rendering) -> Vec<String> {
         let (want_name, want_key) = match (&r.intent.external_db_secret, key) {
             (Some((n, k)), "DATABASE_PASSWORD") => (n.clone(), k.clone()),
             _ if r.intent.existing_secret.is_some() => (selected.clone(), r.intent.existing_secret_keys[key].clone()),
+            _ if generated.contains(key) => match generated_secret(r.docs) {
+                Some(name) => (name.to_string(), key.to_string()),
+                None => {
+                    out.push(format!("{key} is supplied by no source, but no generator Job writes it"));
+                    continue;
+                }
+            },
             _ => (selected.clone(), key.to_string()),
         };
         if s(&sref["name"]) != want_name || s(&sref["key"]) != want_key {
@@ -506,7 +553,9 @@ fn secret_checksum(r: &Rendering) -> Vec<String> {
 }
 
 fn references_resolve(r: &Rendering) -> Vec<String> {
-    let present: BTreeSet<String> = r.docs.iter().map(|d| d.id()).chain(r.intent.external.iter().cloned()).collect();
+    // The generator Job's Secret exists once its hook ran, before any workload starts.
+    let written = generated_secret(r.docs).map(|n| format!("Secret/{n}"));
+    let present: BTreeSet<String> = r.docs.iter().map(|d| d.id()).chain(r.intent.external.iter().cloned()).chain(written).collect();
     let mut refs: Vec<(String, String)> = Vec::new();
     for (doc, spec, _) in pod_specs(r.docs) {
         refs.extend(pod_references(doc, spec).into_iter().map(|target| (doc.id(), target)));
@@ -614,13 +663,14 @@ fn labels_and_selectors(r: &Rendering) -> Vec<String> {
         }
     }
     for (doc, _, meta) in &pods {
+        // Pods have no template; a Job's selector is generated by the API server.
         if doc.kind() != "Pod" {
             for l in RECOMMENDED_LABELS {
                 if meta["labels"].get(l).is_none() {
                     out.push(format!("{}: pod template label {l} is missing", doc.id()));
                 }
             }
-            if !subset(&doc.value["spec"]["selector"]["matchLabels"], &meta["labels"]) {
+            if doc.kind() != "Job" && !subset(&doc.value["spec"]["selector"]["matchLabels"], &meta["labels"]) {
                 out.push(format!("{}: selector.matchLabels does not match its pod template labels", doc.id()));
             }
         }
@@ -701,19 +751,15 @@ fn pod_security_restricted(r: &Rendering) -> Vec<String> {
 }
 
 fn deterministic(r: &Rendering) -> Vec<String> {
-    let secret_names: BTreeSet<String> = chart_secrets(r.docs).iter().map(|d| d.id()).collect();
+    // Nothing the chart renders is random: generated secrets are made in the cluster.
     r.differences
         .iter()
-        .filter(|d| {
-            let generated_secret = secret_names.contains(&d.doc)
-                && d.path.strip_prefix("stringData.").is_some_and(|k| REQUIRED_KEYS.contains(&k))
-                && d.shape.is_some_and(|s| s != "<sha256-of-generated-data>");
-            let checksum = d.path == "spec.template.metadata.annotations.checksum/secrets" && d.shape == Some("<sha256-of-generated-data>");
-            !(generated_secret || checksum)
-        })
         .map(|d| match d.shape {
-            Some(shape) => format!("{} {}: differs between two renders ({shape}) where nothing random belongs", d.doc, d.path),
-            None => format!("{} {}: differs between two renders and is not a generated value of known shape", d.doc, d.path),
+            Some(shape) => format!(
+                "{} {}: differs between two renders ({shape}): a random value in the rendering changes on every GitOps render",
+                d.doc, d.path
+            ),
+            None => format!("{} {}: differs between two renders", d.doc, d.path),
         })
         .collect()
 }
@@ -793,6 +839,7 @@ fn disruption_budget_allows_drains(r: &Rendering) -> Vec<String> {
     out
 }
 
+mod generator;
 mod reachability;
 
 #[cfg(test)]
