@@ -349,21 +349,47 @@ impl ControlPlane {
     }
 
     fn raw(&self, method: &str, path: &str, body: Option<&Json>) -> Result<String> {
+        let body = body.map(|b| ("application/json", b.to_string()));
+        self.call(method, path, body.as_ref().map(|(t, b)| (*t, b.as_str())), &self.token)
+    }
+
+    /// The CA that signed the API server's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.crt")
+    }
+
+    /// The cluster-admin token the suite itself uses.
+    pub fn admin_token(&self) -> &str {
+        &self.token
+    }
+
+    /// The API server's port on 127.0.0.1.
+    pub fn port(&self) -> &str {
+        self.server.rsplit(':').next().unwrap_or_default()
+    }
+
+    /// A request with a body of any content type (e.g. server-side apply), as the holder of `token`; the JSON answer.
+    pub fn request_as(&self, token: &str, method: &str, path: &str, body: Option<(&str, &str)>) -> Result<Json> {
+        let text = self.call(method, path, body, token)?;
+        serde_json::from_str(&text).with_context(|| format!("{method} {path} answered no JSON: {text}"))
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<(&str, &str)>, token: &str) -> Result<String> {
         let mut cmd = Command::new("curl");
         cmd.args(["--silent", "--show-error", "--max-time", "30", "--request", method])
             .arg("--cacert")
-            .arg(self.dir.path().join("ca.crt"))
+            .arg(self.ca_file())
             .arg("--header")
-            .arg(format!("Authorization: Bearer {}", self.token))
+            .arg(format!("Authorization: Bearer {token}"))
             .arg(format!("{}{path}", self.server));
-        if body.is_some() {
-            cmd.args(["--header", "Content-Type: application/json", "--data-binary", "@-"]).stdin(Stdio::piped());
+        if let Some((content_type, _)) = body {
+            cmd.args(["--header", &format!("Content-Type: {content_type}"), "--data-binary", "@-"]).stdin(Stdio::piped());
         }
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().context("running curl (apt-get install curl)")?;
-        if let Some(b) = body {
+        if let Some((_, b)) = body {
             use std::io::Write;
-            child.stdin.take().unwrap().write_all(b.to_string().as_bytes())?;
+            child.stdin.take().unwrap().write_all(b.as_bytes())?;
         }
         let out = child.wait_with_output()?;
         if !out.status.success() {
