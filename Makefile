@@ -2,10 +2,10 @@
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help setup template test lint test-chart mutants docs e2e snapshots bench secrets package
+.PHONY: help setup template test lint test-chart renderer-check mutants docs e2e snapshots bench secrets package
 
 help: ## List the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 setup: ## Install pinned Helm 3/4 (go install), Kubernetes schemas (pip) into .tools/
 	$(CARGO) xtask setup
@@ -13,14 +13,18 @@ setup: ## Install pinned Helm 3/4 (go install), Kubernetes schemas (pip) into .t
 template: setup ## Render the chart with its default values
 	$(CARGO) xtask template
 
-test: setup lint ## Run every test: format and lints, unit and tidy tests, the chart matrix, the mutation suite, the lifecycle suite (e2e)
+test: setup lint ## Run every test: format and lints, unit and tidy tests, the chart matrix, the renderer check, the mutation suite, the lifecycle suite (e2e)
 	$(CARGO) test --workspace
+	$(CARGO) xtask renderer-check
 	$(CARGO) xtask mutants
 	$(CARGO) xtask e2e
 
 lint: ## cargo fmt --check and cargo clippy -D warnings over every target
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+renderer-check: setup ## Every case through each Helm's renderer and its helm template CLI: byte-identical or fail
+	$(CARGO) xtask renderer-check
 
 mutants: setup ## Plant each defect of tests/mutants/ into a throwaway chart copy; the matrix must catch every one
 	$(CARGO) xtask mutants

@@ -23,6 +23,9 @@ struct PoolArgs {
     /// A Helm binary to use for its major version (else $HELM, .tools/, PATH).
     #[arg(long)]
     helm: Option<PathBuf>,
+    /// Render through the `helm template` CLI, one process per render, instead of the renderer pools.
+    #[arg(long)]
+    cli: bool,
 }
 
 #[derive(clap::Args, Clone)]
@@ -42,6 +45,7 @@ impl MatrixArgs {
             o.jobs = j.max(1);
         }
         o.helm = self.pool.helm.clone();
+        o.cli = self.pool.cli;
         o
     }
 }
@@ -85,6 +89,12 @@ enum Cmd {
         /// A Helm binary to use for its major version (else $HELM, .tools/, PATH).
         #[arg(long)]
         helm: Option<PathBuf>,
+    },
+    /// Render every case with each Helm's renderer and with its `helm template` CLI; fail unless they answer byte for byte the same.
+    RendererCheck {
+        /// Parallel renders (default: the number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
     },
     /// Build the chart archive from a staging copy without secrets files; lint it; prove it holds no local secret.
     Package {
@@ -131,6 +141,12 @@ fn run() -> Result<ExitCode> {
         }
         Cmd::Mutants { filter, pool } => run_mutants(MatrixArgs { filter: None, pool }, filter.as_deref()),
         Cmd::E2e { filter, helm } => Ok(exit(e2e::run(helm.as_deref(), filter.as_deref())? == 0)),
+        Cmd::RendererCheck { jobs } => {
+            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+            let n = xtask::equivalence::run(jobs)?;
+            println!("renderer-check: {n} renders (every case under each Helm) byte-identical to the helm template CLI");
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Package { destination } => {
             let helms = tools::find_helms(None)?;
             let dest = if destination.is_absolute() { destination } else { tools::repo_root().join(destination) };

@@ -180,7 +180,17 @@ pub fn template_argv(helm: &Helm, case: &Case, prepared: &Prepared, kube_version
     case_argv(helm, &["template"], Some(&case.spec.release), case, prepared, kube_version)
 }
 
+/// `helm template` for a case: served by the Helm's renderer pool when one is enabled, else by the CLI.
 pub fn template(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Result<Run> {
+    let argv = template_argv(helm, case, prepared, kube_version);
+    match crate::renderd::pool_for(&helm.path) {
+        Some(pool) => pool.run(argv),
+        None => run(argv, prepared.gomaxprocs),
+    }
+}
+
+/// `helm template` for a case through the CLI, whatever renderer is enabled.
+pub fn template_cli(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Result<Run> {
     run(template_argv(helm, case, prepared, kube_version), prepared.gomaxprocs)
 }
 

@@ -34,12 +34,25 @@ pub struct Options {
     pub verbose: bool,
     /// Compiled schemas to reuse across runs (the mutation suite runs the matrix once per mutant).
     pub schemas: Option<Arc<Schemas>>,
+    /// Render through the `helm template` CLI, one process per render, instead of the renderer pools.
+    pub cli: bool,
 }
 
 impl Options {
     pub fn new(repo: PathBuf) -> Self {
         let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Options { repo, filter: None, jobs, review: false, snapshots: true, junit: None, helm: None, verbose: true, schemas: None }
+        Options {
+            repo,
+            filter: None,
+            jobs,
+            review: false,
+            snapshots: true,
+            junit: None,
+            helm: None,
+            verbose: true,
+            schemas: None,
+            cli: false,
+        }
     }
 }
 
@@ -170,11 +183,19 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     Ok(outcome)
 }
 
+/// The Helms to render with, each served by its renderer pool unless `--cli` (or no renderer matches its version).
 fn find_helms(opts: &Options) -> Result<Vec<Helm>> {
     let helms = tools::find_helms(opts.helm.as_deref())?;
-    if opts.verbose {
-        for h in &helms {
-            eprintln!("test-chart: Helm {} {} at {} (found via {})", h.major, h.version, h.path.display(), h.found_via);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if opts.cli {
+        crate::renderd::disable_all();
+    }
+    for h in &helms {
+        let served =
+            !opts.cli && (crate::renderd::pool_for(&h.path).is_some() || crate::renderd::enable(h, (cores / opts.jobs.max(1)).max(1)));
+        if opts.verbose {
+            let how = if served { "renders served by helm-renderd, the same Helm's pkg/action" } else { "renders by the CLI" };
+            eprintln!("test-chart: Helm {} {} at {} (found via {}); {how}", h.major, h.version, h.path.display(), h.found_via);
         }
     }
     Ok(helms)

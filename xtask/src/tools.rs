@@ -181,6 +181,7 @@ pub fn setup(quiet: bool) -> Result<()> {
     };
     for pin in HELM_PINS {
         setup_helm(&pin, &say)?;
+        setup_renderd(&pin, &say)?;
     }
     setup_kubernetes_schemas(&say)?;
     setup_httproute_crd(&say)
@@ -219,6 +220,65 @@ fn setup_helm(pin: &HelmPin, say: &dyn Fn(String)) -> Result<()> {
     }
     std::fs::write(&stamp_path, pin.stamp())?;
     say(format!("setup: Helm {} ready", pin.version));
+    Ok(())
+}
+
+impl HelmPin {
+    /// The long-lived renderer built from this Helm's own pkg/action (see `xtask/renderd/`).
+    pub fn renderd(&self) -> PathBuf {
+        tools_dir().join("renderd").join(self.version).join(format!("helm{}-renderd", self.major))
+    }
+
+    fn renderd_source(&self) -> PathBuf {
+        repo_root().join("xtask").join("renderd").join(format!("helm{}", self.major))
+    }
+
+    /// The renderer's stamp: the pin, its flags and a hash of its sources, so any change rebuilds it.
+    fn renderd_stamp(&self) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        let serve = self.renderd_source().with_file_name("serve");
+        for path in ["go.mod", "go.sum", "main.go"]
+            .map(|f| self.renderd_source().join(f))
+            .into_iter()
+            .chain(["go.mod", "go.sum", "serve.go"].map(|f| serve.join(f)))
+        {
+            hash.update(std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?);
+        }
+        Ok(format!("{}@{} {} {:x}\n", self.module, self.version, self.extra_ldflags, hash.finalize()))
+    }
+}
+
+/// The renderer for one pinned Helm, built with `go build` against the same module version.
+fn setup_renderd(pin: &HelmPin, say: &dyn Fn(String)) -> Result<()> {
+    let bin = pin.renderd();
+    let stamp_path = bin.with_file_name("build-stamp");
+    let stamp = pin.renderd_stamp()?;
+    if bin.is_file() && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
+        say(format!("setup: helm{}-renderd ({}) present", pin.major, pin.version));
+        return Ok(());
+    }
+    let go_mod = std::fs::read_to_string(pin.renderd_source().join("go.mod"))?;
+    let wanted = format!("{} {}", pin.module, pin.version);
+    if !go_mod.lines().any(|l| l.trim() == wanted || l.trim() == format!("require {wanted}")) {
+        bail!(
+            "{} does not require {wanted}: the renderer must be built from the same Helm as the CLI it stands in for. Set that version there (then `go mod tidy`)",
+            pin.renderd_source().join("go.mod").display()
+        );
+    }
+    say(format!("setup: building helm{}-renderd from {} with go build (a few minutes the first time)", pin.major, pin.module));
+    std::fs::create_dir_all(bin.parent().unwrap())?;
+    run(
+        Command::new("go")
+            .args(["build", "-trimpath", "-ldflags", &format!("-s -w {}", pin.extra_ldflags), "-o"])
+            .arg(&bin)
+            .arg(".")
+            .current_dir(pin.renderd_source())
+            .env("CGO_ENABLED", "0"),
+        &format!("go build of {}", pin.renderd_source().display()),
+    )?;
+    std::fs::write(&stamp_path, stamp)?;
+    say(format!("setup: helm{}-renderd ready", pin.major));
     Ok(())
 }
 

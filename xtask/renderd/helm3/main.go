@@ -1,0 +1,86 @@
+// helm3-renderd renders charts as Helm v3's `helm template` does, many times
+// in one process (protocol and output assembly: package serve). It is built
+// from Helm's own pkg/action at the version `cargo xtask setup` pins, and
+// `cargo xtask renderer-check` compares its answers with the CLI's on every
+// case.
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"heimdall-chart/renderd/serve"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/cli"
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/getter"
+	"helm.sh/helm/v3/pkg/release"
+)
+
+func main() {
+	serve.Main("helm3-renderd", render)
+}
+
+// render follows the v3 CLI's template command (client-only dry-run install).
+func render(t *serve.Template, warnings io.Writer) (*serve.Rendered, error) {
+	client := action.NewInstall(&action.Configuration{})
+	if t.KubeVersion != "" {
+		parsed, err := chartutil.ParseKubeVersion(t.KubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("invalid kube version '%s': %s", t.KubeVersion, err)
+		}
+		client.KubeVersion = parsed
+	}
+	client.DryRun, client.DryRunOption = true, "true"
+	client.Replace, client.ClientOnly = true, true
+	client.DisableHooks = t.NoHooks
+	client.APIVersions = chartutil.VersionSet(t.APIVersions)
+	client.IncludeCRDs = t.IncludeCRDs
+	client.Namespace = t.Namespace
+	name, chartRef, err := client.NameAndChart(t.Args)
+	if err != nil {
+		return nil, err
+	}
+	client.ReleaseName = name
+	opts := values.Options{ValueFiles: t.ValueFiles, Values: t.Set, StringValues: t.SetString, FileValues: t.SetFile, JSONValues: t.SetJSON, LiteralValues: t.SetLiteral}
+	vals, err := opts.MergeValues(getter.All(cli.New()))
+	if err != nil {
+		return nil, err
+	}
+	chrt, err := loader.Load(chartRef)
+	if err != nil {
+		return nil, err
+	}
+	if typ := chrt.Metadata.Type; typ != "" && typ != "application" {
+		return nil, fmt.Errorf("%s charts are not installable", typ)
+	}
+	if chrt.Metadata.Deprecated {
+		fmt.Fprintln(warnings, "WARNING: This chart is deprecated")
+	}
+	if req := chrt.Metadata.Dependencies; req != nil {
+		if err := action.CheckDependencies(chrt, req); err != nil {
+			return nil, fmt.Errorf("An error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: %w", err)
+		}
+	}
+	rel, err := client.Run(chrt, vals)
+	if rel == nil {
+		return nil, err
+	}
+	out := &serve.Rendered{Manifest: rel.Manifest}
+	for _, h := range rel.Hooks {
+		out.Hooks = append(out.Hooks, serve.Hook{Path: h.Path, Manifest: h.Manifest, Test: isTest(h.Events)})
+	}
+	return out, err
+}
+
+func isTest(events []release.HookEvent) bool {
+	for _, e := range events {
+		if e == release.HookTest {
+			return true
+		}
+	}
+	return false
+}

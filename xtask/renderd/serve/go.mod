@@ -1,0 +1,5 @@
+module heimdall-chart/renderd/serve
+
+go 1.24
+
+require github.com/spf13/pflag v1.0.10
