@@ -1,4 +1,4 @@
-//! `cargo xtask renderer-check`: every case rendered by each Helm's renderer and by its `helm template` CLI must answer byte for byte the same (output, errors, exit status).
+//! `cargo xtask renderer-check`: every case rendered (and, when it renders, linted) by each Helm's renderer and by its CLI must answer byte for byte the same (output, errors, exit status).
 //!
 //! Real Helm stays the judge: the renderer is trusted only as far as this
 //! check proves it, on every case (the fails/ cases included, so failure
@@ -12,7 +12,7 @@ use crate::testchart::parallel_map;
 use crate::tools::{self, Helm};
 use anyhow::{bail, Result};
 
-/// Renders every case both ways under each Helm; returns the number of comparisons, or the differences.
+/// Renders (and lints) every case both ways under each Helm; returns the number of case-Helm pairs, or the differences.
 pub fn run(jobs: usize) -> Result<usize> {
     tools::setup(true)?;
     let repo = tools::repo_root();
@@ -25,9 +25,16 @@ pub fn run(jobs: usize) -> Result<usize> {
         }
     }
     let work = repo.join("target/renderer-check");
-    let prepared = parallel_map(&cases, jobs, |c| render::prepare(c, &repo.join("heimdall"), &tests, &work, render::Purpose::Render))
-        .into_iter()
-        .collect::<Result<Vec<Prepared>>>()?;
+    // As test-chart does: render the copy with the harness's NOTES template, lint the chart as shipped.
+    let prepared = parallel_map(&cases, jobs, |c| -> Result<(Prepared, Prepared)> {
+        let chart = repo.join("heimdall");
+        Ok((
+            render::prepare(c, &chart, &tests, &work.join("render"), render::Purpose::Render)?,
+            render::prepare(c, &chart, &tests, &work.join("lint"), render::Purpose::AsShipped)?,
+        ))
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>>>()?;
     let pairs: Vec<(usize, &Helm)> = (0..cases.len()).flat_map(|i| helms.iter().map(move |h| (i, h))).collect();
     let differences: Vec<String> = parallel_map(&pairs, jobs, |(i, helm)| compare(&cases[*i], &prepared[*i], helm))
         .into_iter()
@@ -41,12 +48,21 @@ pub fn run(jobs: usize) -> Result<usize> {
     Ok(pairs.len())
 }
 
-/// One case under one Helm: the renderer's answer against the CLI's; None when identical.
-fn compare(case: &Case, prepared: &Prepared, helm: &Helm) -> Result<Option<String>> {
+/// One case under one Helm: the renderer's answers against the CLI's (template, then lint); None when identical.
+fn compare(case: &Case, (prepared, shipped): &(Prepared, Prepared), helm: &Helm) -> Result<Option<String>> {
     let kube = case.kube_versions().first().cloned().unwrap_or_else(|| matrix::DEFAULT_KUBE_VERSIONS[0].to_string());
-    let cli = render::template_cli(helm, case, prepared, &kube)?;
-    let served = render::template(helm, case, prepared, &kube)?;
-    Ok(describe(&cli, &served).map(|d| format!("{} ({} {kube}): {d}\n  reproduce: {}", case.name, helm.label(), cli.command_line())))
+    let mut found = Vec::new();
+    let pairs = [(render::template_cli(helm, case, prepared, &kube)?, render::template(helm, case, prepared, &kube)?)];
+    let lints = match case.spec.expect {
+        matrix::Expect::Renders => vec![(render::lint_cli(helm, case, shipped, &kube)?, render::lint(helm, case, shipped, &kube)?)],
+        _ => vec![],
+    };
+    for (cli, served) in pairs.into_iter().chain(lints) {
+        if let Some(d) = describe(&cli, &served) {
+            found.push(format!("{} ({} {kube}): {d}\n  reproduce: {}", case.name, helm.label(), cli.command_line()));
+        }
+    }
+    Ok((!found.is_empty()).then(|| found.join("\n")))
 }
 
 /// What differs between the CLI's run and the renderer's, if anything.

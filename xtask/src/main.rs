@@ -144,7 +144,7 @@ fn run() -> Result<ExitCode> {
         Cmd::RendererCheck { jobs } => {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
             let n = xtask::equivalence::run(jobs)?;
-            println!("renderer-check: {n} renders (every case under each Helm) byte-identical to the helm template CLI");
+            println!("renderer-check: {n} case-Helm pairs: helm template (and helm lint --strict, where the case renders) answered byte for byte as by the CLI");
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Package { destination } => {
@@ -179,6 +179,7 @@ fn run_mutants(matrix: MatrixArgs, only: Option<&str>) -> Result<ExitCode> {
     for p in &summary.problems {
         println!("problem: {p}");
     }
+    println!("{}", mutants::timing(&summary));
     println!("{}", mutants::totals(&summary));
     Ok(exit(summary.passed()))
 }

@@ -46,6 +46,8 @@ pub enum Fate {
 #[derive(Debug, Default)]
 pub struct Summary {
     pub fates: Vec<(Mutant, Fate)>,
+    /// Wall time of the mutant runs (after the baseline matrix), for the per-mutant figure.
+    pub mutants_wall: std::time::Duration,
     /// Problems beyond single mutants: caught by other checks than declared, rules without a sole mutant or load-bearing in fewer than two cases.
     pub problems: Vec<String>,
 }
@@ -201,11 +203,13 @@ pub fn run(base: &Options, mutants_dir: &Path, only: Option<&str>, mut progress:
         bail!("the unmutated chart already fails the matrix ({baseline:?}): run `cargo xtask test-chart` and fix it first");
     }
     let mut summary = Summary::default();
+    let start = std::time::Instant::now();
     for m in mutants {
         let fate = try_mutant(&scratch, base, &schemas, &m)?;
         progress(&m, &fate);
         summary.fates.push((m, fate));
     }
+    summary.mutants_wall = start.elapsed();
     summary.problems = problems(&summary.fates, only.is_none() && base.filter.is_none());
     Ok(summary)
 }
@@ -261,6 +265,17 @@ pub fn line(m: &Mutant, fate: &Fate) -> String {
         ),
         Fate::Stale(why) => format!("STALE     {:<40} {why}", m.name),
     }
+}
+
+/// How long the mutants took (the baseline matrix excluded), and that rate for 30.
+pub fn timing(s: &Summary) -> String {
+    let per = s.mutants_wall.as_secs_f64() / s.fates.len().max(1) as f64;
+    format!(
+        "time: {:.1} s for {} mutants, {per:.2} s each ({:.0} s per 30 mutants)",
+        s.mutants_wall.as_secs_f64(),
+        s.fates.len(),
+        per * 30.0
+    )
 }
 
 /// The last line: `N caught, M survived, K stale`.

@@ -194,9 +194,22 @@ pub fn template_cli(helm: &Helm, case: &Case, prepared: &Prepared, kube_version:
     run(template_argv(helm, case, prepared, kube_version), prepared.gomaxprocs)
 }
 
-/// `helm lint --strict` with the case's values.
+/// `helm lint --strict` with the case's values: served by the Helm's renderer pool when one is enabled, else by the CLI.
 pub fn lint(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Result<Run> {
-    run(case_argv(helm, &["lint", "--strict"], None, case, prepared, kube_version), prepared.gomaxprocs)
+    let argv = lint_argv(helm, case, prepared, kube_version);
+    match crate::renderd::pool_for(&helm.path) {
+        Some(pool) => pool.run(argv),
+        None => run(argv, prepared.gomaxprocs),
+    }
+}
+
+/// `helm lint --strict` for a case through the CLI, whatever renderer is enabled.
+pub fn lint_cli(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Result<Run> {
+    run(lint_argv(helm, case, prepared, kube_version), prepared.gomaxprocs)
+}
+
+fn lint_argv(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Vec<String> {
+    case_argv(helm, &["lint", "--strict"], None, case, prepared, kube_version)
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Served renders: pools of long-lived `helmN-renderd` processes (Helm's own pkg/action at the pinned version) that answer exactly what `helm template` prints, without a process start per render.
+//! Served renders: pools of long-lived `helmN-renderd` processes (Helm's own pkg/action at the pinned version) that answer exactly what `helm template` and `helm lint` print, without a process start per command.
 //!
 //! A render through a pool returns the same [`Run`] as the CLI, argv included,
 //! so every report still prints the `helm template` command that reproduces
@@ -62,7 +62,7 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Renders `argv` (a `helm template` command line) and answers as the CLI would have.
+    /// Runs `argv` (a `helm template` or `helm lint` command line) and answers as the CLI would have.
     pub fn run(&self, argv: Vec<String>) -> Result<Run> {
         let start = Instant::now();
         let taken = self.idle.lock().unwrap().pop();

@@ -8,6 +8,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log"
 
 	"heimdall-chart/renderd/serve"
 
@@ -21,7 +22,7 @@ import (
 )
 
 func main() {
-	serve.Main("helm3-renderd", render)
+	serve.Main(serve.Helm{Name: "helm3-renderd", Render: render, Lint: lint, LogTo: logTo})
 }
 
 // render follows the v3 CLI's template command (client-only dry-run install).
@@ -45,8 +46,7 @@ func render(t *serve.Template, warnings io.Writer) (*serve.Rendered, error) {
 		return nil, err
 	}
 	client.ReleaseName = name
-	opts := values.Options{ValueFiles: t.ValueFiles, Values: t.Set, StringValues: t.SetString, FileValues: t.SetFile, JSONValues: t.SetJSON, LiteralValues: t.SetLiteral}
-	vals, err := opts.MergeValues(getter.All(cli.New()))
+	vals, err := mergedValues(t)
 	if err != nil {
 		return nil, err
 	}
@@ -83,4 +83,43 @@ func isTest(events []release.HookEvent) bool {
 		}
 	}
 	return false
+}
+
+// mergedValues merges the request's values files and --set flags as the CLI does.
+func mergedValues(t *serve.Template) (map[string]interface{}, error) {
+	opts := values.Options{ValueFiles: t.ValueFiles, Values: t.Set, StringValues: t.SetString, FileValues: t.SetFile, JSONValues: t.SetJSON, LiteralValues: t.SetLiteral}
+	return opts.MergeValues(getter.All(cli.New()))
+}
+
+// lint follows the v3 CLI's lint command for one chart path.
+func lint(t *serve.Template, path string) (*serve.Linted, error) {
+	client := action.NewLint()
+	client.Strict = t.Strict
+	if t.KubeVersion != "" {
+		parsed, err := chartutil.ParseKubeVersion(t.KubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("invalid kube version '%s': %s", t.KubeVersion, err)
+		}
+		client.KubeVersion = parsed
+	}
+	client.Namespace = t.Namespace
+	vals, err := mergedValues(t)
+	if err != nil {
+		return nil, err
+	}
+	result := client.Run([]string{path}, vals)
+	out := &serve.Linted{}
+	for _, m := range result.Messages {
+		out.Messages = append(out.Messages, m.Error())
+	}
+	for _, e := range result.Errors {
+		out.Errors = append(out.Errors, e.Error())
+	}
+	return out, nil
+}
+
+// logTo sends Helm's log lines to w with the flags the v3 CLI sets (file:line prefix).
+func logTo(w io.Writer) {
+	log.SetFlags(log.Lshortfile)
+	log.SetOutput(w)
 }

@@ -8,6 +8,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 
 	"heimdall-chart/renderd/serve"
@@ -23,7 +24,7 @@ import (
 )
 
 func main() {
-	serve.Main("helm4-renderd", render)
+	serve.Main(serve.Helm{Name: "helm4-renderd", Render: render, Lint: lint, LogTo: logTo})
 }
 
 // render follows the v4 CLI's template command (client dry-run install).
@@ -47,8 +48,7 @@ func render(t *serve.Template, _ io.Writer) (*serve.Rendered, error) {
 		return nil, err
 	}
 	client.ReleaseName = name
-	opts := values.Options{ValueFiles: t.ValueFiles, Values: t.Set, StringValues: t.SetString, FileValues: t.SetFile, JSONValues: t.SetJSON, LiteralValues: t.SetLiteral}
-	vals, err := opts.MergeValues(getter.All(cli.New()))
+	vals, err := mergedValues(t)
 	if err != nil {
 		return nil, err
 	}
@@ -86,8 +86,7 @@ func installable(chrt any) error {
 		return fmt.Errorf("%s charts are not installable", typ)
 	}
 	if ac.Deprecated() {
-		// Helm 4 logs this through its slog handler, whose text this renderer does not reproduce.
-		return fmt.Errorf("helm4-renderd: the chart is deprecated, and Helm 4's deprecation warning is not reproduced here; render with --cli")
+		slog.Warn("this chart is deprecated")
 	}
 	if req := ac.MetaDependencies(); len(req) > 0 {
 		if err := action.CheckDependencies(chrt, req); err != nil {
@@ -109,4 +108,52 @@ func asV1Release(r any) (*release.Release, error) {
 	default:
 		return nil, fmt.Errorf("unsupported release type: %T", r)
 	}
+}
+
+// mergedValues merges the request's values files and --set flags as the CLI does.
+func mergedValues(t *serve.Template) (map[string]interface{}, error) {
+	opts := values.Options{ValueFiles: t.ValueFiles, Values: t.Set, StringValues: t.SetString, FileValues: t.SetFile, JSONValues: t.SetJSON, LiteralValues: t.SetLiteral}
+	return opts.MergeValues(getter.All(cli.New()))
+}
+
+// lint follows the v4 CLI's lint command for one chart path.
+func lint(t *serve.Template, path string) (*serve.Linted, error) {
+	client := action.NewLint()
+	client.Strict = t.Strict
+	if t.KubeVersion != "" {
+		parsed, err := common.ParseKubeVersion(t.KubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("invalid kube version '%s': %w", t.KubeVersion, err)
+		}
+		client.KubeVersion = parsed
+	}
+	client.Namespace = t.Namespace
+	vals, err := mergedValues(t)
+	if err != nil {
+		return nil, err
+	}
+	result := client.Run([]string{path}, vals)
+	out := &serve.Linted{}
+	for _, m := range result.Messages {
+		out.Messages = append(out.Messages, m.Error())
+	}
+	for _, e := range result.Errors {
+		out.Errors = append(out.Errors, e.Error())
+	}
+	return out, nil
+}
+
+// logTo sends Helm's slog records to w as the v4 CLI's logger writes them
+// without --debug: text, no time, debug records dropped.
+func logTo(w io.Writer) {
+	handler := slog.NewTextHandler(w, &slog.HandlerOptions{
+		Level: slog.LevelInfo,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})
+	slog.SetDefault(slog.New(handler))
 }

@@ -1,13 +1,14 @@
 // Package serve is what helm3-renderd and helm4-renderd share: the
-// line-delimited JSON protocol, the `helm template` flags test-chart uses, and
-// the CLI's output assembly. Each renderer supplies only the render itself,
-// through its own Helm major's pkg/action.
+// line-delimited JSON protocol, the `helm template` and `helm lint` flags
+// test-chart uses, and the CLI's output assembly. Each renderer supplies only
+// the render and the lint themselves, through its own Helm major's pkg/action.
 package serve
 
 import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,13 +17,14 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// Template holds the parsed flags and arguments of one `helm template` request.
+// Template holds the parsed flags and arguments of one `helm template` or `helm lint` request.
 type Template struct {
 	Namespace, KubeVersion          string
 	APIVersions, ValueFiles         []string
 	Set, SetString, SetFile         []string
 	SetJSON, SetLiteral             []string
 	NoHooks, IncludeCRDs, SkipTests bool
+	Strict                          bool
 	Args                            []string
 }
 
@@ -43,6 +45,24 @@ type Rendered struct {
 // hint about --debug.
 type Render func(t *Template, warnings io.Writer) (*Rendered, error)
 
+// Linted is what linting one chart path found: each message as the CLI prints
+// it ("[WARNING] ..."), and the errors that make the chart fail.
+type Linted struct {
+	Messages, Errors []string
+}
+
+// Lint lints one chart path with the request's values.
+type Lint func(t *Template, path string) (*Linted, error)
+
+// Helm is one renderer's own half: rendering and linting with its Helm major,
+// and pointing that Helm's logging (which the CLI sends to stderr) at a writer.
+type Helm struct {
+	Name   string
+	Render Render
+	Lint   Lint
+	LogTo  func(w io.Writer)
+}
+
 type request struct {
 	ID   int      `json:"id"`
 	Args []string `json:"args"`
@@ -56,26 +76,29 @@ type response struct {
 }
 
 // Main answers requests from stdin until it closes.
-func Main(name string, render Render) {
+func Main(h Helm) {
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 64<<20)
 	out := json.NewEncoder(os.Stdout)
 	for in.Scan() {
 		var req request
 		if err := json.Unmarshal(in.Bytes(), &req); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: bad request: %v\n", name, err)
+			fmt.Fprintf(os.Stderr, "%s: bad request: %v\n", h.Name, err)
 			os.Exit(2)
 		}
-		if err := out.Encode(answer(name, req, render)); err != nil {
+		if err := out.Encode(answer(h, req)); err != nil {
 			os.Exit(2)
 		}
 	}
 }
 
-func answer(name string, req request, render Render) response {
+func answer(h Helm, req request) response {
 	var stdout, stderr bytes.Buffer
 	resp := response{ID: req.ID}
-	if err := template(name, req.Args, render, &stdout, &stderr); err != nil {
+	// One request at a time: Helm's log lines land in this request's stderr, as in the CLI's.
+	h.LogTo(&stderr)
+	defer h.LogTo(os.Stderr)
+	if err := command(h, req.Args, &stdout, &stderr); err != nil {
 		// What cobra prints for a failed command, and the CLI's exit status.
 		fmt.Fprintf(&stderr, "Error: %s\n", err)
 		resp.Exit = 1
@@ -84,15 +107,58 @@ func answer(name string, req request, render Render) response {
 	return resp
 }
 
-func template(name string, args []string, render Render, out, warnings io.Writer) error {
-	if len(args) == 0 || args[0] != "template" {
-		return fmt.Errorf("%s serves only \"template\", not %q", name, args)
+func command(h Helm, args []string, out, warnings io.Writer) error {
+	if len(args) == 0 || (args[0] != "template" && args[0] != "lint") {
+		return fmt.Errorf("%s serves only \"template\" and \"lint\", not %q", h.Name, args)
 	}
-	t, err := parse(args[1:])
+	t, err := parse(args[0], args[1:])
 	if err != nil {
 		return err
 	}
-	rel, err := render(t, warnings)
+	if args[0] == "lint" {
+		return lint(h, t, out)
+	}
+	return template(h, t, out, warnings)
+}
+
+// lint prints as the CLI's lint command does (without --quiet or --with-subcharts).
+func lint(h Helm, t *Template, out io.Writer) error {
+	paths := t.Args
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	var message strings.Builder
+	failed := 0
+	for _, path := range paths {
+		result, err := h.Lint(t, path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&message, "==> Linting %s\n", path)
+		if len(result.Messages) == 0 {
+			for _, e := range result.Errors {
+				fmt.Fprintf(&message, "Error %s\n", e)
+			}
+		}
+		for _, m := range result.Messages {
+			fmt.Fprintf(&message, "%s\n", m)
+		}
+		if len(result.Errors) != 0 {
+			failed++
+		}
+		fmt.Fprint(&message, "\n")
+	}
+	fmt.Fprint(out, message.String())
+	summary := fmt.Sprintf("%d chart(s) linted, %d chart(s) failed", len(paths), failed)
+	if failed > 0 {
+		return errors.New(summary)
+	}
+	fmt.Fprintln(out, summary)
+	return nil
+}
+
+func template(h Helm, t *Template, out, warnings io.Writer) error {
+	rel, err := h.Render(t, warnings)
 	if err != nil {
 		if rel != nil {
 			return fmt.Errorf("%w\n\nUse --debug flag to render out invalid YAML", err)
@@ -114,23 +180,27 @@ func template(name string, args []string, render Render, out, warnings io.Writer
 	return err
 }
 
-// parse reads the flags test-chart passes, with the CLI's flag types (slice or array).
-func parse(args []string) (*Template, error) {
+// parse reads the flags test-chart passes to a command, with the CLI's flag types (slice or array).
+func parse(cmd string, args []string) (*Template, error) {
 	t := &Template{}
-	f := pflag.NewFlagSet("template", pflag.ContinueOnError)
+	f := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
 	f.SetOutput(io.Discard)
 	f.StringVarP(&t.Namespace, "namespace", "n", "", "")
 	f.StringVar(&t.KubeVersion, "kube-version", "", "")
-	f.StringSliceVarP(&t.APIVersions, "api-versions", "a", []string{}, "")
+	if cmd == "lint" {
+		f.BoolVar(&t.Strict, "strict", false, "")
+	} else {
+		f.StringSliceVarP(&t.APIVersions, "api-versions", "a", []string{}, "")
+		f.BoolVar(&t.NoHooks, "no-hooks", false, "")
+		f.BoolVar(&t.IncludeCRDs, "include-crds", false, "")
+		f.BoolVar(&t.SkipTests, "skip-tests", false, "")
+	}
 	f.StringSliceVarP(&t.ValueFiles, "values", "f", []string{}, "")
 	f.StringArrayVar(&t.Set, "set", []string{}, "")
 	f.StringArrayVar(&t.SetString, "set-string", []string{}, "")
 	f.StringArrayVar(&t.SetFile, "set-file", []string{}, "")
 	f.StringArrayVar(&t.SetJSON, "set-json", []string{}, "")
 	f.StringArrayVar(&t.SetLiteral, "set-literal", []string{}, "")
-	f.BoolVar(&t.NoHooks, "no-hooks", false, "")
-	f.BoolVar(&t.IncludeCRDs, "include-crds", false, "")
-	f.BoolVar(&t.SkipTests, "skip-tests", false, "")
 	if err := f.Parse(args); err != nil {
 		return nil, err
 	}
