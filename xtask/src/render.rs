@@ -182,11 +182,7 @@ pub fn template_argv(helm: &Helm, case: &Case, prepared: &Prepared, kube_version
 
 /// `helm template` for a case: served by the Helm's renderer pool when one is enabled, else by the CLI.
 pub fn template(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Result<Run> {
-    let argv = template_argv(helm, case, prepared, kube_version);
-    match crate::renderd::pool_for(&helm.path) {
-        Some(pool) => pool.run(argv),
-        None => run(argv, prepared.gomaxprocs),
-    }
+    served_or_cli(helm, template_argv(helm, case, prepared, kube_version), prepared.gomaxprocs)
 }
 
 /// `helm template` for a case through the CLI, whatever renderer is enabled.
@@ -196,10 +192,14 @@ pub fn template_cli(helm: &Helm, case: &Case, prepared: &Prepared, kube_version:
 
 /// `helm lint --strict` with the case's values: served by the Helm's renderer pool when one is enabled, else by the CLI.
 pub fn lint(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Result<Run> {
-    let argv = lint_argv(helm, case, prepared, kube_version);
+    served_or_cli(helm, lint_argv(helm, case, prepared, kube_version), prepared.gomaxprocs)
+}
+
+/// A Helm command line run by the Helm's renderer pool when one is enabled, else by the CLI.
+fn served_or_cli(helm: &Helm, argv: Vec<String>, gomaxprocs: usize) -> Result<Run> {
     match crate::renderd::pool_for(&helm.path) {
         Some(pool) => pool.run(argv),
-        None => run(argv, prepared.gomaxprocs),
+        None => run(argv, gomaxprocs),
     }
 }
 
