@@ -427,9 +427,7 @@ fn hook_pods_are_admitted(env: &Env, release: &str, ns: &str) -> Result<()> {
     });
     for doc in &docs {
         if !matches!(doc.kind(), "Pod" | "Job") {
-            let collection = hook::collection(doc.kind(), ns)?;
-            env.plane.request("DELETE", &format!("{collection}/{}", doc.name()), None)?;
-            env.plane.create(&collection, &serde_json::to_value(&doc.value)?).with_context(|| format!("hook {}", doc.id()))?;
+            hook::recreate(env, ns, doc)?;
             continue;
         }
         let mut submissions = vec![(doc.kind().to_string(), serde_json::to_value(&doc.value)?)];

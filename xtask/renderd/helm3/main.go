@@ -28,13 +28,11 @@ func main() {
 // render follows the v3 CLI's template command (client-only dry-run install).
 func render(t *serve.Template, warnings io.Writer) (*serve.Rendered, error) {
 	client := action.NewInstall(&action.Configuration{})
-	if t.KubeVersion != "" {
-		parsed, err := chartutil.ParseKubeVersion(t.KubeVersion)
-		if err != nil {
-			return nil, fmt.Errorf("invalid kube version '%s': %s", t.KubeVersion, err)
-		}
-		client.KubeVersion = parsed
+	kubeVersion, err := parseKubeVersion(t.KubeVersion)
+	if err != nil {
+		return nil, err
 	}
+	client.KubeVersion = kubeVersion
 	client.DryRun, client.DryRunOption = true, "true"
 	client.Replace, client.ClientOnly = true, true
 	client.DisableHooks = t.NoHooks
@@ -95,13 +93,11 @@ func mergedValues(t *serve.Template) (map[string]interface{}, error) {
 func lint(t *serve.Template, path string) (*serve.Linted, error) {
 	client := action.NewLint()
 	client.Strict = t.Strict
-	if t.KubeVersion != "" {
-		parsed, err := chartutil.ParseKubeVersion(t.KubeVersion)
-		if err != nil {
-			return nil, fmt.Errorf("invalid kube version '%s': %s", t.KubeVersion, err)
-		}
-		client.KubeVersion = parsed
+	kubeVersion, err := parseKubeVersion(t.KubeVersion)
+	if err != nil {
+		return nil, err
 	}
+	client.KubeVersion = kubeVersion
 	client.Namespace = t.Namespace
 	vals, err := mergedValues(t)
 	if err != nil {
@@ -122,4 +118,16 @@ func lint(t *serve.Template, path string) (*serve.Linted, error) {
 func logTo(w io.Writer) {
 	log.SetFlags(log.Lshortfile)
 	log.SetOutput(w)
+}
+
+// parseKubeVersion reads --kube-version as the CLI does; nil (Helm's default) when it is not given.
+func parseKubeVersion(v string) (*chartutil.KubeVersion, error) {
+	if v == "" {
+		return nil, nil
+	}
+	parsed, err := chartutil.ParseKubeVersion(v)
+	if err != nil {
+		return nil, fmt.Errorf("invalid kube version '%s': %s", v, err)
+	}
+	return parsed, nil
 }

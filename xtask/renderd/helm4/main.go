@@ -30,13 +30,11 @@ func main() {
 // render follows the v4 CLI's template command (client dry-run install).
 func render(t *serve.Template, _ io.Writer) (*serve.Rendered, error) {
 	client := action.NewInstall(&action.Configuration{})
-	if t.KubeVersion != "" {
-		parsed, err := common.ParseKubeVersion(t.KubeVersion)
-		if err != nil {
-			return nil, fmt.Errorf("invalid kube version '%s': %w", t.KubeVersion, err)
-		}
-		client.KubeVersion = parsed
+	kubeVersion, err := parseKubeVersion(t.KubeVersion)
+	if err != nil {
+		return nil, err
 	}
+	client.KubeVersion = kubeVersion
 	client.DryRunStrategy = action.DryRunClient
 	client.Replace = true
 	client.DisableHooks = t.NoHooks
@@ -120,13 +118,11 @@ func mergedValues(t *serve.Template) (map[string]interface{}, error) {
 func lint(t *serve.Template, path string) (*serve.Linted, error) {
 	client := action.NewLint()
 	client.Strict = t.Strict
-	if t.KubeVersion != "" {
-		parsed, err := common.ParseKubeVersion(t.KubeVersion)
-		if err != nil {
-			return nil, fmt.Errorf("invalid kube version '%s': %w", t.KubeVersion, err)
-		}
-		client.KubeVersion = parsed
+	kubeVersion, err := parseKubeVersion(t.KubeVersion)
+	if err != nil {
+		return nil, err
 	}
+	client.KubeVersion = kubeVersion
 	client.Namespace = t.Namespace
 	vals, err := mergedValues(t)
 	if err != nil {
@@ -156,4 +152,16 @@ func logTo(w io.Writer) {
 		},
 	})
 	slog.SetDefault(slog.New(handler))
+}
+
+// parseKubeVersion reads --kube-version as the CLI does; nil (Helm's default) when it is not given.
+func parseKubeVersion(v string) (*common.KubeVersion, error) {
+	if v == "" {
+		return nil, nil
+	}
+	parsed, err := common.ParseKubeVersion(v)
+	if err != nil {
+		return nil, fmt.Errorf("invalid kube version '%s': %w", v, err)
+	}
+	return parsed, nil
 }

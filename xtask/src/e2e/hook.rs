@@ -32,12 +32,7 @@ impl Generator {
 
     /// Creates the RBAC objects as Helm would (deleting any old ones first: before-hook-creation).
     pub fn create_rbac(&self, env: &Env, ns: &str) -> Result<()> {
-        for doc in &self.rbac {
-            let collection = collection(doc.kind(), ns)?;
-            env.plane.request("DELETE", &format!("{collection}/{}", doc.name()), None)?;
-            env.plane.create(&collection, &serde_json::to_value(&doc.value)?)?;
-        }
-        Ok(())
+        self.rbac.iter().try_for_each(|doc| recreate(env, ns, doc))
     }
 
     /// Deletes the RBAC objects, as Helm does once the hooks succeeded (hook-succeeded).
@@ -128,6 +123,14 @@ fn env_of(job: &Doc) -> Vec<(String, String)> {
         .flatten()
         .filter_map(|e| Some((s(&e["name"]).to_string(), e["value"].as_str()?.to_string())))
         .collect()
+}
+
+/// Creates a hook object, deleting any old one of its name first, as Helm's before-hook-creation policy does.
+pub fn recreate(env: &Env, ns: &str, doc: &Doc) -> Result<()> {
+    let collection = collection(doc.kind(), ns)?;
+    env.plane.request("DELETE", &format!("{collection}/{}", doc.name()), None)?;
+    env.plane.create(&collection, &serde_json::to_value(&doc.value)?).with_context(|| format!("hook {}", doc.id()))?;
+    Ok(())
 }
 
 /// The API path of a namespaced kind's collection.
