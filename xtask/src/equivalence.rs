@@ -10,12 +10,28 @@ use crate::render::{self, Prepared, Run};
 use crate::renderd;
 use crate::testchart::parallel_map;
 use crate::tools::{self, Helm};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+
+/// The renderers' shared Go package has its own unit tests (the chart cache above all): they run first.
+fn test_serve_package(repo: &std::path::Path) -> Result<()> {
+    let dir = repo.join("xtask/renderd/serve");
+    let out = std::process::Command::new("go")
+        .args(["test", "./..."])
+        .current_dir(&dir)
+        .env("CGO_ENABLED", "0")
+        .output()
+        .with_context(|| format!("running go test in {}", dir.display()))?;
+    if !out.status.success() {
+        bail!("go test in {} failed:\n{}{}", dir.display(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
 
 /// Renders (and lints) every case both ways under each Helm; returns the number of case-Helm pairs, or the differences.
 pub fn run(jobs: usize) -> Result<usize> {
     tools::setup(true)?;
     let repo = tools::repo_root();
+    test_serve_package(&repo)?;
     let tests = repo.join("tests");
     let cases = matrix::discover(&tests.join("cases"), &tests)?;
     let helms = tools::find_helms(None)?;
@@ -26,15 +42,7 @@ pub fn run(jobs: usize) -> Result<usize> {
     }
     let work = repo.join("target/renderer-check");
     // As test-chart does: render the copy with the harness's NOTES template, lint the chart as shipped.
-    let prepared = parallel_map(&cases, jobs, |c| -> Result<(Prepared, Prepared)> {
-        let chart = repo.join("heimdall");
-        Ok((
-            render::prepare(c, &chart, &tests, &work.join("render"), render::Purpose::Render)?,
-            render::prepare(c, &chart, &tests, &work.join("lint"), render::Purpose::AsShipped)?,
-        ))
-    })
-    .into_iter()
-    .collect::<Result<Vec<_>>>()?;
+    let prepared = render::prepare_cases(&cases, &repo.join("heimdall"), &tests, &work, jobs)?;
     let pairs: Vec<(usize, &Helm)> = (0..cases.len()).flat_map(|i| helms.iter().map(move |h| (i, h))).collect();
     let differences: Vec<String> = parallel_map(&pairs, jobs, |(i, helm)| compare(&cases[*i], &prepared[*i], helm))
         .into_iter()

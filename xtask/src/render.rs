@@ -62,10 +62,63 @@ pub enum Purpose {
 
 /// Lays out `work_root/<case>/`: the chart copy with fixtures (and, to render, the notes template) planted, and the values file.
 pub fn prepare(case: &Case, chart: &Path, tests_dir: &Path, work_root: &Path, purpose: Purpose) -> Result<Prepared> {
-    let work_dir = work_root.join(case.snapshot_name());
-    let _ = std::fs::remove_dir_all(&work_dir);
+    let work_dir = fresh_dir(&work_root.join(case.snapshot_name()))?;
     let chart_dir = work_dir.join("heimdall");
-    copy_chart(chart, &chart_dir)?;
+    plant_chart(chart, tests_dir, case, &chart_dir, purpose)?;
+    with_values(case, tests_dir, work_dir, chart_dir)
+}
+
+/// Prepares every case for rendering and for linting. Cases that plant the
+/// same files (most plant none, or one common secrets file) share one copy of
+/// each kind: copying the chart was the largest per-case cost before any Helm ran.
+pub fn prepare_cases(cases: &[Case], chart: &Path, tests_dir: &Path, work_root: &Path, jobs: usize) -> Result<Vec<(Prepared, Prepared)>> {
+    let shared_root = fresh_dir(&work_root.join(SHARED_COPIES))?;
+    let mut plantings: Vec<&Case> = Vec::new();
+    for case in cases {
+        if !plantings.iter().any(|c| c.spec.files == case.spec.files) {
+            plantings.push(case);
+        }
+    }
+    let copy_dir = |i: usize, purpose: Purpose| shared_root.join(i.to_string()).join(purpose.dir()).join("heimdall");
+    let jobs_list: Vec<(usize, Purpose)> = (0..plantings.len()).flat_map(|i| [(i, Purpose::Render), (i, Purpose::AsShipped)]).collect();
+    crate::testchart::parallel_map(&jobs_list, jobs, |&(i, purpose)| {
+        plant_chart(chart, tests_dir, plantings[i], &copy_dir(i, purpose), purpose)
+    })
+    .into_iter()
+    .collect::<Result<()>>()?;
+    crate::testchart::parallel_map(cases, jobs, |case| -> Result<(Prepared, Prepared)> {
+        let i = plantings.iter().position(|c| c.spec.files == case.spec.files).expect("every planting was collected");
+        let one = |purpose: Purpose| -> Result<Prepared> {
+            let work_dir = fresh_dir(&work_root.join(purpose.dir()).join(case.snapshot_name()))?;
+            with_values(case, tests_dir, work_dir, copy_dir(i, purpose))
+        };
+        Ok((one(Purpose::Render)?, one(Purpose::AsShipped)?))
+    })
+    .into_iter()
+    .collect()
+}
+
+/// The folder below a work root that holds the shared chart copies; no case's snapshot name starts with a dot.
+const SHARED_COPIES: &str = ".charts";
+
+impl Purpose {
+    fn dir(self) -> &'static str {
+        match self {
+            Purpose::Render => "render",
+            Purpose::AsShipped => "lint",
+        }
+    }
+}
+
+fn fresh_dir(dir: &Path) -> Result<PathBuf> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir.to_path_buf())
+}
+
+/// Copies the chart to `chart_dir` with the case's fixtures and, to render, the harness's NOTES template.
+fn plant_chart(chart: &Path, tests_dir: &Path, case: &Case, chart_dir: &Path, purpose: Purpose) -> Result<()> {
+    copy_chart(chart, chart_dir)?;
     for (dest, fixture) in &case.spec.files {
         let target = chart_dir.join(dest);
         std::fs::create_dir_all(target.parent().unwrap())?;
@@ -78,6 +131,11 @@ pub fn prepare(case: &Case, chart: &Path, tests_dir: &Path, work_root: &Path, pu
             format!("apiVersion: harness.heimdall.test/v1\nkind: {NOTES_KIND}\ntext: {{{{ include \"harness.notes\" . | toJson }}}}\n"),
         )?;
     }
+    Ok(())
+}
+
+/// Writes the case's values file into `work_dir` and collects its values arguments, in order.
+fn with_values(case: &Case, tests_dir: &Path, work_dir: PathBuf, chart_dir: PathBuf) -> Result<Prepared> {
     let mut value_args = Vec::new();
     if let Some(values) = &case.spec.values {
         let file = work_dir.join("values.yaml");

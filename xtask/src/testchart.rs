@@ -238,15 +238,12 @@ fn select_cases(layout: &Layout, opts: &Options) -> Result<Vec<Case>> {
 fn prepare_chart_copies(cases: &[Case], layout: &Layout, opts: &Options) -> Result<Vec<(Prepared, Prepared)>> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let gomaxprocs = (cores / opts.jobs.max(1)).max(1);
-    parallel_map(cases, opts.jobs, |case| -> Result<(Prepared, Prepared)> {
-        let mut render_copy = render::prepare(case, &layout.chart, &layout.tests, &layout.work.join("render"), render::Purpose::Render)?;
-        let mut lint_copy = render::prepare(case, &layout.chart, &layout.tests, &layout.work.join("lint"), render::Purpose::AsShipped)?;
+    let mut copies = render::prepare_cases(cases, &layout.chart, &layout.tests, &layout.work, opts.jobs)?;
+    for (render_copy, lint_copy) in &mut copies {
         render_copy.gomaxprocs = gomaxprocs;
         lint_copy.gomaxprocs = gomaxprocs;
-        Ok((render_copy, lint_copy))
-    })
-    .into_iter()
-    .collect()
+    }
+    Ok(copies)
 }
 
 /// Every render job, then one `helm lint --strict` per rendering case and Helm (at the newest Kubernetes version).

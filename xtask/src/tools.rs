@@ -1,8 +1,11 @@
 //! Pinned external tools: installing Helm 3, Helm 4, the Kubernetes schemas and Gateway API CRDs into `.tools/`, and finding them again.
 
 use anyhow::{bail, Context, Result};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+use std::time::SystemTime;
 
 /// One pinned Helm release, built from its Go module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,8 +92,24 @@ impl Helm {
     }
 }
 
-/// Asks a binary for its version string, e.g. "v3.21.4".
+/// Asks a binary for its version string, e.g. "v3.21.4". Remembered per
+/// binary (path, size and modification time) for the life of the process:
+/// the mutation suite looks for its Helms once per mutant, and each answer
+/// costs a Go program's start-up.
 pub fn helm_version(path: &Path) -> Result<String> {
+    type Known = Mutex<HashMap<(PathBuf, u64, Option<SystemTime>), String>>;
+    static KNOWN: OnceLock<Known> = OnceLock::new();
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let key = (path.to_path_buf(), meta.len(), meta.modified().ok());
+    if let Some(v) = KNOWN.get_or_init(Known::default).lock().unwrap().get(&key) {
+        return Ok(v.clone());
+    }
+    let version = ask_version(path)?;
+    KNOWN.get_or_init(Known::default).lock().unwrap().insert(key, version.clone());
+    Ok(version)
+}
+
+fn ask_version(path: &Path) -> Result<String> {
     let out = Command::new(path)
         .args(["version", "--template", "{{.Version}}"])
         .output()
@@ -233,17 +252,23 @@ impl HelmPin {
         repo_root().join("xtask").join("renderd").join(format!("helm{}", self.major))
     }
 
-    /// The renderer's stamp: the pin, its flags and a hash of its sources, so any change rebuilds it.
+    /// The renderer's stamp: the pin, its flags and a hash of its sources
+    /// (every Go file, go.mod and go.sum of its folder and of serve/, with
+    /// their names), so any change rebuilds it.
     fn renderd_stamp(&self) -> Result<String> {
         use sha2::{Digest, Sha256};
         let mut hash = Sha256::new();
-        let serve = self.renderd_source().with_file_name("serve");
-        for path in ["go.mod", "go.sum", "main.go"]
-            .map(|f| self.renderd_source().join(f))
-            .into_iter()
-            .chain(["go.mod", "go.sum", "serve.go"].map(|f| serve.join(f)))
-        {
-            hash.update(std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?);
+        for dir in [self.renderd_source(), self.renderd_source().with_file_name("serve")] {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .with_context(|| format!("reading {}", dir.display()))?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<std::io::Result<_>>()?;
+            files.retain(|p| p.extension().is_some_and(|x| x == "go") || p.ends_with("go.mod") || p.ends_with("go.sum"));
+            files.sort();
+            for path in files {
+                hash.update(path.strip_prefix(repo_root()).unwrap_or(&path).to_string_lossy().as_bytes());
+                hash.update(std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?);
+            }
         }
         Ok(format!("{}@{} {} {:x}\n", self.module, self.version, self.extra_ldflags, hash.finalize()))
     }
