@@ -13,8 +13,9 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// One renderer process, used by one render at a time.
 struct Server {
@@ -74,6 +75,8 @@ impl Pool {
             .ask(&argv[1..])
             .with_context(|| format!("{} answering {}", self.binary.display(), crate::render::command_line(&argv)))?;
         self.idle.lock().unwrap().push(server);
+        let spent = if argv.get(1).map(String::as_str) == Some("lint") { &LINT_CPU_MICROS } else { &TEMPLATE_CPU_MICROS };
+        spent.fetch_add(answer["cpu_us"].as_u64().unwrap_or(0), Ordering::Relaxed);
         Ok(Run {
             argv,
             stdout: answer["stdout"].as_str().unwrap_or_default().to_string(),
@@ -82,6 +85,15 @@ impl Pool {
             elapsed: start.elapsed(),
         })
     }
+}
+
+static TEMPLATE_CPU_MICROS: AtomicU64 = AtomicU64::new(0);
+static LINT_CPU_MICROS: AtomicU64 = AtomicU64::new(0);
+
+/// The CPU time every renderer of this process has spent so far on `template` and on `lint` requests (for `cargo xtask bench`).
+pub fn served_cpu() -> (Duration, Duration) {
+    let read = |a: &AtomicU64| Duration::from_micros(a.load(Ordering::Relaxed));
+    (read(&TEMPLATE_CPU_MICROS), read(&LINT_CPU_MICROS))
 }
 
 fn pools() -> &'static Mutex<HashMap<PathBuf, Arc<Pool>>> {

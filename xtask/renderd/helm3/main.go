@@ -13,6 +13,7 @@ import (
 	"heimdall-chart/renderd/serve"
 
 	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli"
@@ -23,6 +24,12 @@ import (
 
 func main() {
 	serve.Main(serve.Helm{Name: "helm3-renderd", Render: render, Lint: lint, LogTo: logTo})
+}
+
+// charts keeps the charts render loaded; rendering never changes a chart without dependencies.
+var charts = serve.Charts[*chart.Chart]{
+	Load:     loader.Load,
+	Reusable: func(c *chart.Chart) bool { return len(c.Metadata.Dependencies) == 0 && len(c.Dependencies()) == 0 },
 }
 
 // render follows the v3 CLI's template command (client-only dry-run install).
@@ -48,7 +55,7 @@ func render(t *serve.Template, warnings io.Writer) (*serve.Rendered, error) {
 	if err != nil {
 		return nil, err
 	}
-	chrt, err := loader.Load(chartRef)
+	chrt, err := charts.Get(chartRef)
 	if err != nil {
 		return nil, err
 	}

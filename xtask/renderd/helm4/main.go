@@ -27,6 +27,15 @@ func main() {
 	serve.Main(serve.Helm{Name: "helm4-renderd", Render: render, Lint: lint, LogTo: logTo})
 }
 
+// charts keeps the charts render loaded; rendering never changes a chart without dependencies.
+var charts = serve.Charts[chart.Charter]{
+	Load: loader.Load,
+	Reusable: func(c chart.Charter) bool {
+		ac, err := chart.NewAccessor(c)
+		return err == nil && len(ac.MetaDependencies()) == 0 && len(ac.Dependencies()) == 0
+	},
+}
+
 // render follows the v4 CLI's template command (client dry-run install).
 func render(t *serve.Template, _ io.Writer) (*serve.Rendered, error) {
 	client := action.NewInstall(&action.Configuration{})
@@ -50,7 +59,7 @@ func render(t *serve.Template, _ io.Writer) (*serve.Rendered, error) {
 	if err != nil {
 		return nil, err
 	}
-	chrt, err := loader.Load(chartRef)
+	chrt, err := charts.Get(chartRef)
 	if err != nil {
 		return nil, err
 	}
