@@ -110,7 +110,7 @@ pub fn staleness(chart: &Path, m: &MutantFile) -> Option<String> {
     }
 }
 
-/// A throwaway repository: the chart and everything under tests/ a case may name, never snapshots.
+/// A throwaway repository: the chart, everything under tests/ a case may name (never snapshots) and docs/examples/.
 struct Scratch {
     dir: tempfile::TempDir,
 }
@@ -120,6 +120,8 @@ impl Scratch {
         let dir = tempfile::Builder::new().prefix("heimdall-mutants-").tempdir()?;
         crate::render::copy_chart(&repo.join("heimdall"), &dir.path().join("heimdall"))?;
         copy_tree(&repo.join("tests"), &dir.path().join("tests"), &["snapshots"])?;
+        // Cases render the documented examples too.
+        copy_tree(&repo.join("docs/examples"), &dir.path().join("docs/examples"), &[])?;
         Ok(Scratch { dir })
     }
 

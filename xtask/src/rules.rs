@@ -41,6 +41,10 @@ pub struct Intent {
     pub unhealthy_pod_eviction_policy: String,
     /// `heimdall.generateMissingSecrets` (on unless the case turns it off).
     pub generate_missing: bool,
+    /// `global.imageRegistry`, when the case sets one: every image must come from it.
+    pub image_registry: Option<String>,
+    /// Every pull Secret the case names (`global.imagePullSecrets`, then `imagePullSecrets`; names or {name}).
+    pub pull_secrets: Vec<String>,
 }
 
 /// A boolean the case gives as YAML (`false`) or through --set (read here as the text "false").
@@ -122,8 +126,20 @@ impl Intent {
         intent.read_app_secrets(case, tests_dir, &values["heimdall"]);
         intent.read_database(&values);
         intent.read_policies(&values);
+        intent.read_images(&values);
         intent.read_external_objects(case, &values);
         intent
+    }
+
+    fn read_images(&mut self, values: &Value) {
+        self.image_registry = text(&values["global"]["imageRegistry"]);
+        let listed = [&values["global"]["imagePullSecrets"], &values["imagePullSecrets"]];
+        for entry in listed.into_iter().filter_map(Value::as_sequence).flatten() {
+            let name = entry.as_str().or(entry["name"].as_str()).unwrap_or_default().to_string();
+            if !name.is_empty() && !self.pull_secrets.contains(&name) {
+                self.pull_secrets.push(name);
+            }
+        }
     }
 
     /// Which Secret, which keys, and the values that must win (files in list order, then inline).
@@ -189,10 +205,8 @@ impl Intent {
         if let Some(name) = text(&values["caCertificates"]["existingConfigMap"]) {
             self.external.insert(format!("ConfigMap/{name}"));
         }
-        for s in values["imagePullSecrets"].as_sequence().into_iter().flatten() {
-            if let Some(name) = s.as_str() {
-                self.external.insert(format!("Secret/{name}"));
-            }
+        for name in &self.pull_secrets {
+            self.external.insert(format!("Secret/{name}"));
         }
         for tls in values["ingress"]["tls"].as_sequence().into_iter().flatten() {
             if let Some(name) = tls["secretName"].as_str() {
@@ -256,6 +270,8 @@ pub const RULES: &[Rule] = &[
     Rule { id: "HC014", statement: "NetworkPolicies admit every flow the chart needs (Heimdall to its database and DNS, the helm test Pod and ingressFrom peers to Heimdall) and stop every other source reaching the embedded database", check: reachability::check },
     Rule { id: "HC015", statement: "the secrets generator Job fills exactly the required keys no source supplies, under a Role that may create, read and patch only its own Secret and read only the chart's, bound to the Job's ServiceAccount alone", check: generator::scope },
     Rule { id: "HC016", statement: "the secrets generator's ServiceAccount, Role, RoleBinding and Job are hooks Helm runs before install and upgrade and Argo CD runs PreSync, RBAC first, each replaced before it is created again", check: generator::hooks },
+    Rule { id: "HC017", statement: "every pod's volume mounts and volumes name each other, every emptyDir has a sizeLimit, and no pod gets service-link variables", check: pods::wiring },
+    Rule { id: "HC018", statement: "with global.imageRegistry set, every container image of every pod (init containers, hooks and tests included) comes from it, and every pod lists every pull Secret the values name", check: pods::images },
 ];
 
 /// Runs every rule; each finding carries its rule's id.
@@ -840,6 +856,7 @@ fn disruption_budget_allows_drains(r: &Rendering) -> Vec<String> {
 }
 
 mod generator;
+mod pods;
 mod reachability;
 
 #[cfg(test)]

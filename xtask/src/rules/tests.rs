@@ -3,8 +3,8 @@
 use super::*;
 use crate::manifest::parse;
 
-const LABELS: &str = "{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/version: '2.11.3', app.kubernetes.io/component: server, app.kubernetes.io/part-of: heimdall, app.kubernetes.io/managed-by: Helm}";
-const DB_LABELS: &str = "{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/version: '2.11.3', app.kubernetes.io/component: database, app.kubernetes.io/part-of: heimdall, app.kubernetes.io/managed-by: Helm}";
+const LABELS: &str = "{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/version: '2.13.1', app.kubernetes.io/component: server, app.kubernetes.io/part-of: heimdall, app.kubernetes.io/managed-by: Helm}";
+const DB_LABELS: &str = "{app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/version: '2.13.1', app.kubernetes.io/component: database, app.kubernetes.io/part-of: heimdall, app.kubernetes.io/managed-by: Helm}";
 const JWT: &str = "jwt-secret-value-that-is-long-enough-for-heimdall-000000000000000000";
 
 fn good_yaml() -> String {
@@ -66,14 +66,17 @@ spec:
       annotations: {{checksum/secrets: "{checksum}"}}
     spec:
       serviceAccountName: r-heimdall
+      enableServiceLinks: false
       securityContext: {{runAsNonRoot: true, seccompProfile: {{type: RuntimeDefault}}}}
       containers:
         - name: heimdall
+          image: docker.io/mitre/heimdall2:2.13.1
+          volumeMounts: [{{name: tmp, mountPath: /tmp}}]
           securityContext: {sc}
           envFrom: [{{configMapRef: {{name: r-heimdall-config}}}}, {{secretRef: {{name: r-heimdall-secrets}}}}]
           ports: [{{name: http, containerPort: 3000, protocol: TCP}}]
           env: [{}, {}, {}, {}, {{name: DATABASE_HOST, value: r-heimdall-postgresql}}, {{name: DATABASE_PORT, value: "5432"}}]
-      volumes: [{{name: tmp, emptyDir: {{}}}}]
+      volumes: [{{name: tmp, emptyDir: {{sizeLimit: 1Gi}}}}]
 ---
 # Source: heimdall/templates/postgresql-statefulset.yaml
 apiVersion: apps/v1
@@ -85,12 +88,16 @@ spec:
   template:
     metadata: {{labels: {DB_LABELS}}}
     spec:
+      enableServiceLinks: false
       securityContext: {{runAsNonRoot: true, runAsUser: 999, seccompProfile: {{type: RuntimeDefault}}}}
       containers:
         - name: postgresql
+          image: docker.io/postgres:17.6
+          volumeMounts: [{{name: data, mountPath: /var/lib/postgresql/data}}]
           ports: [{{name: postgresql, containerPort: 5432, protocol: TCP}}]
           securityContext: {sc}
           env: [{{name: POSTGRES_PASSWORD, valueFrom: {{secretKeyRef: {{name: r-heimdall-secrets, key: DATABASE_PASSWORD, optional: false}}}}}}]
+  volumeClaimTemplates: [{{metadata: {{name: data}}}}]
 "#,
         env("JWT_SECRET"),
         env("API_KEY_SECRET"),
@@ -235,7 +242,9 @@ fn hc009_fires_on_a_missing_label_and_a_selector_matching_nothing() {
 fn hc010_fires_on_privilege_escalation_and_a_host_path() {
     let yaml = good_yaml().replacen("allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true", 1);
     fires("HC010", &yaml, &inline_intent(), &[], None);
-    let yaml = good_yaml().replace("volumes: [{name: tmp, emptyDir: {}}]", "volumes: [{name: tmp, hostPath: {path: /tmp}}]");
+    let from = "volumes: [{name: tmp, emptyDir: {sizeLimit: 1Gi}}]";
+    assert!(good_yaml().contains(from));
+    let yaml = good_yaml().replace(from, "volumes: [{name: tmp, hostPath: {path: /tmp}}]");
     fires("HC010", &yaml, &inline_intent(), &[], None);
 }
 
@@ -283,7 +292,7 @@ fn with_pdb(bound: &str, extra: &str) -> String {
     )
 }
 
-const HPA: &str = "---\n# Source: heimdall/templates/hpa.yaml\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: r-heimdall, labels: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/version: '2.11.3', app.kubernetes.io/component: server, app.kubernetes.io/part-of: heimdall, app.kubernetes.io/managed-by: Helm}}\nspec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: r-heimdall}, minReplicas: 3, maxReplicas: 5}\n";
+const HPA: &str = "---\n# Source: heimdall/templates/hpa.yaml\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: r-heimdall, labels: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/version: '2.13.1', app.kubernetes.io/component: server, app.kubernetes.io/part-of: heimdall, app.kubernetes.io/managed-by: Helm}}\nspec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: r-heimdall}, minReplicas: 3, maxReplicas: 5}\n";
 
 #[test]
 fn hc013_fires_on_a_budget_that_blocks_drains_and_on_a_missing_eviction_policy() {
@@ -456,10 +465,11 @@ spec:
     spec:
       serviceAccountName: r-gen
       automountServiceAccountToken: true
+      enableServiceLinks: false
       restartPolicy: Never
       containers:
         - name: secrets-generator
-          image: mitre/heimdall2:2.11.3
+          image: docker.io/mitre/heimdall2:2.13.1
           command: [node, -e, "main()"]
           securityContext: {sc}
           env:
@@ -526,4 +536,40 @@ fn hc008_counts_the_generated_secret_only_when_a_generator_writes_it() {
     let yaml = good_yaml().replace("{name: r-heimdall-secrets, key: ADMIN_PASSWORD", "{name: r-generated, key: ADMIN_PASSWORD");
     let found = findings_with(&yaml, &inline_intent(), &[], None);
     assert!(found.iter().any(|f| f.starts_with("HC008") && f.contains("Secret/r-generated")), "{found:#?}");
+}
+
+#[test]
+fn hc017_fires_on_a_dangling_mount_an_unmounted_volume_an_unsized_empty_dir_and_service_links() {
+    let yaml = good_yaml();
+    for (from, to) in [
+        ("volumeMounts: [{name: tmp, mountPath: /tmp}]", "volumeMounts: [{name: tmpp, mountPath: /tmp}]"),
+        ("volumeMounts: [{name: tmp, mountPath: /tmp}]", "volumeMounts: []"),
+        ("emptyDir: {sizeLimit: 1Gi}", "emptyDir: {}"),
+        (
+            "      enableServiceLinks: false\n      securityContext: {runAsNonRoot: true, runAsUser: 999",
+            "      securityContext: {runAsNonRoot: true, runAsUser: 999",
+        ),
+    ] {
+        assert!(yaml.contains(from), "{from}");
+        fires("HC017", &yaml.replacen(from, to, 1), &inline_intent(), &[], None);
+    }
+    let found = findings_with(&yaml.replacen("emptyDir: {sizeLimit: 1Gi}", "emptyDir: {}", 1), &inline_intent(), &[], None);
+    assert!(found.iter().any(|f| f.contains("emptyDir volume \"tmp\" has no sizeLimit")), "{found:#?}");
+}
+
+#[test]
+fn hc018_fires_on_an_image_outside_the_mirror_and_on_a_missing_pull_secret() {
+    let mirrored = good_yaml().replace("image: docker.io/", "image: mirror.example/hub/");
+    let mut intent = inline_intent();
+    intent.image_registry = Some("mirror.example/hub".into());
+    assert!(findings_with(&mirrored, &intent, &[], None).is_empty());
+    fires("HC018", &mirrored.replacen("image: mirror.example/hub/postgres", "image: docker.io/postgres", 1), &intent, &[], None);
+    // A registry that merely starts like the mirror's is another registry.
+    fires("HC018", &mirrored.replacen("image: mirror.example/hub/postgres", "image: mirror.example/hubx/postgres", 1), &intent, &[], None);
+    intent.pull_secrets = vec!["regcred".into()];
+    intent.external.insert("Secret/regcred".into());
+    let with_secret = mirrored
+        .replace("      enableServiceLinks: false\n", "      enableServiceLinks: false\n      imagePullSecrets: [{name: regcred}]\n");
+    assert!(findings_with(&with_secret, &intent, &[], None).is_empty(), "{:#?}", findings_with(&with_secret, &intent, &[], None));
+    fires("HC018", &with_secret.replacen("      imagePullSecrets: [{name: regcred}]\n", "", 1), &intent, &[], None);
 }
