@@ -202,6 +202,9 @@ impl Intent {
         if let Some(name) = &self.existing_secret {
             self.external.insert(format!("Secret/{name}"));
         }
+        if let Some(name) = text(&values["postgresql"]["persistence"]["existingClaim"]) {
+            self.external.insert(format!("PersistentVolumeClaim/{name}"));
+        }
         if let Some(name) = text(&values["caCertificates"]["existingConfigMap"]) {
             self.external.insert(format!("ConfigMap/{name}"));
         }
