@@ -308,3 +308,38 @@ failureThreshold: {{ .failureThreshold }}
 {{- end }}
 {{- if kindIs "invalid" $p.minAvailable }}{{ min $scaled $replicas }}{{ else }}{{ max 0 (sub $replicas $scaled) }}{{ end }}
 {{- end }}
+
+{{/*
+Fails on an extraEnv entry the chart must own: a required secret (it comes
+from the selected Secrets, by reference), a derived database setting, a
+variable the chart sets itself, a name given twice, or a secret-looking
+name with a literal value (use valueFrom).
+*/}}
+{{- define "heimdall.validateExtraEnv" -}}
+{{- $required := include "heimdall.secrets.requiredKeys" . | splitList "," }}
+{{- $seen := dict }}
+{{- range $i, $e := .Values.extraEnv }}
+{{- $where := printf "extraEnv[%d]" $i }}
+{{- if not (kindIs "map" $e) }}
+{{- fail (printf "%s must be an EnvVar object like {name: FOO, value: \"bar\"}, not %s" $where (toJson $e)) }}
+{{- end }}
+{{- $name := $e.name | default "" | toString }}
+{{- include "heimdall.validateEnvName" (dict "key" $name "where" $where) }}
+{{- if has $name (concat $required (list "DATABASE_PASSWORD")) }}
+{{- fail (printf "%s: %s is a required secret the chart supplies by reference; set it through heimdall.existingSecret, heimdall.secrets or a secrets file instead" $where $name) }}
+{{- end }}
+{{- if regexMatch "^DATABASE_(HOST|PORT|NAME|USERNAME|SSL|SSL_INSECURE)$" $name }}
+{{- fail (printf "%s: %s is derived from the postgresql / externalDatabase values; set it there instead" $where $name) }}
+{{- end }}
+{{- if has $name (list "YARN_CACHE_FOLDER" "NODE_EXTRA_CA_CERTS") }}
+{{- fail (printf "%s: the chart sets %s itself (NODE_EXTRA_CA_CERTS through caCertificates)" $where $name) }}
+{{- end }}
+{{- if hasKey $seen $name }}
+{{- fail (printf "%s: %s is already set by extraEnv[%d]; give each variable once" $where $name (get $seen $name)) }}
+{{- end }}
+{{- $_ := set $seen $name $i }}
+{{- if and (regexMatch "SECRET|PASSWORD|TOKEN|_KEY$" $name) (hasKey $e "value") }}
+{{- fail (printf "%s: %s looks like a secret and has a literal value, which would sit in the Deployment for anyone who can read it; use valueFrom.secretKeyRef, or heimdall.secrets / a secrets file" $where $name) }}
+{{- end }}
+{{- end }}
+{{- end }}
