@@ -200,6 +200,8 @@ imagePullSecrets:
 {{- printf "%s://%s" (ternary "https" "http" $tls) $host }}
 {{- else if and .Values.httpRoute.enabled .Values.httpRoute.hostnames }}
 {{- printf "%s://%s" (ternary "https" "http" .Values.httpRoute.tls) (first .Values.httpRoute.hostnames) }}
+{{- else if and .Values.route.enabled .Values.route.host }}
+{{- printf "%s://%s" (ternary "https" "http" .Values.route.tls.enabled) .Values.route.host }}
 {{- end }}
 {{- end }}
 
@@ -342,4 +344,39 @@ name with a literal value (use valueFrom).
 {{- fail (printf "%s: %s looks like a secret and has a literal value, which would sit in the Deployment for anyone who can read it; use valueFrom.secretKeyRef, or heimdall.secrets / a secrets file" $where $name) }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/* Fails when more than one of ingress, httpRoute and route is enabled: Heimdall has one EXTERNAL_URL. */}}
+{{- define "heimdall.exposure.validate" -}}
+{{- $on := list }}
+{{- range $name := list "ingress" "httpRoute" "route" }}
+{{- if (get $.Values $name).enabled }}{{ $on = append $on (printf "%s.enabled" $name) }}{{ end }}
+{{- end }}
+{{- if eq (len $on) 2 }}
+{{- fail (printf "%s and %s are both true: expose Heimdall through one of ingress, httpRoute and route" (index $on 0) (index $on 1)) }}
+{{- else if gt (len $on) 2 }}
+{{- fail "ingress.enabled, httpRoute.enabled and route.enabled are all true: expose Heimdall through one of them" }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when security contexts leave user and group IDs to OpenShift's SCC:
+global.compatibility.openshift.adaptSecurityContext "force", or "auto" on a
+cluster that serves security.openshift.io/v1; "" otherwise.
+*/}}
+{{- define "heimdall.openshift.adaptSecurityContext" -}}
+{{- $mode := dig "compatibility" "openshift" "adaptSecurityContext" "auto" (.Values.global | default dict) }}
+{{- if not (has $mode (list "auto" "force" "disabled")) }}
+{{- fail (printf "global.compatibility.openshift.adaptSecurityContext is %q: use auto, force or disabled" $mode) }}
+{{- end }}
+{{- if or (eq $mode "force") (and (eq $mode "auto") (.Capabilities.APIVersions.Has "security.openshift.io/v1")) }}true{{ end }}
+{{- end }}
+
+{{/* A pod or container security context as YAML, without runAsUser, runAsGroup and fsGroup on OpenShift; pass (dict "context" $sc "root" $). */}}
+{{- define "heimdall.securityContext" -}}
+{{- $sc := .context }}
+{{- if include "heimdall.openshift.adaptSecurityContext" .root }}
+{{- $sc = omit $sc "runAsUser" "runAsGroup" "fsGroup" }}
+{{- end }}
+{{- toYaml $sc }}
 {{- end }}

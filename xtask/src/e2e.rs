@@ -460,21 +460,31 @@ fn pod_security_warning_is_seen(env: &Env) -> Result<()> {
     Ok(())
 }
 
-/// The Gateway API CRD, so the HTTPRoute case has a kind to install.
-fn install_gateway_api_crd(plane: &ControlPlane) -> Result<()> {
-    let text = std::fs::read_to_string(tools::httproute_crd()).context("the HTTPRoute CRD is missing: run `cargo xtask setup`")?;
-    let crd: Json = serde_yaml::from_str(&text)?;
-    plane.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", &crd)?;
+/// The CRDs of the kinds the Kubernetes schemas lack (HTTPRoute, OpenShift's Route), so the cases that render them have a kind to install.
+fn install_crds(plane: &ControlPlane) -> Result<()> {
+    for source in &tools::CRDS {
+        let path = source.installed();
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("the {} CRD is missing at {}: run `cargo xtask setup`", source.kind, path.display()))?;
+        let crd: Json = serde_yaml::from_str(&text)?;
+        plane.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", &crd)?;
+        let name = crd["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        wait_established(plane, &name)?;
+    }
+    Ok(())
+}
+
+fn wait_established(plane: &ControlPlane, name: &str) -> Result<()> {
     let start = Instant::now();
     loop {
-        let c = plane.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/httproutes.gateway.networking.k8s.io")?;
+        let c = plane.get(&format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"))?;
         let established = c.as_ref().is_some_and(|c| {
             c["status"]["conditions"].as_array().into_iter().flatten().any(|x| x["type"] == "Established" && x["status"] == "True")
         });
         if established {
             return Ok(());
         }
-        ensure!(start.elapsed() < Duration::from_secs(60), "the HTTPRoute CRD was not established within 60 s");
+        ensure!(start.elapsed() < Duration::from_secs(60), "the CRD {name} was not established within 60 s");
         std::thread::sleep(Duration::from_millis(300));
     }
 }
@@ -513,7 +523,7 @@ pub fn run(helm_override: Option<&Path>, filter: Option<&str>) -> Result<usize> 
         plane.server,
         start.elapsed().as_secs_f64()
     );
-    install_gateway_api_crd(&plane)?;
+    install_crds(&plane)?;
     let (mut passed, mut failed) = (0, 0);
     for helm in &helms {
         let scratch = plane.dir.path().join(format!("helm{}", helm.major));

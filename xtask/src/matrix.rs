@@ -51,6 +51,9 @@ pub struct CaseFile {
     pub namespace: String,
     #[serde(default)]
     pub kube_versions: Vec<String>,
+    /// API versions the cluster serves beyond Kubernetes' own (`--api-versions`), e.g. security.openshift.io/v1.
+    #[serde(default)]
+    pub api_versions: Vec<String>,
     /// Values passed as a values file.
     #[serde(default)]
     pub values: Option<serde_yaml::Value>,
@@ -119,6 +122,10 @@ pub fn load_case(path: &Path, cases_dir: &Path, tests_dir: &Path) -> Result<Case
         if !version.is_match(v) {
             bail!("case file {}: kubeVersions entry {v:?} is not a version like 1.30.0", path.display());
         }
+    }
+    let api_version = Regex::new(r"^[a-z0-9.-]+/v[0-9a-z]+(/[A-Za-z]+)?$").unwrap();
+    if let Some(v) = spec.api_versions.iter().find(|v| !api_version.is_match(v)) {
+        bail!("case file {}: apiVersions entry {v:?} is not a group/version like security.openshift.io/v1", path.display());
     }
     let fixtures = spec.files.values().chain(spec.values_files.iter());
     let set_files = spec.set_file.iter().map(|kv| kv.split_once('=').map(|(_, p)| p).unwrap_or(kv.as_str()));

@@ -235,7 +235,11 @@ fn case_argv(helm: &Helm, verb: &[&str], release: Option<&str>, case: &Case, pre
 
 /// The argv of `helm template` for a case under one Helm and Kubernetes version.
 pub fn template_argv(helm: &Helm, case: &Case, prepared: &Prepared, kube_version: &str) -> Vec<String> {
-    case_argv(helm, &["template"], Some(&case.spec.release), case, prepared, kube_version)
+    let mut argv = case_argv(helm, &["template"], Some(&case.spec.release), case, prepared, kube_version);
+    for v in &case.spec.api_versions {
+        argv.extend(["--api-versions".to_string(), v.clone()]);
+    }
+    argv
 }
 
 /// `helm template` for a case: served by the Helm's renderer pool when one is enabled, else by the CLI.

@@ -45,6 +45,10 @@ pub struct Intent {
     pub image_registry: Option<String>,
     /// Every pull Secret the case names (`global.imagePullSecrets`, then `imagePullSecrets`; names or {name}).
     pub pull_secrets: Vec<String>,
+    /// Whether security contexts must leave user and group IDs to OpenShift's SCC:
+    /// `global.compatibility.openshift.adaptSecurityContext` "force", or "auto" (the default)
+    /// with security.openshift.io/v1 among the case's `apiVersions`.
+    pub openshift_adapts: bool,
 }
 
 /// A boolean the case gives as YAML (`false`) or through --set (read here as the text "false").
@@ -127,8 +131,15 @@ impl Intent {
         intent.read_database(&values);
         intent.read_policies(&values);
         intent.read_images(&values);
+        intent.read_platform(case, &values);
         intent.read_external_objects(case, &values);
         intent
+    }
+
+    fn read_platform(&mut self, case: &Case, values: &Value) {
+        let mode = values["global"]["compatibility"]["openshift"]["adaptSecurityContext"].as_str().unwrap_or("auto");
+        let served = case.spec.api_versions.iter().any(|v| v == "security.openshift.io/v1");
+        self.openshift_adapts = mode == "force" || (mode == "auto" && served);
     }
 
     fn read_images(&mut self, values: &Value) {
@@ -275,6 +286,7 @@ pub const RULES: &[Rule] = &[
     Rule { id: "HC016", statement: "the secrets generator's ServiceAccount, Role, RoleBinding and Job are hooks Helm runs before install and upgrade and Argo CD runs PreSync, RBAC first, each replaced before it is created again", check: generator::hooks },
     Rule { id: "HC017", statement: "every pod's volume mounts and volumes name each other, every emptyDir has a sizeLimit, and no pod gets service-link variables", check: pods::wiring },
     Rule { id: "HC018", statement: "with global.imageRegistry set, every container image of every pod (init containers, hooks and tests included) comes from it, and every pod lists every pull Secret the values name", check: pods::images },
+    Rule { id: "HC019", statement: "on OpenShift (adaptSecurityContext force, or auto where security.openshift.io/v1 is served) no pod or container security context fixes runAsUser, runAsGroup or fsGroup, so the SCC assigns them", check: pods::openshift_ids },
 ];
 
 /// Runs every rule; each finding carries its rule's id.
@@ -652,6 +664,10 @@ fn object_references(doc: &Doc) -> Vec<String> {
         }
         "HTTPRoute" => {
             list(&spec["rules"]).iter().flat_map(|rule| list(&rule["backendRefs"])).map(|b| format!("Service/{}", s(&b["name"]))).collect()
+        }
+        "Route" => {
+            let alternates = list(&spec["alternateBackends"]).into_iter().map(|b| format!("{}/{}", s(&b["kind"]), s(&b["name"])));
+            std::iter::once(format!("{}/{}", s(&spec["to"]["kind"]), s(&spec["to"]["name"]))).chain(alternates).collect()
         }
         "HorizontalPodAutoscaler" => vec![format!("{}/{}", s(&spec["scaleTargetRef"]["kind"]), s(&spec["scaleTargetRef"]["name"]))],
         _ => vec![],

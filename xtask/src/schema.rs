@@ -1,4 +1,4 @@
-//! Strict schema validation: every document against the Kubernetes JSON schemas of each case's Kubernetes version (and HTTPRoute against its Gateway API CRD), in-process, each schema compiled once per run.
+//! Strict schema validation: every document against the Kubernetes JSON schemas of each case's Kubernetes version (HTTPRoute and OpenShift's Route against their CRDs), in-process, each schema compiled once per run.
 
 use crate::manifest::Doc;
 use crate::tools;
@@ -16,7 +16,8 @@ const DEFINITIONS_URI: &str = "https://kubernetes.io/api/_definitions.json";
 /// Schemas of one run: definitions, kind schemas, registries and compiled validators, shared by every worker.
 pub struct Schemas {
     root: Box<dyn Fn(&str) -> PathBuf + Send + Sync>,
-    httproute_crd: PathBuf,
+    /// Kind -> CRD manifest, for kinds the Kubernetes schemas lack.
+    crds: HashMap<String, PathBuf>,
     definitions: Mutex<HashMap<String, Arc<Json>>>,
     kind_schemas: Mutex<HashMap<(String, String), Arc<Json>>>,
     registries: Mutex<HashMap<String, &'static jsonschema::Registry<'static>>>,
@@ -30,13 +31,14 @@ fn minor_of(kube_version: &str) -> String {
 impl Schemas {
     /// Schemas from `.tools/` as `cargo xtask setup` installs them.
     pub fn installed() -> Self {
-        Self::from_dirs(Box::new(tools::schema_dir), tools::httproute_crd())
+        let crds = tools::CRDS.iter().map(|c| (c.kind.to_string(), c.installed())).collect();
+        Self::from_dirs(Box::new(tools::schema_dir), crds)
     }
 
-    pub fn from_dirs(root: Box<dyn Fn(&str) -> PathBuf + Send + Sync>, httproute_crd: PathBuf) -> Self {
+    pub fn from_dirs(root: Box<dyn Fn(&str) -> PathBuf + Send + Sync>, crds: HashMap<String, PathBuf>) -> Self {
         Schemas {
             root,
-            httproute_crd,
+            crds,
             definitions: Mutex::default(),
             kind_schemas: Mutex::default(),
             registries: Mutex::default(),
@@ -57,14 +59,14 @@ impl Schemas {
         Ok(defs)
     }
 
-    /// The schema of a document's kind (HTTPRoute from its CRD), read once per version.
+    /// The schema of a document's kind (a CRD's for the kinds in `crds`), read once per version.
     fn kind_schema(&self, minor: &str, doc: &Doc) -> Result<Arc<Json>> {
         let key = (minor.to_string(), schema_file(doc.api_version(), doc.kind()));
         if let Some(s) = self.kind_schemas.lock().unwrap().get(&key) {
             return Ok(s.clone());
         }
-        let schema = if doc.kind() == "HTTPRoute" {
-            httproute_schema(&self.httproute_crd, doc.api_version())?
+        let schema = if let Some(crd) = self.crds.get(doc.kind()) {
+            crd_schema(crd, doc.kind(), doc.api_version())?
         } else {
             let path = (self.root)(minor).join(&key.1);
             let text = std::fs::read_to_string(&path).map_err(|_| {
@@ -161,28 +163,43 @@ pub fn schema_file(api_version: &str, kind: &str) -> String {
     format!("{}-{api}.json", kind.to_lowercase())
 }
 
-/// The HTTPRoute schema from its CRD, made strict like the Kubernetes ones:
+/// A kind's schema from its CRD, made strict like the Kubernetes ones:
 /// an object that lists its properties accepts no others.
-fn httproute_schema(crd_path: &PathBuf, api_version: &str) -> Result<Json> {
+fn crd_schema(crd_path: &PathBuf, kind: &str, api_version: &str) -> Result<Json> {
     static CACHE: OnceLock<Mutex<HashMap<String, Json>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
-    if let Some(s) = cache.lock().unwrap().get(api_version) {
+    let key = format!("{}\0{api_version}", crd_path.display());
+    if let Some(s) = cache.lock().unwrap().get(&key) {
         return Ok(s.clone());
     }
-    let text = std::fs::read_to_string(crd_path)
-        .with_context(|| format!("no HTTPRoute CRD at {} (run `cargo xtask setup`)", crd_path.display()))?;
+    let text =
+        std::fs::read_to_string(crd_path).with_context(|| format!("no {kind} CRD at {} (run `cargo xtask setup`)", crd_path.display()))?;
     let crd: Json = serde_yaml::from_str(&text)?;
     let version = api_version.rsplit('/').next().unwrap_or("");
     let Some(entry) = crd["spec"]["versions"].as_array().and_then(|vs| vs.iter().find(|v| v["name"] == version)) else {
-        bail!("the HTTPRoute CRD has no version {version}");
+        bail!("the {kind} CRD at {} has no version {version}", crd_path.display());
     };
     let mut schema = entry["schema"]["openAPIV3Schema"].clone();
+    drop_nulls(&mut schema);
     make_strict(&mut schema);
     schema["properties"]["apiVersion"] = json!({"type": "string", "enum": [api_version]});
-    schema["properties"]["kind"] = json!({"type": "string", "enum": ["HTTPRoute"]});
+    schema["properties"]["kind"] = json!({"type": "string", "enum": [kind]});
     schema["properties"]["metadata"] = json!({"$ref": format!("{DEFINITIONS_URI}#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")});
-    cache.lock().unwrap().insert(api_version.into(), schema.clone());
+    cache.lock().unwrap().insert(key, schema.clone());
     Ok(schema)
+}
+
+/// Removes keywords whose value is null, as the API server reads a CRD
+/// (OpenShift's route CRD carries `anyOf: null`, which JSON Schema rejects).
+fn drop_nulls(node: &mut Json) {
+    match node {
+        Json::Object(obj) => {
+            obj.retain(|_, v| !v.is_null());
+            obj.values_mut().for_each(drop_nulls);
+        }
+        Json::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 fn make_strict(node: &mut Json) {

@@ -38,9 +38,33 @@ pub const HELM_PINS: [HelmPin; 2] = [
 /// PyPI `kubernetes-validate`, which ships strict JSON schemas for Kubernetes 1.25 to 1.37.
 pub const KUBERNETES_VALIDATE_VERSION: &str = "1.37.0";
 
-/// Go module `sigs.k8s.io/gateway-api`, whose CRDs give the HTTPRoute schema.
-pub const GATEWAY_API_MODULE: &str = "sigs.k8s.io/gateway-api";
-pub const GATEWAY_API_VERSION: &str = "v1.4.1";
+/// A kind the Kubernetes schemas lack, whose strict schema comes from a CRD
+/// manifest shipped in a pinned Go module (fetched through the Go module proxy).
+pub struct CrdSource {
+    pub kind: &'static str,
+    pub module: &'static str,
+    pub version: &'static str,
+    /// The CRD manifest's path inside the module.
+    pub path: &'static str,
+}
+
+/// HTTPRoute from the Gateway API; OpenShift's Route from `openshift/api`,
+/// whose route CRD manifest is the one MicroShift and HyperShift install
+/// (the proxy serves that module only at exact pseudo-versions).
+pub const CRDS: [CrdSource; 2] = [
+    CrdSource {
+        kind: "HTTPRoute",
+        module: "sigs.k8s.io/gateway-api",
+        version: "v1.4.1",
+        path: "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml",
+    },
+    CrdSource {
+        kind: "Route",
+        module: "github.com/openshift/api",
+        version: "v0.0.0-20260728120005-8ba0b25b0f29",
+        path: "route/v1/zz_generated.crd-manifests/routes.crd.yaml",
+    },
+];
 
 /// The repository root (the parent of `xtask/`).
 pub fn repo_root() -> PathBuf {
@@ -173,9 +197,17 @@ fn kubernetes_validate_dir() -> PathBuf {
     tools_dir().join("kubernetes-validate").join(KUBERNETES_VALIDATE_VERSION)
 }
 
-/// The Gateway API CRD of HTTPRoute, from the pinned Go module.
-pub fn httproute_crd() -> PathBuf {
-    tools_dir().join("gateway-api").join(GATEWAY_API_VERSION).join("gateway.networking.k8s.io_httproutes.yaml")
+impl CrdSource {
+    /// Where `setup` keeps the manifest.
+    pub fn installed(&self) -> PathBuf {
+        let file = Path::new(self.path).file_name().expect("a CRD path names a file");
+        tools_dir().join("crds").join(self.module.replace('/', "+")).join(self.version).join(file)
+    }
+}
+
+/// The installed CRD manifest of `kind`, when one of [`CRDS`] provides it.
+pub fn crd_for(kind: &str) -> Option<PathBuf> {
+    CRDS.iter().find(|c| c.kind == kind).map(CrdSource::installed)
 }
 
 fn have(cmd: &str) -> bool {
@@ -203,7 +235,7 @@ pub fn setup(quiet: bool) -> Result<()> {
         setup_renderd(&pin, &say)?;
     }
     setup_kubernetes_schemas(&say)?;
-    setup_httproute_crd(&say)
+    CRDS.iter().try_for_each(|crd| setup_crd(crd, &say))
 }
 
 /// One pinned Helm, built by `go install` with its exact version stamped in.
@@ -327,27 +359,30 @@ fn setup_kubernetes_schemas(say: &dyn Fn(String)) -> Result<()> {
     )
 }
 
-fn setup_httproute_crd(say: &dyn Fn(String)) -> Result<()> {
-    let crd = httproute_crd();
-    if crd.is_file() {
-        say(format!("setup: Gateway API {GATEWAY_API_VERSION} HTTPRoute CRD present"));
+fn setup_crd(crd: &CrdSource, say: &dyn Fn(String)) -> Result<()> {
+    let (installed, at) = (crd.installed(), format!("{}@{}", crd.module, crd.version));
+    if installed.is_file() {
+        say(format!("setup: {} CRD from {at} present", crd.kind));
         return Ok(());
     }
     if !have("go") {
-        bail!("the HTTPRoute schema comes from the Go module {GATEWAY_API_MODULE}@{GATEWAY_API_VERSION}, but Go is not installed: install Go and run `cargo xtask setup` again");
+        bail!(
+            "the {} schema comes from the Go module {at}, but Go is not installed: install Go and run `cargo xtask setup` again",
+            crd.kind
+        );
     }
-    say(format!("setup: fetching the HTTPRoute CRD from {GATEWAY_API_MODULE}@{GATEWAY_API_VERSION}"));
+    say(format!("setup: fetching the {} CRD from {at}", crd.kind));
     let out = Command::new("go")
         .args(["mod", "download", "-json"])
-        .arg(format!("{GATEWAY_API_MODULE}@{GATEWAY_API_VERSION}"))
+        .arg(&at)
         .current_dir(std::env::temp_dir())
         .output()
         .context("running go mod download")?;
     let info: serde_json::Value = serde_json::from_slice(&out.stdout)
         .with_context(|| format!("go mod download printed no JSON: {}", String::from_utf8_lossy(&out.stderr)))?;
-    let dir = info["Dir"].as_str().with_context(|| format!("go mod download failed: {info}"))?;
-    let src = Path::new(dir).join("config/crd/standard/gateway.networking.k8s.io_httproutes.yaml");
-    std::fs::create_dir_all(crd.parent().unwrap())?;
-    std::fs::copy(&src, &crd).with_context(|| format!("copying {}", src.display()))?;
+    let dir = info["Dir"].as_str().with_context(|| format!("go mod download {at} failed: {info}"))?;
+    let src = Path::new(dir).join(crd.path);
+    std::fs::create_dir_all(installed.parent().unwrap())?;
+    std::fs::copy(&src, &installed).with_context(|| format!("copying {}", src.display()))?;
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! HC017 and HC018: what every pod of the chart is given at run time: volumes and mounts that name each other, bounded scratch space, no service-link variables; and, with a mirror, every image from it and every pull Secret.
+//! HC017 to HC019: what every pod of the chart is given at run time: volumes and mounts that name each other, bounded scratch space, no service-link variables; with a mirror, every image from it and every pull Secret; on OpenShift, user and group IDs left to the SCC.
 
 use super::{containers, pod_specs, s, Rendering};
 use crate::manifest::Doc;
@@ -71,6 +71,28 @@ pub fn images(r: &Rendering) -> Vec<String> {
         for name in &r.intent.pull_secrets {
             if !listed.contains(name.as_str()) {
                 out.push(format!("{id}: imagePullSecrets lacks {name:?}, which the values name"));
+            }
+        }
+    }
+    out
+}
+
+/// HC019: where OpenShift assigns IDs, a fixed runAsUser, runAsGroup or
+/// fsGroup outside its namespace's range makes restricted-v2 refuse the pod.
+pub fn openshift_ids(r: &Rendering) -> Vec<String> {
+    if !r.intent.openshift_adapts {
+        return vec![];
+    }
+    let mut out = Vec::new();
+    for (doc, spec, _) in pod_specs(r.docs) {
+        let id = doc.id();
+        let contexts = std::iter::once(("the pod".to_string(), &spec["securityContext"]))
+            .chain(containers(spec).into_iter().map(|c| (format!("container {}", s(&c["name"])), &c["securityContext"])));
+        for (owner, sc) in contexts {
+            for field in ["runAsUser", "runAsGroup", "fsGroup"] {
+                if !sc[field].is_null() {
+                    out.push(format!("{id}: {owner} sets {field}, which OpenShift's SCC must assign"));
+                }
             }
         }
     }

@@ -573,3 +573,23 @@ fn hc018_fires_on_an_image_outside_the_mirror_and_on_a_missing_pull_secret() {
     assert!(findings_with(&with_secret, &intent, &[], None).is_empty(), "{:#?}", findings_with(&with_secret, &intent, &[], None));
     fires("HC018", &with_secret.replacen("      imagePullSecrets: [{name: regcred}]\n", "", 1), &intent, &[], None);
 }
+
+#[test]
+fn hc019_fires_on_a_fixed_user_or_group_where_openshift_assigns_them() {
+    let mut intent = inline_intent();
+    intent.openshift_adapts = true;
+    // The good rendering fixes the database pod's runAsUser and the containers' too.
+    fires("HC019", &good_yaml(), &intent, &[], None);
+    let adapted = good_yaml().replace("runAsUser: 999, ", "").replace("runAsUser: 1001, ", "");
+    assert!(findings_with(&adapted, &intent, &[], None).is_empty(), "{:#?}", findings_with(&adapted, &intent, &[], None));
+    fires(
+        "HC019",
+        &adapted.replacen("runAsNonRoot: true, seccompProfile", "runAsNonRoot: true, fsGroup: 1001, seccompProfile", 1),
+        &intent,
+        &[],
+        None,
+    );
+    // Off OpenShift the fixed IDs are what the chart wants.
+    intent.openshift_adapts = false;
+    assert!(findings_with(&good_yaml(), &intent, &[], None).is_empty());
+}
