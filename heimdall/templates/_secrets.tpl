@@ -129,6 +129,15 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{- if $missing }}
 {{- fail (printf "heimdall.existingSecret %s in namespace %s lacks required keys: %s. Add them to the Secret, or map them to the keys it has with heimdall.existingSecretKeys" $v.existingSecret $.Release.Namespace (join ", " $missing)) }}
 {{- end }}
+{{- /* Keys Heimdall does not read reach it through envFrom and are ignored: reported in NOTES, not fatal (the Secret is the user's). */}}
+{{- if not $v.allowUnknownVariables }}
+{{- $classes := include "heimdall.variables.classesJson" . | fromJson }}
+{{- $unknown := list }}
+{{- range $key := keys ($live.data | default dict) | sortAlpha }}
+{{- if not (or (hasKey $classes $key) (has $key (values $out.keys))) }}{{ $unknown = append $unknown $key }}{{ end }}
+{{- end }}
+{{- $_ := set $out "unknownKeys" $unknown }}
+{{- end }}
 {{- end }}
 {{- else }}
 {{- $_ := set $out "mode" "chart" }}
@@ -147,7 +156,7 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{- fail (printf "secrets file %s exists but holds no keys: fill it (./generate-heimdall-secrets.sh) or remove it from heimdall.secretsFiles" $path) }}
 {{- end }}
 {{- range $key, $value := $parsed }}
-{{- include "heimdall.secrets.validateEntry" (dict "key" $key "value" $value "where" (printf "secrets file %s" $path)) }}
+{{- include "heimdall.secrets.validateEntry" (dict "key" $key "value" $value "where" (printf "secrets file %s" $path) "root" $) }}
 {{- if hasKey $out.data $key }}
 {{- $_ := set $out "hidden" (append $out.hidden (printf "%s from %s overrides %s" $key $path (get $out.sources $key))) }}
 {{- end }}
@@ -157,7 +166,7 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{- end }}
 {{- /* 2. Inline values, key by key, over the files. */}}
 {{- range $key, $value := $inline }}
-{{- include "heimdall.secrets.validateEntry" (dict "key" $key "value" $value "where" "heimdall.secrets") }}
+{{- include "heimdall.secrets.validateEntry" (dict "key" $key "value" $value "where" "heimdall.secrets" "root" $) }}
 {{- if hasKey $out.data $key }}
 {{- $_ := set $out "hidden" (append $out.hidden (printf "%s from heimdall.secrets overrides %s" $key (get $out.sources $key))) }}
 {{- end }}
@@ -227,7 +236,7 @@ Pass (dict "root" $ "value" ... "source" ...). Never prints a value.
 
 {{/* Fails unless .key is an environment-variable name and .value a non-empty string. Never prints the value. */}}
 {{- define "heimdall.secrets.validateEntry" -}}
-{{- include "heimdall.validateEnvName" (dict "key" .key "where" .where) }}
+{{- include "heimdall.validateEnvName" (dict "key" .key "where" .where "as" "secret" "root" .root) }}
 {{- if not (kindIs "string" .value) }}
 {{- if kindIs "invalid" .value }}
 {{- fail (printf "%s: %s has no value; give it a string or remove the key" .where .key) }}

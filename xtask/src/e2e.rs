@@ -242,7 +242,7 @@ fn uninstall_keeps_secret_and_reinstall_reuses_it(env: &Env) -> Result<()> {
     Ok(())
 }
 
-/// c. existingSecret: a missing (mapped) key fails the install naming it; a complete one works and the chart makes no Secret.
+/// c. existingSecret: a missing (mapped) key fails the install naming it; a complete one works, the chart makes no Secret, and NOTES names a key Heimdall does not read.
 fn existing_secret_is_checked_and_used(env: &Env) -> Result<()> {
     let ns = env.namespace("existing")?;
     let chart = env.chart_copy("existing")?;
@@ -271,14 +271,21 @@ fn existing_secret_is_checked_and_used(env: &Env) -> Result<()> {
             ("API_KEY_SECRET", "e2e-api-key-secret-00000000000000000"),
             ("DATABASE_PASSWORD", "e2e-database-password-0000"),
             ("ADMIN_PASSWORD", "E2e-Admin-Password-1"),
+            // Heimdall reads GITLAB_SECRET: install reports this key in NOTES without failing.
+            ("GITLAB_CLIENTSECRET", "e2e-gitlab-secret-under-the-wrong-name"),
         ],
     )?;
-    env.release_ok(&install(
+    let installed = env.release_ok(&install(
         &ns,
         &chart,
         &["--set", "heimdall.existingSecret=complete", "--set", "heimdall.existingSecretKeys.JWT_SECRET=jwt"],
     ))?;
     ensure!(env.secret(&ns, &chart_secret_name())?.is_none(), "the chart created an app Secret beside existingSecret");
+    ensure!(
+        installed.stdout.contains("heimdall.existingSecret complete has keys Heimdall does not read: GITLAB_CLIENTSECRET."),
+        "NOTES does not report the unknown key:\n{}",
+        installed.stdout
+    );
     let d = env.deployment(&ns)?.context("no Deployment")?;
     let env_vars = &d["spec"]["template"]["spec"]["containers"][0]["env"];
     let jwt_ref = env_vars.as_array().into_iter().flatten().find(|e| e["name"] == "JWT_SECRET").context("no JWT_SECRET env")?;

@@ -139,7 +139,9 @@ fn with_values(case: &Case, tests_dir: &Path, work_dir: PathBuf, chart_dir: Path
     let mut value_args = Vec::new();
     if let Some(values) = &case.spec.values {
         let file = work_dir.join("values.yaml");
-        std::fs::write(&file, serde_yaml::to_string(values)?)?;
+        // Written as JSON (which is YAML): serde_yaml leaves strings such as
+        // "on" or "yes" unquoted, and Helm's YAML 1.1 parser reads them as booleans.
+        std::fs::write(&file, serde_json::to_string_pretty(values)?)?;
         value_args.push("--values".into());
         value_args.push(file.display().to_string());
     }

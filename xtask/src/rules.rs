@@ -49,6 +49,10 @@ pub struct Intent {
     /// `global.compatibility.openshift.adaptSecurityContext` "force", or "auto" (the default)
     /// with security.openshift.io/v1 among the case's `apiVersions`.
     pub openshift_adapts: bool,
+    /// The chart's list of the variables Heimdall reads (`files/variables.yaml`); None checks nothing (rule unit tests).
+    pub known_variables: Option<BTreeSet<String>>,
+    /// `heimdall.allowUnknownVariables`.
+    pub allow_unknown_variables: bool,
 }
 
 /// A boolean the case gives as YAML (`false`) or through --set (read here as the text "false").
@@ -140,6 +144,7 @@ impl Intent {
         let mode = values["global"]["compatibility"]["openshift"]["adaptSecurityContext"].as_str().unwrap_or("auto");
         let served = case.spec.api_versions.iter().any(|v| v == "security.openshift.io/v1");
         self.openshift_adapts = mode == "force" || (mode == "auto" && served);
+        self.allow_unknown_variables = flag(&values["heimdall"]["allowUnknownVariables"], false);
     }
 
     fn read_images(&mut self, values: &Value) {
@@ -287,6 +292,7 @@ pub const RULES: &[Rule] = &[
     Rule { id: "HC017", statement: "every pod's volume mounts and volumes name each other, every emptyDir has a sizeLimit, and no pod gets service-link variables", check: pods::wiring },
     Rule { id: "HC018", statement: "with global.imageRegistry set, every container image of every pod (init containers, hooks and tests included) comes from it, and every pod lists every pull Secret the values name", check: pods::images },
     Rule { id: "HC019", statement: "on OpenShift (adaptSecurityContext force, or auto where security.openshift.io/v1 is served) no pod or container security context fixes runAsUser, runAsGroup or fsGroup, so the SCC assigns them", check: pods::openshift_ids },
+    Rule { id: "HC020", statement: "every variable the Heimdall container gets (env, and the keys of the ConfigMap and Secret it loads) is one Heimdall reads, by the chart's files/variables.yaml, unless heimdall.allowUnknownVariables", check: variables::known },
 ];
 
 /// Runs every rule; each finding carries its rule's id.
@@ -877,6 +883,7 @@ fn disruption_budget_allows_drains(r: &Rendering) -> Vec<String> {
 mod generator;
 mod pods;
 mod reachability;
+pub mod variables;
 
 #[cfg(test)]
 mod tests;

@@ -178,7 +178,9 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     let prepared = prepare_chart_copies(&cases, &layout, opts)?;
     let prepare_time = wall.elapsed();
 
-    let intents: Vec<Intent> = cases.iter().map(|c| Intent::from_case(c, &layout.tests)).collect();
+    let known_variables = crate::rules::variables::load(&layout.chart)?;
+    let intents: Vec<Intent> =
+        cases.iter().map(|c| Intent { known_variables: Some(known_variables.clone()), ..Intent::from_case(c, &layout.tests) }).collect();
     let schemas = opts.schemas.clone().unwrap_or_else(|| Arc::new(Schemas::installed()));
     let ctx =
         Ctx { cases: &cases, prepared: &prepared, intents: &intents, helms: &helms, schemas: &schemas, renders: RenderCache::default() };

@@ -593,3 +593,18 @@ fn hc019_fires_on_a_fixed_user_or_group_where_openshift_assigns_them() {
     intent.openshift_adapts = false;
     assert!(findings_with(&good_yaml(), &intent, &[], None).is_empty());
 }
+
+#[test]
+fn hc020_fires_on_a_variable_heimdall_does_not_read() {
+    let mut intent = inline_intent();
+    let known = ["ADMIN_PASSWORD", "API_KEY_SECRET", "DATABASE_PASSWORD", "JWT_SECRET", "DATABASE_HOST", "DATABASE_PORT", "PORT"];
+    intent.known_variables = Some(known.iter().map(|k| k.to_string()).collect());
+    assert!(findings_with(&good_yaml(), &intent, &[], None).is_empty());
+    let in_config_map = good_yaml().replace("data: {PORT: \"3000\"}", "data: {PORT: \"3000\", OKTA_ISSUER: \"https://corp.okta.com\"}");
+    fires("HC020", &in_config_map, &intent, &[], None);
+    let in_env = good_yaml()
+        .replace("{name: DATABASE_PORT, value: \"5432\"}", "{name: DATABASE_PORT, value: \"5432\"}, {name: GITLAB_CLIENTSECRET, value: x}");
+    fires("HC020", &in_env, &intent, &[], None);
+    intent.allow_unknown_variables = true;
+    assert!(findings_with(&in_config_map, &intent, &[], None).is_empty());
+}
