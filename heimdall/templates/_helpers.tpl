@@ -247,6 +247,7 @@ a secret-looking key, a misspelt app variable, or a database key set by hand.
 {{- $url := include "heimdall.externalUrl" . }}
 {{- if $url }}{{ $_ = set $data "EXTERNAL_URL" $url }}{{ end }}
 {{- end }}
+{{- include "heimdall.config.validateCombinations" (dict "data" $data "root" $) }}
 {{- if and (eq (get $data "LDAP_SSL" | default "") "true") (not (get $data "LDAP_SSL_CA" | default "")) (not (include "heimdall.caCertificates.enabled" .)) }}
 {{- fail "LDAP_SSL is \"true\" without LDAP_SSL_CA: Heimdall crashes at boot. Set LDAP_SSL_CA in the config, or add the CA under caCertificates" }}
 {{- end }}
@@ -294,7 +295,8 @@ misspelling names the right spelling. Pass .root, the chart's context.
 {{- fail (printf "the chart's files/variables.yaml is missing or not YAML: %s" (get ($listed | default dict) "Error" | default "empty")) }}
 {{- end }}
 {{- $classes := dict }}
-{{- range $class, $names := $listed }}{{ range $names }}{{ $_ := set $classes . $class }}{{ end }}{{ end }}
+{{- range $class := list "secrets" "either" "settings" "derived" "runtime" }}{{ range get $listed $class }}{{ $_ := set $classes . $class }}{{ end }}{{ end }}
+{{- $_ := set $classes "_booleans" (get $listed "booleans") }}
 {{- $_ := set $ "heimdallVariableClasses" $classes }}
 {{- end }}
 {{- get $ "heimdallVariableClasses" | toJson }}
@@ -313,6 +315,7 @@ OKTA_ISSUER: OKTA_ISSUER_URL). .classes is the variables.classesJson map.
 {{- $best := "" }}
 {{- $score := 1 }}
 {{- range $name, $class := .classes }}
+{{- if kindIs "string" $class }}
 {{- $nameFlat := $name | replace "_" "" }}
 {{- $nameWords := splitList "_" $name }}
 {{- $shared := 0 }}
@@ -322,6 +325,7 @@ OKTA_ISSUER: OKTA_ISSUER_URL). .classes is the variables.classesJson map.
 {{- else if ne (first $nameWords) (first $words) }}{{ $shared = 0 }}
 {{- end }}
 {{- if gt $shared $score }}{{ $best = $name }}{{ $score = $shared }}{{ end }}
+{{- end }}
 {{- end }}
 {{- $best }}
 {{- end }}
@@ -431,4 +435,96 @@ cluster that serves security.openshift.io/v1; "" otherwise.
 {{- $sc = omit $sc "runAsUser" "runAsGroup" "fsGroup" }}
 {{- end }}
 {{- toYaml $sc }}
+{{- end }}
+
+{{/*
+Fails on settings that render but cannot work, naming the values and never
+printing a secret: EXTERNAL_URL (set or derived) not an absolute http(s)
+URL or with a trailing slash (OAuth callbacks break), or http with an
+OAuth provider on (unless heimdall.allowInsecureExternalUrl); a provider's
+client ID without its secret or the reverse (chart-supplied secrets only:
+an existingSecret's keys are not visible); Okta without OKTA_DOMAIN; OIDC
+without its issuer and endpoints; LDAP on without host and search base;
+local login off with no other way in; JWT_EXPIRE_TIME not a duration the
+app reads or over its 2-day cap; a boolean the app compares with
+"true"/"false" given as anything else. Pass (dict "data" $config "root" $).
+*/}}
+{{- define "heimdall.config.validateCombinations" -}}
+{{- $d := .data }}
+{{- $root := .root }}
+{{- $s := include "heimdall.secrets.resolvedJson" $root | fromJson }}
+{{- $secrets := ternary $s.data dict (eq $s.mode "chart") }}
+{{- $known := include "heimdall.variables.classesJson" $root | fromJson }}
+{{- range $name := get $known "_booleans" }}
+{{- $v := get $d $name }}
+{{- if and $v (not (has (lower $v) (list "true" "false"))) }}
+{{- fail (printf "%s is %q: Heimdall compares it with \"true\" / \"false\"; give one of those" $name $v) }}
+{{- end }}
+{{- end }}
+{{- $providers := dict "GitHub" (list "GITHUB_CLIENTID" "GITHUB_CLIENTSECRET") "GitLab" (list "GITLAB_CLIENTID" "GITLAB_SECRET") "Google" (list "GOOGLE_CLIENTID" "GOOGLE_CLIENTSECRET") "Okta" (list "OKTA_CLIENTID" "OKTA_CLIENTSECRET") "OIDC" (list "OIDC_CLIENTID" "OIDC_CLIENT_SECRET") }}
+{{- $on := list }}
+{{- range $provider, $pair := $providers }}
+{{- $id := or (get $d (index $pair 0)) (get $secrets (index $pair 0)) }}
+{{- $hasSecret := or (get $secrets (index $pair 1)) (get $d (index $pair 1)) }}
+{{- if $id }}{{ $on = append $on $provider }}{{ end }}
+{{- if eq $s.mode "chart" }}
+{{- if and $id (not $hasSecret) }}
+{{- fail (printf "%s login: %s is set but %s is in no secrets source; add it to heimdall.secrets, a secrets file or your existingSecret" $provider (index $pair 0) (index $pair 1)) }}
+{{- else if and $hasSecret (not $id) }}
+{{- fail (printf "%s login: %s is supplied but %s is not set, so the provider stays off; set %s in heimdall.config or remove the secret" $provider (index $pair 1) (index $pair 0) (index $pair 0)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if and (has "Okta" $on) (not (get $d "OKTA_DOMAIN")) }}
+{{- fail "Okta login: OKTA_CLIENTID is set but OKTA_DOMAIN is not; set it in heimdall.config (e.g. example.okta.com)" }}
+{{- end }}
+{{- if has "OIDC" $on }}
+{{- $missing := list }}
+{{- range $k := list "OIDC_ISSUER" "OIDC_AUTHORIZATION_URL" "OIDC_TOKEN_URL" "OIDC_USER_INFO_URL" }}{{ if not (get $d $k) }}{{ $missing = append $missing $k }}{{ end }}{{ end }}
+{{- if $missing }}
+{{- fail (printf "OIDC login: OIDC_CLIENTID is set but %s %s not; set them in heimdall.config from your provider's discovery document" (join ", " $missing) (ternary "is" "are" (eq (len $missing) 1))) }}
+{{- end }}
+{{- end }}
+{{- $ldap := eq (lower (get $d "LDAP_ENABLED" | default "")) "true" }}
+{{- if $ldap }}
+{{- range $k := list "LDAP_HOST" "LDAP_SEARCHBASE" }}
+{{- if not (get $d $k) }}
+{{- fail (printf "LDAP login: LDAP_ENABLED is true but %s is not set; set it in heimdall.config" $k) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if and (eq (lower (get $d "LOCAL_LOGIN_DISABLED" | default "")) "true") (not $on) (not $ldap) }}
+{{- if eq $s.mode "chart" }}
+{{- fail "LOCAL_LOGIN_DISABLED is true but no OAuth provider (a *_CLIENTID) and no LDAP is on: nobody could log in. Configure a provider or LDAP, or allow local login" }}
+{{- end }}
+{{- end }}
+{{- $url := get $d "EXTERNAL_URL" | default "" }}
+{{- if $url }}
+{{- if not (regexMatch "^https?://[^/?#\\s]+(/[^?#\\s]*)?$" $url) }}
+{{- fail (printf "EXTERNAL_URL %q is not an absolute http or https URL: OAuth callbacks are built from it (e.g. https://heimdall.example.com)" $url) }}
+{{- end }}
+{{- if hasSuffix "/" $url }}
+{{- fail (printf "EXTERNAL_URL %q ends with a slash: the OAuth callback paths would start with // (heimdall2 issue 7542); drop the trailing slash" $url) }}
+{{- end }}
+{{- if and (hasPrefix "http://" $url) $on (not $root.Values.heimdall.allowInsecureExternalUrl) }}
+{{- fail (printf "EXTERNAL_URL %q is plain http while %s login is on: tokens and sessions would cross the network in clear. Use https, or set heimdall.allowInsecureExternalUrl=true" $url (join ", " $on)) }}
+{{- end }}
+{{- end }}
+{{- include "heimdall.config.validateJwtExpireTime" (get $d "JWT_EXPIRE_TIME" | default "") }}
+{{- end }}
+
+{{/* Fails unless the text is a duration the app's `ms` parser reads (25m, 1d, 3600s, 1.5h; a bare number is milliseconds), above zero and at most 2 days. */}}
+{{- define "heimdall.config.validateJwtExpireTime" -}}
+{{- if . }}
+{{- $pattern := "^([0-9]*\\.?[0-9]+) *([a-zA-Z]*)$" }}
+{{- $units := dict "" 1 "ms" 1 "msec" 1 "msecs" 1 "millisecond" 1 "milliseconds" 1 "s" 1000 "sec" 1000 "secs" 1000 "second" 1000 "seconds" 1000 "m" 60000 "min" 60000 "mins" 60000 "minute" 60000 "minutes" 60000 "h" 3600000 "hr" 3600000 "hrs" 3600000 "hour" 3600000 "hours" 3600000 "d" 86400000 "day" 86400000 "days" 86400000 "w" 604800000 "week" 604800000 "weeks" 604800000 }}
+{{- $unit := lower (regexReplaceAll $pattern . "${2}") }}
+{{- if or (not (regexMatch $pattern .)) (not (hasKey $units $unit)) }}
+{{- fail (printf "JWT_EXPIRE_TIME %q is not a duration Heimdall reads: use a number and a unit, e.g. 25m, 12h or 1d" .) }}
+{{- end }}
+{{- $millis := mulf (float64 (regexReplaceAll $pattern . "${1}")) (get $units $unit) }}
+{{- if or (le $millis 0.0) (gt $millis 172800000.0) }}
+{{- fail (printf "JWT_EXPIRE_TIME %q is outside what Heimdall allows: above zero and at most 2 days (2d); the app would cut a longer one to 2 days without saying so" .) }}
+{{- end }}
+{{- end }}
 {{- end }}
