@@ -441,7 +441,8 @@ cluster that serves security.openshift.io/v1; "" otherwise.
 Fails on settings that render but cannot work, naming the values and never
 printing a secret: EXTERNAL_URL (set or derived) not an absolute http(s)
 URL or with a trailing slash (OAuth callbacks break), or http with an
-OAuth provider on (unless heimdall.allowInsecureExternalUrl); a provider's
+OAuth provider on (unless heimdall.allowInsecureExternalUrl), or unset with a
+provider on (no callback URL can be built); a provider's
 client ID without its secret or the reverse (chart-supplied secrets only:
 an existingSecret's keys are not visible); Okta without OKTA_DOMAIN; OIDC
 without its issuer and endpoints; LDAP on without host and search base;
@@ -499,6 +500,9 @@ app reads or over its 2-day cap; a boolean the app compares with
 {{- end }}
 {{- end }}
 {{- $url := get $d "EXTERNAL_URL" | default "" }}
+{{- if and $on (not $url) }}
+{{- fail (printf "%s login is on but EXTERNAL_URL is not set, so Heimdall cannot build its callback URLs: set heimdall.config.EXTERNAL_URL, or enable an ingress, httpRoute or route with a host" (join ", " $on)) }}
+{{- end }}
 {{- if $url }}
 {{- if not (regexMatch "^https?://[^/?#\\s]+(/[^?#\\s]*)?$" $url) }}
 {{- fail (printf "EXTERNAL_URL %q is not an absolute http or https URL: OAuth callbacks are built from it (e.g. https://heimdall.example.com)" $url) }}
