@@ -293,6 +293,7 @@ pub const RULES: &[Rule] = &[
     Rule { id: "HC018", statement: "with global.imageRegistry set, every container image of every pod (init containers, hooks and tests included) comes from it, and every pod lists every pull Secret the values name", check: pods::images },
     Rule { id: "HC019", statement: "on OpenShift (adaptSecurityContext force, or auto where security.openshift.io/v1 is served) no pod or container security context fixes runAsUser, runAsGroup or fsGroup, so the SCC assigns them", check: pods::openshift_ids },
     Rule { id: "HC020", statement: "every variable the Heimdall container gets (env, and the keys of the ConfigMap and Secret it loads) is one Heimdall reads, by the chart's files/variables.yaml, unless heimdall.allowUnknownVariables", check: variables::known },
+    Rule { id: "HC021", statement: "every file path the Heimdall container is given for TLS material (DATABASE_SSL_CA/_CERT/_KEY, LDAP_SSL_CA, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE) lies in a volume it mounts, which projects that file", check: pods::file_settings },
 ];
 
 /// Runs every rule; each finding carries its rule's id.

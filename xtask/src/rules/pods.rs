@@ -1,4 +1,4 @@
-//! HC017 to HC019: what every pod of the chart is given at run time: volumes and mounts that name each other, bounded scratch space, no service-link variables; with a mirror, every image from it and every pull Secret; on OpenShift, user and group IDs left to the SCC.
+//! HC017 to HC019 and HC021: what every pod of the chart is given at run time: volumes and mounts that name each other, bounded scratch space, no service-link variables; with a mirror, every image from it and every pull Secret; on OpenShift, user and group IDs left to the SCC; file paths for TLS material inside a mounted volume.
 
 use super::{containers, pod_specs, s, Rendering};
 use crate::manifest::Doc;
@@ -97,4 +97,61 @@ pub fn openshift_ids(r: &Rendering) -> Vec<String> {
         }
     }
     out
+}
+
+/// The settings whose value Heimdall (or Node.js) opens as a file when it is a path.
+const FILE_SETTINGS: [&str; 6] =
+    ["DATABASE_SSL_CA", "DATABASE_SSL_CERT", "DATABASE_SSL_KEY", "LDAP_SSL_CA", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE"];
+
+/// HC021: each file path the Heimdall container is given in one of
+/// [`FILE_SETTINGS`] (by env or from a ConfigMap it loads) lies in a volume
+/// it mounts, and a volume that projects chosen items projects that file.
+/// Heimdall stops at boot on a path that is not a file.
+pub fn file_settings(r: &Rendering) -> Vec<String> {
+    let Some((doc, spec, container)) = heimdall_pod(r) else { return vec![] };
+    let mut out = Vec::new();
+    for (name, path) in settings_given(r, container).into_iter().filter(|(n, v)| FILE_SETTINGS.contains(&n.as_str()) && v.starts_with('/'))
+    {
+        let mounts = container["volumeMounts"].as_sequence().into_iter().flatten();
+        let hit = mounts.filter_map(|m| Some((m, path.strip_prefix(s(&m["mountPath"]))?.strip_prefix('/')?))).next();
+        let Some((mount, inside)) = hit else {
+            out.push(format!("{} container heimdall: {name} is {path}, which lies in no volume it mounts", doc.id()));
+            continue;
+        };
+        let volume = spec["volumes"].as_sequence().into_iter().flatten().find(|v| s(&v["name"]) == s(&mount["name"]));
+        let items = volume.and_then(|v| v["secret"]["items"].as_sequence().or(v["configMap"]["items"].as_sequence()));
+        if let Some(items) = items {
+            if !items.iter().any(|i| s(&i["path"]) == inside) {
+                out.push(format!(
+                    "{} container heimdall: {name} is {path}, but volume {} projects no item {inside}",
+                    doc.id(),
+                    s(&mount["name"])
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn heimdall_pod<'a>(r: &Rendering<'a>) -> Option<(&'a Doc, &'a Value, &'a Value)> {
+    pod_specs(r.docs).into_iter().filter(|(d, _, _)| d.kind() == "Deployment").find_map(|(d, spec, _)| {
+        let c = spec["containers"].as_sequence()?.iter().find(|c| s(&c["name"]) == "heimdall")?;
+        Some((d, spec, c))
+    })
+}
+
+/// (name, value) of the container's literal env values and of the ConfigMaps it loads that the chart renders.
+fn settings_given(r: &Rendering, container: &Value) -> Vec<(String, String)> {
+    let mut given: Vec<(String, String)> = container["env"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Some((s(&e["name"]).to_string(), e["value"].as_str()?.to_string())))
+        .collect();
+    for source in container["envFrom"].as_sequence().into_iter().flatten() {
+        let name = s(&source["configMapRef"]["name"]);
+        let Some(cm) = r.docs.iter().find(|d| d.kind() == "ConfigMap" && !name.is_empty() && d.name() == name) else { continue };
+        given.extend(cm.value["data"].as_mapping().into_iter().flatten().map(|(k, v)| (s(k).to_string(), s(v).to_string())));
+    }
+    given
 }

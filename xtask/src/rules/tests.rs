@@ -608,3 +608,25 @@ fn hc020_fires_on_a_variable_heimdall_does_not_read() {
     intent.allow_unknown_variables = true;
     assert!(findings_with(&in_config_map, &intent, &[], None).is_empty());
 }
+
+#[test]
+fn hc021_fires_on_a_tls_path_outside_every_mount_and_on_an_item_never_projected() {
+    let with_ca = |mount: &str, items: &str| {
+        good_yaml()
+            .replace("data: {PORT: \"3000\"}", "data: {PORT: \"3000\", DATABASE_SSL_CA: /etc/heimdall/database-ca/ca.crt}")
+            .replace(
+                "volumeMounts: [{name: tmp, mountPath: /tmp}]",
+                &format!("volumeMounts: [{{name: tmp, mountPath: /tmp}}, {{name: database-ca, mountPath: {mount}, readOnly: true}}]"),
+            )
+            .replace(
+                "volumes: [{name: tmp, emptyDir: {sizeLimit: 1Gi}}]",
+                &format!("volumes: [{{name: tmp, emptyDir: {{sizeLimit: 1Gi}}}}, {{name: database-ca, configMap: {{name: bundle, items: [{items}]}}}}]"),
+            )
+    };
+    let mut intent = inline_intent();
+    intent.external.insert("ConfigMap/bundle".into());
+    let good = with_ca("/etc/heimdall/database-ca", "{key: ca.crt, path: ca.crt}");
+    assert!(findings_with(&good, &intent, &[], None).is_empty(), "{:#?}", findings_with(&good, &intent, &[], None));
+    fires("HC021", &with_ca("/etc/heimdall/db-ca", "{key: ca.crt, path: ca.crt}"), &intent, &[], None);
+    fires("HC021", &with_ca("/etc/heimdall/database-ca", "{key: bundle.pem, path: bundle.pem}"), &intent, &[], None);
+}
