@@ -232,6 +232,11 @@ a secret-looking key, a misspelt app variable, or a database key set by hand.
 {{- $_ := set $data $key (toString $value) }}
 {{- end }}
 {{- end }}
+{{- /* The app compares these with "true" exactly in places: True and TRUE become true (anything else fails below). */}}
+{{- range $name := get (include "heimdall.variables.classesJson" $ | fromJson) "_booleans" }}
+{{- $v := get $data $name }}
+{{- if and $v (has (lower $v) (list "true" "false")) }}{{ $_ := set $data $name (lower $v) }}{{ end }}
+{{- end }}
 {{- $_ := set $data "DATABASE_HOST" (include "heimdall.database.host" .) }}
 {{- $_ = set $data "DATABASE_PORT" (include "heimdall.database.port" .) }}
 {{- $_ = set $data "DATABASE_NAME" (include "heimdall.database.name" .) }}
