@@ -354,27 +354,28 @@ fn changed_values_reach_the_secret_and_roll_pods(env: &Env) -> Result<()> {
     let jwt1 = "e2e-file-jwt-secret-one-000000000000000000000000000000000000000000000000";
     let jwt2 = "e2e-file-jwt-secret-two-000000000000000000000000000000000000000000000000";
     write(jwt1)?;
-    let oidc = ["--set-string", "heimdall.secrets.OIDC_CLIENT_SECRET=e2e-oidc-client-secret"];
-    env.release_ok(&install(&ns, &chart, &oidc))?;
+    // An optional secret that needs no partner setting (a provider's client secret would need its client ID).
+    let ldap = ["--set-string", "heimdall.secrets.LDAP_PASSWORD=e2e-ldap-bind-password"];
+    env.release_ok(&install(&ns, &chart, &ldap))?;
     let s1 = required_secret(env, &ns)?;
     let c1 = env.checksum(&ns)?;
     ensure!(
-        s1["JWT_SECRET"] == jwt1 && s1.get("OIDC_CLIENT_SECRET").map(String::as_str) == Some("e2e-oidc-client-secret"),
+        s1["JWT_SECRET"] == jwt1 && s1.get("LDAP_PASSWORD").map(String::as_str) == Some("e2e-ldap-bind-password"),
         "the install did not store the file and inline values"
     );
     write(jwt2)?;
-    env.release_ok(&upgrade(&ns, &chart, &oidc))?;
+    env.release_ok(&upgrade(&ns, &chart, &ldap))?;
     let c2 = env.checksum(&ns)?;
     ensure!(required_secret(env, &ns)?["JWT_SECRET"] == jwt2, "a changed secrets file did not reach the live Secret");
     ensure!(c2 != c1, "a changed secrets file did not change checksum/secrets");
     let inline = "heimdall.secrets.JWT_SECRET=e2e-inline-jwt-secret-00000000000000000000000000000000000000000000000000";
-    env.release_ok(&upgrade(&ns, &chart, &[oidc[0], oidc[1], "--set-string", inline]))?;
+    env.release_ok(&upgrade(&ns, &chart, &[ldap[0], ldap[1], "--set-string", inline]))?;
     let s3 = required_secret(env, &ns)?;
     ensure!(s3["JWT_SECRET"].starts_with("e2e-inline-jwt"), "an inline value did not override the file in the live Secret");
     ensure!(env.checksum(&ns)? != c2, "a changed inline value did not change checksum/secrets");
     env.release_ok(&upgrade(&ns, &chart, &["--set-string", inline]))?;
     ensure!(
-        !required_secret(env, &ns)?.contains_key("OIDC_CLIENT_SECRET"),
+        !required_secret(env, &ns)?.contains_key("LDAP_PASSWORD"),
         "a key removed from the inline secrets stayed in the live Secret"
     );
     Ok(())
