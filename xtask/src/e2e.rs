@@ -374,10 +374,7 @@ fn changed_values_reach_the_secret_and_roll_pods(env: &Env) -> Result<()> {
     ensure!(s3["JWT_SECRET"].starts_with("e2e-inline-jwt"), "an inline value did not override the file in the live Secret");
     ensure!(env.checksum(&ns)? != c2, "a changed inline value did not change checksum/secrets");
     env.release_ok(&upgrade(&ns, &chart, &["--set-string", inline]))?;
-    ensure!(
-        !required_secret(env, &ns)?.contains_key("LDAP_PASSWORD"),
-        "a key removed from the inline secrets stayed in the live Secret"
-    );
+    ensure!(!required_secret(env, &ns)?.contains_key("LDAP_PASSWORD"), "a key removed from the inline secrets stayed in the live Secret");
     Ok(())
 }
 
