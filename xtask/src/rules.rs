@@ -332,6 +332,26 @@ fn container<'a>(docs: &'a [Doc], kind: &str, name: &str) -> Option<&'a Value> {
         .find(|c| s(&c["name"]) == name)
 }
 
+/// The Heimdall pod: the Deployment whose pod runs a "heimdall" container, with its pod spec and template metadata.
+fn heimdall_pod(docs: &[Doc]) -> Option<(&Doc, &Value, &Value)> {
+    pod_specs(docs).into_iter().find(|(d, spec, _)| {
+        d.kind() == "Deployment" && spec["containers"].as_sequence().into_iter().flatten().any(|c| s(&c["name"]) == "heimdall")
+    })
+}
+
+/// A variable as a container sees it: its own `env` value, else the last
+/// rendered ConfigMap it loads with `envFrom` that sets it (Kubernetes' order).
+fn env_var(docs: &[Doc], container: &Value, name: &str) -> Option<String> {
+    let direct = container["env"].as_sequence().into_iter().flatten().find(|e| s(&e["name"]) == name);
+    if let Some(e) = direct {
+        return e["value"].as_str().map(str::to_string);
+    }
+    container["envFrom"].as_sequence().into_iter().flatten().rev().find_map(|from| {
+        let cm = docs.iter().find(|d| d.kind() == "ConfigMap" && d.name() == s(&from["configMapRef"]["name"]))?;
+        cm.value["data"][name].as_str().map(str::to_string)
+    })
+}
+
 fn heimdall_container(docs: &[Doc]) -> Option<&Value> {
     container(docs, "Deployment", "heimdall")
 }

@@ -1,6 +1,6 @@
 //! HC017 to HC019 and HC021: what every pod of the chart is given at run time: volumes and mounts that name each other, bounded scratch space, no service-link variables; with a mirror, every image from it and every pull Secret; on OpenShift, user and group IDs left to the SCC; file paths for TLS material inside a mounted volume.
 
-use super::{containers, pod_specs, s, Rendering};
+use super::{containers, env_var, heimdall_pod, pod_specs, s, Rendering};
 use crate::manifest::Doc;
 use serde_yaml::Value;
 use std::collections::BTreeSet;
@@ -108,10 +108,13 @@ const FILE_SETTINGS: [&str; 6] =
 /// it mounts, and a volume that projects chosen items projects that file.
 /// Heimdall stops at boot on a path that is not a file.
 pub fn file_settings(r: &Rendering) -> Vec<String> {
-    let Some((doc, spec, container)) = heimdall_pod(r) else { return vec![] };
+    let Some((doc, spec, _)) = heimdall_pod(r.docs) else { return vec![] };
+    let Some(container) = spec["containers"].as_sequence().into_iter().flatten().find(|c| s(&c["name"]) == "heimdall") else {
+        return vec![];
+    };
     let mut out = Vec::new();
-    for (name, path) in settings_given(r, container).into_iter().filter(|(n, v)| FILE_SETTINGS.contains(&n.as_str()) && v.starts_with('/'))
-    {
+    for name in FILE_SETTINGS {
+        let Some(path) = env_var(r.docs, container, name).filter(|v| v.starts_with('/')) else { continue };
         let mounts = container["volumeMounts"].as_sequence().into_iter().flatten();
         let hit = mounts.filter_map(|m| Some((m, path.strip_prefix(s(&m["mountPath"]))?.strip_prefix('/')?))).next();
         let Some((mount, inside)) = hit else {
@@ -131,27 +134,4 @@ pub fn file_settings(r: &Rendering) -> Vec<String> {
         }
     }
     out
-}
-
-fn heimdall_pod<'a>(r: &Rendering<'a>) -> Option<(&'a Doc, &'a Value, &'a Value)> {
-    pod_specs(r.docs).into_iter().filter(|(d, _, _)| d.kind() == "Deployment").find_map(|(d, spec, _)| {
-        let c = spec["containers"].as_sequence()?.iter().find(|c| s(&c["name"]) == "heimdall")?;
-        Some((d, spec, c))
-    })
-}
-
-/// (name, value) of the container's literal env values and of the ConfigMaps it loads that the chart renders.
-fn settings_given(r: &Rendering, container: &Value) -> Vec<(String, String)> {
-    let mut given: Vec<(String, String)> = container["env"]
-        .as_sequence()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| Some((s(&e["name"]).to_string(), e["value"].as_str()?.to_string())))
-        .collect();
-    for source in container["envFrom"].as_sequence().into_iter().flatten() {
-        let name = s(&source["configMapRef"]["name"]);
-        let Some(cm) = r.docs.iter().find(|d| d.kind() == "ConfigMap" && !name.is_empty() && d.name() == name) else { continue };
-        given.extend(cm.value["data"].as_mapping().into_iter().flatten().map(|(k, v)| (s(k).to_string(), s(v).to_string())));
-    }
-    given
 }

@@ -5,7 +5,7 @@
 //! Heimdall) and from what the case asked for (`ingressFrom`, `dnsTo`,
 //! `externalDatabaseCidrs`), then evaluated by [`crate::netpol`].
 
-use super::{pod_specs, s, string_map, subset, Rendering};
+use super::{heimdall_pod, pod_specs, s, string_map, subset, Rendering};
 use crate::manifest::Doc;
 use crate::netpol::{self, Endpoint, Flow, Labels, Policy};
 use serde_yaml::Value;
@@ -66,25 +66,15 @@ fn pod_endpoint(name: &str, namespace: &str, spec: &Value, meta: &Value) -> Endp
 
 impl<'a> Scene<'a> {
     fn new(r: &'a Rendering<'a>) -> Option<Self> {
-        let (doc, spec, meta) = pod_specs(r.docs).into_iter().find(|(d, spec, _)| {
-            d.kind() == "Deployment" && spec["containers"].as_sequence().into_iter().flatten().any(|c| s(&c["name"]) == "heimdall")
-        })?;
+        let (doc, spec, meta) = heimdall_pod(r.docs)?;
         let namespace = if doc.namespace().is_empty() { r.intent.namespace.clone() } else { doc.namespace().to_string() };
         let policies = r.docs.iter().filter(|d| d.kind() == "NetworkPolicy").map(|d| Policy::from_value(&d.value, &namespace)).collect();
         let heimdall = pod_endpoint("Heimdall pods", &namespace, spec, meta);
         Some(Scene { r, namespace, policies, heimdall, heimdall_spec: spec, heimdall_meta: meta })
     }
 
-    /// A variable of a container: its own `env` value, else a ConfigMap it loads with `envFrom`.
     fn env_var(&self, container: &Value, name: &str) -> Option<String> {
-        let direct = container["env"].as_sequence().into_iter().flatten().find(|e| s(&e["name"]) == name);
-        if let Some(e) = direct {
-            return e["value"].as_str().map(str::to_string);
-        }
-        container["envFrom"].as_sequence().into_iter().flatten().rev().find_map(|from| {
-            let cm = self.doc("ConfigMap", s(&from["configMapRef"]["name"]))?;
-            cm.value["data"][name].as_str().map(str::to_string)
-        })
+        super::env_var(self.r.docs, container, name)
     }
 
     fn doc(&self, kind: &str, name: &str) -> Option<&'a Doc> {
