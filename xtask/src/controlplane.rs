@@ -1,22 +1,40 @@
 //! A real Kubernetes control plane on loopback for the lifecycle tests: etcd and kube-apiserver built from their Go modules, certificates and a token made here, torn down on drop, on failure and when xtask dies.
 
+use crate::cluster::Cluster;
 use crate::tools::tools_dir;
 use anyhow::{anyhow, bail, Context, Result};
+use base64::Engine;
 use serde_json::Value as Json;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// What a signal handler must clean up: the running control plane's process ids and folder.
 static RUNNING: Mutex<Option<(Vec<u32>, PathBuf)>> = Mutex::new(None);
 
-/// On Ctrl-C, SIGTERM or SIGHUP: kill the control plane, delete its folder
-/// (it holds the CA key and the token), exit 130. Drop alone would not run.
+/// What else an interrupt must undo before the process exits (e.g. delete the suite's namespaces).
+type Undo = Box<dyn Fn() + Send>;
+static ON_INTERRUPT: Mutex<Vec<Undo>> = Mutex::new(Vec::new());
+
+/// Registers `undo` to run on Ctrl-C, SIGTERM or SIGHUP, before the control plane (if any) is stopped.
+pub fn on_interrupt(undo: Undo) {
+    ON_INTERRUPT.lock().unwrap().push(undo);
+}
+
+/// On Ctrl-C, SIGTERM or SIGHUP: run what was registered, kill the control plane, delete its folder
+/// (it holds the CA key and the admin's key), exit 130. Drop alone would not run. Installed once.
 pub fn install_signal_cleanup() -> Result<()> {
+    static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    if INSTALLED.set(()).is_err() {
+        return Ok(());
+    }
     ctrlc::set_handler(|| {
+        for undo in ON_INTERRUPT.lock().map(|mut u| std::mem::take(&mut *u)).unwrap_or_default() {
+            undo();
+        }
         if let Some((pids, dir)) = RUNNING.lock().ok().and_then(|mut r| r.take()) {
             for pid in pids {
                 // SAFETY: kill(2) on a pid this process started.
@@ -182,58 +200,42 @@ fn openssl(args: &[&str], dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A CA, a serving certificate for 127.0.0.1, a service-account key pair and a bearer token.
-fn make_credentials(dir: &Path) -> Result<String> {
-    openssl(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=heimdall-e2e-ca",
-        ],
-        dir,
-    )?;
-    openssl(
-        &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "apiserver.key", "-out", "apiserver.csr", "-subj", "/CN=kube-apiserver"],
-        dir,
-    )?;
+/// A CA, a serving certificate for 127.0.0.1, a service-account key pair and a cluster-admin client certificate.
+fn make_credentials(dir: &Path) -> Result<()> {
+    let ca = ["-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=heimdall-e2e-ca"];
+    openssl(&[&["req", "-x509", "-newkey", "rsa:2048", "-nodes"][..], &ca].concat(), dir)?;
     std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n")?;
-    openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "apiserver.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "apiserver.crt",
-            "-days",
-            "1",
-            "-extfile",
-            "san.ext",
-        ],
-        dir,
-    )?;
+    signed_by_ca(dir, "apiserver", "/CN=kube-apiserver", &["-extfile", "san.ext"])?;
     openssl(&["genrsa", "-out", "sa.key", "2048"], dir)?;
     openssl(&["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir)?;
-    let mut raw = [0u8; 24];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut raw))?;
-    let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-    std::fs::write(dir.join("tokens.csv"), format!("{token},heimdall-e2e-admin,1,\"system:masters\"\n"))?;
-    Ok(token)
+    // The suite's user, as kind's kubeconfig has one: a client certificate in group system:masters.
+    signed_by_ca(dir, "admin", "/O=system:masters/CN=heimdall-e2e-admin", &[])
+}
+
+/// `<name>.key` and `<name>.crt` for `subject`, signed by the CA, valid for a day.
+fn signed_by_ca(dir: &Path, name: &str, subject: &str, extra: &[&str]) -> Result<()> {
+    let (key, csr, crt) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.crt"));
+    openssl(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr, "-subj", subject], dir)?;
+    let sign = ["x509", "-req", "-in", &csr, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", &crt, "-days", "1"];
+    openssl(&[&sign[..], extra].concat(), dir)
+}
+
+/// The context the suite's kubeconfig names for this control plane.
+pub const CONTEXT: &str = "heimdall-e2e";
+
+/// A kubeconfig like kind writes (everything embedded), whose current context is deliberately another,
+/// unreachable cluster: a run that ignored `--context` would fail instead of passing by luck.
+fn write_kubeconfig(dir: &Path, server: &str) -> Result<PathBuf> {
+    let data = |name: &str| -> Result<String> { Ok(base64::engine::general_purpose::STANDARD.encode(std::fs::read(dir.join(name))?)) };
+    let text = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: not-this-cluster\nclusters:\n- name: {CONTEXT}\n  cluster:\n    server: {server}\n    certificate-authority-data: {}\n- name: unreachable\n  cluster:\n    server: https://127.0.0.1:9\nusers:\n- name: {CONTEXT}-admin\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\ncontexts:\n- name: {CONTEXT}\n  context: {{cluster: {CONTEXT}, user: {CONTEXT}-admin}}\n- name: not-this-cluster\n  context: {{cluster: unreachable, user: {CONTEXT}-admin}}\n",
+        data("ca.crt")?,
+        data("admin.crt")?,
+        data("admin.key")?
+    );
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, text)?;
+    Ok(path)
 }
 
 /// Makes a child die with xtask, whatever kills xtask.
@@ -261,14 +263,14 @@ pub struct ControlPlane {
     children: Vec<(&'static str, Child)>,
     pub dir: tempfile::TempDir,
     pub kubeconfig: PathBuf,
-    pub server: String,
-    token: String,
+    /// The control plane as any client sees it: through its kubeconfig.
+    pub cluster: Cluster,
 }
 
 impl ControlPlane {
     pub fn start() -> Result<ControlPlane> {
         let dir = tempfile::Builder::new().prefix("heimdall-e2e-").tempdir()?;
-        let token = make_credentials(dir.path())?;
+        make_credentials(dir.path())?;
         let (etcd_client, etcd_peer, api_port) = (free_port()?, free_port()?, free_port()?);
         let mut children = Vec::new();
         children.push(spawn_component(
@@ -295,7 +297,6 @@ impl ControlPlane {
                 .arg(format!("--tls-cert-file={d}/apiserver.crt"))
                 .arg(format!("--tls-private-key-file={d}/apiserver.key"))
                 .arg(format!("--client-ca-file={d}/ca.crt"))
-                .arg(format!("--token-auth-file={d}/tokens.csv"))
                 .arg(format!("--service-account-key-file={d}/sa.pub"))
                 .arg(format!("--service-account-signing-key-file={d}/sa.key"))
                 .args(["--service-account-issuer=https://kubernetes.default.svc", "--authorization-mode=RBAC"])
@@ -304,15 +305,10 @@ impl ControlPlane {
             dir.path(),
         )?);
         let server = format!("https://127.0.0.1:{api_port}");
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(
-            &kubeconfig,
-            format!(
-                "apiVersion: v1\nkind: Config\nclusters:\n- name: e2e\n  cluster:\n    server: {server}\n    certificate-authority: {d}/ca.crt\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: e2e\n  context: {{cluster: e2e, user: admin}}\ncurrent-context: e2e\n"
-            ),
-        )?;
+        let kubeconfig = write_kubeconfig(dir.path(), &server)?;
+        let cluster = Cluster::from_kubeconfig(&kubeconfig, Some(CONTEXT))?;
         *RUNNING.lock().unwrap() = Some((children.iter().map(|(_, c)| c.id()).collect(), dir.path().to_path_buf()));
-        let mut plane = ControlPlane { children, dir, kubeconfig, server, token };
+        let mut plane = ControlPlane { children, dir, kubeconfig, cluster };
         plane.wait_ready(Duration::from_secs(120))?;
         Ok(plane)
     }
@@ -329,7 +325,7 @@ impl ControlPlane {
             if let Some((name, status)) = exited {
                 bail!("{name} exited ({status}) while starting:\n{}", self.log_tail(name));
             }
-            if let Ok(body) = self.raw("GET", "/readyz", None) {
+            if let Ok((200, body)) = self.cluster.request_text("GET", "/readyz", None) {
                 if body.trim() == "ok" {
                     return Ok(());
                 }
@@ -348,81 +344,10 @@ impl ControlPlane {
         lines[lines.len().saturating_sub(25)..].join("\n")
     }
 
-    fn raw(&self, method: &str, path: &str, body: Option<&Json>) -> Result<String> {
-        let body = body.map(|b| ("application/json", b.to_string()));
-        self.call(method, path, body.as_ref().map(|(t, b)| (*t, b.as_str())), &self.token)
-    }
-
-    /// The CA that signed the API server's certificate.
-    pub fn ca_file(&self) -> PathBuf {
-        self.dir.path().join("ca.crt")
-    }
-
-    /// The cluster-admin token the suite itself uses.
-    pub fn admin_token(&self) -> &str {
-        &self.token
-    }
-
-    /// The API server's port on 127.0.0.1.
-    pub fn port(&self) -> &str {
-        self.server.rsplit(':').next().unwrap_or_default()
-    }
-
-    /// A request with a body of any content type (e.g. server-side apply), as the holder of `token`; the JSON answer.
-    pub fn request_as(&self, token: &str, method: &str, path: &str, body: Option<(&str, &str)>) -> Result<Json> {
-        let text = self.call(method, path, body, token)?;
-        serde_json::from_str(&text).with_context(|| format!("{method} {path} answered no JSON: {text}"))
-    }
-
-    fn call(&self, method: &str, path: &str, body: Option<(&str, &str)>, token: &str) -> Result<String> {
-        let mut cmd = Command::new("curl");
-        cmd.args(["--silent", "--show-error", "--max-time", "30", "--request", method])
-            .arg("--cacert")
-            .arg(self.ca_file())
-            .arg("--header")
-            .arg(format!("Authorization: Bearer {token}"))
-            .arg(format!("{}{path}", self.server));
-        if let Some((content_type, _)) = body {
-            cmd.args(["--header", &format!("Content-Type: {content_type}"), "--data-binary", "@-"]).stdin(Stdio::piped());
-        }
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().context("running curl (apt-get install curl)")?;
-        if let Some((_, b)) = body {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(b.as_bytes())?;
-        }
-        let out = child.wait_with_output()?;
-        if !out.status.success() {
-            bail!("curl {method} {path}: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
-    /// A request to the API server; the JSON answer, whatever its status.
-    pub fn request(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Json> {
-        let text = self.raw(method, path, body)?;
-        serde_json::from_str(&text).with_context(|| format!("{method} {path} answered no JSON: {text}"))
-    }
-
-    /// GET that returns None on 404.
-    pub fn get(&self, path: &str) -> Result<Option<Json>> {
-        let v = self.request("GET", path, None)?;
-        if v["kind"] == "Status" && v["code"] == 404 {
-            return Ok(None);
-        }
-        if v["kind"] == "Status" && v["status"] == "Failure" {
-            bail!("GET {path}: {}", v["message"]);
-        }
-        Ok(Some(v))
-    }
-
-    /// POST that fails on a Failure status.
-    pub fn create(&self, path: &str, body: &Json) -> Result<Json> {
-        let v = self.request("POST", path, Some(body))?;
-        if v["kind"] == "Status" && v["status"] == "Failure" {
-            bail!("POST {path}: {}", v["message"]);
-        }
-        Ok(v)
+    /// The first component that has exited, with its status and log: a served control plane watches for this.
+    pub fn exited(&mut self) -> Option<String> {
+        let (name, status) = self.children.iter_mut().find_map(|(name, child)| Some((*name, child.try_wait().ok()??)))?;
+        Some(format!("{name} exited ({status}):\n{}", self.log_tail(name)))
     }
 
     pub fn stop(&mut self) {

@@ -1,14 +1,20 @@
-//! `cargo xtask e2e`: the chart's lifecycle (install, upgrade, uninstall, reinstall) under Helm 3 and Helm 4 against a real kube-apiserver; no kubelet runs, so pods never start and nothing here pretends they do.
+//! `cargo xtask e2e`: the chart's lifecycle (install, upgrade, uninstall, reinstall) under Helm 3 and Helm 4 against any cluster a kubeconfig names, in namespaces of its own that it always deletes.
 //!
-//! Helm would wait for the secrets generator's hook Job, which never runs
-//! without a kubelet; so each install and upgrade is rendered first with
-//! `--dry-run=server`, the suite runs the hook Job's container command itself
-//! (see [`hook`]) and reports that it did, then Helm proceeds with `--no-hooks`.
+//! Without `--kubeconfig` the suite starts its built-in control plane (kube-apiserver and etcd, no
+//! kubelet) as a separate `cargo xtask e2e --serve` process and runs against it through the same
+//! kubeconfig path an operator's cluster takes (see [`served`]). On a cluster without nodes, Helm would
+//! wait for the secrets generator's hook Job forever, so each install and upgrade is rendered first with
+//! `--dry-run=server`, the suite runs the hook Job's container command itself (see [`hook`]) and says
+//! so, then Helm proceeds with `--no-hooks`; scenarios that need running pods are skipped by name.
+//! On a cluster with nodes Helm runs its hooks itself and those scenarios run (see [`running`]).
 
 mod generator_scenarios;
 mod hook;
+pub mod namespaces;
+mod running;
+pub mod served;
 
-use crate::controlplane::ControlPlane;
+use crate::cluster::Cluster;
 use crate::matrix::{self, Expect};
 use crate::render::{self, Run};
 use crate::tools::{self, Helm};
@@ -18,31 +24,46 @@ use serde_json::{json, Value as Json};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub(crate) const RELEASE: &str = "heimdall";
 const REQUIRED: [&str; 4] = ["ADMIN_PASSWORD", "API_KEY_SECRET", "DATABASE_PASSWORD", "JWT_SECRET"];
 
-/// Everything a scenario needs: the control plane, one Helm, a scratch folder.
+/// What a run knows about its cluster, found once at the start.
+pub struct Target {
+    /// Random per run: names and labels the run's namespaces, so concurrent runs never meet.
+    pub run_id: String,
+    /// Ready, schedulable nodes: with none, pods never start and hooks are run by the suite.
+    pub nodes: usize,
+    /// How long pods may take to become Ready (image pulls included).
+    pub ready_timeout: Duration,
+}
+
+/// Everything a scenario needs: the cluster, one Helm, a scratch folder.
 pub struct Env<'a> {
-    pub plane: &'a ControlPlane,
+    pub cluster: &'a Cluster,
+    pub target: &'a Target,
     pub helm: &'a Helm,
     pub scratch: PathBuf,
     /// What the suite did in place of the cluster (hook Jobs it ran), reported with the scenario.
     pub notes: RefCell<Vec<String>>,
+    /// The namespaces this scenario created, deleted when it ends.
+    namespaces: RefCell<Vec<String>>,
 }
 
 impl Env<'_> {
-    /// Runs Helm against the control plane with its own config, cache and data folders.
+    /// Runs Helm against the cluster (its kubeconfig and context) with its own config, cache and data folders.
     pub fn helm(&self, args: &[&str]) -> Result<Run> {
         let home = self.scratch.join("helm-home");
         let mut argv = vec![self.helm.path.display().to_string()];
         argv.extend(args.iter().map(|s| s.to_string()));
+        argv.extend(self.cluster.helm_context_args());
         let (config, cache, data) = (home.join("config"), home.join("cache"), home.join("data"));
         render::run_with_env(
             argv,
             &[
-                ("KUBECONFIG", self.plane.kubeconfig.as_os_str()),
+                ("KUBECONFIG", self.cluster.kubeconfig.as_os_str()),
                 ("HELM_CONFIG_HOME", config.as_os_str()),
                 ("HELM_CACHE_HOME", cache.as_os_str()),
                 ("HELM_DATA_HOME", data.as_os_str()),
@@ -63,10 +84,16 @@ impl Env<'_> {
         self.notes.borrow_mut().push(what);
     }
 
-    /// `helm install`/`upgrade` as Helm runs it, hooks included: the release is rendered with
-    /// `--dry-run=server` (so render-time failures stop it before any hook, as in Helm), the
-    /// generator hook runs, then Helm applies the release with `--no-hooks`.
+    /// `helm install`/`upgrade` with its hooks. With nodes, Helm runs them. Without, the release is
+    /// rendered with `--dry-run=server` (so render-time failures stop it before any hook, as in Helm),
+    /// the suite runs the generator hook, then Helm applies the release with `--no-hooks`.
     fn release(&self, args: &[&str]) -> Result<Run> {
+        if self.target.nodes > 0 {
+            let timeout = format!("{}s", self.target.ready_timeout.as_secs());
+            let mut real = args.to_vec();
+            real.extend(["--timeout", &timeout]);
+            return self.helm(&real);
+        }
         let ns = args.iter().skip_while(|a| **a != "--namespace").nth(1).copied().context("release args name no --namespace")?;
         let mut dry = args.to_vec();
         dry.extend(["--dry-run=server", "--output", "json"]);
@@ -91,22 +118,24 @@ impl Env<'_> {
         Ok(run)
     }
 
-    /// A fresh namespace that enforces Pod Security Standards "restricted".
+    /// A fresh namespace of this run that enforces Pod Security Standards "restricted".
     fn namespace(&self, name: &str) -> Result<String> {
-        let ns = format!("{name}-h{}", self.helm.major);
-        self.plane.create(
-            "/api/v1/namespaces",
-            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {
-                "pod-security.kubernetes.io/enforce": "restricted",
-                "pod-security.kubernetes.io/warn": "restricted",
-                "pod-security.kubernetes.io/audit": "restricted"}}}),
-        )?;
-        // What the controller manager (not running here) would create; Pod admission looks it up.
-        self.plane.create(
-            &format!("/api/v1/namespaces/{ns}/serviceaccounts"),
-            &json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}),
-        )?;
+        let ns = format!("{}{name}-h{}", namespaces::prefix(&self.target.run_id), self.helm.major);
+        namespaces::create(self.cluster, &ns, &self.target.run_id)?;
+        self.namespaces.borrow_mut().push(ns.clone());
         Ok(ns)
+    }
+
+    /// Deletes a namespace of this scenario now (e.g. one per case, so a real cluster never holds them all).
+    fn delete_namespace(&self, ns: &str) -> Result<()> {
+        self.namespaces.borrow_mut().retain(|n| n != ns);
+        namespaces::delete(self.cluster, ns)
+    }
+
+    /// Deletes every namespace the scenario created; run whether it passed or failed.
+    fn end(&self) -> Result<()> {
+        let created = std::mem::take(&mut *self.namespaces.borrow_mut());
+        created.iter().try_for_each(|ns| namespaces::delete(self.cluster, ns))
     }
 
     /// A copy of the chart without any local secrets file, for one scenario.
@@ -118,7 +147,7 @@ impl Env<'_> {
     }
 
     fn secret(&self, ns: &str, name: &str) -> Result<Option<BTreeMap<String, String>>> {
-        let Some(s) = self.plane.get(&format!("/api/v1/namespaces/{ns}/secrets/{name}"))? else { return Ok(None) };
+        let Some(s) = self.cluster.get(&format!("/api/v1/namespaces/{ns}/secrets/{name}"))? else { return Ok(None) };
         let mut out = BTreeMap::new();
         for (k, v) in s["data"].as_object().into_iter().flatten() {
             let bytes = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or(""))?;
@@ -128,7 +157,7 @@ impl Env<'_> {
     }
 
     fn deployment(&self, ns: &str) -> Result<Option<Json>> {
-        self.plane.get(&format!("/apis/apps/v1/namespaces/{ns}/deployments/{RELEASE}"))
+        self.cluster.get(&format!("/apis/apps/v1/namespaces/{ns}/deployments/{RELEASE}"))
     }
 
     fn checksum(&self, ns: &str) -> Result<String> {
@@ -141,7 +170,7 @@ impl Env<'_> {
 
     fn create_secret(&self, ns: &str, name: &str, data: &[(&str, &str)]) -> Result<()> {
         let string_data: serde_json::Map<String, Json> = data.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
-        self.plane.create(
+        self.cluster.create(
             &format!("/api/v1/namespaces/{ns}/secrets"),
             &json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": "Opaque", "stringData": string_data}),
         )?;
@@ -398,27 +427,63 @@ fn every_rendering_case_is_accepted(env: &Env) -> Result<()> {
             ns.clone(),
         ];
         base.extend(prepared.value_args.iter().cloned());
-        for dry in [true, false] {
-            let mut args = base.clone();
-            // Helm would wait for hook Jobs, which no kubelet runs here; hooks are judged below.
-            args.push(if dry { "--dry-run=server" } else { "--no-hooks" }.into());
-            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-            let run = env.helm(&refs)?;
-            let what = if dry { "install --dry-run=server" } else { "install" };
-            if !run.success {
-                failures.push(format!("{} ({what}): {}\n  reproduce: {}", case.name, run.stderr.trim(), run.command_line()));
-                break;
+        match install_case(env, &base) {
+            Ok(Installed::Yes) => {
+                if let Err(e) = hook_pods_are_admitted(env, &case.spec.release, &ns) {
+                    failures.push(format!("{}: {e:#}", case.name));
+                }
             }
-            if run.stderr.contains("PodSecurity") {
-                failures.push(format!("{} ({what}): Pod Security warning: {}", case.name, run.stderr.trim()));
-            }
+            Ok(Installed::KindNotServed(why)) => env.note(format!("skipped case {}: {why}", case.name)),
+            Err(e) => failures.push(format!("{}: {e:#}", case.name)),
         }
-        if let Err(e) = hook_pods_are_admitted(env, &case.spec.release, &ns) {
-            failures.push(format!("{}: {e:#}", case.name));
-        }
+        // One at a time: a cluster with nodes would otherwise start every case's pods at once.
+        env.delete_namespace(&ns)?;
     }
     ensure!(failures.is_empty(), "{}", failures.join("\n"));
     Ok(())
+}
+
+enum Installed {
+    Yes,
+    /// The case renders a kind this cluster has no CRD for (e.g. OpenShift's Route on kind).
+    KindNotServed(String),
+}
+
+/// `--dry-run=server`, then a real install with `--no-hooks` (hooks are judged apart: Helm would wait
+/// for hook Jobs, which do not run on a cluster without nodes); fails on any Pod Security warning.
+fn install_case(env: &Env, base: &[String]) -> Result<Installed> {
+    for dry in [true, false] {
+        let mut args = base.to_vec();
+        args.push(if dry { "--dry-run=server" } else { "--no-hooks" }.into());
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = env.helm(&refs)?;
+        let what = if dry { "install --dry-run=server" } else { "install" };
+        if !run.success {
+            if let Some(why) = kind_not_served(env.cluster, &run.stderr)? {
+                return Ok(Installed::KindNotServed(why));
+            }
+            bail!("{what}: {}\n  reproduce: {}", run.stderr.trim(), run.command_line());
+        }
+        ensure!(!run.stderr.contains("PodSecurity"), "{what}: Pod Security warning: {}", run.stderr.trim());
+    }
+    Ok(Installed::Yes)
+}
+
+/// When Helm failed for a kind the cluster does not serve, and discovery confirms it, says which.
+fn kind_not_served(cluster: &Cluster, stderr: &str) -> Result<Option<String>> {
+    let Some((kind, version)) = no_matches_for_kind(stderr) else { return Ok(None) };
+    let path = if version.contains('/') { format!("/apis/{version}") } else { format!("/api/{version}") };
+    let served =
+        cluster.get(&path)?.is_some_and(|list| list["resources"].as_array().into_iter().flatten().any(|r| r["kind"] == kind.as_str()));
+    Ok((!served).then(|| format!("the cluster serves no {kind} ({version}); install its CRD to include this case")))
+}
+
+/// The kind and group/version of Helm's `no matches for kind "K" in version "G/V"` error.
+fn no_matches_for_kind(stderr: &str) -> Option<(String, String)> {
+    let rest = stderr.split("no matches for kind \"").nth(1)?;
+    let (kind, rest) = rest.split_once('"')?;
+    let version = rest.split("in version \"").nth(1)?.split('"').next()?;
+    Some((kind.to_string(), version.to_string()))
 }
 
 /// Submits the release's hooks (never created by an install here), lowest weight first, so validation
@@ -442,7 +507,7 @@ fn hook_pods_are_admitted(env: &Env, release: &str, ns: &str) -> Result<()> {
             submissions.push(("Pod".into(), pod));
         }
         for (kind, body) in submissions {
-            let answer = env.plane.request("POST", &format!("{}?dryRun=All", hook::collection(&kind, ns)?), Some(&body))?;
+            let answer = env.cluster.request("POST", &format!("{}?dryRun=All", hook::collection(&kind, ns)?), Some(&body))?;
             ensure!(answer["kind"] == kind.as_str(), "hook {} ({kind}) was not admitted: {}", doc.id(), answer["message"]);
         }
     }
@@ -465,99 +530,160 @@ fn pod_security_warning_is_seen(env: &Env) -> Result<()> {
     Ok(())
 }
 
-/// The CRDs of the kinds the Kubernetes schemas lack (HTTPRoute, OpenShift's Route), so the cases that render them have a kind to install.
-fn install_crds(plane: &ControlPlane) -> Result<()> {
-    for source in &tools::CRDS {
-        let path = source.installed();
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("the {} CRD is missing at {}: run `cargo xtask setup`", source.kind, path.display()))?;
-        let crd: Json = serde_yaml::from_str(&text)?;
-        plane.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", &crd)?;
-        let name = crd["metadata"]["name"].as_str().unwrap_or_default().to_string();
-        wait_established(plane, &name)?;
-    }
-    Ok(())
+/// One lifecycle scenario; those that need running pods are skipped, by name, on a cluster without nodes.
+pub struct Scenario {
+    pub name: &'static str,
+    run: fn(&Env) -> Result<()>,
+    pub needs_nodes: bool,
 }
 
-fn wait_established(plane: &ControlPlane, name: &str) -> Result<()> {
-    let start = Instant::now();
-    loop {
-        let c = plane.get(&format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"))?;
-        let established = c.as_ref().is_some_and(|c| {
-            c["status"]["conditions"].as_array().into_iter().flatten().any(|x| x["type"] == "Established" && x["status"] == "True")
-        });
-        if established {
-            return Ok(());
-        }
-        ensure!(start.elapsed() < Duration::from_secs(60), "the CRD {name} was not established within 60 s");
-        std::thread::sleep(Duration::from_millis(300));
-    }
+const fn scenario(name: &'static str, run: fn(&Env) -> Result<()>) -> Scenario {
+    Scenario { name, run, needs_nodes: false }
 }
 
-type Scenario = (&'static str, fn(&Env) -> Result<()>);
-
-pub const SCENARIOS: [Scenario; 9] = [
-    ("a. generated secrets survive upgrades", generated_secrets_survive_upgrades),
-    ("b. uninstall keeps the Secret, reinstall reuses it", uninstall_keeps_secret_and_reinstall_reuses_it),
-    ("c. existingSecret is checked and used", existing_secret_is_checked_and_used),
-    ("d. DATABASE_PASSWORD change needs consent", database_password_change_needs_consent),
-    ("e. changed values reach the Secret and roll pods", changed_values_reach_the_secret_and_roll_pods),
-    ("f. every rendering case is accepted by the API server", every_rendering_case_is_accepted),
-    ("g. a non-restricted pod template draws a Pod Security warning", pod_security_warning_is_seen),
-    (
+pub const SCENARIOS: [Scenario; 10] = [
+    scenario("a. generated secrets survive upgrades", generated_secrets_survive_upgrades),
+    scenario("b. uninstall keeps the Secret, reinstall reuses it", uninstall_keeps_secret_and_reinstall_reuses_it),
+    scenario("c. existingSecret is checked and used", existing_secret_is_checked_and_used),
+    scenario("d. DATABASE_PASSWORD change needs consent", database_password_change_needs_consent),
+    scenario("e. changed values reach the Secret and roll pods", changed_values_reach_the_secret_and_roll_pods),
+    scenario("f. every rendering case is accepted by the API server", every_rendering_case_is_accepted),
+    scenario("g. a non-restricted pod template draws a Pod Security warning", pod_security_warning_is_seen),
+    scenario(
         "h. the secrets generator may touch only its Secret, fills only absent keys, runs concurrently",
         generator_scenarios::generator_rbac_and_logic,
     ),
-    (
+    scenario(
         "i. two Argo CD-style syncs (client-side render, PreSync hook, server-side apply) change no secret",
         generator_scenarios::gitops_syncs_change_no_secret,
     ),
+    Scenario {
+        name: "j. Heimdall runs: every pod Ready, helm test passes, GET /server answers, the admin logs in, NetworkPolicies hold",
+        run: running::heimdall_runs,
+        needs_nodes: true,
+    },
 ];
 
-/// Builds what is missing, starts the control plane, runs every scenario under each Helm, tears down.
-pub fn run(helm_override: Option<&Path>, filter: Option<&str>) -> Result<usize> {
+/// How a run is asked for.
+pub struct Options {
+    pub helm: Option<PathBuf>,
+    pub filter: Option<String>,
+    pub ready_timeout: Duration,
+}
+
+/// What a run did: counts, the skipped scenarios by name, and its id (its namespaces' label).
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: Vec<String>,
+    pub run_id: String,
+}
+
+/// `cargo xtask e2e --kubeconfig PATH [--context NAME]`: every scenario under each Helm against that cluster.
+pub fn run_against_kubeconfig(kubeconfig: &Path, context: Option<&str>, options: &Options) -> Result<usize> {
+    let cluster = Arc::new(Cluster::from_kubeconfig(kubeconfig, context)?);
+    Ok(run_against(cluster, options)?.failed)
+}
+
+/// Runs the scenarios against `cluster`, confined to namespaces of this run, deleting them as it goes,
+/// at the end, and on Ctrl-C.
+pub fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<Summary> {
     tools::setup(true)?;
-    crate::controlplane::build(&|m| eprintln!("{m}"))?;
-    let helms = tools::find_helms(helm_override)?;
+    let helms = tools::find_helms(options.helm.as_deref())?;
+    let target = Target { run_id: namespaces::new_run_id()?, nodes: ready_nodes(&cluster)?, ready_timeout: options.ready_timeout };
+    cluster.confine_writes(&namespaces::prefix(&target.run_id));
+    namespaces::delete_on_interrupt(cluster.clone(), target.run_id.clone());
     crate::controlplane::install_signal_cleanup()?;
-    let start = Instant::now();
-    let plane = ControlPlane::start()?;
+    let version = cluster.get("/version")?.map(|v| v["gitVersion"].as_str().unwrap_or("?").to_string()).unwrap_or_default();
     eprintln!(
-        "e2e: kube-apiserver {} ready at {} in {:.1}s",
-        crate::controlplane::KUBERNETES_VERSION,
-        plane.server,
-        start.elapsed().as_secs_f64()
+        "e2e: {} (context {}, Kubernetes {version}, {} ready nodes); namespaces {}*",
+        cluster.server,
+        cluster.context_name,
+        target.nodes,
+        namespaces::prefix(&target.run_id)
     );
-    install_crds(&plane)?;
-    let (mut passed, mut failed) = (0, 0);
+    let scratch = tempfile::Builder::new().prefix("heimdall-e2e-run-").tempdir()?;
+    let mut summary = Summary { passed: 0, failed: 0, skipped: Vec::new(), run_id: target.run_id.clone() };
     for helm in &helms {
-        let scratch = plane.dir.path().join(format!("helm{}", helm.major));
-        std::fs::create_dir_all(&scratch)?;
-        let env = Env { plane: &plane, helm, scratch, notes: RefCell::new(Vec::new()) };
-        for (name, scenario) in SCENARIOS.iter().filter(|(n, _)| filter.is_none_or(|f| n.contains(f))) {
-            let t = Instant::now();
-            match scenario(&env) {
-                Ok(()) => {
-                    passed += 1;
-                    println!("ok    {} {name} ({:.1}s)", helm.label(), t.elapsed().as_secs_f64());
-                    for note in env.notes.borrow_mut().drain(..).collect::<std::collections::BTreeSet<_>>() {
-                        println!("      note: {}", note.lines().next().unwrap_or_default());
-                    }
-                }
-                Err(e) => {
-                    failed += 1;
-                    env.notes.borrow_mut().clear();
-                    println!(
-                        "FAIL  {} {name} ({:.1}s)\n      {}",
-                        helm.label(),
-                        t.elapsed().as_secs_f64(),
-                        format!("{e:#}").replace('\n', "\n      ")
-                    );
-                }
-            }
+        let env = Env {
+            cluster: &cluster,
+            target: &target,
+            helm,
+            scratch: scratch.path().join(format!("helm{}", helm.major)),
+            notes: RefCell::new(Vec::new()),
+            namespaces: RefCell::new(Vec::new()),
+        };
+        std::fs::create_dir_all(&env.scratch)?;
+        for s in SCENARIOS.iter().filter(|s| options.filter.as_deref().is_none_or(|f| s.name.contains(f))) {
+            run_scenario(&env, s, &mut summary);
         }
     }
-    println!("\ne2e against kube-apiserver {} (no kubelet: pods never run)", crate::controlplane::KUBERNETES_VERSION);
-    println!("{passed} passed, {failed} failed");
-    Ok(failed)
+    let (deleted, terminating) = namespaces::delete_run(&cluster, &target.run_id)?;
+    print_summary(&cluster, &summary, deleted, terminating);
+    Ok(summary)
+}
+
+/// Ready nodes that accept pods; a user that may not list nodes is told what the suite needs.
+fn ready_nodes(cluster: &Cluster) -> Result<usize> {
+    let nodes = cluster.request("GET", "/api/v1/nodes", None)?;
+    ensure!(
+        nodes["kind"] == "NodeList",
+        "listing nodes failed ({}): the suite needs `list nodes` to know whether pods can run",
+        nodes["message"]
+    );
+    Ok(nodes["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|n| n["spec"]["unschedulable"] != true)
+        .filter(|n| n["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+        .count())
+}
+
+fn run_scenario(env: &Env, s: &Scenario, summary: &mut Summary) {
+    let label = env.helm.label();
+    if s.needs_nodes && env.target.nodes == 0 {
+        println!("skip  {label} {} (needs running pods; this cluster has no ready nodes)", s.name);
+        summary.skipped.push(format!("{label} {}", s.name));
+        return;
+    }
+    let t = Instant::now();
+    let result = (s.run)(env);
+    let cleanup = env.end();
+    match result.and(cleanup) {
+        Ok(()) => {
+            summary.passed += 1;
+            println!("ok    {label} {} ({:.1}s)", s.name, t.elapsed().as_secs_f64());
+            for note in env.notes.borrow_mut().drain(..).collect::<std::collections::BTreeSet<_>>() {
+                println!("      note: {}", note.lines().next().unwrap_or_default());
+            }
+        }
+        Err(e) => {
+            summary.failed += 1;
+            env.notes.borrow_mut().clear();
+            let e = format!("{e:#}").replace('\n', "\n      ");
+            println!("FAIL  {label} {} ({:.1}s)\n      {e}", s.name, t.elapsed().as_secs_f64());
+        }
+    }
+}
+
+fn print_summary(cluster: &Cluster, summary: &Summary, deleted: usize, terminating: usize) {
+    println!("\ne2e against {} (context {})", cluster.server, cluster.context_name);
+    println!("namespaces: {deleted} created and deleted ({terminating} still terminating)");
+    println!("{} passed, {} failed, {} skipped", summary.passed, summary.failed, summary.skipped.len());
+    for s in &summary.skipped {
+        println!("  skipped: {s}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helms_missing_kind_error_is_read() {
+        let helm3 = "Error: INSTALLATION FAILED: unable to build kubernetes objects from release manifest: resource mapping not found for name: \"heimdall\" namespace: \"e2e\" from \"\": no matches for kind \"Route\" in version \"route.openshift.io/v1\"\nensure CRDs are installed first";
+        assert_eq!(no_matches_for_kind(helm3), Some(("Route".into(), "route.openshift.io/v1".into())));
+        assert_eq!(no_matches_for_kind("Error: INSTALLATION FAILED: timed out"), None);
+    }
 }

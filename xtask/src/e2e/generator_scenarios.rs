@@ -24,7 +24,7 @@ fn log_of(out: &std::process::Output) -> String {
 
 /// The HTTP status of a request made with `token` (200, 201, 403, ...).
 fn status_as(env: &Env, token: &str, method: &str, path: &str, body: Option<(&str, &str)>) -> Result<i64> {
-    let answer = env.plane.request_as(token, method, path, body)?;
+    let answer = env.cluster.request_as(token, method, path, body)?;
     Ok(if answer["kind"] == "Status" { answer["code"].as_i64().unwrap_or(0) } else { 200 })
 }
 
@@ -99,9 +99,9 @@ fn fills_absent_keys_only(env: &Env, ns: &str, generator: &Generator, token: &st
 /// Eight runs at once on an absent Secret, in rounds until one run has lost a race (409 Conflict): every run
 /// succeeds, exactly one generates each key, and a later run changes nothing.
 fn safe_concurrently(env: &Env, ns: &str, generator: &Generator, token: &str) -> Result<()> {
-    env.plane.request("DELETE", &format!("/api/v1/namespaces/{ns}/secrets/{RELEASE}-secrets"), None)?;
+    env.cluster.request("DELETE", &format!("/api/v1/namespaces/{ns}/secrets/{RELEASE}-secrets"), None)?;
     for round in 1..=10 {
-        env.plane.request("DELETE", &format!("/api/v1/namespaces/{ns}/secrets/{}", generated_secret_name()), None)?;
+        env.cluster.request("DELETE", &format!("/api/v1/namespaces/{ns}/secrets/{}", generated_secret_name()), None)?;
         let logs = concurrent_runs(generator, env, token, 8)?;
         let after = generated_secret(env, ns)?;
         for key in after.keys() {
@@ -182,7 +182,7 @@ pub fn gitops_syncs_change_no_secret(env: &Env) -> Result<()> {
 fn server_side_apply(env: &Env, ns: &str, doc: &Doc) -> Result<()> {
     let path = format!("{}/{}?fieldManager=argocd-controller&force=true", hook::collection(doc.kind(), ns)?, doc.name());
     let body = serde_json::to_string(&doc.value)?;
-    let answer: Json = env.plane.request_as(env.plane.admin_token(), "PATCH", &path, Some(("application/apply-patch+yaml", &body)))?;
+    let answer: Json = env.cluster.request_typed("PATCH", &path, Some(("application/apply-patch+yaml", &body)))?;
     ensure!(answer["kind"] != "Status", "server-side apply refused: {}", answer["message"]);
     Ok(())
 }

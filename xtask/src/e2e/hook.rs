@@ -38,7 +38,7 @@ impl Generator {
     /// Deletes the RBAC objects, as Helm does once the hooks succeeded (hook-succeeded).
     pub fn delete_rbac(&self, env: &Env, ns: &str) -> Result<()> {
         for doc in &self.rbac {
-            env.plane.request("DELETE", &format!("{}/{}", collection(doc.kind(), ns)?, doc.name()), None)?;
+            env.cluster.request("DELETE", &format!("{}/{}", collection(doc.kind(), ns)?, doc.name()), None)?;
         }
         Ok(())
     }
@@ -46,7 +46,7 @@ impl Generator {
     /// A token for the Job's ServiceAccount from the TokenRequest API, as the kubelet mounts one.
     pub fn token(&self, env: &Env, ns: &str) -> Result<String> {
         let path = format!("/api/v1/namespaces/{ns}/serviceaccounts/{}/token", self.account());
-        let answer = env.plane.create(
+        let answer = env.cluster.create(
             &path,
             &json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 600}}),
         )?;
@@ -63,15 +63,18 @@ impl Generator {
         let command = self.command()?;
         let account_dir = tempfile::Builder::new().prefix("serviceaccount-").tempdir_in(&env.scratch)?.keep();
         std::fs::write(account_dir.join("token"), token)?;
-        std::fs::copy(env.plane.ca_file(), account_dir.join("ca.crt"))?;
+        let ca = env
+            .cluster
+            .ca_file()
+            .context("the generator checks the API server against the kubeconfig's CA, and this context names none")?;
+        std::fs::copy(ca, account_dir.join("ca.crt"))?;
         let mut cmd = Command::new(&command[0]);
         cmd.args(&command[1..]).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
         for (k, v) in env_of(&self.job) {
             cmd.env(k, v);
         }
-        cmd.env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
-            .env("KUBERNETES_SERVICE_PORT", env.plane.port())
-            .env("SERVICEACCOUNT_DIR", &account_dir);
+        let (host, port) = env.cluster.host_and_port();
+        cmd.env("KUBERNETES_SERVICE_HOST", host).env("KUBERNETES_SERVICE_PORT", port).env("SERVICEACCOUNT_DIR", &account_dir);
         for (k, v) in overrides {
             cmd.env(k, v);
         }
@@ -102,7 +105,7 @@ impl Generator {
         }
         self.delete_rbac(env, ns)?;
         env.note(format!(
-            "ran hook Job {} ourselves (no kubelet): node, as ServiceAccount {}: {}",
+            "ran hook Job {} ourselves (the cluster has no nodes): node, as ServiceAccount {}: {}",
             self.job.name(),
             self.account(),
             log.trim()
@@ -128,8 +131,8 @@ fn env_of(job: &Doc) -> Vec<(String, String)> {
 /// Creates a hook object, deleting any old one of its name first, as Helm's before-hook-creation policy does.
 pub fn recreate(env: &Env, ns: &str, doc: &Doc) -> Result<()> {
     let collection = collection(doc.kind(), ns)?;
-    env.plane.request("DELETE", &format!("{collection}/{}", doc.name()), None)?;
-    env.plane.create(&collection, &serde_json::to_value(&doc.value)?).with_context(|| format!("hook {}", doc.id()))?;
+    env.cluster.request("DELETE", &format!("{collection}/{}", doc.name()), None)?;
+    env.cluster.create(&collection, &serde_json::to_value(&doc.value)?).with_context(|| format!("hook {}", doc.id()))?;
     Ok(())
 }
 

@@ -1,0 +1,280 @@
+//! The built-in control plane as a separate process (`cargo xtask e2e --serve`), and the default run: start it, run the suite through its kubeconfig exactly as `--kubeconfig` does, then prove the run left nothing behind, even when interrupted.
+
+use super::{namespaces, Options, Summary};
+use crate::cluster::Cluster;
+use crate::controlplane::{self, ControlPlane};
+use crate::tools;
+use anyhow::{bail, ensure, Context, Result};
+use serde_json::Value as Json;
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// `cargo xtask e2e --serve`: starts the control plane, installs the CRDs the cases need, prints
+/// `kubeconfig:`, `context:` and `folder:` lines on stdout, and serves until interrupted.
+pub fn serve() -> Result<()> {
+    controlplane::build(&|m| eprintln!("{m}"))?;
+    controlplane::install_signal_cleanup()?;
+    let start = Instant::now();
+    let mut plane = ControlPlane::start()?;
+    install_crds(&plane.cluster)?;
+    eprintln!(
+        "e2e --serve: kube-apiserver {} ready at {} in {:.1}s (no kubelet: pods never run). Ctrl-C stops it and deletes {}.\n  cargo xtask e2e --kubeconfig {} --context {}",
+        controlplane::KUBERNETES_VERSION,
+        plane.cluster.server,
+        start.elapsed().as_secs_f64(),
+        plane.dir.path().display(),
+        plane.kubeconfig.display(),
+        controlplane::CONTEXT
+    );
+    println!("kubeconfig: {}", plane.kubeconfig.display());
+    println!("context: {}", controlplane::CONTEXT);
+    println!("folder: {}", plane.dir.path().display());
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        if let Some(why) = plane.exited() {
+            bail!("the served control plane stopped: {why}");
+        }
+    }
+}
+
+/// The CRDs of the kinds the Kubernetes schemas lack (HTTPRoute, OpenShift's Route), so the cases that render them have a kind to install.
+fn install_crds(cluster: &Cluster) -> Result<()> {
+    for source in &tools::CRDS {
+        let path = source.installed();
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("the {} CRD is missing at {}: run `cargo xtask setup`", source.kind, path.display()))?;
+        let crd: Json = serde_yaml::from_str(&text)?;
+        cluster.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", &crd)?;
+        let name = crd["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        wait_established(cluster, &name)?;
+    }
+    Ok(())
+}
+
+fn wait_established(cluster: &Cluster, name: &str) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        let c = cluster.get(&format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"))?;
+        let established = c.as_ref().is_some_and(|c| {
+            c["status"]["conditions"].as_array().into_iter().flatten().any(|x| x["type"] == "Established" && x["status"] == "True")
+        });
+        if established {
+            return Ok(());
+        }
+        ensure!(start.elapsed() < Duration::from_secs(60), "the CRD {name} was not established within 60 s");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// A `cargo xtask e2e --serve` child and what it printed.
+struct Served {
+    child: Child,
+    kubeconfig: PathBuf,
+    context: String,
+    folder: PathBuf,
+}
+
+/// `cargo xtask e2e` without `--kubeconfig`: the suite against a served control plane, then the checks
+/// that only a cluster of our own allows. Returns the number of failures.
+pub fn run(options: &Options) -> Result<usize> {
+    tools::setup(true)?;
+    controlplane::build(&|m| eprintln!("{m}"))?;
+    let mut served = start_served()?;
+    let cluster = Arc::new(Cluster::from_kubeconfig(&served.kubeconfig, Some(&served.context))?);
+    let before = footprint(&cluster)?;
+    eprintln!("e2e: running the suite as `cargo xtask e2e --kubeconfig {} --context {}`", served.kubeconfig.display(), served.context);
+    let summary = super::run_against(cluster.clone(), options)?;
+    let mut failures = Vec::new();
+    let mut check = |what: &str, result: Result<()>| match result {
+        Ok(()) => println!("ok    suite: {what}"),
+        Err(e) => {
+            println!("FAIL  suite: {what}\n      {}", format!("{e:#}").replace('\n', "\n      "));
+            failures.push(what.to_string());
+        }
+    };
+    check("the run touched nothing outside its namespaces", same_footprint(&before, &footprint(&cluster)?));
+    check("every namespace of the run is deleted", all_deleted(&cluster, &summary));
+    check("Ctrl-C during a run deletes its namespaces", interrupted_run_cleans_up(&cluster, &served));
+    check("Ctrl-C stops the served control plane and deletes its folder", stop_served(&mut served));
+    println!("{} suite checks failed", failures.len());
+    Ok(summary.failed + failures.len())
+}
+
+/// Starts `cargo xtask e2e --serve` (this same binary) and reads where its kubeconfig is.
+fn start_served() -> Result<Served> {
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.args(["e2e", "--serve"]).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    // If this process dies, the served plane gets SIGTERM and cleans up after itself.
+    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+    unsafe {
+        cmd.pre_exec(|| match libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) {
+            0 => Ok(()),
+            _ => Err(std::io::Error::last_os_error()),
+        })
+    };
+    let mut child = cmd.spawn().context("starting `cargo xtask e2e --serve`")?;
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut said = std::collections::BTreeMap::new();
+    while said.len() < 3 {
+        let Some(line) = lines.next() else {
+            let status = child.wait()?;
+            bail!("`cargo xtask e2e --serve` exited ({status}) before printing its kubeconfig");
+        };
+        if let Some((k, v)) = line?.split_once(": ") {
+            said.insert(k.to_string(), v.to_string());
+        }
+    }
+    let get = |k: &str| said.get(k).cloned().with_context(|| format!("`e2e --serve` printed no {k}: line"));
+    Ok(Served { kubeconfig: get("kubeconfig")?.into(), context: get("context")?, folder: get("folder")?.into(), child })
+}
+
+/// Sends SIGINT to a child, as Ctrl-C would, and waits for it; its exit code.
+fn interrupt(child: &mut Child) -> Result<Option<i32>> {
+    // SAFETY: kill(2) on a process this one started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    Ok(child.wait()?.code())
+}
+
+fn stop_served(served: &mut Served) -> Result<()> {
+    let code = interrupt(&mut served.child)?;
+    ensure!(code == Some(130), "the served control plane exited with {code:?} on Ctrl-C, not 130");
+    ensure!(!served.folder.exists(), "the served control plane left its folder {} (CA key, admin key)", served.folder.display());
+    Ok(())
+}
+
+/// Everything outside the suite's namespaces a run could touch, as `kind namespace/name resourceVersion` lines.
+fn footprint(cluster: &Cluster) -> Result<BTreeSet<String>> {
+    let mut seen = BTreeSet::new();
+    for path in FOOTPRINT {
+        let list = cluster.request("GET", path, None)?;
+        ensure!(list["items"].is_array(), "GET {path}: {}", list["message"]);
+        for item in list["items"].as_array().into_iter().flatten() {
+            let m = &item["metadata"];
+            let (ns, name) = (m["namespace"].as_str().unwrap_or(""), m["name"].as_str().unwrap_or(""));
+            let ours = |n: &str| n.starts_with("e2e-");
+            if ours(ns) || (path == "/api/v1/namespaces" && ours(name)) {
+                continue;
+            }
+            seen.insert(format!("{path} {ns}/{name} {}", m["resourceVersion"].as_str().unwrap_or("")));
+        }
+    }
+    Ok(seen)
+}
+
+/// Cluster-scoped kinds, and every namespaced kind the chart or the suite writes, across all namespaces.
+const FOOTPRINT: [&str; 22] = [
+    "/api/v1/namespaces",
+    "/api/v1/persistentvolumes",
+    "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+    "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+    "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+    "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+    "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+    "/apis/scheduling.k8s.io/v1/priorityclasses",
+    "/api/v1/secrets",
+    "/api/v1/configmaps",
+    "/api/v1/serviceaccounts",
+    "/api/v1/services",
+    "/api/v1/pods",
+    "/api/v1/persistentvolumeclaims",
+    "/apis/apps/v1/deployments",
+    "/apis/apps/v1/statefulsets",
+    "/apis/batch/v1/jobs",
+    "/apis/rbac.authorization.k8s.io/v1/roles",
+    "/apis/rbac.authorization.k8s.io/v1/rolebindings",
+    "/apis/networking.k8s.io/v1/networkpolicies",
+    "/apis/networking.k8s.io/v1/ingresses",
+    "/apis/policy/v1/poddisruptionbudgets",
+];
+
+fn same_footprint(before: &BTreeSet<String>, after: &BTreeSet<String>) -> Result<()> {
+    let gone: Vec<&String> = before.difference(after).collect();
+    let new: Vec<&String> = after.difference(before).collect();
+    ensure!(gone.is_empty() && new.is_empty(), "outside the run's namespaces, changed or removed: {gone:?}; new: {new:?}");
+    ensure!(!before.is_empty(), "the footprint saw nothing at all, so this check could not fail");
+    Ok(())
+}
+
+fn all_deleted(cluster: &Cluster, summary: &Summary) -> Result<()> {
+    let left = namespaces::of_run(cluster, &summary.run_id)?;
+    ensure!(summary.passed == 0 || !left.is_empty(), "the run's namespaces are not labelled with its id, so nothing proves their deletion");
+    let live: Vec<&str> =
+        left.iter().filter(|n| n["metadata"]["deletionTimestamp"].is_null()).filter_map(|n| n["metadata"]["name"].as_str()).collect();
+    ensure!(live.is_empty(), "still live after the run: {}", live.join(", "));
+    Ok(())
+}
+
+/// Starts a second run (`--kubeconfig`, scenario a), interrupts it once it has a namespace, and
+/// requires exit code 130 and every namespace of that run deleted.
+fn interrupted_run_cleans_up(cluster: &Cluster, served: &Served) -> Result<()> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(["e2e", "--kubeconfig"])
+        .arg(&served.kubeconfig)
+        .args(["--context", &served.context, "--filter", "a. generated"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let run_id = wait_for_new_run(cluster, &mut child)?;
+    let code = interrupt(&mut child)?;
+    ensure!(code == Some(130), "the interrupted run exited with {code:?}, not 130");
+    let left = namespaces::of_run(cluster, &run_id)?;
+    ensure!(!left.is_empty(), "the interrupted run {run_id} had no namespace to delete, so this check could not fail");
+    let live: Vec<&str> =
+        left.iter().filter(|n| n["metadata"]["deletionTimestamp"].is_null()).filter_map(|n| n["metadata"]["name"].as_str()).collect();
+    ensure!(live.is_empty(), "namespaces of the interrupted run {run_id} were left: {}", live.join(", "));
+    Ok(())
+}
+
+/// The run id of the first namespace of the suite that no earlier run made.
+fn wait_for_new_run(cluster: &Cluster, child: &mut Child) -> Result<String> {
+    let known: BTreeSet<String> = runs(cluster)?;
+    let start = Instant::now();
+    loop {
+        if let Some(id) = runs(cluster)?.difference(&known).next() {
+            return Ok(id.clone());
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("the run to interrupt exited ({status}) before it created a namespace");
+        }
+        if start.elapsed() > Duration::from_secs(180) {
+            let _ = child.kill();
+            bail!("the run to interrupt created no namespace within 180 s");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn runs(cluster: &Cluster) -> Result<BTreeSet<String>> {
+    let list =
+        cluster.request("GET", &format!("/api/v1/namespaces?labelSelector={}%3D{}", namespaces::MANAGED_BY, namespaces::MANAGER), None)?;
+    Ok(list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["metadata"]["labels"][namespaces::RUN_LABEL].as_str().map(str::to_string))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_new_or_removed_object_outside_the_run_fails_the_footprint() {
+        let set = |lines: &[&str]| lines.iter().map(|l| l.to_string()).collect::<BTreeSet<_>>();
+        let before = set(&["/api/v1/secrets default/a 10", "/api/v1/namespaces /default 5"]);
+        same_footprint(&before, &before.clone()).unwrap();
+        let changed = set(&["/api/v1/secrets default/a 11", "/api/v1/namespaces /default 5"]);
+        let msg = same_footprint(&before, &changed).unwrap_err().to_string();
+        assert!(msg.contains("default/a 10") && msg.contains("default/a 11"), "{msg}");
+        let added =
+            set(&["/api/v1/secrets default/a 10", "/api/v1/namespaces /default 5", "/apis/rbac.authorization.k8s.io/v1/clusterroles /x 7"]);
+        assert!(same_footprint(&before, &added).unwrap_err().to_string().contains("clusterroles /x"));
+        assert!(same_footprint(&BTreeSet::new(), &BTreeSet::new()).is_err(), "an empty footprint proves nothing");
+    }
+}
