@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help setup template test lint test-chart renderer-check mutants docs e2e snapshots bench secrets package
+.PHONY: help setup template test lint test-chart renderer-check mutants docs e2e e2e-cluster e2e-serve snapshots bench secrets package
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -19,9 +19,10 @@ test: setup lint ## Run every test: format and lints, unit and tidy tests, the c
 	$(CARGO) xtask mutants
 	$(CARGO) xtask e2e
 
-lint: ## cargo fmt --check and cargo clippy -D warnings over every target
+lint: ## cargo fmt --check, cargo clippy -D warnings over every target, actionlint over .github/workflows
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) xtask actionlint
 
 renderer-check: setup ## Every case through each Helm's renderer and its helm template CLI: byte-identical or fail
 	$(CARGO) xtask renderer-check
@@ -32,8 +33,14 @@ mutants: setup ## Plant each defect of tests/mutants/ into a throwaway chart cop
 docs: ## Regenerate the chart README's value tables (from values.yaml) and the README's rule list
 	$(CARGO) xtask docs
 
-e2e: setup ## Lifecycle tests against a real kube-apiserver (builds it from Go modules the first time)
+e2e: setup ## Lifecycle suite against the built-in control plane, started as `e2e --serve` and reached through its kubeconfig
 	$(CARGO) xtask e2e
+
+e2e-cluster: setup ## Lifecycle suite against your cluster: make e2e-cluster KUBECONFIG_FILE=~/.kube/config [CONTEXT=staging]
+	$(CARGO) xtask e2e --kubeconfig "$(KUBECONFIG_FILE)" $(if $(CONTEXT),--context "$(CONTEXT)")
+
+e2e-serve: setup ## Start the built-in control plane, print its kubeconfig path; Ctrl-C stops it
+	$(CARGO) xtask e2e --serve
 
 test-chart: setup ## Run the chart matrix alone (cargo xtask test-chart)
 	$(CARGO) xtask test-chart

@@ -89,3 +89,28 @@ fn package_refuses_when_a_secret_value_hides_in_a_shipped_file() {
     assert!(!err.contains(known), "the error printed the secret");
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "the leaking archive was left behind");
 }
+
+#[test]
+fn the_workflows_pass_actionlint_and_actionlint_catches_a_broken_one() {
+    xtask::workflows::lint(&repo_root().join(".github/workflows")).expect("the repository's workflows must pass actionlint");
+    let dir = tempfile::tempdir().unwrap();
+    // A typo'd runner label and an expression reading an unknown context: both real mistakes.
+    std::fs::write(
+        dir.path().join("broken.yml"),
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latets\n    steps:\n      - run: echo ${{ github.evnt.name }}\n",
+    )
+    .unwrap();
+    let msg = format!("{:#}", xtask::workflows::lint(dir.path()).unwrap_err());
+    assert!(msg.contains("broken.yml") && msg.contains("evnt"), "{msg}");
+}
+
+#[test]
+fn ci_runs_make_test_and_the_kind_job_runs_the_suite_through_a_kubeconfig() {
+    let ci = std::fs::read_to_string(repo_root().join(".github/workflows/ci.yml")).unwrap();
+    assert!(ci.contains("run: make test"), "the CI workflow does not run the README's test command");
+    assert!(ci.contains("cargo xtask e2e --kubeconfig"), "no job runs the suite against a real cluster");
+    let release = std::fs::read_to_string(repo_root().join(".github/workflows/release.yml")).unwrap();
+    let commands: Vec<&str> = release.lines().filter(|l| !l.trim_start().starts_with('#')).collect();
+    assert!(commands.iter().any(|l| l.contains("cargo xtask package")), "the release does not package with cargo xtask package");
+    assert!(!commands.iter().any(|l| l.contains("helm package")), "the release runs helm package, which can ship a secrets file");
+}

@@ -1,6 +1,7 @@
 //! The chart's test harness and project tasks, as a library so the root package's tests drive the same code as `cargo xtask`.
 
 pub mod bench;
+pub mod cluster;
 pub mod controlplane;
 pub mod docs;
 pub mod e2e;
@@ -19,3 +20,4 @@ pub mod schema;
 pub mod snapshot;
 pub mod testchart;
 pub mod tools;
+pub mod workflows;

@@ -81,7 +81,8 @@ enum Cmd {
         #[command(flatten)]
         pool: PoolArgs,
     },
-    /// Lifecycle tests under Helm 3 and Helm 4 against a real kube-apiserver and etcd on loopback (built from their Go modules).
+    /// Lifecycle tests under Helm 3 and Helm 4: against the cluster of --kubeconfig, else against the built-in
+    /// control plane (kube-apiserver and etcd built from their Go modules), started as `e2e --serve`.
     E2e {
         /// Only scenarios whose name contains this.
         #[arg(long)]
@@ -89,7 +90,21 @@ enum Cmd {
         /// A Helm binary to use for its major version (else $HELM, .tools/, PATH).
         #[arg(long)]
         helm: Option<PathBuf>,
+        /// Run against this cluster, in namespaces of the run's own that are always deleted.
+        #[arg(long, conflicts_with = "serve")]
+        kubeconfig: Option<PathBuf>,
+        /// The kubeconfig context to use (else its current context).
+        #[arg(long, requires = "kubeconfig")]
+        context: Option<String>,
+        /// Seconds pods may take to become Ready on a cluster with nodes (image pulls included).
+        #[arg(long, default_value_t = 600)]
+        ready_timeout: u64,
+        /// Start the built-in control plane, print its kubeconfig path, and keep it up until interrupted.
+        #[arg(long)]
+        serve: bool,
     },
+    /// Check the GitHub workflows in .github/workflows with the pinned actionlint (installed into .tools/ if missing).
+    Actionlint,
     /// Render every case with each Helm's renderer and with its `helm template` CLI; fail unless they answer byte for byte the same.
     RendererCheck {
         /// Parallel renders (default: the number of cores).
@@ -140,7 +155,20 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Mutants { filter, pool } => run_mutants(MatrixArgs { filter: None, pool }, filter.as_deref()),
-        Cmd::E2e { filter, helm } => Ok(exit(e2e::run(helm.as_deref(), filter.as_deref())? == 0)),
+        Cmd::E2e { serve: true, .. } => e2e::served::serve().map(|()| ExitCode::SUCCESS),
+        Cmd::E2e { filter, helm, kubeconfig, context, ready_timeout, serve: false } => {
+            let options = e2e::Options { helm, filter, ready_timeout: std::time::Duration::from_secs(ready_timeout) };
+            let failed = match kubeconfig {
+                Some(k) => e2e::run_against_kubeconfig(&k, context.as_deref(), &options)?,
+                None => e2e::served::run(&options)?,
+            };
+            Ok(exit(failed == 0))
+        }
+        Cmd::Actionlint => {
+            let n = xtask::workflows::lint(&xtask::workflows::workflows_dir())?;
+            println!("actionlint {}: {n} workflows clean", xtask::workflows::ACTIONLINT_VERSION);
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::RendererCheck { jobs } => {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
             let n = xtask::equivalence::run(jobs)?;

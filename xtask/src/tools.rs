@@ -235,6 +235,7 @@ pub fn setup(quiet: bool) -> Result<()> {
         setup_renderd(&pin, &say)?;
     }
     setup_kubernetes_schemas(&say)?;
+    crate::workflows::setup_actionlint(&say)?;
     CRDS.iter().try_for_each(|crd| setup_crd(crd, &say))
 }
 
