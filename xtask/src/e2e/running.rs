@@ -1,63 +1,135 @@
-//! Scenario j, for clusters with nodes: the chart's default install with NetworkPolicies really runs: every pod becomes Ready, `helm test` passes, Heimdall answers `GET /server` through its Service, the admin logs in with the password from the Secret, and a pod without Heimdall's labels cannot reach PostgreSQL.
+//! Scenario j, for clusters with nodes: the chart's default install with NetworkPolicies really runs: every pod becomes Ready, `helm test` passes, Heimdall answers `GET /server` through its Service, the admin logs in with the password from the Secret, a changed JWT_SECRET ends the old session, and a pod without Heimdall's labels cannot reach PostgreSQL.
 
-use super::{generated_secret, Env, RELEASE};
+use super::{generated_secret_name, Env, RELEASE};
 use anyhow::{bail, ensure, Context, Result};
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value as Json};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The admin the seeder creates (ADMIN_EMAIL), set explicitly so the login also proves the setting arrived.
 const ADMIN_EMAIL: &str = "e2e-admin@heimdall.example";
 
-/// j. Install with NetworkPolicies on, wait for every pod, `helm test`, `GET /server`, log in as the admin.
+/// j. Install with NetworkPolicies on, wait for every pod, `helm test`, `GET /server`, log in as the
+/// admin, change JWT_SECRET, prove another pod cannot reach the database.
 pub fn heimdall_runs(env: &Env) -> Result<()> {
     let ns = env.namespace("running")?;
     let chart = env.chart_copy("running")?;
     let email = format!("heimdall.config.ADMIN_EMAIL={ADMIN_EMAIL}");
-    env.release_ok(&super::install(&ns, &chart, &["--set", "networkPolicy.enabled=true", "--set-string", &email]))?;
+    let values = ["--set", "networkPolicy.enabled=true", "--set-string", email.as_str()];
+    env.release_ok(&super::install(&ns, &chart, &values))?;
     wait_all_ready(env, &ns)?;
     env.helm_ok(&["test", RELEASE, "--namespace", &ns, "--timeout", "300s", "--logs"])?;
-    let (status, body) = env.cluster.request_text("GET", &service_path(&ns, "server"), None)?;
-    let settings: Json = serde_json::from_str(&body).with_context(|| format!("GET /server answered {status} without JSON: {body}"))?;
-    ensure!(status == 200 && settings["localLoginEnabled"] == true, "GET /server answered {status}: {body}");
-    let secrets = generated_secret(env, &ns)?;
-    let token = admin_login(env, &ns, &secrets["ADMIN_PASSWORD"])?;
-    verify_admin_token(&token, &secrets["JWT_SECRET"])?;
-    other_pods_cannot_reach_the_database(env, &ns)
+    server_answers_through_its_service(env, &ns)?;
+    let session = run_client(env, &ns, "e2e-login", &format!("{HELPERS}{FIRST_LOGIN}"), &[])?;
+    changed_jwt_secret_ends_the_session(env, &ns, &chart, &values, session.trim())?;
+    let target = format!("{RELEASE}-postgresql");
+    run_client(env, &ns, "e2e-netpol-probe", PROBE, &[("TARGET", &target)])
+        .context("a pod without Heimdall's labels must not reach PostgreSQL's port: is the CNI one that enforces NetworkPolicies?")?;
+    Ok(())
 }
 
-/// The probe's script: exit 0 when the connection is dropped or refused, 1 when it connects, 2 on anything else.
-const PROBE: &str = "const s = require('net').connect({host: process.env.TARGET, port: 5432}); s.setTimeout(8000); \
-s.on('connect', () => { console.log('connected'); process.exit(1); }); \
-s.on('timeout', () => { console.log('blocked: timed out'); process.exit(0); }); \
-s.on('error', e => { console.log('error: ' + e.code); process.exit(e.code === 'ECONNREFUSED' ? 0 : 2); });";
+/// `GET /server` through the Service, by the API server's service proxy: JSON with local login on.
+fn server_answers_through_its_service(env: &Env, ns: &str) -> Result<()> {
+    let path = format!("/api/v1/namespaces/{ns}/services/http:{RELEASE}:http/proxy/server");
+    let (status, body) = env.cluster.request_text("GET", &path, None)?;
+    let settings: Json = serde_json::from_str(&body).with_context(|| format!("GET /server answered {status} without JSON: {body}"))?;
+    ensure!(status == 200 && settings["localLoginEnabled"] == true, "GET /server answered {status}: {body}");
+    Ok(())
+}
 
-/// The NetworkPolicies are enforced, not just accepted: a pod without Heimdall's labels, in the same
-/// namespace and on Heimdall's own image and security context, cannot open PostgreSQL's port.
-fn other_pods_cannot_reach_the_database(env: &Env, ns: &str) -> Result<()> {
-    let deployment = env.deployment(ns)?.context("no Deployment")?;
+/// Client helpers: log in as the admin (POST /authn/login, apps/backend/src/authn/authn.controller.ts)
+/// and call a JWT-guarded route (GET /users/:id) with a session, retrying while the user's new
+/// session secret is still being saved.
+const HELPERS: &str = r#"
+const login = async () => {
+  const r = await fetch(process.env.URL + '/authn/login', {method: 'POST', headers: {'content-type': 'application/json'},
+    body: JSON.stringify({email: process.env.EMAIL, password: process.env.ADMIN_PASSWORD})});
+  if (r.status >= 300) throw new Error('POST /authn/login as ' + process.env.EMAIL + ' answered ' + r.status + ': ' + await r.text());
+  return r.json();
+};
+const user = (session, tries) => fetch(process.env.URL + '/users/' + session.userID,
+  {headers: {authorization: 'Bearer ' + session.accessToken}}).then(r =>
+  r.status === 200 || tries <= 1 ? r.status : new Promise(ok => setTimeout(ok, 1000)).then(() => user(session, tries - 1)));
+const fail = e => { console.error(e.message); process.exit(1); };
+"#;
+
+/// The admin's first login works and its token opens a guarded route: ADMIN_PASSWORD seeded the admin,
+/// DATABASE_PASSWORD let the app read it back. Prints the session for the JWT_SECRET check.
+const FIRST_LOGIN: &str = r#"
+login().then(async s => { const status = await user(s, 5);
+  if (status !== 200) throw new Error('GET /users/:id with the fresh session answered ' + status);
+  console.log(JSON.stringify(s)); }).catch(fail);
+"#;
+
+/// After JWT_SECRET changed: the old session is refused (401), a new login works.
+const AFTER_CHANGE: &str = r#"
+user(JSON.parse(process.env.SESSION), 1).then(async status => {
+  if (status !== 401) throw new Error('the session from before JWT_SECRET changed still answers ' + status);
+  const fresh = await user(await login(), 5);
+  if (fresh !== 200) throw new Error('a new login after JWT_SECRET changed answered ' + fresh);
+  console.log('old session refused (401), new session accepted'); }).catch(fail);
+"#;
+
+/// Exit 0 when the connection is dropped or refused, 1 when it connects, 2 on anything else.
+const PROBE: &str = r#"
+const s = require('net').connect({host: process.env.TARGET, port: 5432}); s.setTimeout(8000);
+s.on('connect', () => { console.log('connected to ' + process.env.TARGET + ':5432'); process.exit(1); });
+s.on('timeout', () => { console.log('blocked: timed out'); process.exit(0); });
+s.on('error', e => { console.log('error: ' + e.code); process.exit(e.code === 'ECONNREFUSED' ? 0 : 2); });
+"#;
+
+/// JWT_SECRET reached the app. Heimdall signs a session with JWT_SECRET followed by the user's own
+/// secret, kept in the database (authn.service.ts), so a token cannot be checked from outside; instead,
+/// changing JWT_SECRET in the Secret (which rolls the pods through checksum/secrets) must end the session.
+fn changed_jwt_secret_ends_the_session(env: &Env, ns: &str, chart: &Path, values: &[&str], session: &str) -> Result<()> {
+    ensure!(session.contains("accessToken"), "the login pod printed no session: {session}");
+    let changed = format!("heimdall.secrets.JWT_SECRET={}", "e2e0changed0".repeat(11));
+    let mut args = values.to_vec();
+    args.extend(["--set-string", &changed]);
+    env.release_ok(&super::upgrade(ns, chart, &args))?;
+    wait_rolled_out(env, ns)?;
+    let said = run_client(env, ns, "e2e-after-change", &format!("{HELPERS}{AFTER_CHANGE}"), &[("SESSION", session)])?;
+    ensure!(said.contains("old session refused"), "the JWT_SECRET check said: {said}");
+    Ok(())
+}
+
+/// A pod on Heimdall's own image, pod and container security contexts, running `node -e <script>` with
+/// Heimdall's URL, the admin's e-mail, and ADMIN_PASSWORD from the generator's Secret (never through the suite).
+pub fn client_pod(deployment: &Json, port: u64, name: &str, script: &str, extra_env: &[(&str, &str)]) -> Json {
     let pod_spec = &deployment["spec"]["template"]["spec"];
     let container = &pod_spec["containers"][0];
-    let probe = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "e2e-netpol-probe"}, "spec": {
+    let mut env = vec![
+        json!({"name": "URL", "value": format!("http://{RELEASE}:{port}")}),
+        json!({"name": "EMAIL", "value": ADMIN_EMAIL}),
+        json!({"name": "ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {"name": generated_secret_name(), "key": "ADMIN_PASSWORD"}}}),
+    ];
+    env.extend(extra_env.iter().map(|(k, v)| json!({"name": k, "value": v})));
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
         "restartPolicy": "Never", "automountServiceAccountToken": false, "enableServiceLinks": false,
         "securityContext": pod_spec["securityContext"], "imagePullSecrets": pod_spec["imagePullSecrets"],
-        "containers": [{"name": "probe", "image": container["image"], "command": ["node", "-e", PROBE],
-            "env": [{"name": "TARGET", "value": format!("{RELEASE}-postgresql")}],
+        "containers": [{"name": "client", "image": container["image"], "command": ["node", "-e", script], "env": env,
             "securityContext": container["securityContext"],
-            "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}}]}});
-    env.cluster.create(&format!("/api/v1/namespaces/{ns}/pods"), &probe)?;
-    let phase = wait_finished(env, ns, "e2e-netpol-probe")?;
-    let (_, log) = env.cluster.request_text("GET", &format!("/api/v1/namespaces/{ns}/pods/e2e-netpol-probe/log"), None)?;
-    ensure!(phase == "Succeeded", "a pod without Heimdall's labels reached PostgreSQL's port, so the NetworkPolicy is not enforced (is the CNI one that enforces NetworkPolicies?): {}", log.trim());
-    Ok(())
+            "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}}]}})
+}
+
+/// Runs a client pod to completion; its log. Fails with the log unless it succeeded.
+fn run_client(env: &Env, ns: &str, name: &str, script: &str, extra_env: &[(&str, &str)]) -> Result<String> {
+    let deployment = env.deployment(ns)?.context("no Deployment")?;
+    let service = env.cluster.get(&format!("/api/v1/namespaces/{ns}/services/{RELEASE}"))?.context("no Service")?;
+    let port = service["spec"]["ports"].as_array().into_iter().flatten().find(|p| p["name"] == "http").and_then(|p| p["port"].as_u64());
+    let pod = client_pod(&deployment, port.context("the Service has no port named http")?, name, script, extra_env);
+    env.cluster.create(&format!("/api/v1/namespaces/{ns}/pods"), &pod)?;
+    let phase = wait_finished(env, ns, name)?;
+    let (_, log) = env.cluster.request_text("GET", &format!("/api/v1/namespaces/{ns}/pods/{name}/log"), None)?;
+    ensure!(phase == "Succeeded", "pod {name} failed: {}", log.trim());
+    Ok(log)
 }
 
 /// Waits for a pod to finish; its phase.
 fn wait_finished(env: &Env, ns: &str, name: &str) -> Result<String> {
     let start = Instant::now();
     loop {
-        let pod = env.cluster.get(&format!("/api/v1/namespaces/{ns}/pods/{name}"))?.context("the probe pod vanished")?;
+        let pod = env.cluster.get(&format!("/api/v1/namespaces/{ns}/pods/{name}"))?.context("the client pod vanished")?;
         let phase = pod["status"]["phase"].as_str().unwrap_or("").to_string();
         if phase == "Succeeded" || phase == "Failed" {
             return Ok(phase);
@@ -70,48 +142,26 @@ fn wait_finished(env: &Env, ns: &str, name: &str) -> Result<String> {
     }
 }
 
-/// An API path reaching Heimdall through its Service, via the API server's service proxy.
-fn service_path(ns: &str, path: &str) -> String {
-    format!("/api/v1/namespaces/{ns}/services/http:{RELEASE}:http/proxy/{path}")
-}
-
-/// POST /authn/login (apps/backend/src/authn/authn.controller.ts, local strategy with `email`):
-/// success proves ADMIN_PASSWORD seeded the admin and DATABASE_PASSWORD let the app read it back.
-fn admin_login(env: &Env, ns: &str, password: &str) -> Result<String> {
-    let body = json!({"email": ADMIN_EMAIL, "password": password}).to_string();
-    let (status, answer) = env.cluster.request_text("POST", &service_path(ns, "authn/login"), Some(("application/json", &body)))?;
-    ensure!(
-        (200..300).contains(&status),
-        "the admin's login with ADMIN_PASSWORD from the Secret answered {status}: {}",
-        answer.replace(password, "<ADMIN_PASSWORD>")
-    );
-    let answer: Json = serde_json::from_str(&answer).context("the login answered no JSON")?;
-    answer["accessToken"].as_str().map(str::to_string).context("the login answered no accessToken")
-}
-
-/// Proves the token is signed with JWT_SECRET from the Secret. Heimdall 2.13.1 signs with JWT_SECRET
-/// followed by the user's own secret (authn.service.ts), which is still unset at an admin's first login:
-/// JavaScript then appends "null" (the column's value) or "undefined".
-pub fn verify_admin_token(token: &str, jwt_secret: &str) -> Result<()> {
-    let parts: Vec<&str> = token.split('.').collect();
-    ensure!(parts.len() == 3, "the accessToken is not a JWT");
-    let decode = |p: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).context("the accessToken is not base64url");
-    let header: Json = serde_json::from_slice(&decode(parts[0])?)?;
-    let payload: Json = serde_json::from_slice(&decode(parts[1])?)?;
-    ensure!(header["alg"] == "HS256", "the accessToken is signed with {}, not HS256", header["alg"]);
-    ensure!(payload["email"] == ADMIN_EMAIL && payload["role"] == "admin", "the accessToken is not the admin's: {payload}");
-    let signature = decode(parts[2])?;
-    let signed = format!("{}.{}", parts[0], parts[1]);
-    let signs = |suffix: &str| {
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(format!("{jwt_secret}{suffix}").as_bytes()).expect("HMAC takes any key");
-        mac.update(signed.as_bytes());
-        mac.verify_slice(&signature).is_ok()
-    };
-    ensure!(
-        ["null", "undefined"].iter().any(|s| signs(s)),
-        "the admin's accessToken is not signed with JWT_SECRET from the Secret: the app runs with another JWT_SECRET"
-    );
-    Ok(())
+/// Waits until the Deployment's new pods replaced the old ones, then for every pod to be Ready.
+fn wait_rolled_out(env: &Env, ns: &str) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        let d = env.deployment(ns)?.context("no Deployment")?;
+        let (spec, status) = (&d["spec"], &d["status"]);
+        let done = status["observedGeneration"].as_i64() >= d["metadata"]["generation"].as_i64()
+            && status["updatedReplicas"] == spec["replicas"]
+            && status["readyReplicas"] == spec["replicas"]
+            && status["replicas"] == spec["replicas"];
+        if done {
+            return wait_all_ready(env, ns);
+        }
+        ensure!(
+            start.elapsed() < env.target.ready_timeout,
+            "the Deployment did not roll out within {} s: {status}",
+            env.target.ready_timeout.as_secs()
+        );
+        std::thread::sleep(Duration::from_secs(3));
+    }
 }
 
 /// Waits until every pod of the namespace (but finished hook pods) is Ready; on timeout names each pod

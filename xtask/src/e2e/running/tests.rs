@@ -1,22 +1,37 @@
-//! Unit tests of scenario j's judgements: the admin token's signature and the not-Ready report (the scenario itself needs nodes).
+//! Unit tests of scenario j's parts that need no nodes: the client pod it runs and the not-Ready report.
 
 use super::*;
 
-const HEADER_PAYLOAD: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJlbWFpbCI6ImUyZS1hZG1pbkBoZWltZGFsbC5leGFtcGxlIiwic3ViIjoiMSIsInJvbGUiOiJhZG1pbiIsImZvcmNlUGFzc3dvcmRDaGFuZ2UiOmZhbHNlLCJpYXQiOjE3NjQzMDAwMDAsImV4cCI6MTc2NDMwMDYwMH0";
-
-/// Tokens signed by Python's hmac module (not by the code under test) with the key shown.
 #[test]
-fn the_admin_token_must_be_signed_with_the_secrets_jwt_secret() {
-    let with_null = format!("{HEADER_PAYLOAD}.XJdwEzDtXoBJcQGxU56EIhBkRaCyE9FpGqL7Sfj7mRI"); // key 0123abcd + "null"
-    let with_undefined = format!("{HEADER_PAYLOAD}.uGHjKXAaP7SQm_kCqoP4-n1ir5vuSpQ-ADJh_txu3sI"); // key 0123abcd + "undefined"
-    let other_key = format!("{HEADER_PAYLOAD}.EL8J-uMdf7e7FD_Q_zr-kq4ux3EBPQz3U0xeL7TOkyU"); // key otherkey + "null"
-    verify_admin_token(&with_null, "0123abcd").unwrap();
-    verify_admin_token(&with_undefined, "0123abcd").unwrap();
-    let err = verify_admin_token(&other_key, "0123abcd").unwrap_err().to_string();
-    assert!(err.contains("not signed with JWT_SECRET from the Secret"), "{err}");
-    let not_admin = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJlbWFpbCI6InNvbWVvbmVAZWxzZSIsInN1YiI6IjEiLCJyb2xlIjoidXNlciIsImZvcmNlUGFzc3dvcmRDaGFuZ2UiOmZhbHNlLCJpYXQiOjE3NjQzMDAwMDAsImV4cCI6MTc2NDMwMDYwMH0.EZ9ouIqZKTDdAI8LfrRWHt48xuqVRxOZ95_clK1Wdc8";
-    assert!(verify_admin_token(not_admin, "0123abcd").unwrap_err().to_string().contains("not the admin's"));
-    assert!(verify_admin_token("a.b", "0123abcd").unwrap_err().to_string().contains("not a JWT"));
+fn a_client_pod_runs_on_heimdalls_image_and_contexts_and_reads_the_password_from_the_secret() {
+    let deployment = json!({"spec": {"template": {"spec": {
+        "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+        "imagePullSecrets": [{"name": "mirror"}],
+        "containers": [{"name": "heimdall", "image": "registry.example/mitre/heimdall2:2.13.1",
+            "securityContext": {"readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}]}}}});
+    let pod = client_pod(&deployment, 3000, "e2e-login", "console.log(1)", &[("SESSION", "{}")]);
+    let spec = &pod["spec"];
+    let c = &spec["containers"][0];
+    assert_eq!(c["image"], "registry.example/mitre/heimdall2:2.13.1");
+    assert_eq!(
+        spec["securityContext"], deployment["spec"]["template"]["spec"]["securityContext"],
+        "restricted admission needs the same pod context"
+    );
+    assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
+    assert_eq!(spec["imagePullSecrets"][0]["name"], "mirror");
+    assert_eq!(spec["automountServiceAccountToken"], false);
+    assert_eq!(c["command"], json!(["node", "-e", "console.log(1)"]));
+    let env: Vec<&Json> = c["env"].as_array().unwrap().iter().collect();
+    let var = |n: &str| env.iter().find(|e| e["name"] == n).copied().unwrap_or(&Json::Null).clone();
+    assert_eq!(var("URL")["value"], "http://heimdall:3000");
+    assert_eq!(var("EMAIL")["value"], ADMIN_EMAIL);
+    assert_eq!(
+        var("ADMIN_PASSWORD")["valueFrom"]["secretKeyRef"],
+        json!({"name": "heimdall-generated-secrets", "key": "ADMIN_PASSWORD"}),
+        "the password comes from the Secret, never through the suite"
+    );
+    assert!(var("ADMIN_PASSWORD")["value"].is_null());
+    assert_eq!(var("SESSION")["value"], "{}");
 }
 
 #[test]
@@ -40,4 +55,68 @@ fn the_not_ready_report_names_each_pod_its_containers_and_last_events() {
     );
     assert!(!report.contains("other-pod") && !report.contains("R9"), "another pod's events: {report}");
     assert!(not_ready_report(&[], &events, Duration::from_secs(1)).contains("fewer than 2 pods"));
+}
+
+/// A stand-in for Heimdall's two routes the client scripts use: a login that checks the password and
+/// a guarded route that accepts only tokens of the current JWT secret (`GET /change` changes it).
+const FAKE_HEIMDALL: &str = r#"
+let secret = 'one';
+const server = require('http').createServer((req, res) => { let body = ''; req.on('data', d => body += d); req.on('end', () => {
+  if (req.url === '/authn/login') {
+    if (JSON.parse(body).password !== 'pw') { res.writeHead(401); return res.end('Incorrect Username or Password'); }
+    res.writeHead(201, {'content-type': 'application/json'}); return res.end(JSON.stringify({userID: '7', accessToken: secret}));
+  }
+  if (req.url === '/users/7') { res.writeHead(req.headers.authorization === 'Bearer ' + secret ? 200 : 401); return res.end('{}'); }
+  if (req.url === '/change') { secret = 'two'; return res.end('ok'); }
+  res.writeHead(404); res.end(); }); });
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+"#;
+
+fn node(script: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new("node");
+    cmd.args(["-e", script]).envs(env.iter().copied());
+    cmd.output().expect("node runs (the e2e suite needs Node.js)")
+}
+
+#[test]
+fn the_client_scripts_log_in_and_judge_a_changed_jwt_secret() {
+    use std::io::BufRead;
+    let mut server = std::process::Command::new("node").args(["-e", FAKE_HEIMDALL]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut port = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut port).unwrap();
+    let url = format!("http://127.0.0.1:{}", port.trim());
+    let env =
+        |password: &'static str| vec![("URL", url.clone()), ("EMAIL", ADMIN_EMAIL.to_string()), ("ADMIN_PASSWORD", password.to_string())];
+    let run = |script: &str, env: Vec<(&str, String)>| {
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let out = node(script, &pairs);
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let (code, said) = run(&format!("{HELPERS}{FIRST_LOGIN}"), env("wrong"));
+    assert_eq!(code, Some(1), "a wrong password must fail: {said}");
+    assert!(said.contains("answered 401"), "{said}");
+    let (code, session) = run(&format!("{HELPERS}{FIRST_LOGIN}"), env("pw"));
+    assert_eq!(code, Some(0), "{session}");
+    assert!(session.contains(r#""accessToken":"one""#), "{session}");
+    let after = format!("{HELPERS}{AFTER_CHANGE}");
+    let with_session = || env("pw").into_iter().chain([("SESSION", session.trim().to_string())]).collect::<Vec<_>>();
+    let (code, said) = run(&after, with_session());
+    assert_eq!(code, Some(1), "an unchanged secret must fail the check: {said}");
+    assert!(said.contains("still answers 200"), "{said}");
+    assert_eq!(node(&format!("fetch('{url}/change').then(r => r.text()).then(console.log)"), &[]).status.code(), Some(0));
+    let (code, said) = run(&after, with_session());
+    server.kill().unwrap();
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("old session refused (401), new session accepted"), "{said}");
+}
+
+#[test]
+fn the_probe_script_tells_refused_from_connected() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let probe = PROBE.replace("port: 5432", "port: Number(process.env.PORT)");
+    assert_eq!(node(&probe, &[("TARGET", "127.0.0.1"), ("PORT", &port)]).status.code(), Some(1), "a connection must fail the probe");
+    drop(listener);
+    assert_eq!(node(&probe, &[("TARGET", "127.0.0.1"), ("PORT", &port)]).status.code(), Some(0), "a refused connection passes");
+    assert_eq!(node(&probe, &[("TARGET", "no-such-host.invalid"), ("PORT", &port)]).status.code(), Some(2), "a DNS failure is neither");
 }
