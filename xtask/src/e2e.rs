@@ -514,11 +514,25 @@ fn hook_pods_are_admitted(env: &Env, release: &str, ns: &str) -> Result<()> {
     Ok(())
 }
 
+/// All four required secrets, inline, for scenarios that must not depend on the generator.
+const SUPPLIED_SECRETS: [&str; 4] = [
+    "heimdall.secrets.JWT_SECRET=e2e-supplied-jwt-secret-00000000000000000000000000000000000000000000000000",
+    "heimdall.secrets.API_KEY_SECRET=e2e-supplied-api-key-secret-0000000000",
+    "heimdall.secrets.DATABASE_PASSWORD=e2e-supplied-database-password",
+    "heimdall.secrets.ADMIN_PASSWORD=E2e-Supplied-Admin-Pass-1",
+];
+
 /// g. The Pod Security check of f can fire: a template that is not "restricted" draws the API server's warning.
 fn pod_security_warning_is_seen(env: &Env) -> Result<()> {
     let ns = env.namespace("podsecurity")?;
     let chart = env.chart_copy("podsecurity")?;
-    let run = env.release_ok(&install(&ns, &chart, &["--set", "securityContext.allowPrivilegeEscalation=true"]))?;
+    // Every secret supplied, so no generator Job: on a cluster with nodes its pod (same container
+    // security context) would be refused too, and Helm would wait for it until its timeout.
+    let mut args = vec!["--set", "securityContext.allowPrivilegeEscalation=true"];
+    for secret in SUPPLIED_SECRETS {
+        args.extend(["--set-string", secret]);
+    }
+    let run = env.release_ok(&install(&ns, &chart, &args))?;
     ensure!(
         run.stderr.contains("PodSecurity") && run.stderr.contains("allowPrivilegeEscalation"),
         "no Pod Security warning for allowPrivilegeEscalation=true, so f's check could not fire:\n{}",
