@@ -209,8 +209,20 @@ fn make_credentials(dir: &Path) -> Result<()> {
     openssl(&["genrsa", "-out", "sa.key", "2048"], dir)?;
     openssl(&["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir)?;
     // The suite's user, as kind's kubeconfig has one: a client certificate in group system:masters.
-    signed_by_ca(dir, "admin", "/O=system:masters/CN=heimdall-e2e-admin", &[])
+    signed_by_ca(dir, "admin", "/O=system:masters/CN=heimdall-e2e-admin", &[])?;
+    // A second user with no rights, whose token only an exec plugin hands out (as EKS, GKE, AKS do).
+    let mut raw = [0u8; 24];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut raw))?;
+    let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(dir.join("exec-token"), &token)?;
+    std::fs::write(dir.join("tokens.csv"), format!("{token},{EXEC_USER},2\n"))?;
+    Ok(())
 }
+
+/// The user the exec-plugin context authenticates as.
+pub const EXEC_USER: &str = "heimdall-e2e-exec";
+/// A context whose user gets its token from an exec plugin: proves the client's exec path on a live server.
+pub const EXEC_CONTEXT: &str = "heimdall-e2e-exec";
 
 /// `<name>.key` and `<name>.crt` for `subject`, signed by the CA, valid for a day.
 fn signed_by_ca(dir: &Path, name: &str, subject: &str, extra: &[&str]) -> Result<()> {
@@ -227,11 +239,16 @@ pub const CONTEXT: &str = "heimdall-e2e";
 /// unreachable cluster: a run that ignored `--context` would fail instead of passing by luck.
 fn write_kubeconfig(dir: &Path, server: &str) -> Result<PathBuf> {
     let data = |name: &str| -> Result<String> { Ok(base64::engine::general_purpose::STANDARD.encode(std::fs::read(dir.join(name))?)) };
+    let plugin = format!(
+        r#"printf '{{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{{"token":"%s"}}}}' "$(cat {})""#,
+        dir.join("exec-token").display()
+    );
     let text = format!(
-        "apiVersion: v1\nkind: Config\ncurrent-context: not-this-cluster\nclusters:\n- name: {CONTEXT}\n  cluster:\n    server: {server}\n    certificate-authority-data: {}\n- name: unreachable\n  cluster:\n    server: https://127.0.0.1:9\nusers:\n- name: {CONTEXT}-admin\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\ncontexts:\n- name: {CONTEXT}\n  context: {{cluster: {CONTEXT}, user: {CONTEXT}-admin}}\n- name: not-this-cluster\n  context: {{cluster: unreachable, user: {CONTEXT}-admin}}\n",
+        "apiVersion: v1\nkind: Config\ncurrent-context: not-this-cluster\nclusters:\n- name: {CONTEXT}\n  cluster:\n    server: {server}\n    certificate-authority-data: {}\n- name: unreachable\n  cluster:\n    server: https://127.0.0.1:9\nusers:\n- name: {CONTEXT}-admin\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\n- name: {EXEC_USER}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: sh\n      args: [-c, {}]\n      interactiveMode: Never\ncontexts:\n- name: {CONTEXT}\n  context: {{cluster: {CONTEXT}, user: {CONTEXT}-admin}}\n- name: {EXEC_CONTEXT}\n  context: {{cluster: {CONTEXT}, user: {EXEC_USER}}}\n- name: not-this-cluster\n  context: {{cluster: unreachable, user: {CONTEXT}-admin}}\n",
         data("ca.crt")?,
         data("admin.crt")?,
-        data("admin.key")?
+        data("admin.key")?,
+        serde_json::to_string(&plugin)?
     );
     let path = dir.join("kubeconfig");
     std::fs::write(&path, text)?;
@@ -297,6 +314,7 @@ impl ControlPlane {
                 .arg(format!("--tls-cert-file={d}/apiserver.crt"))
                 .arg(format!("--tls-private-key-file={d}/apiserver.key"))
                 .arg(format!("--client-ca-file={d}/ca.crt"))
+                .arg(format!("--token-auth-file={d}/tokens.csv"))
                 .arg(format!("--service-account-key-file={d}/sa.pub"))
                 .arg(format!("--service-account-signing-key-file={d}/sa.key"))
                 .args(["--service-account-issuer=https://kubernetes.default.svc", "--authorization-mode=RBAC"])

@@ -5,7 +5,7 @@ use crate::cluster::Cluster;
 use crate::controlplane::{self, ControlPlane};
 use crate::tools;
 use anyhow::{bail, ensure, Context, Result};
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
@@ -97,6 +97,7 @@ pub fn run(options: &Options) -> Result<usize> {
             failures.push(what.to_string());
         }
     };
+    check("each kubeconfig user authenticates as itself (client certificate, exec plugin)", users_authenticate(&served));
     check("the run touched nothing outside its namespaces", same_footprint(&before, &footprint(&cluster)?));
     // A filtered run may create no namespace (e.g. only scenario j, skipped here); the full run must.
     check("every namespace of the run is deleted", the_runs_namespaces_deleted(&cluster, &runs_before, options.filter.is_none()));
@@ -153,6 +154,19 @@ fn child_xtask() -> Result<Command> {
         })
     };
     Ok(cmd)
+}
+
+/// The client reaches the served plane through each kind of kubeconfig user, and the API server
+/// (SelfSubjectReview) names the user each one authenticated as.
+fn users_authenticate(served: &Served) -> Result<()> {
+    for (context, user) in [(served.context.as_str(), "heimdall-e2e-admin"), (controlplane::EXEC_CONTEXT, controlplane::EXEC_USER)] {
+        let cluster = Cluster::from_kubeconfig(&served.kubeconfig, Some(context))?;
+        let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
+        let answer = cluster.create("/apis/authentication.k8s.io/v1/selfsubjectreviews", &review)?;
+        let seen = &answer["status"]["userInfo"]["username"];
+        ensure!(seen == user, "context {context} authenticated as {seen}, not {user}");
+    }
+    Ok(())
 }
 
 /// Sends SIGINT to a child, as Ctrl-C would, and waits for it; its exit code.
