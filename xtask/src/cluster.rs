@@ -178,12 +178,12 @@ impl Cluster {
     pub fn host_and_port(&self) -> (String, String) {
         let rest = self.server.trim_start_matches("https://");
         let authority = rest.split('/').next().unwrap_or(rest);
-        match authority.rsplit_once(':') {
-            Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
-                (host.trim_start_matches('[').trim_end_matches(']').to_string(), port.to_string())
-            }
-            _ => (authority.trim_start_matches('[').trim_end_matches(']').to_string(), "443".into()),
-        }
+        let (host, port) = match authority.strip_prefix('[') {
+            // An IPv6 literal: [::1] or [::1]:6443.
+            Some(v6) => v6.split_once(']').map(|(h, tail)| (h, tail.strip_prefix(':'))).unwrap_or((v6, None)),
+            None => authority.rsplit_once(':').map(|(h, p)| (h, Some(p))).unwrap_or((authority, None)),
+        };
+        (host.to_string(), port.unwrap_or("443").to_string())
     }
 
     /// The `--kube-context` argument Helm needs to talk to the same cluster.
@@ -300,10 +300,10 @@ impl Cluster {
                 cmd.arg("--cert").arg(cert).arg("--key").arg(key);
             }
             Auth::Basic(user) => {
-                // curl reads the user:password pair from its config on stdin-free file, never argv.
-                let netrc = self.files.path().join("basic.curlrc");
-                std::fs::write(&netrc, format!("user = \"{}\"\n", user.replace('"', "\\\"")))?;
-                cmd.arg("--config").arg(netrc);
+                // From a private config file, so the password never appears in the process list.
+                let curlrc = self.files.path().join("basic.curlrc");
+                std::fs::write(&curlrc, format!("user = \"{}\"\n", user.replace('\\', "\\\\").replace('"', "\\\"")))?;
+                cmd.arg("--config").arg(curlrc);
             }
             Auth::Exec(exec) => {
                 let token = self.exec_token(exec)?;

@@ -89,6 +89,11 @@ fn token_files_basic_auth_and_ipv6_servers_are_read() {
     assert_eq!(load("    username: ann\n    password: pw", "https://h").unwrap().auth, Auth::Basic("ann:pw".into()));
     let v6 = load("    token: t", "https://[::1]:6443").unwrap();
     assert_eq!(v6.host_and_port(), ("::1".to_string(), "6443".to_string()));
+    assert_eq!(load("    token: t", "https://[fd00::1]").unwrap().host_and_port(), ("fd00::1".to_string(), "443".to_string()));
+    assert_eq!(
+        load("    token: t", "https://kube.example:8443/prefix").unwrap().host_and_port(),
+        ("kube.example".to_string(), "8443".to_string())
+    );
 }
 
 #[test]
