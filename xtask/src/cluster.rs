@@ -266,10 +266,20 @@ impl Cluster {
         let mut cmd = Command::new("curl");
         cmd.args(["--silent", "--show-error", "--max-time", "60", "--request", method]);
         self.tls_args(&mut cmd);
-        match token {
-            Some(t) => header(&mut cmd, &format!("Authorization: Bearer {t}")),
+        let bearer = match token {
+            Some(t) => Some(t.to_string()),
             None => self.auth_args(&mut cmd)?,
-        }
+        };
+        // Read by curl from a private file, so no token appears in the process list.
+        let _header_file = match bearer {
+            Some(t) => {
+                let file = tempfile::NamedTempFile::new_in(self.files.path())?;
+                std::fs::write(file.path(), format!("Authorization: Bearer {t}\n"))?;
+                cmd.arg("--header").arg(format!("@{}", file.path().display()));
+                Some(file)
+            }
+            None => None,
+        };
         if with_status {
             cmd.args(["--write-out", "\n%{http_code}"]);
         }
@@ -289,12 +299,13 @@ impl Cluster {
         }
     }
 
-    fn auth_args(&self, cmd: &mut Command) -> Result<()> {
+    /// Adds the credentials that are files to `cmd`; the bearer token, if the user has one.
+    fn auth_args(&self, cmd: &mut Command) -> Result<Option<String>> {
         match &self.auth {
-            Auth::Token(t) => header(cmd, &format!("Authorization: Bearer {t}")),
+            Auth::Token(t) => return Ok(Some(t.clone())),
             Auth::TokenFile(f) => {
                 let t = std::fs::read_to_string(f).with_context(|| format!("reading the token file {}", f.display()))?;
-                header(cmd, &format!("Authorization: Bearer {}", t.trim()));
+                return Ok(Some(t.trim().to_string()));
             }
             Auth::ClientCertificate { cert, key } => {
                 cmd.arg("--cert").arg(cert).arg("--key").arg(key);
@@ -305,13 +316,10 @@ impl Cluster {
                 std::fs::write(&curlrc, format!("user = \"{}\"\n", user.replace('\\', "\\\\").replace('"', "\\\"")))?;
                 cmd.arg("--config").arg(curlrc);
             }
-            Auth::Exec(exec) => {
-                let token = self.exec_token(exec)?;
-                header(cmd, &format!("Authorization: Bearer {token}"));
-            }
+            Auth::Exec(exec) => return Ok(Some(self.exec_token(exec)?)),
             Auth::Anonymous => {}
         }
-        Ok(())
+        Ok(None)
     }
 
     /// The exec plugin's token, asked again after four minutes (plugins hand out tokens that live longer).
