@@ -263,6 +263,18 @@ impl Cluster {
     /// One curl request; `with_status` appends the HTTP status as a last line.
     fn call(&self, method: &str, path: &str, body: Option<(&str, &str)>, token: Option<&str>, with_status: bool) -> Result<String> {
         self.check_confinement(method, path, body)?;
+        let (cmd, _header_file) = self.curl_command(method, path, token, with_status)?;
+        curl(cmd, body).with_context(|| format!("{method} {path} on {}", self.server))
+    }
+
+    /// The curl command for a request, and the private file that holds its bearer token (keep it until curl ends).
+    fn curl_command(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        with_status: bool,
+    ) -> Result<(Command, Option<tempfile::NamedTempFile>)> {
         let mut cmd = Command::new("curl");
         cmd.args(["--silent", "--show-error", "--max-time", "60", "--request", method]);
         self.tls_args(&mut cmd);
@@ -271,7 +283,7 @@ impl Cluster {
             None => self.auth_args(&mut cmd)?,
         };
         // Read by curl from a private file, so no token appears in the process list.
-        let _header_file = match bearer {
+        let header_file = match bearer {
             Some(t) => {
                 let file = tempfile::NamedTempFile::new_in(self.files.path())?;
                 std::fs::write(file.path(), format!("Authorization: Bearer {t}\n"))?;
@@ -284,7 +296,7 @@ impl Cluster {
             cmd.args(["--write-out", "\n%{http_code}"]);
         }
         cmd.arg(format!("{}{path}", self.server));
-        curl(cmd, body).with_context(|| format!("{method} {path} on {}", self.server))
+        Ok((cmd, header_file))
     }
 
     fn tls_args(&self, cmd: &mut Command) {

@@ -137,3 +137,29 @@ fn a_confined_client_refuses_writes_outside_its_namespaces_before_sending() {
         assert!(msg.contains("curl:"), "{method} {path} should reach curl: {msg}");
     }
 }
+
+#[test]
+fn no_credential_appears_on_curls_command_line() {
+    let exec = "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: sh\n      args: [-c, 'printf \"{\\\"status\\\":{\\\"token\\\":\\\"exec-secret-token\\\"}}\"']";
+    let users = [
+        ("    token: static-secret-token", "static-secret-token"),
+        (exec, "exec-secret-token"),
+        ("    username: ann\n    password: basic-secret-pw", "basic-secret-pw"),
+    ];
+    for (user, secret) in users {
+        let c = load(user, "https://h").unwrap();
+        for token in [None, Some("sa-secret-token")] {
+            let (cmd, _file) = c.curl_command("GET", "/api", token, false).unwrap();
+            let argv: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+            let shown = argv.join(" ");
+            assert!(!shown.contains(secret) && !shown.contains("sa-secret-token"), "a credential on argv: {shown}");
+            let sent = argv
+                .iter()
+                .filter_map(|a| a.strip_prefix('@'))
+                .chain(argv.windows(2).filter(|w| w[0] == "--config").map(|w| w[1].as_str()));
+            let files: String = sent.map(|f| std::fs::read_to_string(f).unwrap()).collect();
+            let expected = token.unwrap_or(secret);
+            assert!(files.contains(expected), "{expected} is not in the files curl reads: {files}");
+        }
+    }
+}
