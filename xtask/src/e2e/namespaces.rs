@@ -76,10 +76,14 @@ pub fn delete_run(cluster: &Cluster, run_id: &str) -> Result<(usize, usize)> {
         }
     }
     let left = of_run(cluster, run_id)?;
-    let live: Vec<&str> =
-        left.iter().filter(|n| n["metadata"]["deletionTimestamp"].is_null()).filter_map(|n| n["metadata"]["name"].as_str()).collect();
+    let live = live(&left);
     ensure!(live.is_empty(), "namespaces of this run were not deleted: {}", live.join(", "));
     Ok((CREATED.load(std::sync::atomic::Ordering::Relaxed), left.len()))
+}
+
+/// The names of the namespaces in `list` that nobody has asked to delete.
+pub fn live(list: &[Json]) -> Vec<&str> {
+    list.iter().filter(|n| n["metadata"]["deletionTimestamp"].is_null()).filter_map(|n| n["metadata"]["name"].as_str()).collect()
 }
 
 static CREATED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

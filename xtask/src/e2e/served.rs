@@ -245,11 +245,8 @@ fn the_runs_namespaces_deleted(cluster: &Cluster, runs_before: &BTreeSet<String>
     let [run_id] = new.as_slice() else {
         bail!("expected the namespaces of exactly one new run, found runs {new:?}: are they labelled {}?", namespaces::RUN_LABEL)
     };
-    let live: Vec<String> = namespaces::of_run(cluster, run_id)?
-        .iter()
-        .filter(|n| n["metadata"]["deletionTimestamp"].is_null())
-        .filter_map(|n| n["metadata"]["name"].as_str().map(str::to_string))
-        .collect();
+    let left = namespaces::of_run(cluster, run_id)?;
+    let live = namespaces::live(&left);
     ensure!(live.is_empty(), "still live after the run: {}", live.join(", "));
     Ok(())
 }
@@ -269,8 +266,7 @@ fn interrupted_run_cleans_up(cluster: &Cluster, served: &Served) -> Result<()> {
     ensure!(code == Some(130), "the interrupted run exited with {code:?}, not 130");
     let left = namespaces::of_run(cluster, &run_id)?;
     ensure!(!left.is_empty(), "the interrupted run {run_id} had no namespace to delete, so this check could not fail");
-    let live: Vec<&str> =
-        left.iter().filter(|n| n["metadata"]["deletionTimestamp"].is_null()).filter_map(|n| n["metadata"]["name"].as_str()).collect();
+    let live = namespaces::live(&left);
     ensure!(live.is_empty(), "namespaces of the interrupted run {run_id} were left: {}", live.join(", "));
     Ok(())
 }
