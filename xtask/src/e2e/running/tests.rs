@@ -106,6 +106,7 @@ fn the_client_scripts_log_in_and_judge_a_changed_jwt_secret() {
     assert_eq!(node(&format!("fetch('{url}/change').then(r => r.text()).then(console.log)"), &[]).status.code(), Some(0));
     let (code, said) = run(&after, with_session());
     server.kill().unwrap();
+    server.wait().unwrap();
     assert_eq!(code, Some(0), "{said}");
     assert!(said.contains("old session refused (401), new session accepted"), "{said}");
 }
