@@ -211,9 +211,7 @@ fn make_credentials(dir: &Path) -> Result<()> {
     // The suite's user, as kind's kubeconfig has one: a client certificate in group system:masters.
     signed_by_ca(dir, "admin", "/O=system:masters/CN=heimdall-e2e-admin", &[])?;
     // A second user with no rights, whose token only an exec plugin hands out (as EKS, GKE, AKS do).
-    let mut raw = [0u8; 24];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut raw))?;
-    let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let token = random_hex(24)?;
     std::fs::write(dir.join("exec-token"), &token)?;
     std::fs::write(dir.join("tokens.csv"), format!("{token},{EXEC_USER},2\n"))?;
     Ok(())
@@ -255,12 +253,13 @@ fn write_kubeconfig(dir: &Path, server: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Makes a child die with xtask, whatever kills xtask.
-fn die_with_parent(cmd: &mut Command) -> &mut Command {
+/// Makes a child get `signal` when xtask dies, whatever kills xtask (SIGKILL: it just dies;
+/// SIGTERM: it may clean up after itself).
+pub fn die_with_parent(cmd: &mut Command, signal: libc::c_int) -> &mut Command {
     // SAFETY: prctl is async-signal-safe and touches only the child's own state.
     unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, signal) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
@@ -268,10 +267,18 @@ fn die_with_parent(cmd: &mut Command) -> &mut Command {
     }
 }
 
+/// `bytes` random bytes from the kernel, as lowercase hex.
+pub fn random_hex(bytes: usize) -> Result<String> {
+    let mut raw = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut raw))?;
+    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Starts a component that logs to `<dir>/<name>.log` and dies with xtask.
 fn spawn_component(name: &'static str, cmd: &mut Command, dir: &Path) -> Result<(&'static str, Child)> {
     let log = std::fs::File::create(dir.join(format!("{name}.log")))?;
-    let child = die_with_parent(cmd.stdout(log.try_clone()?).stderr(log)).spawn().with_context(|| format!("starting {name}"))?;
+    let child =
+        die_with_parent(cmd.stdout(log.try_clone()?).stderr(log), libc::SIGKILL).spawn().with_context(|| format!("starting {name}"))?;
     Ok((name, child))
 }
 

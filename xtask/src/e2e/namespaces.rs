@@ -13,9 +13,7 @@ pub const RUN_LABEL: &str = "heimdall-chart-e2e/run";
 
 /// A random id for one run (6 hex digits).
 pub fn new_run_id() -> Result<String> {
-    let mut raw = [0u8; 3];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut raw))?;
-    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
+    crate::controlplane::random_hex(3)
 }
 
 /// What every namespace of run `run_id` starts with; the cluster client refuses writes elsewhere.

@@ -8,7 +8,6 @@ use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -146,13 +145,7 @@ fn start_served() -> Result<Served> {
 /// (the served plane stops, a run deletes its namespaces).
 fn child_xtask() -> Result<Command> {
     let mut cmd = Command::new(std::env::current_exe()?);
-    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
-    unsafe {
-        cmd.pre_exec(|| match libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) {
-            0 => Ok(()),
-            _ => Err(std::io::Error::last_os_error()),
-        })
-    };
+    controlplane::die_with_parent(&mut cmd, libc::SIGTERM);
     Ok(cmd)
 }
 
