@@ -360,6 +360,20 @@ fn namespace_of(path: &str) -> Option<String> {
     (parts.get(at) == Some(&"namespaces")).then(|| parts.get(at + 1).map(|s| s.to_string())).flatten().filter(|s| !s.is_empty())
 }
 
+/// Calls `check` every `every` until it answers Some. Its argument says the time (`limit`) is up, so
+/// it can fail with what it last saw; a check that does not is failed with "`what` within N s".
+pub fn poll<T>(limit: Duration, every: Duration, what: &str, mut check: impl FnMut(bool) -> Result<Option<T>>) -> Result<T> {
+    let start = Instant::now();
+    loop {
+        let up = start.elapsed() > limit;
+        if let Some(done) = check(up)? {
+            return Ok(done);
+        }
+        ensure!(!up, "{what} did not happen within {} s", limit.as_secs());
+        std::thread::sleep(every);
+    }
+}
+
 fn names<T>(items: &[Named<T>]) -> String {
     let v: Vec<&str> = items.iter().map(|n| n.name.as_str()).collect();
     if v.is_empty() {

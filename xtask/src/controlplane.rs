@@ -1,8 +1,8 @@
 //! A real Kubernetes control plane on loopback for the lifecycle tests: etcd and kube-apiserver built from their Go modules, certificates and a token made here, torn down on drop, on failure and when xtask dies.
 
-use crate::cluster::Cluster;
+use crate::cluster::{poll, Cluster};
 use crate::tools::tools_dir;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use base64::Engine;
 use serde_json::Value as Json;
 use std::net::TcpListener;
@@ -10,7 +10,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a signal handler must clean up: the running control plane's process ids and folder.
 static RUNNING: Mutex<Option<(Vec<u32>, PathBuf)>> = Mutex::new(None);
@@ -339,27 +339,18 @@ impl ControlPlane {
     }
 
     fn wait_ready(&mut self, limit: Duration) -> Result<()> {
-        let start = Instant::now();
-        loop {
-            let mut exited = None;
-            for (name, child) in &mut self.children {
-                if let Some(status) = child.try_wait()? {
-                    exited = Some((*name, status));
-                }
-            }
-            if let Some((name, status)) = exited {
-                bail!("{name} exited ({status}) while starting:\n{}", self.log_tail(name));
+        poll(limit, Duration::from_millis(500), "kube-apiserver ready", |up| {
+            if let Some(why) = self.exited() {
+                bail!("while starting, {why}");
             }
             if let Ok((200, body)) = self.cluster.request_text("GET", "/readyz", None) {
                 if body.trim() == "ok" {
-                    return Ok(());
+                    return Ok(Some(()));
                 }
             }
-            if start.elapsed() > limit {
-                bail!("kube-apiserver was not ready after {limit:?}:\n{}", self.log_tail("kube-apiserver"));
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
+            ensure!(!up, "kube-apiserver was not ready after {limit:?}:\n{}", self.log_tail("kube-apiserver"));
+            Ok(None)
+        })
     }
 
     /// The last lines of a component's log, for error messages.

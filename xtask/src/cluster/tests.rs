@@ -163,3 +163,21 @@ fn no_credential_appears_on_curls_command_line() {
         }
     }
 }
+
+#[test]
+fn poll_returns_what_the_check_found_and_times_out_with_the_checks_own_message_or_a_generic_one() {
+    let mut calls = 0;
+    let found = poll(Duration::from_secs(5), Duration::from_millis(1), "x", |_| {
+        calls += 1;
+        Ok((calls == 3).then_some("third"))
+    });
+    assert_eq!(found.unwrap(), "third");
+    let generic = poll::<()>(Duration::from_millis(5), Duration::from_millis(1), "the thing", |_| Ok(None)).unwrap_err();
+    assert!(generic.to_string().contains("the thing did not happen within 0 s"), "{generic}");
+    let own = poll::<()>(Duration::from_millis(5), Duration::from_millis(1), "the thing", |up| {
+        ensure!(!up, "pod p: ImagePullBackOff");
+        Ok(None)
+    })
+    .unwrap_err();
+    assert_eq!(own.to_string(), "pod p: ImagePullBackOff");
+}

@@ -1,10 +1,11 @@
 //! Scenario j, for clusters with nodes: the chart's default install with NetworkPolicies really runs: every pod becomes Ready, `helm test` passes, Heimdall answers `GET /server` through its Service, the admin logs in with the password from the Secret, a changed JWT_SECRET ends the old session, and a pod without Heimdall's labels cannot reach PostgreSQL.
 
 use super::{generated_secret_name, Env, RELEASE};
+use crate::cluster::poll;
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value as Json};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The admin the seeder creates (ADMIN_EMAIL), set explicitly so the login also proves the setting arrived.
 const ADMIN_EMAIL: &str = "e2e-admin@heimdall.example";
@@ -127,60 +128,52 @@ fn run_client(env: &Env, ns: &str, name: &str, script: &str, extra_env: &[(&str,
 
 /// Waits for a pod to finish; its phase.
 fn wait_finished(env: &Env, ns: &str, name: &str) -> Result<String> {
-    let start = Instant::now();
-    loop {
+    poll(env.target.ready_timeout, Duration::from_secs(2), &format!("pod {name} finishing"), |up| {
         let pod = env.cluster.get(&format!("/api/v1/namespaces/{ns}/pods/{name}"))?.context("the client pod vanished")?;
-        let phase = pod["status"]["phase"].as_str().unwrap_or("").to_string();
+        let phase = pod["status"]["phase"].as_str().unwrap_or("");
         if phase == "Succeeded" || phase == "Failed" {
-            return Ok(phase);
+            return Ok(Some(phase.to_string()));
         }
-        if start.elapsed() > env.target.ready_timeout {
-            let events = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/events"), None)?;
-            bail!("{}", not_ready_report(&[&pod], &events, env.target.ready_timeout));
-        }
-        std::thread::sleep(Duration::from_secs(2));
-    }
+        fail_not_ready_when(up, env, ns, &[&pod])
+    })
 }
 
 /// Waits until the Deployment's new pods replaced the old ones, then for every pod to be Ready.
 fn wait_rolled_out(env: &Env, ns: &str) -> Result<()> {
-    let start = Instant::now();
-    loop {
+    poll(env.target.ready_timeout, Duration::from_secs(3), "the Deployment's rollout", |up| {
         let d = env.deployment(ns)?.context("no Deployment")?;
         let (spec, status) = (&d["spec"], &d["status"]);
         let done = status["observedGeneration"].as_i64() >= d["metadata"]["generation"].as_i64()
             && status["updatedReplicas"] == spec["replicas"]
             && status["readyReplicas"] == spec["replicas"]
             && status["replicas"] == spec["replicas"];
-        if done {
-            return wait_all_ready(env, ns);
-        }
-        ensure!(
-            start.elapsed() < env.target.ready_timeout,
-            "the Deployment did not roll out within {} s: {status}",
-            env.target.ready_timeout.as_secs()
-        );
-        std::thread::sleep(Duration::from_secs(3));
-    }
+        ensure!(done || !up, "the Deployment did not roll out within {} s: {status}", env.target.ready_timeout.as_secs());
+        Ok(done.then_some(()))
+    })?;
+    wait_all_ready(env, ns)
 }
 
 /// Waits until every pod of the namespace (but finished hook pods) is Ready; on timeout names each pod
 /// that is not, with its state and its last events.
 fn wait_all_ready(env: &Env, ns: &str) -> Result<()> {
-    let start = Instant::now();
-    loop {
+    poll(env.target.ready_timeout, Duration::from_secs(3), "every pod Ready", |up| {
         let pods = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
         let items = pods["items"].as_array().cloned().unwrap_or_default();
         let waiting: Vec<&Json> = items.iter().filter(|p| p["status"]["phase"] != "Succeeded" && !is_ready(p)).collect();
         if waiting.is_empty() && items.len() >= 2 {
-            return Ok(());
+            return Ok(Some(()));
         }
-        if start.elapsed() > env.target.ready_timeout {
-            let events = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/events"), None)?;
-            bail!("{}", not_ready_report(&waiting, &events, env.target.ready_timeout));
-        }
-        std::thread::sleep(Duration::from_secs(3));
+        fail_not_ready_when(up, env, ns, &waiting)
+    })
+}
+
+/// Once the time is up, fails with the not-Ready report of `pods`; until then, keeps waiting.
+fn fail_not_ready_when<T>(up: bool, env: &Env, ns: &str, pods: &[&Json]) -> Result<Option<T>> {
+    if up {
+        let events = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/events"), None)?;
+        bail!("{}", not_ready_report(pods, &events, env.target.ready_timeout));
     }
+    Ok(None)
 }
 
 fn is_ready(pod: &Json) -> bool {

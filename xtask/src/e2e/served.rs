@@ -1,7 +1,7 @@
 //! The built-in control plane as a separate process (`cargo xtask e2e --serve`), and the default run: start it, run the suite through its kubeconfig exactly as `--kubeconfig` does, then prove the run left nothing behind, even when interrupted.
 
 use super::{namespaces, Options};
-use crate::cluster::Cluster;
+use crate::cluster::{poll, Cluster};
 use crate::controlplane::{self, ControlPlane};
 use crate::tools;
 use anyhow::{bail, ensure, Context, Result};
@@ -56,18 +56,13 @@ fn install_crds(cluster: &Cluster) -> Result<()> {
 }
 
 fn wait_established(cluster: &Cluster, name: &str) -> Result<()> {
-    let start = Instant::now();
-    loop {
+    poll(Duration::from_secs(60), Duration::from_millis(300), &format!("the CRD {name} being established"), |_| {
         let c = cluster.get(&format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"))?;
         let established = c.as_ref().is_some_and(|c| {
             c["status"]["conditions"].as_array().into_iter().flatten().any(|x| x["type"] == "Established" && x["status"] == "True")
         });
-        if established {
-            return Ok(());
-        }
-        ensure!(start.elapsed() < Duration::from_secs(60), "the CRD {name} was not established within 60 s");
-        std::thread::sleep(Duration::from_millis(300));
-    }
+        Ok(established.then_some(()))
+    })
 }
 
 /// A `cargo xtask e2e --serve` child and what it printed.
@@ -267,20 +262,19 @@ fn interrupted_run_cleans_up(cluster: &Cluster, served: &Served) -> Result<()> {
 /// The run id of the first namespace of the suite that no earlier run made.
 fn wait_for_new_run(cluster: &Cluster, child: &mut Child) -> Result<String> {
     let known: BTreeSet<String> = runs(cluster)?;
-    let start = Instant::now();
-    loop {
+    let found = poll(Duration::from_secs(180), Duration::from_millis(200), "the run to interrupt creating a namespace", |_| {
         if let Some(id) = runs(cluster)?.difference(&known).next() {
-            return Ok(id.clone());
+            return Ok(Some(id.clone()));
         }
-        if let Some(status) = child.try_wait()? {
-            bail!("the run to interrupt exited ({status}) before it created a namespace");
+        match child.try_wait()? {
+            Some(status) => bail!("the run to interrupt exited ({status}) before it created a namespace"),
+            None => Ok(None),
         }
-        if start.elapsed() > Duration::from_secs(180) {
-            let _ = child.kill();
-            bail!("the run to interrupt created no namespace within 180 s");
-        }
-        std::thread::sleep(Duration::from_millis(200));
+    });
+    if found.is_err() {
+        let _ = child.kill();
     }
+    found
 }
 
 fn runs(cluster: &Cluster) -> Result<BTreeSet<String>> {
