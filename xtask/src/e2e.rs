@@ -585,23 +585,23 @@ pub struct Options {
     pub ready_timeout: Duration,
 }
 
-/// What a run did: counts, the skipped scenarios by name, and its id (its namespaces' label).
-pub struct Summary {
-    pub passed: usize,
-    pub failed: usize,
-    pub skipped: Vec<String>,
-    pub run_id: String,
+/// What a run did: counts, and the skipped scenarios by name.
+#[derive(Default)]
+struct Summary {
+    passed: usize,
+    failed: usize,
+    skipped: Vec<String>,
 }
 
 /// `cargo xtask e2e --kubeconfig PATH [--context NAME]`: every scenario under each Helm against that cluster.
 pub fn run_against_kubeconfig(kubeconfig: &Path, context: Option<&str>, options: &Options) -> Result<usize> {
     let cluster = Arc::new(Cluster::from_kubeconfig(kubeconfig, context)?);
-    Ok(run_against(cluster, options)?.failed)
+    run_against(cluster, options)
 }
 
 /// Runs the scenarios against `cluster`, confined to namespaces of this run, deleting them as it goes,
-/// at the end, and on Ctrl-C.
-pub fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<Summary> {
+/// at the end, and on Ctrl-C. Returns the number of failed scenarios.
+fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<usize> {
     tools::setup(true)?;
     let helms = tools::find_helms(options.helm.as_deref())?;
     let target = Target { run_id: namespaces::new_run_id()?, nodes: ready_nodes(&cluster)?, ready_timeout: options.ready_timeout };
@@ -617,7 +617,7 @@ pub fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<Summary> 
         namespaces::prefix(&target.run_id)
     );
     let scratch = tempfile::Builder::new().prefix("heimdall-e2e-run-").tempdir()?;
-    let mut summary = Summary { passed: 0, failed: 0, skipped: Vec::new(), run_id: target.run_id.clone() };
+    let mut summary = Summary::default();
     for helm in &helms {
         let env = Env {
             cluster: &cluster,
@@ -634,7 +634,7 @@ pub fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<Summary> 
     }
     let (deleted, terminating) = namespaces::delete_run(&cluster, &target.run_id)?;
     print_summary(&cluster, &summary, deleted, terminating);
-    Ok(summary)
+    Ok(summary.failed)
 }
 
 /// Ready nodes that accept pods; a user that may not list nodes is told what the suite needs.
