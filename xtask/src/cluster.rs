@@ -199,13 +199,16 @@ impl Cluster {
 
     /// A request with a body of any content type (e.g. server-side apply); the JSON answer.
     pub fn request_typed(&self, method: &str, path: &str, body: Option<(&str, &str)>) -> Result<Json> {
-        let text = self.call(method, path, body, None, false)?;
-        serde_json::from_str(&text).with_context(|| format!("{method} {path} answered no JSON: {}", clip(&text)))
+        self.json_call(method, path, body, None)
     }
 
     /// A request as the holder of `token` (e.g. a ServiceAccount), not as the kubeconfig's user.
     pub fn request_as(&self, token: &str, method: &str, path: &str, body: Option<(&str, &str)>) -> Result<Json> {
-        let text = self.call(method, path, body, Some(token), false)?;
+        self.json_call(method, path, body, Some(token))
+    }
+
+    fn json_call(&self, method: &str, path: &str, body: Option<(&str, &str)>, token: Option<&str>) -> Result<Json> {
+        let text = self.call(method, path, body, token, false)?;
         serde_json::from_str(&text).with_context(|| format!("{method} {path} answered no JSON: {}", clip(&text)))
     }
 
