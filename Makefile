@@ -33,13 +33,13 @@ mutants: setup ## Plant each defect of tests/mutants/ into a throwaway chart cop
 docs: ## Regenerate the chart README's value tables (from values.yaml) and the README's rule list
 	$(CARGO) xtask docs
 
-e2e: setup ## Lifecycle suite against the built-in control plane, started as `e2e --serve` and reached through its kubeconfig
+e2e: setup ## Lifecycle suite against the built-in cluster (control plane and a real node; HEIMDALL_SOURCE=heimdall2 source archive), started as `e2e --serve`
 	$(CARGO) xtask e2e
 
 e2e-cluster: setup ## Lifecycle suite against your cluster: make e2e-cluster KUBECONFIG_FILE=~/.kube/config [CONTEXT=staging]
 	$(CARGO) xtask e2e --kubeconfig "$(KUBECONFIG_FILE)" $(if $(CONTEXT),--context "$(CONTEXT)")
 
-e2e-serve: setup ## Start the built-in control plane, print its kubeconfig path; Ctrl-C stops it
+e2e-serve: setup ## Start the built-in cluster with its node (HEIMDALL_SOURCE=...), print its kubeconfig path; Ctrl-C stops it and undoes every host change
 	$(CARGO) xtask e2e --serve
 
 test-chart: setup ## Run the chart matrix alone (cargo xtask test-chart)

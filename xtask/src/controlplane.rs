@@ -1,4 +1,4 @@
-//! A real Kubernetes control plane on loopback for the lifecycle tests: etcd and kube-apiserver built from their Go modules, certificates and a token made here, torn down on drop, on failure and when xtask dies.
+//! A real Kubernetes control plane for the lifecycle tests: etcd and kube-apiserver (and the node's components) built from their Go modules, certificates and a token made here, torn down on drop, on failure and when xtask dies.
 
 use crate::cluster::{poll, Cluster};
 use crate::tools::tools_dir;
@@ -57,8 +57,16 @@ fn bin_dir() -> PathBuf {
     tools_dir().join("e2e").join(format!("kubernetes-{KUBERNETES_VERSION}-etcd-{ETCD_VERSION}"))
 }
 
+/// The Kubernetes components built from `k8s.io/kubernetes`, in one `go build` (they share most packages).
+pub const COMPONENTS: [&str; 5] = ["kube-apiserver", "kubelet", "kube-proxy", "kube-controller-manager", "kube-scheduler"];
+
+/// Where one of [`COMPONENTS`] is built to.
+pub fn component(name: &str) -> PathBuf {
+    bin_dir().join(name)
+}
+
 pub fn kube_apiserver() -> PathBuf {
-    bin_dir().join("kube-apiserver")
+    component("kube-apiserver")
 }
 
 pub fn etcd() -> PathBuf {
@@ -79,7 +87,7 @@ fn kubernetes_ldflags() -> String {
 }
 
 fn stamp() -> String {
-    format!("kube-apiserver {KUBERNETES_VERSION} {}\netcd {ETCD_VERSION}\n", kubernetes_ldflags())
+    format!("{} {KUBERNETES_VERSION} {}\netcd {ETCD_VERSION}\n", COMPONENTS.join(","), kubernetes_ldflags())
 }
 
 fn go(args: &[&str], dir: &Path, what: &str) -> Result<()> {
@@ -105,7 +113,7 @@ fn staging_modules(kubernetes_go_mod: &str) -> Vec<String> {
         .collect()
 }
 
-/// Builds kube-apiserver and etcd into `.tools/e2e/` unless already there.
+/// Builds the Kubernetes components and etcd into `.tools/e2e/` unless already there.
 /// `go install pkg@version` refuses modules with replace directives, which
 /// both have, so each is built from a small module of ours that requires it.
 pub fn build(say: &dyn Fn(String)) -> Result<()> {
@@ -113,10 +121,11 @@ pub fn build(say: &dyn Fn(String)) -> Result<()> {
     let fresh = std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp().as_str());
     if !fresh {
         // Built by another recipe: rebuild (Go's build cache makes a relink quick).
-        let _ = std::fs::remove_file(kube_apiserver());
+        COMPONENTS.iter().for_each(|c| drop(std::fs::remove_file(component(c))));
     }
-    if fresh && kube_apiserver().is_file() && etcd().is_file() {
-        say(format!("e2e: kube-apiserver {KUBERNETES_VERSION} and etcd {ETCD_VERSION} present in {}", bin_dir().display()));
+    let all_built = || COMPONENTS.iter().all(|c| component(c).is_file());
+    if fresh && all_built() && etcd().is_file() {
+        say(format!("e2e: Kubernetes {KUBERNETES_VERSION} components and etcd {ETCD_VERSION} present in {}", bin_dir().display()));
         return Ok(());
     }
     let which_go = Command::new("go").arg("version").output();
@@ -125,9 +134,12 @@ pub fn build(say: &dyn Fn(String)) -> Result<()> {
     }
     std::fs::create_dir_all(bin_dir())?;
     let build_root = tools_dir().join("e2e").join("build");
-    if !kube_apiserver().is_file() {
-        say(format!("e2e: building kube-apiserver {KUBERNETES_VERSION} from k8s.io/kubernetes (several minutes the first time)"));
-        build_kube_apiserver(&build_root.join("kubernetes"))?;
+    if !all_built() {
+        say(format!(
+            "e2e: building {} {KUBERNETES_VERSION} from k8s.io/kubernetes (20 to 30 minutes on 2 cores the first time; Go's build cache makes it seconds after)",
+            COMPONENTS.join(", ")
+        ));
+        build_kubernetes(&build_root.join("kubernetes"))?;
     }
     if !etcd().is_file() {
         say(format!("e2e: building etcd {ETCD_VERSION} from go.etcd.io/etcd/server/v3"));
@@ -144,9 +156,9 @@ fn fresh_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// kube-apiserver from a module of ours that replaces k8s.io/kubernetes' staging modules by their tagged versions
-/// (`go install` refuses the module's own replace directives), stamped with its version.
-fn build_kube_apiserver(dir: &Path) -> Result<()> {
+/// The Kubernetes components from a module of ours that replaces k8s.io/kubernetes' staging modules by their
+/// tagged versions (`go install` refuses the module's own replace directives), stamped with their version.
+fn build_kubernetes(dir: &Path) -> Result<()> {
     fresh_dir(dir)?;
     let out = Command::new("go")
         .args(["mod", "download", "-json"])
@@ -164,15 +176,19 @@ fn build_kube_apiserver(dir: &Path) -> Result<()> {
     }
     text.push_str(")\n");
     std::fs::write(dir.join("go.mod"), text)?;
-    go(&["get", &format!("k8s.io/kubernetes/cmd/kube-apiserver@{KUBERNETES_VERSION}")], dir, "resolving kube-apiserver's modules")?;
-    let out_path = kube_apiserver();
+    let packages: Vec<String> = COMPONENTS.iter().map(|c| format!("k8s.io/kubernetes/cmd/{c}")).collect();
+    for package in &packages {
+        go(&["get", &format!("{package}@{KUBERNETES_VERSION}")], dir, "resolving the Kubernetes components' modules")?;
+    }
     let ldflags = kubernetes_ldflags();
-    let args = ["build", "-trimpath", "-ldflags", &ldflags, "-o", out_path.to_str().unwrap(), "k8s.io/kubernetes/cmd/kube-apiserver"];
-    go(&args, dir, "building kube-apiserver")?;
-    let version = Command::new(&out_path).arg("--version").output()?;
-    let said = String::from_utf8_lossy(&version.stdout);
-    if !said.contains(KUBERNETES_VERSION) {
-        bail!("built kube-apiserver reports {said:?}, not {KUBERNETES_VERSION}");
+    let out_dir = format!("{}/", bin_dir().display());
+    let mut args = vec!["build", "-trimpath", "-ldflags", &ldflags, "-o", &out_dir];
+    args.extend(packages.iter().map(String::as_str));
+    go(&args, dir, "building the Kubernetes components")?;
+    for name in COMPONENTS {
+        let version = Command::new(component(name)).arg("--version").output()?;
+        let said = String::from_utf8_lossy(&version.stdout);
+        ensure!(said.contains(KUBERNETES_VERSION), "built {name} reports {said:?}, not {KUBERNETES_VERSION}");
     }
     Ok(())
 }
@@ -200,11 +216,15 @@ fn openssl(args: &[&str], dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A CA, a serving certificate for 127.0.0.1, a service-account key pair and a cluster-admin client certificate.
-fn make_credentials(dir: &Path) -> Result<()> {
+/// A CA, a serving certificate for `address` (and the `kubernetes` Service, as pods reach it), a
+/// service-account key pair and a cluster-admin client certificate.
+fn make_credentials(dir: &Path, address: &str) -> Result<()> {
     let ca = ["-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=heimdall-e2e-ca"];
     openssl(&[&["req", "-x509", "-newkey", "rsa:2048", "-nodes"][..], &ca].concat(), dir)?;
-    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n")?;
+    std::fs::write(
+        dir.join("san.ext"),
+        format!("subjectAltName=IP:{address},IP:{KUBERNETES_SERVICE_IP},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n"),
+    )?;
     signed_by_ca(dir, "apiserver", "/CN=kube-apiserver", &["-extfile", "san.ext"])?;
     openssl(&["genrsa", "-out", "sa.key", "2048"], dir)?;
     openssl(&["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir)?;
@@ -222,8 +242,12 @@ pub const EXEC_USER: &str = "heimdall-e2e-exec";
 /// A context whose user gets its token from an exec plugin: proves the client's exec path on a live server.
 pub const EXEC_CONTEXT: &str = "heimdall-e2e-exec";
 
-/// `<name>.key` and `<name>.crt` for `subject`, signed by the CA, valid for a day.
-fn signed_by_ca(dir: &Path, name: &str, subject: &str, extra: &[&str]) -> Result<()> {
+/// The Service range, and the `kubernetes` Service's address in it (the range's first).
+pub const SERVICE_CIDR: &str = "10.96.0.0/16";
+pub const KUBERNETES_SERVICE_IP: &str = "10.96.0.1";
+
+/// `<name>.key` and `<name>.crt` for `subject`, signed by the CA in `dir`, valid for a day.
+pub fn signed_by_ca(dir: &Path, name: &str, subject: &str, extra: &[&str]) -> Result<()> {
     let (key, csr, crt) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.crt"));
     openssl(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr, "-subj", subject], dir)?;
     let sign = ["x509", "-req", "-in", &csr, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", &crt, "-days", "1"];
@@ -292,9 +316,11 @@ pub struct ControlPlane {
 }
 
 impl ControlPlane {
-    pub fn start() -> Result<ControlPlane> {
+    /// Starts etcd (on loopback) and kube-apiserver listening on `address` only: 127.0.0.1 without a
+    /// node; with one, the node's bridge address, which pods reach through the `kubernetes` Service.
+    pub fn start(address: &str) -> Result<ControlPlane> {
         let dir = tempfile::Builder::new().prefix("heimdall-e2e-").tempdir()?;
-        make_credentials(dir.path())?;
+        make_credentials(dir.path(), address)?;
         let (etcd_client, etcd_peer, api_port) = (free_port()?, free_port()?, free_port()?);
         let mut children = Vec::new();
         children.push(spawn_component(
@@ -316,7 +342,13 @@ impl ControlPlane {
             Command::new(kube_apiserver())
                 .arg(format!("--etcd-servers=http://127.0.0.1:{etcd_client}"))
                 .arg(format!("--secure-port={api_port}"))
-                .args(["--bind-address=127.0.0.1", "--advertise-address=127.0.0.1"])
+                .arg(format!("--bind-address={address}"))
+                .arg(format!("--advertise-address={address}"))
+                // The node's kubelet serves logs and exec on its InternalIP, with a certificate of this CA.
+                .args(["--kubelet-preferred-address-types=InternalIP"])
+                .arg(format!("--kubelet-certificate-authority={d}/ca.crt"))
+                .arg(format!("--kubelet-client-certificate={d}/admin.crt"))
+                .arg(format!("--kubelet-client-key={d}/admin.key"))
                 .arg(format!("--cert-dir={d}/certs"))
                 .arg(format!("--tls-cert-file={d}/apiserver.crt"))
                 .arg(format!("--tls-private-key-file={d}/apiserver.key"))
@@ -325,11 +357,12 @@ impl ControlPlane {
                 .arg(format!("--service-account-key-file={d}/sa.pub"))
                 .arg(format!("--service-account-signing-key-file={d}/sa.key"))
                 .args(["--service-account-issuer=https://kubernetes.default.svc", "--authorization-mode=RBAC"])
-                // A documentation range: Service IPs are allocated, never routed (no kube-proxy runs).
-                .args(["--service-cluster-ip-range=10.96.0.0/16", "--allow-privileged=false", "--v=1"]),
+                // Routed by the node's kube-proxy, on this machine only; without a node, only allocated.
+                .arg(format!("--service-cluster-ip-range={SERVICE_CIDR}"))
+                .args(["--allow-privileged=false", "--v=1"]),
             dir.path(),
         )?);
-        let server = format!("https://127.0.0.1:{api_port}");
+        let server = format!("https://{address}:{api_port}");
         let kubeconfig = write_kubeconfig(dir.path(), &server)?;
         let cluster = Cluster::from_kubeconfig(&kubeconfig, Some(CONTEXT))?;
         *RUNNING.lock().unwrap() = Some((children.iter().map(|(_, c)| c.id()).collect(), dir.path().to_path_buf()));

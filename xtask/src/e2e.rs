@@ -38,7 +38,13 @@ pub struct Target {
     pub nodes: usize,
     /// How long pods may take to become Ready (image pulls included).
     pub ready_timeout: Duration,
+    /// A node that declares NetworkPolicies unenforced (label [`UNENFORCED_LABEL`]), by name.
+    pub unenforced: Option<String>,
 }
+
+/// A node labelled with this (value `unenforced`) runs no NetworkPolicy enforcer: scenarios that need
+/// one are skipped, by name, instead of failing for want of it.
+pub const UNENFORCED_LABEL: &str = "heimdall-chart-e2e/network-policies";
 
 /// Everything a scenario needs: the cluster, one Helm, a scratch folder.
 pub struct Env<'a> {
@@ -549,13 +555,14 @@ pub struct Scenario {
     pub name: &'static str,
     run: fn(&Env) -> Result<()>,
     pub needs_nodes: bool,
+    pub needs_enforcer: bool,
 }
 
 const fn scenario(name: &'static str, run: fn(&Env) -> Result<()>) -> Scenario {
-    Scenario { name, run, needs_nodes: false }
+    Scenario { name, run, needs_nodes: false, needs_enforcer: false }
 }
 
-pub const SCENARIOS: [Scenario; 10] = [
+pub const SCENARIOS: [Scenario; 11] = [
     scenario("a. generated secrets survive upgrades", generated_secrets_survive_upgrades),
     scenario("b. uninstall keeps the Secret, reinstall reuses it", uninstall_keeps_secret_and_reinstall_reuses_it),
     scenario("c. existingSecret is checked and used", existing_secret_is_checked_and_used),
@@ -572,15 +579,24 @@ pub const SCENARIOS: [Scenario; 10] = [
         generator_scenarios::gitops_syncs_change_no_secret,
     ),
     Scenario {
-        name: "j. Heimdall runs: every pod Ready, helm test passes, GET /server answers, the admin logs in, NetworkPolicies hold",
+        name: "j. Heimdall runs: helm install --wait, every pod Ready, helm test passes, GET /server answers, the admin logs in, JWT_SECRET rotation ends the session",
         run: running::heimdall_runs,
         needs_nodes: true,
+        needs_enforcer: false,
+    },
+    Scenario {
+        name: "k. NetworkPolicies are enforced: a pod without Heimdall's labels cannot reach PostgreSQL",
+        run: running::network_policies_hold,
+        needs_nodes: true,
+        needs_enforcer: true,
     },
 ];
 
 /// How a run is asked for.
 pub struct Options {
     pub helm: Option<PathBuf>,
+    /// The Heimdall source archive the built-in node's image is built from; None: no node.
+    pub heimdall_source: Option<PathBuf>,
     pub filter: Option<String>,
     pub ready_timeout: Duration,
 }
@@ -604,7 +620,8 @@ pub fn run_against_kubeconfig(kubeconfig: &Path, context: Option<&str>, options:
 fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<usize> {
     tools::setup(true)?;
     let helms = tools::find_helms(options.helm.as_deref())?;
-    let target = Target { run_id: namespaces::new_run_id()?, nodes: ready_nodes(&cluster)?, ready_timeout: options.ready_timeout };
+    let (nodes, unenforced) = ready_nodes(&cluster)?;
+    let target = Target { run_id: namespaces::new_run_id()?, nodes, ready_timeout: options.ready_timeout, unenforced };
     cluster.confine_writes(&namespaces::prefix(&target.run_id));
     namespaces::delete_on_interrupt(cluster.clone(), target.run_id.clone());
     crate::controlplane::install_signal_cleanup()?;
@@ -637,27 +654,35 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<usize> {
     Ok(summary.failed)
 }
 
-/// Ready nodes that accept pods; a user that may not list nodes is told what the suite needs.
-fn ready_nodes(cluster: &Cluster) -> Result<usize> {
+/// Ready nodes that accept pods, and the first that declares NetworkPolicies unenforced; a user that
+/// may not list nodes is told what the suite needs.
+fn ready_nodes(cluster: &Cluster) -> Result<(usize, Option<String>)> {
     let nodes = cluster.request("GET", "/api/v1/nodes", None)?;
     ensure!(
         nodes["kind"] == "NodeList",
         "listing nodes failed ({}): the suite needs `list nodes` to know whether pods can run",
         nodes["message"]
     );
-    Ok(nodes["items"]
+    let ready: Vec<&Json> = nodes["items"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|n| n["spec"]["unschedulable"] != true)
         .filter(|n| n["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Ready" && c["status"] == "True"))
-        .count())
+        .collect();
+    let unenforced = ready.iter().find(|n| n["metadata"]["labels"][UNENFORCED_LABEL] == "unenforced");
+    Ok((ready.len(), unenforced.and_then(|n| n["metadata"]["name"].as_str()).map(str::to_string)))
 }
 
 fn run_scenario(env: &Env, s: &Scenario, summary: &mut Summary) {
     let label = env.helm.label();
     if s.needs_nodes && env.target.nodes == 0 {
         println!("skip  {label} {} (needs running pods; this cluster has no ready nodes)", s.name);
+        summary.skipped.push(format!("{label} {}", s.name));
+        return;
+    }
+    if let Some(node) = env.target.unenforced.as_ref().filter(|_| s.needs_enforcer) {
+        println!("skip  {label} {} (node {node} is labelled {UNENFORCED_LABEL}=unenforced: it runs no NetworkPolicy enforcer)", s.name);
         summary.skipped.push(format!("{label} {}", s.name));
         return;
     }

@@ -10,6 +10,7 @@ pub mod manifest;
 pub mod matrix;
 pub mod mutants;
 pub mod netpol;
+pub mod node;
 pub mod normalise;
 pub mod package;
 pub mod render;

@@ -99,9 +99,15 @@ enum Cmd {
         /// Seconds pods may take to become Ready on a cluster with nodes (image pulls included).
         #[arg(long, default_value_t = 600)]
         ready_timeout: u64,
-        /// Start the built-in control plane, print its kubeconfig path, and keep it up until interrupted.
+        /// Start the built-in control plane (and node), print its kubeconfig path, and keep it up until interrupted.
         #[arg(long)]
         serve: bool,
+        /// The Heimdall source archive (heimdall2 at the chart's appVersion) the node's stand-in image is built from.
+        #[arg(long, env = "HEIMDALL_SOURCE", conflicts_with = "kubeconfig")]
+        heimdall_source: Option<PathBuf>,
+        /// The built-in cluster without a node (no root needed; scenarios that need running pods are skipped).
+        #[arg(long, conflicts_with_all = ["kubeconfig", "heimdall_source"])]
+        no_node: bool,
     },
     /// Check the GitHub workflows in .github/workflows with the pinned actionlint (installed into .tools/ if missing).
     Actionlint,
@@ -155,9 +161,13 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Mutants { filter, pool } => run_mutants(MatrixArgs { filter: None, pool }, filter.as_deref()),
-        Cmd::E2e { serve: true, .. } => e2e::served::serve().map(|()| ExitCode::SUCCESS),
-        Cmd::E2e { filter, helm, kubeconfig, context, ready_timeout, serve: false } => {
-            let options = e2e::Options { helm, filter, ready_timeout: std::time::Duration::from_secs(ready_timeout) };
+        Cmd::E2e { heimdall_source: None, no_node: false, kubeconfig: None, .. } => {
+            anyhow::bail!("the built-in cluster's node needs a Heimdall image, built from Heimdall's source: pass --heimdall-source PATH (or set HEIMDALL_SOURCE) to the heimdall2 source archive at the chart's appVersion; or pass --no-node for a cluster whose pods never run, or --kubeconfig for your own cluster")
+        }
+        Cmd::E2e { serve: true, heimdall_source, .. } => e2e::served::serve(heimdall_source.as_deref()).map(|()| ExitCode::SUCCESS),
+        Cmd::E2e { filter, helm, kubeconfig, context, ready_timeout, serve: false, heimdall_source, .. } => {
+            let ready_timeout = std::time::Duration::from_secs(ready_timeout);
+            let options = e2e::Options { helm, filter, ready_timeout, heimdall_source };
             let failed = match kubeconfig {
                 Some(k) => e2e::run_against_kubeconfig(&k, context.as_deref(), &options)?,
                 None => e2e::served::run(&options)?,

@@ -1,32 +1,48 @@
-//! Scenario j, for clusters with nodes: the chart's default install with NetworkPolicies really runs: every pod becomes Ready, `helm test` passes, Heimdall answers `GET /server` through its Service, the admin logs in with the password from the Secret, a changed JWT_SECRET ends the old session, and a pod without Heimdall's labels cannot reach PostgreSQL.
+//! Scenarios j and k, for clusters with nodes: the chart's install with NetworkPolicies really runs (`helm install --wait` with real hooks, every pod Ready, `helm test` passes, `GET /server` answers through the Service, the admin logs in with the generated password and a wrong one is refused, a changed JWT_SECRET ends the old session), and a pod without Heimdall's labels cannot reach PostgreSQL where policies are enforced.
 
 use super::{generated_secret_name, Env, RELEASE};
 use crate::cluster::poll;
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value as Json};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The admin the seeder creates (ADMIN_EMAIL), set explicitly so the login also proves the setting arrived.
 const ADMIN_EMAIL: &str = "e2e-admin@heimdall.example";
+const ADMIN_EMAIL_VALUE: &str = "heimdall.config.ADMIN_EMAIL=e2e-admin@heimdall.example";
 
-/// j. Install with NetworkPolicies on, wait for every pod, `helm test`, `GET /server`, log in as the
-/// admin, change JWT_SECRET, prove another pod cannot reach the database.
+/// j. `helm install --wait` with NetworkPolicies on and the generator hook run by Helm, every pod Ready,
+/// `helm test --logs`, `GET /server`, the admin's login (and a wrong password refused), a changed JWT_SECRET.
 pub fn heimdall_runs(env: &Env) -> Result<()> {
-    let ns = env.namespace("running")?;
-    let chart = env.chart_copy("running")?;
-    let email = format!("heimdall.config.ADMIN_EMAIL={ADMIN_EMAIL}");
-    let values = ["--set", "networkPolicy.enabled=true", "--set-string", email.as_str()];
-    env.release_ok(&super::install(&ns, &chart, &values))?;
-    wait_all_ready(env, &ns)?;
+    let (ns, chart, values) = install_running(env, "running")?;
     env.helm_ok(&["test", RELEASE, "--namespace", &ns, "--timeout", "300s", "--logs"])?;
     server_answers_through_its_service(env, &ns)?;
     let session = run_client(env, &ns, "e2e-login", &format!("{HELPERS}{FIRST_LOGIN}"), &[])?;
-    changed_jwt_secret_ends_the_session(env, &ns, &chart, &values, session.trim())?;
+    changed_jwt_secret_ends_the_session(env, &ns, &chart, &values, session.trim())
+}
+
+/// k. Where NetworkPolicies are enforced, a pod without Heimdall's labels cannot reach PostgreSQL.
+pub fn network_policies_hold(env: &Env) -> Result<()> {
+    let (ns, _, _) = install_running(env, "netpol")?;
     let target = format!("{RELEASE}-postgresql");
     run_client(env, &ns, "e2e-netpol-probe", PROBE, &[("TARGET", &target)])
         .context("a pod without Heimdall's labels must not reach PostgreSQL's port: is the CNI one that enforces NetworkPolicies?")?;
     Ok(())
+}
+
+/// Installs the chart with NetworkPolicies on and the admin's e-mail set, with `--wait`, and waits for
+/// every pod to be Ready; notes how long that took. The namespace, the chart copy and the values.
+fn install_running(env: &Env, name: &str) -> Result<(String, std::path::PathBuf, Vec<&'static str>)> {
+    let ns = env.namespace(name)?;
+    let chart = env.chart_copy(name)?;
+    let values = vec!["--set", "networkPolicy.enabled=true", "--set-string", ADMIN_EMAIL_VALUE];
+    let start = Instant::now();
+    let mut args = values.clone();
+    args.push("--wait");
+    env.release_ok(&super::install(&ns, &chart, &args))?;
+    wait_all_ready(env, &ns)?;
+    env.note(format!("every pod Ready {:.1}s after helm install --wait began", start.elapsed().as_secs_f64()));
+    Ok((ns, chart, values))
 }
 
 /// `GET /server` through the Service, by the API server's service proxy: JSON with local login on.
@@ -42,10 +58,11 @@ fn server_answers_through_its_service(env: &Env, ns: &str) -> Result<()> {
 /// and call a JWT-guarded route (GET /users/:id) with a session, retrying while the user's new
 /// session secret is still being saved.
 const HELPERS: &str = r#"
+const attempt = password => fetch(process.env.URL + '/authn/login', {method: 'POST', headers: {'content-type': 'application/json'},
+  body: JSON.stringify({email: process.env.EMAIL, password})});
 const login = async () => {
-  const r = await fetch(process.env.URL + '/authn/login', {method: 'POST', headers: {'content-type': 'application/json'},
-    body: JSON.stringify({email: process.env.EMAIL, password: process.env.ADMIN_PASSWORD})});
-  if (r.status >= 300) throw new Error('POST /authn/login as ' + process.env.EMAIL + ' answered ' + r.status + ': ' + await r.text());
+  const r = await attempt(process.env.ADMIN_PASSWORD);
+  if (r.status !== 201) throw new Error('POST /authn/login as ' + process.env.EMAIL + ' answered ' + r.status + ', not 201: ' + await r.text());
   return r.json();
 };
 const user = (session, tries) => fetch(process.env.URL + '/users/' + session.userID,
@@ -54,10 +71,12 @@ const user = (session, tries) => fetch(process.env.URL + '/users/' + session.use
 const fail = e => { console.error(e.message); process.exit(1); };
 "#;
 
-/// The admin's first login works and its token opens a guarded route: ADMIN_PASSWORD seeded the admin,
-/// DATABASE_PASSWORD let the app read it back. Prints the session for the JWT_SECRET check.
+/// A wrong password is refused (401); the admin's first login works (201) and its token opens a guarded
+/// route: ADMIN_PASSWORD seeded the admin, DATABASE_PASSWORD let the app read it back. Prints the session.
 const FIRST_LOGIN: &str = r#"
-login().then(async s => { const status = await user(s, 5);
+attempt(process.env.ADMIN_PASSWORD + '-wrong').then(async r => {
+  if (r.status !== 401) throw new Error('a wrong password answered ' + r.status + ', not 401');
+  return login(); }).then(async s => { const status = await user(s, 5);
   if (status !== 200) throw new Error('GET /users/:id with the fresh session answered ' + status);
   console.log(JSON.stringify(s)); }).catch(fail);
 "#;

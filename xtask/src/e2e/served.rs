@@ -1,31 +1,55 @@
-//! The built-in control plane as a separate process (`cargo xtask e2e --serve`), and the default run: start it, run the suite through its kubeconfig exactly as `--kubeconfig` does, then prove the run left nothing behind, even when interrupted.
+//! The built-in cluster (control plane and, unless `--no-node`, a real node) as a separate process (`cargo xtask e2e --serve`), and the default run: start it, run the suite through its kubeconfig exactly as `--kubeconfig` does, then prove the run left nothing behind, in the cluster or on the host, even when interrupted.
 
 use super::{namespaces, Options};
 use crate::cluster::{poll, Cluster};
 use crate::controlplane::{self, ControlPlane};
+use crate::node::{self, host::HostState, Node};
 use crate::tools;
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// `cargo xtask e2e --serve`: starts the control plane, installs the CRDs the cases need, prints
-/// `kubeconfig:`, `context:` and `folder:` lines on stdout, and serves until interrupted.
-pub fn serve() -> Result<()> {
-    controlplane::build(&|m| eprintln!("{m}"))?;
+/// `cargo xtask e2e --serve`: builds what is missing, starts the control plane and (with a Heimdall
+/// source) the node, installs the CRDs the cases need, prints `kubeconfig:`, `context:` and `folder:`
+/// lines on stdout, and serves until interrupted.
+pub fn serve(heimdall_source: Option<&Path>) -> Result<()> {
+    let say = |m: String| eprintln!("{m}");
+    let mut phases = Phases::new();
+    controlplane::build(&say)?;
+    let images = match heimdall_source {
+        Some(source) => {
+            node::preflight()?;
+            node::build::build_coredns(&say)?;
+            phases.mark("builds");
+            let images = node::prepare_images(source, &say)?;
+            phases.mark("images");
+            Some(images)
+        }
+        None => None,
+    };
     controlplane::install_signal_cleanup()?;
-    let start = Instant::now();
-    let mut plane = ControlPlane::start()?;
+    let claim = images.as_ref().map(|_| node::claim_host()).transpose()?;
+    let mut plane = ControlPlane::start(if claim.is_some() { node::GATEWAY } else { "127.0.0.1" })?;
     install_crds(&plane.cluster)?;
+    phases.mark("control plane up");
+    let mut node = match (claim, &images) {
+        (Some(claim), Some(images)) => Some(Node::start(claim, &plane, images, &say)?),
+        _ => None,
+    };
+    if node.is_some() {
+        phases.mark("node up");
+    }
+    let what = if node.is_some() { format!("and node {} (pods run)", node::NODE_NAME) } else { "(no node: pods never run)".into() };
     eprintln!(
-        "e2e --serve: kube-apiserver {} ready at {} in {:.1}s (no kubelet: pods never run). Ctrl-C stops it and deletes {}.\n  cargo xtask e2e --kubeconfig {} --context {}",
+        "e2e --serve: kube-apiserver {} ready at {} {what}; {}. Ctrl-C stops it, undoes every host change and deletes {}.\n  cargo xtask e2e --kubeconfig {} --context {}",
         controlplane::KUBERNETES_VERSION,
         plane.cluster.server,
-        start.elapsed().as_secs_f64(),
+        phases.summary(),
         plane.dir.path().display(),
         plane.kubeconfig.display(),
         controlplane::CONTEXT
@@ -35,9 +59,31 @@ pub fn serve() -> Result<()> {
     println!("folder: {}", plane.dir.path().display());
     loop {
         std::thread::sleep(Duration::from_millis(500));
-        if let Some(why) = plane.exited() {
-            bail!("the served control plane stopped: {why}");
+        if let Some(why) = plane.exited().or_else(|| node.as_mut().and_then(Node::exited)) {
+            bail!("the served cluster stopped: {why}");
         }
+    }
+}
+
+/// Wall-clock time of each named phase since the previous one.
+struct Phases {
+    last: Instant,
+    done: Vec<(&'static str, f64)>,
+}
+
+impl Phases {
+    fn new() -> Phases {
+        Phases { last: Instant::now(), done: Vec::new() }
+    }
+
+    fn mark(&mut self, name: &'static str) {
+        self.done.push((name, self.last.elapsed().as_secs_f64()));
+        self.last = Instant::now();
+    }
+
+    fn summary(&self) -> String {
+        let parts: Vec<String> = self.done.iter().map(|(n, s)| format!("{n} {s:.1}s")).collect();
+        format!("phases: {}", parts.join(", "))
     }
 }
 
@@ -79,7 +125,8 @@ struct Served {
 pub fn run(options: &Options) -> Result<usize> {
     tools::setup(true)?;
     controlplane::build(&|m| eprintln!("{m}"))?;
-    let mut served = start_served()?;
+    let host_before = options.heimdall_source.is_some().then(HostState::take).transpose()?;
+    let mut served = start_served(options)?;
     let cluster = Arc::new(Cluster::from_kubeconfig(&served.kubeconfig, Some(&served.context))?);
     let (before, runs_before) = (footprint(&cluster)?, runs(&cluster)?);
     let status = kubeconfig_run(&served, options)?.status()?;
@@ -96,7 +143,15 @@ pub fn run(options: &Options) -> Result<usize> {
     // A filtered run may create no namespace (e.g. only scenario j, skipped here); the full run must.
     check("every namespace of the run is deleted", the_runs_namespaces_deleted(&cluster, &runs_before, options.filter.is_none()));
     check("Ctrl-C during a run deletes its namespaces", interrupted_run_cleans_up(&cluster, &served));
+    let t = Instant::now();
     check("Ctrl-C stops the served control plane and deletes its folder", stop_served(&mut served));
+    println!("      teardown took {:.1}s", t.elapsed().as_secs_f64());
+    if let Some(before) = &host_before {
+        check(
+            "the node left the host as it found it (sysctls, iptables, ipsets, mounts, links, cgroups, paths, processes)",
+            host_unchanged(before),
+        );
+    }
     println!("{} suite checks failed", failures.len());
     Ok(usize::from(!status.success()) + failures.len())
 }
@@ -116,10 +171,21 @@ fn kubeconfig_run(served: &Served, options: &Options) -> Result<Command> {
     Ok(cmd)
 }
 
+/// The host compared with its state before the served cluster started.
+fn host_unchanged(before: &HostState) -> Result<()> {
+    let differences = HostState::take()?.differences(before);
+    ensure!(differences.is_empty(), "{}", differences.join("\n"));
+    Ok(())
+}
+
 /// Starts `cargo xtask e2e --serve` (this same binary) and reads where its kubeconfig is.
-fn start_served() -> Result<Served> {
+fn start_served(options: &Options) -> Result<Served> {
     let mut cmd = child_xtask()?;
     cmd.args(["e2e", "--serve"]).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    match &options.heimdall_source {
+        Some(source) => cmd.arg("--heimdall-source").arg(source),
+        None => cmd.arg("--no-node"),
+    };
     let mut child = cmd.spawn().context("starting `cargo xtask e2e --serve`")?;
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut said = std::collections::BTreeMap::new();
