@@ -182,8 +182,8 @@ impl Node {
         if let Some(t) = TEARDOWN.lock().unwrap().as_mut() {
             t.dir = Some(layout.dir.clone());
         }
-        let mut node = Node { children: Vec::new(), dir: layout.dir.clone(), _provisioner: start_provisioner(&layout), _claim: claim };
         write_credentials(&layout)?;
+        let mut node = Node { children: Vec::new(), dir: layout.dir.clone(), _provisioner: start_provisioner(&layout), _claim: claim };
         grant_node_rights(&plane.cluster)?;
         node.spawn("containerd", Command::new("containerd").arg("--config").arg(write_containerd_config(&layout)?))?;
         wait_for_containerd(&layout)?;

@@ -4,6 +4,7 @@ use super::{generated_secret_name, Env, RELEASE};
 use crate::cluster::poll;
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value as Json};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -39,7 +40,20 @@ fn install_running(env: &Env, name: &str) -> Result<(String, std::path::PathBuf,
     let start = Instant::now();
     let mut args = values.clone();
     args.push("--wait");
-    env.release_ok(&super::install(&ns, &chart, &args))?;
+    let run = env.release(&super::install(&ns, &chart, &args))?;
+    if !run.success {
+        let pods = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
+        let items = pods["items"].as_array().cloned().unwrap_or_default();
+        let waiting: Vec<&Json> = items.iter().filter(|p| p["status"]["phase"] != "Succeeded" && !is_ready(p)).collect();
+        let events = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/events"), None)?;
+        let logs = container_logs(env, &ns, &waiting);
+        bail!(
+            "{} failed: {}\n{}",
+            run.command_line(),
+            run.stderr.trim(),
+            not_ready_report(&waiting, &events, &logs, env.target.ready_timeout)
+        );
+    }
     wait_all_ready(env, &ns)?;
     env.note(format!("every pod Ready {:.1}s after helm install --wait began", start.elapsed().as_secs_f64()));
     Ok((ns, chart, values))
@@ -190,17 +204,39 @@ fn wait_all_ready(env: &Env, ns: &str) -> Result<()> {
 fn fail_not_ready_when<T>(up: bool, env: &Env, ns: &str, pods: &[&Json]) -> Result<Option<T>> {
     if up {
         let events = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/events"), None)?;
-        bail!("{}", not_ready_report(pods, &events, env.target.ready_timeout));
+        let logs = container_logs(env, ns, pods);
+        bail!("{}", not_ready_report(pods, &events, &logs, env.target.ready_timeout));
     }
     Ok(None)
 }
+
+/// The last lines each container of `pods` logged, keyed `pod/container` (those that never started log nothing).
+fn container_logs(env: &Env, ns: &str, pods: &[&Json]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for pod in pods {
+        let name = pod["metadata"]["name"].as_str().unwrap_or("?");
+        for kind in ["initContainerStatuses", "containerStatuses"] {
+            for c in pod["status"][kind].as_array().into_iter().flatten() {
+                let container = c["name"].as_str().unwrap_or("?");
+                let path = format!("/api/v1/namespaces/{ns}/pods/{name}/log?container={container}&tailLines={LOG_LINES}");
+                if let Ok((200, text)) = env.cluster.request_text("GET", &path, None) {
+                    out.insert(format!("{name}/{container}"), text);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How many of a container's last log lines a not-Ready report shows.
+const LOG_LINES: usize = 5;
 
 fn is_ready(pod: &Json) -> bool {
     pod["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Ready" && c["status"] == "True")
 }
 
-/// "pod P is not Ready after T: phase, why each container waits or died, its last 5 events".
-pub fn not_ready_report(waiting: &[&Json], events: &Json, timeout: Duration) -> String {
+/// "pod P is not Ready after T: phase, why each container waits or died, its last log lines, its last 5 events".
+pub fn not_ready_report(waiting: &[&Json], events: &Json, logs: &BTreeMap<String, String>, timeout: Duration) -> String {
     let mut out = format!("pods not Ready after {} s (raise --ready-timeout if images are slow to pull):", timeout.as_secs());
     if waiting.is_empty() {
         out.push_str("\n  fewer than 2 pods exist (Heimdall and PostgreSQL expected)");
@@ -215,11 +251,12 @@ pub fn not_ready_report(waiting: &[&Json], events: &Json, timeout: Duration) -> 
                 let st = &state[*s];
                 st.is_object().then(|| format!("{s}: {} {}", st["reason"].as_str().unwrap_or(""), st["message"].as_str().unwrap_or("")))
             });
-            out.push_str(&format!(
-                "\n    container {}: {}",
-                c["name"].as_str().unwrap_or("?"),
-                why.unwrap_or_else(|| "running, not ready".into()).trim()
-            ));
+            let container = c["name"].as_str().unwrap_or("?");
+            out.push_str(&format!("\n    container {container}: {}", why.unwrap_or_else(|| "running, not ready".into()).trim()));
+            let log = logs.get(&format!("{name}/{container}")).map(String::as_str).unwrap_or("");
+            for line in log.lines().rev().take(LOG_LINES).collect::<Vec<_>>().into_iter().rev() {
+                out.push_str(&format!("\n      log: {line}"));
+            }
         }
         let mut its: Vec<&Json> =
             events["items"].as_array().into_iter().flatten().filter(|e| e["involvedObject"]["name"] == name).collect();

@@ -17,7 +17,7 @@ pub const YARN_VERSION: &str = "1.22.22";
 /// The PostgreSQL major version of the chart's default image.
 pub const POSTGRES_MAJOR: &str = "17";
 /// Raised whenever a recipe below changes, so cached images are rebuilt.
-const RECIPE: &str = "heimdall-chart-images-1";
+const RECIPE: &str = "heimdall-chart-images-2";
 
 /// One image the node needs, and where its OCI layout archive is cached.
 pub struct Image {
@@ -272,10 +272,11 @@ fn install_app(rootfs: &Path, src: &Path) -> Result<()> {
         sh(Command::new("cp").arg("-a").arg(src.join("apps/backend").join(part)).arg(app.join("apps/backend")), "cp")?;
     }
     sh(Command::new("cp").arg("-a").arg(src.join("libs/password-complexity")).arg(app.join("libs")), "cp")?;
-    // The frontend is not in the archive (building it takes 17 minutes): a placeholder page.
-    std::fs::create_dir_all(app.join("dist"))?;
+    // The frontend is not in the archive (building it takes 17 minutes): a placeholder page where the
+    // server serves it from (app.module.ts: ServeStaticModule, rootPath <dist>/../../../../dist/frontend).
+    std::fs::create_dir_all(app.join("dist/frontend"))?;
     std::fs::write(
-        app.join("dist/index.html"),
+        app.join("dist/frontend/index.html"),
         "<!doctype html><title>Heimdall (e2e stand-in)</title><p>Heimdall's server, built for the chart's tests; the frontend is not built.</p>\n",
     )?;
     sh(Command::new("chown").args(["-R", "1001:0"]).arg(&app), "chown")?;

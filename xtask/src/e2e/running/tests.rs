@@ -1,6 +1,7 @@
 //! Unit tests of scenario j's parts that need no nodes: the client pod it runs and the not-Ready report.
 
 use super::*;
+use std::collections::BTreeMap;
 
 #[test]
 fn a_client_pod_runs_on_heimdalls_image_and_contexts_and_reads_the_password_from_the_secret() {
@@ -44,17 +45,23 @@ fn the_not_ready_report_names_each_pod_its_containers_and_last_events() {
         "message": format!("m{n}"), "lastTimestamp": format!("2026-11-28T10:00:0{n}Z")})
     };
     let events = json!({"items": (0..7).map(|n| event(n, "heimdall-7d9f")).chain([event(9, "other-pod")]).collect::<Vec<_>>()});
-    let report = not_ready_report(&[&pod], &events, Duration::from_secs(600));
+    let logs: BTreeMap<String, String> =
+        [("heimdall-7d9f/wait-for-database".to_string(), (1..=7).map(|n| format!("line {n}: no attempt\n")).collect::<String>())].into();
+    let report = not_ready_report(&[&pod], &events, &logs, Duration::from_secs(600));
     assert!(report.starts_with("pods not Ready after 600 s"), "{report}");
     assert!(report.contains("pod heimdall-7d9f: phase Pending"), "{report}");
     assert!(report.contains("container wait-for-database: running, not ready"), "{report}");
     assert!(report.contains("container heimdall: waiting: PodInitializing"), "{report}");
     assert!(
+        report.contains("log: line 7: no attempt") && report.contains("log: line 3:") && !report.contains("line 2:"),
+        "the container's last 5 log lines: {report}"
+    );
+    assert!(
         report.contains("event Warning R6: m6") && report.contains("R2") && !report.contains("R1:"),
         "the last 5 events only: {report}"
     );
     assert!(!report.contains("other-pod") && !report.contains("R9"), "another pod's events: {report}");
-    assert!(not_ready_report(&[], &events, Duration::from_secs(1)).contains("fewer than 2 pods"));
+    assert!(not_ready_report(&[], &events, &BTreeMap::new(), Duration::from_secs(1)).contains("fewer than 2 pods"));
 }
 
 /// A stand-in for Heimdall's two routes the client scripts use: a login that checks the password and
