@@ -36,9 +36,13 @@ pub fn install_signal_cleanup() -> Result<()> {
             undo();
         }
         if let Some((pids, dir)) = RUNNING.lock().ok().and_then(|mut r| r.take()) {
-            for pid in pids {
+            for pid in &pids {
                 // SAFETY: kill(2) on a pid this process started.
-                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
+            }
+            for pid in pids {
+                // SAFETY: waitpid(2) on a child of this process: etcd must be gone before its folder goes.
+                unsafe { libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0) };
             }
             let _ = std::fs::remove_dir_all(dir);
             eprintln!("e2e: interrupted; control plane stopped and its folder removed");

@@ -206,6 +206,8 @@ fn start_served(options: &Options) -> Result<Served> {
 /// (the served plane stops, a run deletes its namespaces).
 fn child_xtask() -> Result<Command> {
     let mut cmd = Command::new(std::env::current_exe()?);
+    // The served cluster is given the source by flag; a `--kubeconfig` run must not see it.
+    cmd.env_remove("HEIMDALL_SOURCE");
     controlplane::die_with_parent(&mut cmd, libc::SIGTERM);
     Ok(cmd)
 }
