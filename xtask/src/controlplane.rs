@@ -24,6 +24,14 @@ pub fn on_interrupt(undo: Undo) {
     ON_INTERRUPT.lock().unwrap().push(undo);
 }
 
+/// Set once an interrupt is being handled: components exiting then are being stopped, not failing.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether the signal handler is stopping everything (a serving loop then waits for it to exit).
+pub fn stopping() -> bool {
+    STOPPING.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// On Ctrl-C, SIGTERM or SIGHUP: run what was registered, kill the control plane, delete its folder
 /// (it holds the CA key and the admin's key), exit 130. Drop alone would not run. Installed once.
 pub fn install_signal_cleanup() -> Result<()> {
@@ -32,6 +40,7 @@ pub fn install_signal_cleanup() -> Result<()> {
         return Ok(());
     }
     ctrlc::set_handler(|| {
+        STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
         for undo in ON_INTERRUPT.lock().map(|mut u| std::mem::take(&mut *u)).unwrap_or_default() {
             undo();
         }

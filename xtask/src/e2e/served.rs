@@ -59,6 +59,9 @@ pub fn serve(heimdall_source: Option<&Path>) -> Result<()> {
     println!("folder: {}", plane.dir.path().display());
     loop {
         std::thread::sleep(Duration::from_millis(500));
+        if controlplane::stopping() {
+            continue;
+        }
         if let Some(why) = plane.exited().or_else(|| node.as_mut().and_then(Node::exited)) {
             bail!("the served cluster stopped: {why}");
         }
@@ -246,16 +249,22 @@ fn footprint(cluster: &Cluster) -> Result<BTreeSet<String>> {
         let list = cluster.request("GET", path, None)?;
         ensure!(list["items"].is_array(), "GET {path}: {}", list["message"]);
         for item in list["items"].as_array().into_iter().flatten() {
-            let m = &item["metadata"];
-            let (ns, name) = (m["namespace"].as_str().unwrap_or(""), m["name"].as_str().unwrap_or(""));
-            let ours = |n: &str| n.starts_with("e2e-");
-            if ours(ns) || (path == "/api/v1/namespaces" && ours(name)) {
+            if belongs_to_a_run(path, item) {
                 continue;
             }
+            let m = &item["metadata"];
+            let (ns, name) = (m["namespace"].as_str().unwrap_or(""), m["name"].as_str().unwrap_or(""));
             seen.insert(format!("{path} {ns}/{name} {}", m["resourceVersion"].as_str().unwrap_or("")));
         }
     }
     Ok(seen)
+}
+
+/// A namespace of the suite, an object in one, or a volume made for a claim in one.
+fn belongs_to_a_run(path: &str, item: &Json) -> bool {
+    let ours = |n: &Json| n.as_str().is_some_and(|n| n.starts_with("e2e-"));
+    let m = &item["metadata"];
+    ours(&m["namespace"]) || (path == "/api/v1/namespaces" && ours(&m["name"])) || ours(&item["spec"]["claimRef"]["namespace"])
 }
 
 /// Cluster-scoped kinds, and every namespaced kind the chart or the suite writes, across all namespaces.
@@ -372,5 +381,16 @@ mod tests {
             set(&["/api/v1/secrets default/a 10", "/api/v1/namespaces /default 5", "/apis/rbac.authorization.k8s.io/v1/clusterroles /x 7"]);
         assert!(same_footprint(&before, &added).unwrap_err().to_string().contains("clusterroles /x"));
         assert!(same_footprint(&BTreeSet::new(), &BTreeSet::new()).is_err(), "an empty footprint proves nothing");
+    }
+
+    #[test]
+    fn the_runs_namespaces_their_objects_and_volumes_made_for_their_claims_are_the_runs_own() {
+        let pv = |ns: &str| json!({"metadata": {"name": "pv-1"}, "spec": {"claimRef": {"namespace": ns, "name": "data"}}});
+        assert!(belongs_to_a_run("/api/v1/persistentvolumes", &pv("e2e-1a2b3c-running-h3")));
+        assert!(!belongs_to_a_run("/api/v1/persistentvolumes", &pv("default")), "a volume of another namespace's claim is watched");
+        assert!(!belongs_to_a_run("/api/v1/persistentvolumes", &json!({"metadata": {"name": "e2e-looks-ours"}})));
+        assert!(belongs_to_a_run("/api/v1/namespaces", &json!({"metadata": {"name": "e2e-1a2b3c-running-h3"}})));
+        assert!(belongs_to_a_run("/api/v1/secrets", &json!({"metadata": {"name": "s", "namespace": "e2e-1a2b3c-x"}})));
+        assert!(!belongs_to_a_run("/api/v1/secrets", &json!({"metadata": {"name": "e2e-x", "namespace": "default"}})));
     }
 }

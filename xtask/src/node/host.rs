@@ -128,7 +128,8 @@ impl HostState {
         for m in new_mounts {
             unmount(m, &mut failed);
         }
-        for link in now.links.difference(&self.links) {
+        // A pod's veth goes with its network namespace: one already gone needs no undoing.
+        for link in now.links.difference(&self.links).filter(|l| Path::new("/sys/class/net").join(l).exists()) {
             run_or_note(Command::new("ip").args(["link", "delete", link]), &format!("ip link delete {link}"), &mut failed);
         }
         for (table, text) in &now.iptables {
@@ -330,9 +331,11 @@ fn node_processes() -> BTreeSet<String> {
     out
 }
 
+/// Kills node processes and pod processes that were not there before, except this process's own
+/// children (the control plane's kube-apiserver and etcd, which their owner stops and reaps).
 fn kill_new_processes(before: &BTreeSet<String>, now: &BTreeSet<String>) {
     for line in now.difference(before) {
-        if let Some(pid) = line.split(' ').next().and_then(|p| p.parse::<libc::pid_t>().ok()) {
+        if let Some(pid) = line.split(' ').next().and_then(|p| p.parse::<libc::pid_t>().ok()).filter(|p| !is_own_child(*p)) {
             // SAFETY: kill(2); the pid is a node process or runs in a pod's cgroup, both started by this run.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
@@ -340,6 +343,13 @@ fn kill_new_processes(before: &BTreeSet<String>, now: &BTreeSet<String>) {
     if now.difference(before).next().is_some() {
         std::thread::sleep(std::time::Duration::from_millis(300));
     }
+}
+
+fn is_own_child(pid: libc::pid_t) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The parent pid is the second field after the command, which is in parentheses.
+    let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).and_then(|p| p.parse::<u32>().ok());
+    ppid == Some(std::process::id())
 }
 
 fn run_or_note(cmd: &mut Command, what: &str, failed: &mut Vec<String>) {
