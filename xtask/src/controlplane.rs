@@ -217,7 +217,8 @@ fn build_etcd(dir: &Path) -> Result<()> {
     go(&["build", "-trimpath", "-ldflags", "-s -w", "-o", out_path.to_str().unwrap(), "go.etcd.io/etcd/server/v3"], dir, "building etcd")
 }
 
-fn free_port() -> Result<u16> {
+/// A TCP port free on loopback now, for a component to listen on.
+pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
@@ -311,17 +312,57 @@ pub fn random_hex(bytes: usize) -> Result<String> {
     Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Starts a component that logs to `<dir>/<name>.log` and dies with xtask.
-fn spawn_component(name: &'static str, cmd: &mut Command, dir: &Path) -> Result<(&'static str, Child)> {
-    let log = std::fs::File::create(dir.join(format!("{name}.log")))?;
-    let child =
-        die_with_parent(cmd.stdout(log.try_clone()?).stderr(log), libc::SIGKILL).spawn().with_context(|| format!("starting {name}"))?;
-    Ok((name, child))
+/// Processes that each log to `<dir>/<name>.log` and die with xtask (the control plane's, the node's).
+pub struct Components {
+    dir: PathBuf,
+    children: Vec<(&'static str, Child)>,
+}
+
+impl Components {
+    pub fn new(dir: &Path) -> Components {
+        Components { dir: dir.to_path_buf(), children: Vec::new() }
+    }
+
+    /// Starts `name`; its process id.
+    pub fn spawn(&mut self, name: &'static str, cmd: &mut Command) -> Result<u32> {
+        let log = std::fs::File::create(self.dir.join(format!("{name}.log")))?;
+        let child =
+            die_with_parent(cmd.stdout(log.try_clone()?).stderr(log), libc::SIGKILL).spawn().with_context(|| format!("starting {name}"))?;
+        let pid = child.id();
+        self.children.push((name, child));
+        Ok(pid)
+    }
+
+    pub fn pids(&self) -> Vec<u32> {
+        self.children.iter().map(|(_, c)| c.id()).collect()
+    }
+
+    /// The last lines of a component's log, for error messages.
+    pub fn log_tail(&self, name: &str) -> String {
+        let text = std::fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(25)..].join("\n")
+    }
+
+    /// The first component that has exited, with its status and log: a serving loop watches for this.
+    pub fn exited(&mut self) -> Option<String> {
+        let (name, status) = self.children.iter_mut().find_map(|(name, child)| Some((*name, child.try_wait().ok()??)))?;
+        Some(format!("{name} exited ({status}):\n{}", self.log_tail(name)))
+    }
+
+    /// Kills them, last started first, and reaps them.
+    pub fn stop(&mut self) {
+        for (_, child) in self.children.iter_mut().rev() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.children.clear();
+    }
 }
 
 /// etcd and kube-apiserver running on loopback, and how to reach them.
 pub struct ControlPlane {
-    children: Vec<(&'static str, Child)>,
+    components: Components,
     pub dir: tempfile::TempDir,
     pub kubeconfig: PathBuf,
     /// The control plane as any client sees it: through its kubeconfig.
@@ -335,8 +376,8 @@ impl ControlPlane {
         let dir = tempfile::Builder::new().prefix("heimdall-e2e-").tempdir()?;
         make_credentials(dir.path(), address)?;
         let (etcd_client, etcd_peer, api_port) = (free_port()?, free_port()?, free_port()?);
-        let mut children = Vec::new();
-        children.push(spawn_component(
+        let mut components = Components::new(dir.path());
+        components.spawn(
             "etcd",
             Command::new(etcd())
                 .arg("--data-dir")
@@ -347,10 +388,9 @@ impl ControlPlane {
                 .arg(format!("--initial-advertise-peer-urls=http://127.0.0.1:{etcd_peer}"))
                 .arg(format!("--initial-cluster=default=http://127.0.0.1:{etcd_peer}"))
                 .args(["--log-level=warn", "--quota-backend-bytes=1073741824"]),
-            dir.path(),
-        )?);
+        )?;
         let d = dir.path().display().to_string();
-        children.push(spawn_component(
+        components.spawn(
             "kube-apiserver",
             Command::new(kube_apiserver())
                 .arg(format!("--etcd-servers=http://127.0.0.1:{etcd_client}"))
@@ -373,13 +413,12 @@ impl ControlPlane {
                 // Routed by the node's kube-proxy, on this machine only; without a node, only allocated.
                 .arg(format!("--service-cluster-ip-range={SERVICE_CIDR}"))
                 .args(["--allow-privileged=false", "--v=1"]),
-            dir.path(),
-        )?);
+        )?;
         let server = format!("https://{address}:{api_port}");
         let kubeconfig = write_kubeconfig(dir.path(), &server)?;
         let cluster = Cluster::from_kubeconfig(&kubeconfig, Some(CONTEXT))?;
-        *RUNNING.lock().unwrap() = Some((children.iter().map(|(_, c)| c.id()).collect(), dir.path().to_path_buf()));
-        let mut plane = ControlPlane { children, dir, kubeconfig, cluster };
+        *RUNNING.lock().unwrap() = Some((components.pids(), dir.path().to_path_buf()));
+        let mut plane = ControlPlane { components, dir, kubeconfig, cluster };
         plane.wait_ready(Duration::from_secs(120))?;
         Ok(plane)
     }
@@ -401,24 +440,17 @@ impl ControlPlane {
 
     /// The last lines of a component's log, for error messages.
     pub fn log_tail(&self, name: &str) -> String {
-        let text = std::fs::read_to_string(self.dir.path().join(format!("{name}.log"))).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(25)..].join("\n")
+        self.components.log_tail(name)
     }
 
     /// The first component that has exited, with its status and log: a served control plane watches for this.
     pub fn exited(&mut self) -> Option<String> {
-        let (name, status) = self.children.iter_mut().find_map(|(name, child)| Some((*name, child.try_wait().ok()??)))?;
-        Some(format!("{name} exited ({status}):\n{}", self.log_tail(name)))
+        self.components.exited()
     }
 
     pub fn stop(&mut self) {
         RUNNING.lock().unwrap().take();
-        for (_, child) in self.children.iter_mut().rev() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        self.children.clear();
+        self.components.stop();
     }
 }
 

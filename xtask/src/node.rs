@@ -10,12 +10,12 @@ pub mod images;
 mod storage;
 
 use crate::cluster::{poll, Cluster};
-use crate::controlplane::{self, ControlPlane, SERVICE_CIDR};
-use anyhow::{bail, ensure, Context, Result};
+use crate::controlplane::{self, free_port, Components, ControlPlane, SERVICE_CIDR};
+use anyhow::{bail, ensure, Result};
 use host::HostState;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -141,8 +141,7 @@ pub fn teardown() {
 
 /// A running node; stopping it (drop) undoes everything [`claim_host`] recorded.
 pub struct Node {
-    children: Vec<(&'static str, Child)>,
-    dir: PathBuf,
+    components: Components,
     _provisioner: storage::Provisioner,
     _claim: Claim,
 }
@@ -183,10 +182,10 @@ impl Node {
             t.dir = Some(layout.dir.clone());
         }
         write_credentials(&layout)?;
-        let mut node = Node { children: Vec::new(), dir: layout.dir.clone(), _provisioner: start_provisioner(&layout), _claim: claim };
+        let mut node = Node { components: Components::new(&layout.dir), _provisioner: start_provisioner(&layout), _claim: claim };
         grant_node_rights(&plane.cluster)?;
         node.spawn("containerd", Command::new("containerd").arg("--config").arg(write_containerd_config(&layout)?))?;
-        wait_for_containerd(&layout)?;
+        wait_for_containerd(&layout, &node.components)?;
         let t = Instant::now();
         for image in &images.list {
             images::import(image, &layout.ctr())?;
@@ -234,23 +233,18 @@ impl Node {
         self.spawn("coredns", Command::new(build::coredns()?).arg("-conf").arg(corefile))
     }
 
-    /// Starts a component that logs to `<dir>/<name>.log`, dies with xtask, and is stopped by teardown.
+    /// Starts a component (see [`Components`]) that teardown also stops.
     fn spawn(&mut self, name: &'static str, cmd: &mut Command) -> Result<()> {
-        let log = std::fs::File::create(self.dir.join(format!("{name}.log")))?;
-        let child = controlplane::die_with_parent(cmd.stdout(log.try_clone()?).stderr(log), libc::SIGKILL)
-            .spawn()
-            .with_context(|| format!("starting {name}"))?;
+        let pid = self.components.spawn(name, cmd)?;
         if let Some(t) = TEARDOWN.lock().unwrap().as_mut() {
-            t.pids.push(child.id());
+            t.pids.push(pid);
         }
-        self.children.push((name, child));
         Ok(())
     }
 
     /// The first component that has exited, with its status and log.
     pub fn exited(&mut self) -> Option<String> {
-        let (name, status) = self.children.iter_mut().find_map(|(name, child)| Some((*name, child.try_wait().ok()??)))?;
-        Some(format!("{name} exited ({status}):\n{}", log_tail(&self.dir, name)))
+        self.components.exited()
     }
 
     /// Waits for the node to be Ready, CoreDNS to have synced, and the controllers to run
@@ -277,7 +271,7 @@ impl Node {
                     !up,
                     "{what} did not happen within {} s; {component}'s log ends:\n{}",
                     limit.as_secs(),
-                    log_tail(&self.dir, component)
+                    self.components.log_tail(component)
                 );
                 Ok(None)
             })?;
@@ -289,9 +283,7 @@ impl Node {
 impl Drop for Node {
     fn drop(&mut self) {
         teardown();
-        for (_, child) in &mut self.children {
-            let _ = child.wait();
-        }
+        self.components.stop();
     }
 }
 
@@ -303,16 +295,6 @@ fn start_provisioner(layout: &Layout) -> storage::Provisioner {
         NODE_NAME.into(),
         layout.at("provisioner.log"),
     )
-}
-
-fn log_tail(dir: &Path, name: &str) -> String {
-    let text = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(25)..].join("\n")
-}
-
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 fn node_ready(cluster: &Cluster) -> Result<bool> {
@@ -419,11 +401,11 @@ fn cni_config(ipam_dir: &Path) -> String {
     .to_string()
 }
 
-fn wait_for_containerd(layout: &Layout) -> Result<()> {
+fn wait_for_containerd(layout: &Layout, components: &Components) -> Result<()> {
     let ctr = layout.ctr();
     poll(Duration::from_secs(60), Duration::from_millis(300), "containerd answering on its socket", |up| {
         let ok = Command::new(&ctr[0]).args(&ctr[1..]).arg("version").output().is_ok_and(|o| o.status.success());
-        ensure!(ok || !up, "containerd did not answer within 60 s:\n{}", log_tail(&layout.dir, "containerd"));
+        ensure!(ok || !up, "containerd did not answer within 60 s:\n{}", components.log_tail("containerd"));
         Ok(ok.then_some(()))
     })
 }
