@@ -1,6 +1,8 @@
 # Thin wrappers over `cargo xtask` and the generator script. `make help` lists them.
 .DEFAULT_GOAL := help
 CARGO ?= cargo
+# Extra flags for `cargo xtask e2e` in `make test` and `make e2e`, e.g. --no-node where there is no root.
+E2E_FLAGS ?=
 
 .PHONY: help setup template test lint test-chart renderer-check mutants docs e2e e2e-cluster e2e-serve snapshots bench secrets package
 
@@ -17,7 +19,7 @@ test: setup lint ## Run every test: format and lints, unit and tidy tests, the c
 	$(CARGO) test --workspace
 	$(CARGO) xtask renderer-check
 	$(CARGO) xtask mutants
-	$(CARGO) xtask e2e
+	$(CARGO) xtask e2e $(E2E_FLAGS)
 
 lint: ## cargo fmt --check, cargo clippy -D warnings over every target, actionlint over .github/workflows
 	$(CARGO) fmt --all --check
@@ -34,7 +36,7 @@ docs: ## Regenerate the chart README's value tables (from values.yaml) and the R
 	$(CARGO) xtask docs
 
 e2e: setup ## Lifecycle suite against the built-in cluster (control plane and a real node; HEIMDALL_SOURCE=heimdall2 source archive), started as `e2e --serve`
-	$(CARGO) xtask e2e
+	$(CARGO) xtask e2e $(E2E_FLAGS)
 
 e2e-cluster: setup ## Lifecycle suite against your cluster: make e2e-cluster KUBECONFIG_FILE=~/.kube/config [CONTEXT=staging]
 	$(CARGO) xtask e2e --kubeconfig "$(KUBECONFIG_FILE)" $(if $(CONTEXT),--context "$(CONTEXT)")

@@ -108,7 +108,7 @@ impl Env<'_> {
             return Ok(rendered);
         }
         if let Some(generator) = hook::Generator::from_docs(&hook::hooks_of_release_json(&rendered.stdout)?) {
-            generator.run_hook(self, ns)?;
+            generator.run_hook(self, ns, "the cluster has no nodes")?;
         }
         let mut real = args.to_vec();
         real.push("--no-hooks");

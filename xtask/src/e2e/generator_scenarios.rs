@@ -154,7 +154,7 @@ pub fn gitops_syncs_change_no_secret(env: &Env) -> Result<()> {
     let mut states = Vec::new();
     for sync in 1..=2 {
         let (docs, generator) = rendered_generator(env, &ns, "argocd")?;
-        generator.run_hook(env, &ns)?;
+        generator.run_hook(env, &ns, "as Argo CD's PreSync phase would, between its render and its apply")?;
         for doc in docs.iter().filter(|d| d.value["metadata"]["annotations"]["helm.sh/hook"].is_null()) {
             server_side_apply(env, &ns, doc).with_context(|| format!("sync {sync}: applying {}", doc.id()))?;
         }

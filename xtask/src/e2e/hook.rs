@@ -95,7 +95,8 @@ impl Generator {
     }
 
     /// The whole hook phase as Helm runs it: RBAC, the Job's command, then deleting what succeeded.
-    pub fn run_hook(&self, env: &Env, ns: &str) -> Result<String> {
+    /// `why` says, in the scenario's note, why the suite and not the cluster ran it.
+    pub fn run_hook(&self, env: &Env, ns: &str, why: &str) -> Result<String> {
         self.create_rbac(env, ns)?;
         let token = self.token(env, ns)?;
         let out = self.run(env, &token, &[])?;
@@ -104,12 +105,7 @@ impl Generator {
             bail!("the generator hook failed ({}):\n{log}", out.status);
         }
         self.delete_rbac(env, ns)?;
-        env.note(format!(
-            "ran hook Job {} ourselves (the cluster has no nodes): node, as ServiceAccount {}: {}",
-            self.job.name(),
-            self.account(),
-            log.trim()
-        ));
+        env.note(format!("ran hook Job {} ourselves ({why}): node, as ServiceAccount {}: {}", self.job.name(), self.account(), log.trim()));
         Ok(log)
     }
 }
