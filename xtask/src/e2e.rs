@@ -583,7 +583,7 @@ const fn scenario(name: &'static str, run: fn(&Env) -> Result<()>) -> Scenario {
     Scenario { name, run, needs_nodes: false, needs_enforcer: false }
 }
 
-pub const SCENARIOS: [Scenario; 11] = [
+pub const SCENARIOS: [Scenario; 12] = [
     scenario("a. generated secrets survive upgrades", generated_secrets_survive_upgrades),
     scenario("b. uninstall keeps the Secret, reinstall reuses it", uninstall_keeps_secret_and_reinstall_reuses_it),
     scenario("c. existingSecret is checked and used", existing_secret_is_checked_and_used),
@@ -610,6 +610,12 @@ pub const SCENARIOS: [Scenario; 11] = [
         run: running::network_policies_hold,
         needs_nodes: true,
         needs_enforcer: true,
+    },
+    Scenario {
+        name: "l. an external database and an arbitrary UID: wait-for-database lets Heimdall start, the admin logs in",
+        run: running::external_database_and_arbitrary_uid,
+        needs_nodes: true,
+        needs_enforcer: false,
     },
 ];
 

@@ -32,31 +32,102 @@ pub fn network_policies_hold(env: &Env) -> Result<()> {
 }
 
 /// Installs the chart with NetworkPolicies on and the admin's e-mail set, with `--wait`, and waits for
-/// every pod to be Ready; notes how long that took. The namespace, the chart copy and the values.
+/// every pod to be Ready. The namespace, the chart copy and the values.
 fn install_running(env: &Env, name: &str) -> Result<(String, std::path::PathBuf, Vec<&'static str>)> {
     let ns = env.namespace(name)?;
     let chart = env.chart_copy(name)?;
     let values = vec!["--set", "networkPolicy.enabled=true", "--set-string", ADMIN_EMAIL_VALUE];
+    install_and_wait(env, &ns, &chart, &values)?;
+    Ok((ns, chart, values))
+}
+
+/// `helm install --wait` with `values`; on failure, the not-Ready report of the namespace's pods.
+/// Then waits for every pod to be Ready and notes how long that took.
+fn install_and_wait(env: &Env, ns: &str, chart: &Path, values: &[&str]) -> Result<()> {
     let start = Instant::now();
-    let mut args = values.clone();
+    let mut args = values.to_vec();
     args.push("--wait");
-    let run = env.release(&super::install(&ns, &chart, &args))?;
+    let run = env.release(&super::install(ns, chart, &args))?;
     if !run.success {
         let pods = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
         let items = pods["items"].as_array().cloned().unwrap_or_default();
         let waiting: Vec<&Json> = items.iter().filter(|p| p["status"]["phase"] != "Succeeded" && !is_ready(p)).collect();
         let events = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/events"), None)?;
-        let logs = container_logs(env, &ns, &waiting);
-        bail!(
-            "{} failed: {}\n{}",
-            run.command_line(),
-            run.stderr.trim(),
-            not_ready_report(&waiting, &events, &logs, env.target.ready_timeout)
-        );
+        let logs = container_logs(env, ns, &waiting);
+        let report = not_ready_report(&waiting, &events, &logs, env.target.ready_timeout);
+        bail!("{} failed: {}\n{report}", run.command_line(), run.stderr.trim());
     }
-    wait_all_ready(env, &ns)?;
+    wait_all_ready(env, ns)?;
     env.note(format!("every pod Ready {:.1}s after helm install --wait began", start.elapsed().as_secs_f64()));
-    Ok((ns, chart, values))
+    Ok(())
+}
+
+/// An OpenShift-style arbitrary UID (restricted-v2 assigns one from the namespace's range, with GID 0).
+const ARBITRARY_UID: &str = "1000650000";
+const EXTERNAL_DATABASE: &str = "external-postgres";
+const EXTERNAL_PASSWORD: &str = "e2e-external-database-password";
+
+/// l. With an external database (a PostgreSQL of the suite's own) and every Heimdall container running
+/// as an arbitrary UID, wait-for-database lets Heimdall start: `--wait` succeeds, `GET /server` answers,
+/// the admin logs in (so Heimdall reached the database as that UID).
+pub fn external_database_and_arbitrary_uid(env: &Env) -> Result<()> {
+    let ns = env.namespace("external")?;
+    let chart = env.chart_copy("external")?;
+    start_external_database(env, &ns)?;
+    let (host, password) =
+        (format!("externalDatabase.host={EXTERNAL_DATABASE}"), format!("heimdall.secrets.DATABASE_PASSWORD={EXTERNAL_PASSWORD}"));
+    let uid = |key: &str| format!("{key}={ARBITRARY_UID}");
+    let (pod_uid, pod_fs, container_uid) =
+        (uid("podSecurityContext.runAsUser"), uid("podSecurityContext.fsGroup"), uid("securityContext.runAsUser"));
+    let values = [
+        "--set",
+        "postgresql.enabled=false",
+        "--set-string",
+        &host,
+        "--set",
+        "externalDatabase.ssl=false",
+        "--set-string",
+        &password,
+        "--set-string",
+        ADMIN_EMAIL_VALUE,
+        "--set",
+        &pod_uid,
+        "--set",
+        "podSecurityContext.runAsGroup=0",
+        "--set",
+        &pod_fs,
+        "--set",
+        &container_uid,
+        "--set",
+        "securityContext.runAsGroup=0",
+    ];
+    install_and_wait(env, &ns, &chart, &values)?;
+    server_answers_through_its_service(env, &ns)?;
+    run_client(env, &ns, "e2e-login", &format!("{HELPERS}{FIRST_LOGIN}"), &[])?;
+    Ok(())
+}
+
+/// PostgreSQL on the chart's default image, as a Pod and Service outside the release, with the
+/// database and user Heimdall's external defaults name.
+fn start_external_database(env: &Env, ns: &str) -> Result<()> {
+    let image = crate::node::images::chart_references()?.1;
+    let labels = json!({"app.kubernetes.io/name": EXTERNAL_DATABASE});
+    let restricted = json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": true,
+        "runAsUser": 999, "runAsGroup": 999, "seccompProfile": {"type": "RuntimeDefault"}});
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": EXTERNAL_DATABASE, "labels": labels}, "spec": {
+        "automountServiceAccountToken": false, "securityContext": {"fsGroup": 999},
+        "containers": [{"name": "postgres", "image": image, "securityContext": restricted,
+            "env": [{"name": "POSTGRES_PASSWORD", "value": EXTERNAL_PASSWORD}, {"name": "POSTGRES_DB", "value": "heimdall-server-production"},
+                {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"}],
+            "ports": [{"name": "postgresql", "containerPort": 5432}],
+            "readinessProbe": {"exec": {"command": ["pg_isready", "--username", "postgres", "--host", "127.0.0.1"]}, "periodSeconds": 2},
+            "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}]}],
+        "volumes": [{"name": "data", "emptyDir": {"sizeLimit": "1Gi"}}]}});
+    env.cluster.create(&format!("/api/v1/namespaces/{ns}/pods"), &pod)?;
+    let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": EXTERNAL_DATABASE},
+        "spec": {"selector": labels, "ports": [{"name": "postgresql", "port": 5432, "targetPort": "postgresql"}]}});
+    env.cluster.create(&format!("/api/v1/namespaces/{ns}/services"), &service)?;
+    Ok(())
 }
 
 /// `GET /server` through the Service, by the API server's service proxy: JSON with local login on.
