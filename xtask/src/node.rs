@@ -125,8 +125,12 @@ pub fn teardown() {
     }
     std::thread::sleep(Duration::from_millis(500));
     for pid in &t.pids {
-        // SAFETY: as above; a process already gone makes this a no-op.
-        unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
+        // SAFETY: as above; a process already gone makes this a no-op. Then reaped: a killed child
+        // stays in the process table (as a zombie) until its parent waits for it.
+        unsafe {
+            libc::kill(*pid as libc::pid_t, libc::SIGKILL);
+            libc::waitpid(*pid as libc::pid_t, std::ptr::null_mut(), 0);
+        }
     }
     let mut failed = t.before.restore();
     if let Some(dir) = &t.dir {
