@@ -17,7 +17,7 @@ pub const YARN_VERSION: &str = "1.22.22";
 /// The PostgreSQL major version of the chart's default image.
 pub const POSTGRES_MAJOR: &str = "17";
 /// Raised whenever a recipe below changes, so cached images are rebuilt.
-const RECIPE: &str = "heimdall-chart-images-2";
+const RECIPE: &str = "heimdall-chart-images-3";
 
 /// One image the node needs, and where its OCI layout archive is cached.
 pub struct Image {
@@ -144,8 +144,8 @@ fn debian_rootfs(rootfs: &Path, packages: &[&str]) -> Result<()> {
     sh(&mut cmd, &format!("debootstrap {DEBIAN_SUITE} (apt-get install debootstrap)"))?;
     // What apt downloaded is not part of an image.
     for dir in ["var/cache/apt/archives", "var/lib/apt/lists"] {
-        let _ = std::fs::remove_dir_all(rootfs.join(dir));
-        std::fs::create_dir_all(rootfs.join(dir))?;
+        let _ = std::fs::remove_dir_all(inside(rootfs, dir)?);
+        std::fs::create_dir_all(inside(rootfs, dir)?)?;
     }
     Ok(())
 }
@@ -156,28 +156,39 @@ pub fn fill_postgres(rootfs: &Path) -> Result<()> {
     debian_rootfs(rootfs, &[&format!("postgresql-{POSTGRES_MAJOR}")])?;
     // The cluster Debian's package made is not the image's: initdb runs in PGDATA at first start.
     for dir in [format!("var/lib/postgresql/{POSTGRES_MAJOR}"), format!("etc/postgresql/{POSTGRES_MAJOR}")] {
-        let _ = std::fs::remove_dir_all(rootfs.join(dir));
+        let _ = std::fs::remove_dir_all(inside(rootfs, &dir)?);
     }
     renumber(rootfs, "passwd", "postgres", "postgres:x:999:999:PostgreSQL administrator:/var/lib/postgresql:/bin/bash")?;
     renumber(rootfs, "group", "postgres", "postgres:x:999:")?;
-    for dir in ["var/lib/postgresql/data", "var/run/postgresql"] {
-        std::fs::create_dir_all(rootfs.join(dir))?;
+    for dir in ["var/lib/postgresql/data", "run/postgresql"] {
+        std::fs::create_dir_all(inside(rootfs, dir)?)?;
     }
     sh(
-        Command::new("chown").args(["-R", "999:999"]).arg(rootfs.join("var/lib/postgresql")).arg(rootfs.join("var/run/postgresql")),
+        Command::new("chown").args(["-R", "999:999"]).arg(inside(rootfs, "var/lib/postgresql")?).arg(inside(rootfs, "run/postgresql")?),
         "chown",
     )?;
-    sh(Command::new("chmod").arg("1777").arg(rootfs.join("var/lib/postgresql/data")), "chmod")?;
-    sh(Command::new("chmod").arg("3777").arg(rootfs.join("var/run/postgresql")), "chmod")?;
-    let entrypoint = rootfs.join("usr/local/bin/docker-entrypoint.sh");
+    sh(Command::new("chmod").arg("1777").arg(inside(rootfs, "var/lib/postgresql/data")?), "chmod")?;
+    sh(Command::new("chmod").arg("3777").arg(inside(rootfs, "run/postgresql")?), "chmod")?;
+    let entrypoint = inside(rootfs, "usr/local/bin/docker-entrypoint.sh")?;
     std::fs::copy(entrypoint_source(), &entrypoint)?;
     sh(Command::new("chmod").arg("0755").arg(&entrypoint), "chmod")?;
     Ok(())
 }
 
+/// `rel` under the image's root, refused when it passes through a symbolic link: in the image
+/// `/var/run` points at `/run`, which, followed from here, is the host's own.
+fn inside(rootfs: &Path, rel: &str) -> Result<PathBuf> {
+    let mut at = rootfs.to_path_buf();
+    for part in Path::new(rel).components() {
+        at.push(part);
+        ensure!(!at.is_symlink(), "/{rel} passes through the symbolic link {} in the image: name the path it points to", at.display());
+    }
+    Ok(at)
+}
+
 /// Replaces the line of `name` in /etc/`file` by `line`.
 fn renumber(rootfs: &Path, file: &str, name: &str, line: &str) -> Result<()> {
-    let path = rootfs.join("etc").join(file);
+    let path = inside(rootfs, &format!("etc/{file}"))?;
     let text = std::fs::read_to_string(&path)?;
     ensure!(text.lines().any(|l| l.starts_with(&format!("{name}:"))), "/etc/{file} of the image has no {name}");
     let lines: Vec<&str> = text.lines().map(|l| if l.starts_with(&format!("{name}:")) { line } else { l }).collect();
@@ -264,7 +275,7 @@ fn locked(lock: &str, name: &str) -> Option<(String, String)> {
 
 /// The Dockerfile's `/app`: the server's package, modules, sequelize files and build, the password library.
 fn install_app(rootfs: &Path, src: &Path) -> Result<()> {
-    let app = rootfs.join("app");
+    let app = inside(rootfs, "app")?;
     std::fs::create_dir_all(app.join("apps/backend"))?;
     std::fs::create_dir_all(app.join("libs"))?;
     std::fs::copy(src.join("package.json"), app.join("package.json"))?;
@@ -285,17 +296,17 @@ fn install_app(rootfs: &Path, src: &Path) -> Result<()> {
 
 /// Node.js and yarn in /usr/local, `cmd.sh`, and UBI's user 1001 with HOME /opt/app-root/src.
 fn install_runtime(rootfs: &Path, node_bin: &Path, yarn: &Path, src: &Path) -> Result<()> {
-    let local = rootfs.join("usr/local");
+    let local = inside(rootfs, "usr/local")?;
     std::fs::copy(node_bin.join("node"), local.join("bin/node"))?;
     sh(Command::new("cp").arg("-a").arg(yarn).arg(local.join("lib/yarn")), "cp")?;
     std::os::unix::fs::symlink("../lib/yarn/bin/yarn.js", local.join("bin/yarn"))?;
     std::fs::copy(src.join("cmd.sh"), local.join("bin/cmd.sh"))?;
     sh(Command::new("chmod").arg("0755").arg(local.join("bin/cmd.sh")).arg(local.join("bin/node")), "chmod")?;
-    let mut passwd = std::fs::read_to_string(rootfs.join("etc/passwd"))?;
+    let mut passwd = std::fs::read_to_string(inside(rootfs, "etc/passwd")?)?;
     passwd.push_str("default:x:1001:0:Default Application User:/opt/app-root/src:/sbin/nologin\n");
-    std::fs::write(rootfs.join("etc/passwd"), passwd)?;
-    std::fs::create_dir_all(rootfs.join("opt/app-root/src"))?;
-    sh(Command::new("chown").args(["-R", "1001:0"]).arg(rootfs.join("opt/app-root")), "chown")?;
+    std::fs::write(inside(rootfs, "etc/passwd")?, passwd)?;
+    std::fs::create_dir_all(inside(rootfs, "opt/app-root/src")?)?;
+    sh(Command::new("chown").args(["-R", "1001:0"]).arg(inside(rootfs, "opt/app-root")?), "chown")?;
     Ok(())
 }
 
@@ -382,6 +393,17 @@ mod tests {
         let lock = "\"@types/express@^5\":\n  version \"5.0.1\"\n  integrity sha512-aaa==\n\n\"@types/lodash@^4.14.161\":\n  version \"4.17.24\"\n  resolved \"https://example/lodash-4.17.24.tgz\"\n  integrity sha512-gIW7==\n";
         assert_eq!(locked(lock, "@types/lodash"), Some(("4.17.24".into(), "sha512-gIW7==".into())));
         assert_eq!(locked(lock, "@types/node"), None);
+    }
+
+    #[test]
+    fn no_image_path_leads_out_through_a_symbolic_link() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("run")).unwrap();
+        std::fs::create_dir(root.path().join("var")).unwrap();
+        std::os::unix::fs::symlink("/run", root.path().join("var/run")).unwrap();
+        assert_eq!(inside(root.path(), "run/postgresql").unwrap(), root.path().join("run/postgresql"));
+        let err = inside(root.path(), "var/run/postgresql").unwrap_err().to_string();
+        assert!(err.contains("/var/run/postgresql passes through the symbolic link"), "{err}");
     }
 
     #[test]
