@@ -139,18 +139,23 @@ fn server_answers_through_its_service(env: &Env, ns: &str) -> Result<()> {
     Ok(())
 }
 
-/// Client helpers: log in as the admin (POST /authn/login, apps/backend/src/authn/authn.controller.ts)
+/// Client helpers: reach Heimdall, retrying connection errors (never answers) for 30 s, since a pod
+/// can be Ready before kube-proxy routes its Service to it; log in as the admin (POST /authn/login, apps/backend/src/authn/authn.controller.ts)
 /// and call a JWT-guarded route (GET /users/:id) with a session, retrying while the user's new
 /// session secret is still being saved.
 const HELPERS: &str = r#"
-const attempt = password => fetch(process.env.URL + '/authn/login', {method: 'POST', headers: {'content-type': 'application/json'},
+const reach = (url, options, tries = 30) => fetch(url, options).catch(e => {
+  if (tries <= 1) throw new Error(url + ' unreachable: ' + ((e.cause && (e.cause.code || e.cause.message)) || e.message));
+  return new Promise(ok => setTimeout(ok, 1000)).then(() => reach(url, options, tries - 1));
+});
+const attempt = password => reach(process.env.URL + '/authn/login', {method: 'POST', headers: {'content-type': 'application/json'},
   body: JSON.stringify({email: process.env.EMAIL, password})});
 const login = async () => {
   const r = await attempt(process.env.ADMIN_PASSWORD);
   if (r.status !== 201) throw new Error('POST /authn/login as ' + process.env.EMAIL + ' answered ' + r.status + ', not 201: ' + await r.text());
   return r.json();
 };
-const user = (session, tries) => fetch(process.env.URL + '/users/' + session.userID,
+const user = (session, tries) => reach(process.env.URL + '/users/' + session.userID,
   {headers: {authorization: 'Bearer ' + session.accessToken}}).then(r =>
   r.status === 200 || tries <= 1 ? r.status : new Promise(ok => setTimeout(ok, 1000)).then(() => user(session, tries - 1)));
 const fail = e => { console.error(e.message); process.exit(1); };

@@ -76,7 +76,7 @@ const server = require('http').createServer((req, res) => { let body = ''; req.o
   if (req.url === '/users/7') { res.writeHead(req.headers.authorization === 'Bearer ' + secret ? 200 : 401); return res.end('{}'); }
   if (req.url === '/change') { secret = 'two'; return res.end('ok'); }
   res.writeHead(404); res.end(); }); });
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => console.log(server.address().port));
 "#;
 
 fn node(script: &str, env: &[(&str, &str)]) -> std::process::Output {
@@ -116,6 +116,45 @@ fn the_client_scripts_log_in_and_judge_a_changed_jwt_secret() {
     server.wait().unwrap();
     assert_eq!(code, Some(0), "{said}");
     assert!(said.contains("old session refused (401), new session accepted"), "{said}");
+}
+
+#[test]
+fn the_client_scripts_wait_for_a_service_not_yet_routed_and_name_the_error_when_it_never_is() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let env = [("URL", format!("http://127.0.0.1:{port}")), ("EMAIL", ADMIN_EMAIL.into()), ("ADMIN_PASSWORD", "pw".into())];
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let never = format!("{HELPERS}{FIRST_LOGIN}").replace("tries = 30", "tries = 2");
+    let out = node(&never, &pairs);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("unreachable: ECONNREFUSED"), "the connection error is named: {said}");
+    let login = std::process::Command::new("node")
+        .args(["-e", &format!("{HELPERS}{FIRST_LOGIN}")])
+        .envs(pairs.iter().copied())
+        .output_in_background();
+    std::thread::sleep(Duration::from_secs(2));
+    let mut server = std::process::Command::new("node")
+        .args(["-e", FAKE_HEIMDALL])
+        .env("PORT", &port)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = login.join().unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(out.status.code(), Some(0), "a Service routed 2 s late is reached: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Runs a command on a thread; its output when joined.
+trait OutputInBackground {
+    fn output_in_background(&mut self) -> std::thread::JoinHandle<std::process::Output>;
+}
+
+impl OutputInBackground for std::process::Command {
+    fn output_in_background(&mut self) -> std::thread::JoinHandle<std::process::Output> {
+        let child = self.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        std::thread::spawn(move || child.wait_with_output().unwrap())
+    }
 }
 
 #[test]
