@@ -270,6 +270,15 @@ impl Cluster {
         curl(cmd, body).with_context(|| format!("{method} {path} on {}", self.server))
     }
 
+    /// A long GET (a watch, a followed log) as a running curl whose stdout is the answer as it comes,
+    /// unbuffered, for up to an hour. Keep the [`Stream`] until it ends: it holds curl's token file.
+    pub fn stream(&self, path: &str) -> Result<Stream> {
+        let (mut cmd, token_file) = self.curl_command("GET", path, None, false)?;
+        cmd.args(["--no-buffer", "--max-time", "3600"]).stdout(Stdio::piped()).stderr(Stdio::null());
+        let child = cmd.spawn().context("running curl (apt-get install curl)")?;
+        Ok(Stream { child, _token_file: token_file })
+    }
+
     /// The curl command for a request, and the private file that holds its bearer token (keep it until curl ends).
     fn curl_command(
         &self,
@@ -475,6 +484,19 @@ fn header(cmd: &mut Command, value: &str) {
 }
 
 /// Runs curl with an optional body on stdin; its stdout, or the error it printed.
+/// A GET still being answered (see [`Cluster::stream`]); curl is killed when it is dropped.
+pub struct Stream {
+    pub child: std::process::Child,
+    _token_file: Option<tempfile::NamedTempFile>,
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn curl(mut cmd: Command, body: Option<(&str, &str)>) -> Result<String> {
     if let Some((content_type, _)) = body {
         header(&mut cmd, &format!("Content-Type: {content_type}"));

@@ -10,6 +10,7 @@
 
 mod generator_scenarios;
 mod hook;
+mod logs;
 pub mod namespaces;
 mod running;
 pub mod served;
@@ -586,7 +587,7 @@ const fn scenario(name: &'static str, run: fn(&Env) -> Result<()>) -> Scenario {
     Scenario { name, run, needs_nodes: false, needs_enforcer: false }
 }
 
-pub const SCENARIOS: [Scenario; 12] = [
+pub const SCENARIOS: [Scenario; 14] = [
     scenario("a. generated secrets survive upgrades", generated_secrets_survive_upgrades),
     scenario("b. uninstall keeps the Secret, reinstall reuses it", uninstall_keeps_secret_and_reinstall_reuses_it),
     scenario("c. existingSecret is checked and used", existing_secret_is_checked_and_used),
@@ -617,6 +618,18 @@ pub const SCENARIOS: [Scenario; 12] = [
     Scenario {
         name: "l. an external database and an arbitrary UID: wait-for-database lets Heimdall start, the admin logs in",
         run: running::external_database_and_arbitrary_uid,
+        needs_nodes: true,
+        needs_enforcer: false,
+    },
+    Scenario {
+        name: "m. an uploaded evaluation and the generated secrets survive upgrade, a deleted PostgreSQL pod, rollout, rotation, uninstall and reinstall; no secret in any log; pods stop within 5 s, in-flight requests answered",
+        run: running::data_secrets_and_quiet_logs_survive,
+        needs_nodes: true,
+        needs_enforcer: false,
+    },
+    Scenario {
+        name: "n. an upgrade from the previous chart version keeps the uploaded evaluation and the generated secrets",
+        run: running::upgrade_from_the_previous_chart,
         needs_nodes: true,
         needs_enforcer: false,
     },

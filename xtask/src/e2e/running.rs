@@ -1,5 +1,9 @@
 //! Scenarios j and k, for clusters with nodes: the chart's install with NetworkPolicies really runs (`helm install --wait` with real hooks, every pod Ready, `helm test` passes, `GET /server` answers through the Service, the admin logs in with the generated password and a wrong one is refused, a changed JWT_SECRET ends the old session), and a pod without Heimdall's labels cannot reach PostgreSQL where policies are enforced.
 
+mod survival;
+
+pub use survival::{data_secrets_and_quiet_logs_survive, upgrade_from_the_previous_chart};
+
 use super::{generated_secret_name, Env, RELEASE};
 use crate::cluster::poll;
 use anyhow::{bail, ensure, Context, Result};
