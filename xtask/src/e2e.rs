@@ -610,7 +610,7 @@ pub const SCENARIOS: [Scenario; 14] = [
         needs_enforcer: false,
     },
     Scenario {
-        name: "k. NetworkPolicies are enforced: a pod without Heimdall's labels cannot reach PostgreSQL",
+        name: "k. NetworkPolicies are enforced: the hook, DNS, PostgreSQL, helm test and the admitted ingress work; an unlabelled pod reaches neither PostgreSQL nor Heimdall, and does once the policies are gone",
         run: running::network_policies_hold,
         needs_nodes: true,
         needs_enforcer: true,

@@ -11,7 +11,7 @@ mod storage;
 
 use crate::cluster::{poll, Cluster};
 use crate::controlplane::{self, free_port, Components, ControlPlane, SERVICE_CIDR};
-use anyhow::{bail, ensure, Result};
+use anyhow::{bail, ensure, Context, Result};
 use host::HostState;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -177,7 +177,8 @@ impl Layout {
 
 impl Node {
     /// Starts containerd (and imports the images), the kubelet, kube-proxy, kube-controller-manager,
-    /// kube-scheduler, CoreDNS and the volume provisioner; returns once the node is Ready and DNS answers.
+    /// kube-scheduler, kube-router's NetworkPolicy firewall, CoreDNS and the volume provisioner; returns
+    /// once the node is Ready, the firewall's chains exist and DNS answers.
     pub fn start(claim: Claim, plane: &ControlPlane, images: &Images, say: &dyn Fn(String)) -> Result<Node> {
         let layout =
             Layout { dir: plane.dir.path().join("node"), plane: plane.dir.path().to_path_buf(), server: plane.cluster.server.clone() };
@@ -198,6 +199,7 @@ impl Node {
         node.start_components(&layout)?;
         plane.cluster.create("/apis/storage.k8s.io/v1/storageclasses", &storage::storage_class())?;
         node.wait_ready(&plane.cluster, &layout)?;
+        node.start_firewall(&layout)?;
         Ok(node)
     }
 
@@ -209,9 +211,7 @@ impl Node {
                 .arg(format!("--config={}", kubelet.display()))
                 .arg(format!("--kubeconfig={}", layout.at("kubelet.kubeconfig").display()))
                 .arg(format!("--root-dir={}", layout.at("kubelet").display()))
-                .args([&format!("--hostname-override={NODE_NAME}"), &format!("--node-ip={GATEWAY}"), "--v=1"])
-                // No NetworkPolicy enforcer runs here yet: said on the node, so scenarios that need one skip by name.
-                .arg(format!("--node-labels={}=unenforced", crate::e2e::UNENFORCED_LABEL)),
+                .args([&format!("--hostname-override={NODE_NAME}"), &format!("--node-ip={GATEWAY}"), "--v=1"]),
         )?;
         self.spawn(
             "kube-proxy",
@@ -237,6 +237,22 @@ impl Node {
         self.spawn("coredns", Command::new(build::coredns()?).arg("-conf").arg(corefile))
     }
 
+    /// Starts kube-router's firewall (it needs the Node object the kubelet registers) and waits for its
+    /// chains. NetworkPolicies become iptables chains and ipsets, which teardown's host restore removes
+    /// with everything else.
+    fn start_firewall(&mut self, layout: &Layout) -> Result<()> {
+        let admin = layout.at("admin.kubeconfig").display().to_string();
+        self.spawn(
+            "kube-router",
+            Command::new(build::kube_router())
+                .args([format!("--kubeconfig={admin}"), format!("--hostname-override={NODE_NAME}")])
+                .args(["--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--enable-cni=false"])
+                .args(["--health-port=0", "--metrics-port=0", "--v=1"])
+                .arg(format!("--service-cluster-ip-range={SERVICE_CIDR}")),
+        )?;
+        self.wait_for("kube-router", "kube-router's firewall chain KUBE-ROUTER-FORWARD", &firewall_ready)
+    }
+
     /// Starts a component (see [`Components`]) that teardown also stops.
     fn spawn(&mut self, name: &'static str, cmd: &mut Command) -> Result<()> {
         let pid = self.components.spawn(name, cmd)?;
@@ -254,7 +270,6 @@ impl Node {
     /// Waits for the node to be Ready, CoreDNS to have synced, and the controllers to run
     /// (the `default` ServiceAccount exists); on timeout, says which and shows that component's log.
     fn wait_ready(&mut self, cluster: &Cluster, layout: &Layout) -> Result<()> {
-        let limit = Duration::from_secs(180);
         type Ready<'a> = &'a dyn Fn() -> Result<bool>;
         let steps: [(&str, &str, Ready); 3] = [
             ("kubelet", "the node being Ready", &|| node_ready(cluster)),
@@ -264,23 +279,30 @@ impl Node {
             ("coredns", "CoreDNS being ready", &|| coredns_ready(layout)),
         ];
         for (component, what, ready) in steps {
-            poll(limit, Duration::from_millis(500), what, |up| {
-                if let Some(why) = self.exited() {
-                    bail!("while waiting for {what}, {why}");
-                }
-                if ready()? {
-                    return Ok(Some(()));
-                }
-                ensure!(
-                    !up,
-                    "{what} did not happen within {} s; {component}'s log ends:\n{}",
-                    limit.as_secs(),
-                    self.components.log_tail(component)
-                );
-                Ok(None)
-            })?;
+            self.wait_for(component, what, ready)?;
         }
         Ok(())
+    }
+
+    /// Waits up to 3 minutes for `ready`; fails early if a component exits, or at the end with
+    /// `component`'s log.
+    fn wait_for(&mut self, component: &str, what: &str, ready: &dyn Fn() -> Result<bool>) -> Result<()> {
+        let limit = Duration::from_secs(180);
+        poll(limit, Duration::from_millis(500), what, |up| {
+            if let Some(why) = self.exited() {
+                bail!("while waiting for {what}, {why}");
+            }
+            if ready()? {
+                return Ok(Some(()));
+            }
+            ensure!(
+                !up,
+                "{what} did not happen within {} s; {component}'s log ends:\n{}",
+                limit.as_secs(),
+                self.components.log_tail(component)
+            );
+            Ok(None)
+        })
     }
 }
 
@@ -299,6 +321,12 @@ fn start_provisioner(layout: &Layout) -> storage::Provisioner {
         NODE_NAME.into(),
         layout.at("provisioner.log"),
     )
+}
+
+/// kube-router has set up its NetworkPolicy chains (it does so once it has synced with the API server).
+fn firewall_ready() -> Result<bool> {
+    let out = Command::new("iptables").args(["-w", "-t", "filter", "-S", "KUBE-ROUTER-FORWARD"]).output().context("running iptables")?;
+    Ok(out.status.success())
 }
 
 fn node_ready(cluster: &Cluster) -> Result<bool> {

@@ -1,4 +1,4 @@
-//! Scenarios j and k, for clusters with nodes: the chart's install with NetworkPolicies really runs (`helm install --wait` with real hooks, every pod Ready, `helm test` passes, `GET /server` answers through the Service, the admin logs in with the generated password and a wrong one is refused, a changed JWT_SECRET ends the old session), and a pod without Heimdall's labels cannot reach PostgreSQL where policies are enforced.
+//! Scenarios j, k and l, for clusters with nodes: the chart's install with NetworkPolicies really runs (`helm install --wait` with real hooks, every pod Ready, `helm test` passes, `GET /server` answers through the Service, the admin logs in with the generated password and a wrong one is refused, a changed JWT_SECRET ends the old session); where policies are enforced, what they admit works and a pod without the right labels reaches neither PostgreSQL nor Heimdall; an external database with an arbitrary UID.
 
 mod survival;
 
@@ -26,12 +26,49 @@ pub fn heimdall_runs(env: &Env) -> Result<()> {
     changed_jwt_secret_ends_the_session(env, &ns, &chart, &values, session.trim())
 }
 
-/// k. Where NetworkPolicies are enforced, a pod without Heimdall's labels cannot reach PostgreSQL.
+/// Labels of the pods `networkPolicy.ingressFrom` admits to Heimdall in scenario k (an ingress controller's, say).
+const INGRESS_ROLE: (&str, &str) = ("e2e-role", "ingress");
+
+/// k. Where NetworkPolicies are enforced, with ingress admitted only from pods labelled as the ingress:
+/// the generator hook reaches the API server (the install succeeds), Heimdall reaches PostgreSQL by its
+/// DNS name (it gets Ready), `helm test` passes, the admin logs in from an admitted pod; a pod without
+/// those labels reaches neither PostgreSQL nor Heimdall. Once the release's policies are deleted the
+/// same probe connects to PostgreSQL: it is the policies that refused it, and the probe can fail.
 pub fn network_policies_hold(env: &Env) -> Result<()> {
-    let (ns, _, _) = install_running(env, "netpol")?;
-    let target = format!("{RELEASE}-postgresql");
-    run_client(env, &ns, "e2e-netpol-probe", PROBE, &[("TARGET", &target)])
-        .context("a pod without Heimdall's labels must not reach PostgreSQL's port: is the CNI one that enforces NetworkPolicies?")?;
+    let ns = env.namespace("netpol")?;
+    let chart = env.chart_copy("netpol")?;
+    let ingress =
+        format!(r#"networkPolicy.ingressFrom=[{{"podSelector":{{"matchLabels":{{"{}":"{}"}}}}}}]"#, INGRESS_ROLE.0, INGRESS_ROLE.1);
+    let values = ["--set", "networkPolicy.enabled=true", "--set-string", ADMIN_EMAIL_VALUE, "--set-json", &ingress];
+    install_and_wait(env, &ns, &chart, &values)?;
+    env.helm_ok(&["test", RELEASE, "--namespace", &ns, "--timeout", "300s", "--logs"])?;
+    let admitted = json!({INGRESS_ROLE.0: INGRESS_ROLE.1});
+    run_client_labelled(env, &ns, "e2e-login", &format!("{HELPERS}{FIRST_LOGIN}"), &[], &admitted)
+        .context("a pod the values admit (networkPolicy.ingressFrom) must reach Heimdall and log in")?;
+    let database = format!("{RELEASE}-postgresql");
+    ensure_probe(env, &ns, "e2e-probe-database", &database, 5432, "blocked")
+        .context("a pod without Heimdall's labels must not reach PostgreSQL: is the CNI one that enforces NetworkPolicies?")?;
+    ensure_probe(env, &ns, "e2e-probe-heimdall", RELEASE, 3000, "blocked")
+        .context("a pod networkPolicy.ingressFrom does not name must not reach Heimdall")?;
+    env.cluster.request("DELETE", &format!("/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies"), None)?;
+    let mut attempt = 0;
+    let control = poll(Duration::from_secs(60), Duration::from_secs(1), "the probe connecting once the policies are gone", |up| {
+        attempt += 1;
+        let result = ensure_probe(env, &ns, &format!("e2e-probe-control-{attempt}"), &database, 5432, "connected");
+        if result.is_ok() || up {
+            return result.map(Some);
+        }
+        Ok(None)
+    });
+    control.context("with the release's NetworkPolicies deleted, the probe must connect to PostgreSQL (else it cannot tell a refusal)")
+}
+
+/// Runs the probe from a pod without Heimdall's labels to `target:port`; fails unless it says `expect`
+/// ("blocked" or "connected").
+fn ensure_probe(env: &Env, ns: &str, name: &str, target: &str, port: u16, expect: &str) -> Result<()> {
+    let port = port.to_string();
+    let said = run_client(env, ns, name, PROBE, &[("TARGET", target), ("PORT", &port)])?;
+    ensure!(said.starts_with(expect), "the probe from pod {name} to {target}:{port} said {:?}, not {expect}", said.trim());
     Ok(())
 }
 
@@ -184,12 +221,17 @@ user(JSON.parse(process.env.SESSION), 1).then(async status => {
   console.log('old session refused (401), new session accepted'); }).catch(fail);
 "#;
 
-/// Exit 0 when the connection is dropped or refused, 1 when it connects, 2 on anything else.
+/// After 3 s (an enforcer admits or refuses a new pod's address a moment after it starts, so a refusal
+/// before that proves nothing), says "connected", or "blocked" when the connection is dropped or
+/// refused; exit 2 on anything else (a name that does not resolve, say).
 const PROBE: &str = r#"
-const s = require('net').connect({host: process.env.TARGET, port: 5432}); s.setTimeout(8000);
-s.on('connect', () => { console.log('connected to ' + process.env.TARGET + ':5432'); process.exit(1); });
-s.on('timeout', () => { console.log('blocked: timed out'); process.exit(0); });
-s.on('error', e => { console.log('error: ' + e.code); process.exit(e.code === 'ECONNREFUSED' ? 0 : 2); });
+const to = process.env.TARGET + ':' + process.env.PORT;
+setTimeout(() => {
+const s = require('net').connect({host: process.env.TARGET, port: Number(process.env.PORT)}); s.setTimeout(8000);
+s.on('connect', () => { console.log('connected to ' + to); process.exit(0); });
+s.on('timeout', () => { console.log('blocked: ' + to + ' timed out'); process.exit(0); });
+s.on('error', e => { console.log((e.code === 'ECONNREFUSED' ? 'blocked: ' : 'error: ') + to + ' ' + e.code); process.exit(e.code === 'ECONNREFUSED' ? 0 : 2); });
+}, 3000);
 "#;
 
 /// JWT_SECRET reached the app. Heimdall signs a session with JWT_SECRET followed by the user's own
@@ -228,10 +270,16 @@ pub fn client_pod(deployment: &Json, port: u64, name: &str, script: &str, extra_
 
 /// Runs a client pod to completion; its log. Fails with the log unless it succeeded.
 fn run_client(env: &Env, ns: &str, name: &str, script: &str, extra_env: &[(&str, &str)]) -> Result<String> {
+    run_client_labelled(env, ns, name, script, extra_env, &json!({}))
+}
+
+/// [`run_client`] with labels on the pod (for the peers a NetworkPolicy admits).
+fn run_client_labelled(env: &Env, ns: &str, name: &str, script: &str, extra_env: &[(&str, &str)], labels: &Json) -> Result<String> {
     let deployment = env.deployment(ns)?.context("no Deployment")?;
     let service = env.cluster.get(&format!("/api/v1/namespaces/{ns}/services/{RELEASE}"))?.context("no Service")?;
     let port = service["spec"]["ports"].as_array().into_iter().flatten().find(|p| p["name"] == "http").and_then(|p| p["port"].as_u64());
-    let pod = client_pod(&deployment, port.context("the Service has no port named http")?, name, script, extra_env);
+    let mut pod = client_pod(&deployment, port.context("the Service has no port named http")?, name, script, extra_env);
+    pod["metadata"]["labels"] = labels.clone();
     env.cluster.create(&format!("/api/v1/namespaces/{ns}/pods"), &pod)?;
     let phase = wait_finished(env, ns, name)?;
     let (_, log) = env.cluster.request_text("GET", &format!("/api/v1/namespaces/{ns}/pods/{name}/log"), None)?;

@@ -25,6 +25,7 @@ pub fn serve(heimdall_source: Option<&Path>) -> Result<()> {
         Some(source) => {
             node::preflight()?;
             node::build::build_coredns(&say)?;
+            node::build::build_kube_router(&say)?;
             phases.mark("builds");
             let images = node::prepare_images(source, &say)?;
             phases.mark("images");

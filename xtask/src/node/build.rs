@@ -1,4 +1,4 @@
-//! The node's programs that are not Kubernetes components: CoreDNS (our own `main` over its Go module, with only the plugins the node needs) and the sandbox ("pause") program, compiled from the C source in the `k8s.io/kubernetes` module.
+//! The node's programs that are not Kubernetes components: CoreDNS (our own `main` over its Go module, with only the plugins the node needs), kube-router (its NetworkPolicy firewall, from its Go module) and the sandbox ("pause") program, compiled from the C source in the `k8s.io/kubernetes` module.
 
 use crate::controlplane::KUBERNETES_VERSION;
 use crate::tools::{repo_root, tools_dir};
@@ -57,6 +57,40 @@ pub fn build_coredns(say: &dyn Fn(String)) -> Result<PathBuf> {
         .context("running go build for CoreDNS (is Go installed?)")?;
     if !out.status.success() {
         bail!("go build of {} failed:\n{}", coredns_source().display(), String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(bin)
+}
+
+/// The kube-router release the node enforces NetworkPolicies with: the only one the Go module proxy
+/// serves here. Security advisories name this release; it runs only on the suite's own node, for
+/// pods the suite made, reached from nowhere but the machine (its health and metrics ports are off).
+pub const KUBE_ROUTER_VERSION: &str = "v2.1.0";
+const KUBE_ROUTER: &str = "github.com/cloudnativelabs/kube-router/v2";
+
+/// Where kube-router is built to.
+pub fn kube_router() -> PathBuf {
+    tools_dir().join("node").join(format!("kube-router-{KUBE_ROUTER_VERSION}")).join("kube-router")
+}
+
+/// Builds kube-router from its module (`go install` of `cmd/kube-router` at the pinned version, the
+/// version stamped by ldflags) unless it is there.
+pub fn build_kube_router(say: &dyn Fn(String)) -> Result<PathBuf> {
+    let bin = kube_router();
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    say(format!("node: building kube-router {KUBE_ROUTER_VERSION} from {KUBE_ROUTER} (about 2 minutes the first time)"));
+    let out = Command::new("go")
+        .args(["install", "-trimpath", "-ldflags"])
+        .arg(format!("-s -w -X {KUBE_ROUTER}/pkg/version.Version={KUBE_ROUTER_VERSION}"))
+        .arg(format!("{KUBE_ROUTER}/cmd/kube-router@{KUBE_ROUTER_VERSION}"))
+        .current_dir(std::env::temp_dir())
+        .env("GOBIN", bin.parent().unwrap())
+        .env("CGO_ENABLED", "0")
+        .output()
+        .context("running go install for kube-router (is Go installed?)")?;
+    if !out.status.success() {
+        bail!("go install {KUBE_ROUTER}/cmd/kube-router@{KUBE_ROUTER_VERSION} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     }
     Ok(bin)
 }
