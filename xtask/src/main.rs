@@ -1,6 +1,6 @@
 //! `cargo xtask`: set up pinned tools, test the chart across the matrix, benchmark it, render and package it.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,6 +80,19 @@ enum Cmd {
         filter: Option<String>,
         #[command(flatten)]
         pool: PoolArgs,
+        /// The mutants of tests/mutants/pods/ instead: each must pass the render matrix and fail the e2e
+        /// scenario it names on the built-in node (root, and --heimdall-source).
+        #[arg(long)]
+        pods: bool,
+        /// With --pods: every pod mutant, not only those whose file changed since the newest v* tag.
+        #[arg(long, requires = "pods")]
+        all: bool,
+        /// With --pods: the Heimdall source archive the node's image is built from.
+        #[arg(long, env = "HEIMDALL_SOURCE", requires = "pods")]
+        heimdall_source: Option<PathBuf>,
+        /// With --pods: seconds pods may take to become Ready (a mutant that keeps them from it costs this).
+        #[arg(long, default_value_t = 120, requires = "pods")]
+        ready_timeout: u64,
     },
     /// Lifecycle tests under Helm 3 and Helm 4: against the cluster of --kubeconfig, else against the built-in
     /// control plane (kube-apiserver and etcd built from their Go modules), started as `e2e --serve`.
@@ -105,6 +118,12 @@ enum Cmd {
         /// The Heimdall source archive (heimdall2 at the chart's appVersion) the node's stand-in image is built from.
         #[arg(long, env = "HEIMDALL_SOURCE", conflicts_with = "kubeconfig")]
         heimdall_source: Option<PathBuf>,
+        /// Install this chart instead of the repository's heimdall/ (e.g. a mutant's copy).
+        #[arg(long)]
+        chart: Option<PathBuf>,
+        /// Run under this Helm major version only (3 or 4); both by default.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(3..=4))]
+        helm_major: Option<u32>,
         /// The built-in cluster without a node (no root needed; scenarios that need running pods are skipped).
         #[arg(long, conflicts_with_all = ["kubeconfig", "heimdall_source"])]
         no_node: bool,
@@ -160,14 +179,22 @@ fn run() -> Result<ExitCode> {
             bench::run(&matrix.options(), rounds)?;
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Mutants { filter, pool } => run_mutants(MatrixArgs { filter: None, pool }, filter.as_deref()),
+        Cmd::Mutants { filter, pool, pods: false, .. } => run_mutants(MatrixArgs { filter: None, pool }, filter.as_deref()),
+        Cmd::Mutants { filter, pool, pods: true, all, heimdall_source, ready_timeout } => {
+            let heimdall_source = heimdall_source.context(
+                "mutants --pods runs the built-in node, whose Heimdall image is built from source: pass --heimdall-source PATH (or set HEIMDALL_SOURCE) to the heimdall2 source archive",
+            )?;
+            let ready_timeout = std::time::Duration::from_secs(ready_timeout);
+            let options = mutants::pods::PodOptions { heimdall_source, only: filter, all, ready_timeout };
+            run_pod_mutants(MatrixArgs { filter: None, pool }, &options)
+        }
         Cmd::E2e { heimdall_source: None, no_node: false, kubeconfig: None, .. } => {
             anyhow::bail!("the built-in cluster's node needs a Heimdall image, built from Heimdall's source: pass --heimdall-source PATH (or set HEIMDALL_SOURCE) to the heimdall2 source archive at the chart's appVersion; or pass --no-node for a cluster whose pods never run, or --kubeconfig for your own cluster")
         }
         Cmd::E2e { serve: true, heimdall_source, .. } => e2e::served::serve(heimdall_source.as_deref()).map(|()| ExitCode::SUCCESS),
-        Cmd::E2e { filter, helm, kubeconfig, context, ready_timeout, serve: false, heimdall_source, .. } => {
+        Cmd::E2e { filter, helm, kubeconfig, context, ready_timeout, serve: false, heimdall_source, chart, helm_major, .. } => {
             let ready_timeout = std::time::Duration::from_secs(ready_timeout);
-            let options = e2e::Options { helm, filter, ready_timeout, heimdall_source };
+            let options = e2e::Options { helm, filter, ready_timeout, heimdall_source, chart, helm_major };
             let failed = match kubeconfig {
                 Some(k) => e2e::run_against_kubeconfig(&k, context.as_deref(), &options)?,
                 None => e2e::served::run(&options)?,
@@ -209,6 +236,30 @@ fn setup() -> Result<ExitCode> {
     tools::setup(false)?;
     eprintln!("setup: done in {:.2}s", start.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_pod_mutants(matrix: MatrixArgs, options: &mutants::pods::PodOptions) -> Result<ExitCode> {
+    tools::setup(true)?;
+    let root = tools::repo_root();
+    let all = mutants::pods::load(&root.join("tests/mutants/pods"))?;
+    let selected = mutants::pods::select(all, options, &root)?;
+    if selected.is_empty() {
+        println!("0 pod mutants to run");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let start = std::time::Instant::now();
+    let mut times = Vec::new();
+    let caught = mutants::pods::run(&matrix.options(), &selected, options, |m, fate, took| {
+        times.push(took.as_secs_f64());
+        println!("{}", mutants::pods::line(m, fate, took));
+    })?;
+    let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
+    println!(
+        "time: {:.0} s in all, {mean:.0} s per mutant on the node (render matrix, node start and baselines included in the total)",
+        start.elapsed().as_secs_f64()
+    );
+    println!("{} pod mutants: {}", selected.len(), if caught { "every one caught by its scenario" } else { "NOT all caught" });
+    Ok(exit(caught))
 }
 
 fn run_mutants(matrix: MatrixArgs, only: Option<&str>) -> Result<ExitCode> {

@@ -1,5 +1,7 @@
 //! `cargo xtask mutants`: mutation testing for the chart. Each mutant plants one defect into a throwaway copy; the matrix (snapshots off) must catch it with the checks it declares.
 
+pub mod pods;
+
 use crate::report::checks;
 use crate::rules::RULES;
 use crate::schema::Schemas;

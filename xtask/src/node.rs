@@ -5,6 +5,7 @@
 //! routes to the pod and Service ranges only, and nothing is masqueraded: no pod traffic leaves.
 
 pub mod build;
+pub mod facts;
 pub mod host;
 pub mod images;
 mod storage;
@@ -65,6 +66,19 @@ fn on_path(cmd: &str) -> bool {
 /// The images a node needs, built or found in the cache.
 pub struct Images {
     list: Vec<images::Image>,
+}
+
+/// The stand-in images (built from `heimdall_source`) against the published images' documented facts
+/// ([`facts`]): each difference, named with its image.
+pub fn stand_ins_match_documented_facts(heimdall_source: &Path) -> Result<()> {
+    let (heimdall_ref, postgres_ref) = images::chart_references()?;
+    let checks = [(images::heimdall(heimdall_ref, heimdall_source)?, facts::HEIMDALL), (images::postgres(postgres_ref)?, facts::POSTGRES)];
+    let mut differences = Vec::new();
+    for (image, documented) in checks {
+        differences.extend(facts::differences(&image.archive, documented)?.into_iter().map(|d| format!("{}: {d}", image.reference)));
+    }
+    ensure!(differences.is_empty(), "{}", differences.join("\n"));
+    Ok(())
 }
 
 /// Builds (or finds cached) the sandbox image and the stand-ins for the chart's default images.

@@ -116,10 +116,10 @@ fn wait_established(cluster: &Cluster, name: &str) -> Result<()> {
 }
 
 /// A `cargo xtask e2e --serve` child and what it printed.
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    kubeconfig: PathBuf,
-    context: String,
+    pub kubeconfig: PathBuf,
+    pub context: String,
     folder: PathBuf,
 }
 
@@ -150,6 +150,12 @@ pub fn run(options: &Options) -> Result<usize> {
     let t = Instant::now();
     check("Ctrl-C stops the served control plane and deletes its folder", stop_served(&mut served));
     println!("      teardown took {:.1}s", t.elapsed().as_secs_f64());
+    if let Some(source) = &options.heimdall_source {
+        check(
+            "the stand-in images carry the published images' documented facts (users, paths, entrypoints, stop signal)",
+            node::stand_ins_match_documented_facts(source),
+        );
+    }
     if let Some(before) = &host_before {
         check(
             "the node left the host as it found it (sysctls, iptables, ipsets, mounts, links, cgroups, paths, processes)",
@@ -171,19 +177,25 @@ fn kubeconfig_run(served: &Served, options: &Options) -> Result<Command> {
     if let Some(h) = &options.helm {
         cmd.arg("--helm").arg(h);
     }
+    if let Some(c) = &options.chart {
+        cmd.arg("--chart").arg(c);
+    }
+    if let Some(m) = options.helm_major {
+        cmd.arg("--helm-major").arg(m.to_string());
+    }
     eprintln!("e2e: cargo xtask e2e --kubeconfig {} --context {}", served.kubeconfig.display(), served.context);
     Ok(cmd)
 }
 
 /// The host compared with its state before the served cluster started.
-fn host_unchanged(before: &HostState) -> Result<()> {
+pub(crate) fn host_unchanged(before: &HostState) -> Result<()> {
     let differences = HostState::take()?.differences(before);
     ensure!(differences.is_empty(), "{}", differences.join("\n"));
     Ok(())
 }
 
 /// Starts `cargo xtask e2e --serve` (this same binary) and reads where its kubeconfig is.
-fn start_served(options: &Options) -> Result<Served> {
+pub(crate) fn start_served(options: &Options) -> Result<Served> {
     let mut cmd = child_xtask()?;
     cmd.args(["e2e", "--serve"]).stdout(Stdio::piped()).stderr(Stdio::inherit());
     match &options.heimdall_source {
@@ -208,7 +220,7 @@ fn start_served(options: &Options) -> Result<Served> {
 
 /// This same binary as a child that gets SIGTERM if this process dies, so it cleans up after itself
 /// (the served plane stops, a run deletes its namespaces).
-fn child_xtask() -> Result<Command> {
+pub(crate) fn child_xtask() -> Result<Command> {
     let mut cmd = Command::new(std::env::current_exe()?);
     // The served cluster is given the source by flag; a `--kubeconfig` run must not see it.
     cmd.env_remove("HEIMDALL_SOURCE");
@@ -236,7 +248,7 @@ fn interrupt(child: &mut Child) -> Result<Option<i32>> {
     Ok(child.wait()?.code())
 }
 
-fn stop_served(served: &mut Served) -> Result<()> {
+pub(crate) fn stop_served(served: &mut Served) -> Result<()> {
     let code = interrupt(&mut served.child)?;
     ensure!(code == Some(130), "the served control plane exited with {code:?} on Ctrl-C, not 130");
     ensure!(!served.folder.exists(), "the served control plane left its folder {} (CA key, admin key)", served.folder.display());

@@ -128,9 +128,12 @@ impl HostState {
         for m in new_mounts {
             unmount(m, &mut failed);
         }
-        // A pod's veth goes with its network namespace: one already gone needs no undoing.
+        // A pod's veth goes with its network namespace, even between the look and the delete: one
+        // already gone needs no undoing.
         for link in now.links.difference(&self.links).filter(|l| Path::new("/sys/class/net").join(l).exists()) {
-            run_or_note(Command::new("ip").args(["link", "delete", link]), &format!("ip link delete {link}"), &mut failed);
+            let mut gone_meanwhile = Vec::new();
+            run_or_note(Command::new("ip").args(["link", "delete", link]), &format!("ip link delete {link}"), &mut gone_meanwhile);
+            failed.extend(gone_meanwhile.into_iter().filter(|f| !f.contains("Cannot find device")));
         }
         for (table, text) in &now.iptables {
             if self.iptables.get(table) != Some(text) {
