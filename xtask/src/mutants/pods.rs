@@ -179,7 +179,7 @@ fn on_the_node(
         let fate = if caught_statically.is_empty() {
             let chart = mutated_copy(scratch, m)?;
             match scenario_fails(node, &chart, &m.scenario, options.ready_timeout)? {
-                Some(why) => PodFate::Caught(why.lines().next().unwrap_or("").to_string()),
+                Some(why) => PodFate::Caught(reason(&why)),
                 None => PodFate::Survived,
             }
         } else {
@@ -226,6 +226,22 @@ fn scenario_fails(node: &served::Served, chart: &Path, letter: &str, ready_timeo
     let why: Vec<&str> =
         stdout.lines().skip_while(|l| !l.starts_with("FAIL")).skip(1).take_while(|l| l.starts_with("  ")).map(str::trim).collect();
     Ok(Some(if why.is_empty() { "(no reason printed)".to_string() } else { why.join("\n") }))
+}
+
+/// The telling line of a scenario's failure: a container's state from the not-Ready report, else the
+/// first line, without the Helm command that precedes "failed:".
+fn reason(why: &str) -> String {
+    let mut lines = why.lines();
+    let first = lines.next().unwrap_or("");
+    if let Some(container) = why.lines().find(|l| l.starts_with("container ")) {
+        return container.to_string();
+    }
+    match first.split_once(" failed:") {
+        Some((_, "")) => lines.next().unwrap_or(first).to_string(),
+        Some((_, rest)) => rest.trim().to_string(),
+        None if first.ends_with(':') => format!("{first} {}", lines.next().unwrap_or("").trim()),
+        None => first.to_string(),
+    }
 }
 
 /// The line printed for one pod mutant.
@@ -277,6 +293,18 @@ mod tests {
         for m in &mutants {
             plant(&root.join("heimdall"), m).unwrap();
         }
+    }
+
+    #[test]
+    fn the_reason_is_a_containers_state_or_the_first_line_without_the_command() {
+        let report = "/x/helm install heimdall /tmp/c --wait failed: Error: context deadline exceeded\npods not Ready after 120 s:\npod heimdall-1: phase Pending\ncontainer wait-for-database: running, not ready";
+        assert_eq!(reason(report), "container wait-for-database: running, not ready");
+        assert_eq!(reason("/x/helm test heimdall failed:\nError: pod failed"), "Error: pod failed");
+        assert_eq!(reason("pod heimdall-2: container stopped 30s after SIGTERM"), "pod heimdall-2: container stopped 30s after SIGTERM");
+        assert_eq!(
+            reason("secrets reached logs:\n  ADMIN_PASSWORD is in the log of h/heimdall"),
+            "secrets reached logs: ADMIN_PASSWORD is in the log of h/heimdall"
+        );
     }
 
     #[test]
