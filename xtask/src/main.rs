@@ -87,11 +87,13 @@ enum Cmd {
         /// With --pods: every pod mutant, not only those whose file changed since the newest v* tag.
         #[arg(long, requires = "pods")]
         all: bool,
-        /// With --pods: the Heimdall source archive the node's image is built from.
-        #[arg(long, env = "HEIMDALL_SOURCE", requires = "pods")]
+        /// With --pods: the Heimdall source archive the node's image is built from (ignored without --pods,
+        /// so HEIMDALL_SOURCE may stay set for the render-only run).
+        #[arg(long, env = "HEIMDALL_SOURCE")]
         heimdall_source: Option<PathBuf>,
-        /// With --pods: seconds pods may take to become Ready (a mutant that keeps them from it costs this).
-        #[arg(long, default_value_t = 120, requires = "pods")]
+        /// With --pods: seconds pods may take to become Ready (a mutant that keeps them from it costs this;
+        /// the unmutated chart's baselines get 600).
+        #[arg(long, default_value_t = 90)]
         ready_timeout: u64,
     },
     /// Lifecycle tests under Helm 3 and Helm 4: against the cluster of --kubeconfig, else against the built-in
