@@ -371,10 +371,15 @@ const UPLOAD: &str = r#"
     authorization: 'Bearer ' + s.accessToken}, body: JSON.stringify({name: 'e2e', currentPassword: process.env.ADMIN_PASSWORD})});
   if (made.status !== 201) throw new Error('POST /apikeys answered ' + made.status + ': ' + await made.text());
   const {apiKey} = await made.json();
-  const form = new FormData();
-  form.append('data', new Blob([JSON.stringify({profiles: [], platform: {name: 'e2e'}, version: '1', statistics: {}})]), 'e2e.json');
-  form.append('filename', 'e2e-survival'); form.append('public', 'false');
-  const up = await reach(process.env.URL + '/evaluations', {method: 'POST', headers: {authorization: 'Api-Key ' + apiKey}, body: form});
+  const upload = () => { const form = new FormData();
+    form.append('data', new Blob([JSON.stringify({profiles: [], platform: {name: 'e2e'}, version: '1', statistics: {}})]), 'e2e.json');
+    form.append('filename', 'e2e-survival'); form.append('public', 'false');
+    return reach(process.env.URL + '/evaluations', {method: 'POST', headers: {authorization: 'Api-Key ' + apiKey}, body: form}); };
+  // Heimdall 2.13.1 answers POST /apikeys before it has saved the key's hash (apikey.service.ts:
+  // newApiKey.save() is not awaited), so a key used at once can be refused for a moment.
+  let up = await upload();
+  for (let tries = 1; up.status === 403 && tries < 15; tries++) {
+    await new Promise(ok => setTimeout(ok, 1000)); up = await upload(); }
   if (up.status !== 201) throw new Error('POST /evaluations answered ' + up.status + ': ' + await up.text());
   const {id} = await up.json();
   console.log(JSON.stringify({id: String(id), apiKey}));
