@@ -72,16 +72,21 @@ impl Summary {
     }
 }
 
-/// Every `*.yaml` in `dir`, sorted by name.
-pub fn load(dir: &Path) -> Result<Vec<Mutant>> {
-    let mut out = Vec::new();
+/// The paths of the `*.yaml` files in `dir`, sorted (mutant folders of either kind).
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
     paths.sort();
-    for path in paths {
+    Ok(paths)
+}
+
+/// Every `*.yaml` in `dir`, sorted by name.
+pub fn load(dir: &Path) -> Result<Vec<Mutant>> {
+    let mut out = Vec::new();
+    for path in yaml_files(dir)? {
         let text = std::fs::read_to_string(&path)?;
         let spec: MutantFile = serde_yaml::from_str(&text).with_context(|| format!("mutant {} is not valid", path.display()))?;
         if spec.defect.trim().is_empty() || spec.defect.contains('\n') {

@@ -50,14 +50,8 @@ pub enum PodFate {
 
 /// Every `*.yaml` in `dir`, sorted by name, each naming a scenario that exists.
 pub fn load(dir: &Path) -> Result<Vec<PodMutant>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    paths.sort();
     let mut out = Vec::new();
-    for path in paths {
+    for path in super::yaml_files(dir)? {
         let mut m: PodMutant = serde_yaml::from_str(&std::fs::read_to_string(&path)?)
             .with_context(|| format!("pod mutant {} is not valid", path.display()))?;
         m.name = path.file_stem().unwrap().to_string_lossy().into_owned();
