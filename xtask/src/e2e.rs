@@ -582,14 +582,24 @@ pub struct Scenario {
     pub name: &'static str,
     run: fn(&Env) -> Result<()>,
     pub needs_nodes: bool,
-    pub needs_enforcer: bool,
+    pub enforcer: Enforcer,
+}
+
+/// Whether a scenario needs the nodes to enforce NetworkPolicies, to not enforce them, or neither.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Enforcer {
+    Either,
+    /// Skipped on a node labelled [`UNENFORCED_LABEL`]`=unenforced`.
+    Needed,
+    /// Run only on a node so labelled (the default run starts one with `e2e --serve --no-enforcer`).
+    Absent,
 }
 
 const fn scenario(name: &'static str, run: fn(&Env) -> Result<()>) -> Scenario {
-    Scenario { name, run, needs_nodes: false, needs_enforcer: false }
+    Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either }
 }
 
-pub const SCENARIOS: [Scenario; 14] = [
+pub const SCENARIOS: [Scenario; 15] = [
     scenario("a. generated secrets survive upgrades", generated_secrets_survive_upgrades),
     scenario("b. uninstall keeps the Secret, reinstall reuses it", uninstall_keeps_secret_and_reinstall_reuses_it),
     scenario("c. existingSecret is checked and used", existing_secret_is_checked_and_used),
@@ -609,35 +619,46 @@ pub const SCENARIOS: [Scenario; 14] = [
         name: "j. Heimdall runs: helm install --wait, every pod Ready, helm test passes, GET /server answers, the admin logs in, JWT_SECRET rotation ends the session",
         run: running::heimdall_runs,
         needs_nodes: true,
-        needs_enforcer: false,
+        enforcer: Enforcer::Either,
     },
     Scenario {
         name: "k. NetworkPolicies are enforced: the hook, DNS, PostgreSQL, helm test and the admitted ingress work; an unlabelled pod reaches neither PostgreSQL nor Heimdall, and does once the policies are gone",
         run: running::network_policies_hold,
         needs_nodes: true,
-        needs_enforcer: true,
+        enforcer: Enforcer::Needed,
     },
     Scenario {
         name: "l. an external database and an arbitrary UID: wait-for-database lets Heimdall start, the admin logs in",
         run: running::external_database_and_arbitrary_uid,
         needs_nodes: true,
-        needs_enforcer: false,
+        enforcer: Enforcer::Either,
     },
     Scenario {
         name: "m. an uploaded evaluation and the generated secrets survive upgrade, a deleted PostgreSQL pod, rollout, rotation, uninstall and reinstall; no secret in any log; pods stop within 5 s, in-flight requests answered",
         run: running::data_secrets_and_quiet_logs_survive,
         needs_nodes: true,
-        needs_enforcer: false,
+        enforcer: Enforcer::Either,
     },
     Scenario {
         name: "n. an upgrade from the previous chart version keeps the uploaded evaluation and the generated secrets",
         run: running::upgrade_from_the_previous_chart,
         needs_nodes: true,
-        needs_enforcer: false,
+        enforcer: Enforcer::Either,
+    },
+    Scenario {
+        name: UNENFORCED_SCENARIO,
+        run: running::policies_without_an_enforcer_stop_nothing,
+        needs_nodes: true,
+        enforcer: Enforcer::Absent,
     },
 ];
 
+/// Scenario o, which the default run also runs on a second node started without an enforcer.
+pub const UNENFORCED_SCENARIO: &str =
+    "o. without an enforcer, the release's NetworkPolicies stop nothing: k's probe connects to PostgreSQL (so k's refusals are the enforcer's)";
+
 /// How a run is asked for.
+#[derive(Clone)]
 pub struct Options {
     pub helm: Option<PathBuf>,
     /// The Heimdall source archive the built-in node's image is built from; None: no node.
@@ -726,6 +747,19 @@ fn ready_nodes(cluster: &Cluster) -> Result<(usize, Option<String>)> {
     Ok((ready.len(), unenforced.and_then(|n| n["metadata"]["name"].as_str()).map(str::to_string)))
 }
 
+/// Why a scenario cannot run on this cluster's nodes, if it cannot.
+fn enforcer_mismatch(target: &Target, wanted: Enforcer) -> Option<String> {
+    match (&target.unenforced, wanted) {
+        (Some(node), Enforcer::Needed) => {
+            Some(format!("node {node} is labelled {UNENFORCED_LABEL}=unenforced: it runs no NetworkPolicy enforcer"))
+        }
+        (None, Enforcer::Absent) => Some(format!(
+            "it needs a node labelled {UNENFORCED_LABEL}=unenforced; the default run starts one with `e2e --serve --no-enforcer`"
+        )),
+        _ => None,
+    }
+}
+
 fn run_scenario(env: &Env, s: &Scenario, summary: &mut Summary) {
     let label = env.helm.label();
     if s.needs_nodes && env.target.nodes == 0 {
@@ -733,8 +767,8 @@ fn run_scenario(env: &Env, s: &Scenario, summary: &mut Summary) {
         summary.skipped.push(format!("{label} {}", s.name));
         return;
     }
-    if let Some(node) = env.target.unenforced.as_ref().filter(|_| s.needs_enforcer) {
-        println!("skip  {label} {} (node {node} is labelled {UNENFORCED_LABEL}=unenforced: it runs no NetworkPolicy enforcer)", s.name);
+    if let Some(why) = enforcer_mismatch(env.target, s.enforcer) {
+        println!("skip  {label} {} ({why})", s.name);
         summary.skipped.push(format!("{label} {}", s.name));
         return;
     }

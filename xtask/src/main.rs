@@ -126,6 +126,9 @@ enum Cmd {
         /// Run under this Helm major version only (3 or 4); both by default.
         #[arg(long, value_parser = clap::value_parser!(u32).range(3..=4))]
         helm_major: Option<u32>,
+        /// With --serve: a node without kube-router's NetworkPolicy firewall, labelled unenforced (scenario o runs on it; k is skipped).
+        #[arg(long, requires = "serve", conflicts_with = "no_node")]
+        no_enforcer: bool,
         /// The built-in cluster without a node (no root needed; scenarios that need running pods are skipped).
         #[arg(long, conflicts_with_all = ["kubeconfig", "heimdall_source"])]
         no_node: bool,
@@ -193,7 +196,9 @@ fn run() -> Result<ExitCode> {
         Cmd::E2e { heimdall_source: None, no_node: false, kubeconfig: None, .. } => {
             anyhow::bail!("the built-in cluster's node needs a Heimdall image, built from Heimdall's source: pass --heimdall-source PATH (or set HEIMDALL_SOURCE) to the heimdall2 source archive at the chart's appVersion; or pass --no-node for a cluster whose pods never run, or --kubeconfig for your own cluster")
         }
-        Cmd::E2e { serve: true, heimdall_source, .. } => e2e::served::serve(heimdall_source.as_deref()).map(|()| ExitCode::SUCCESS),
+        Cmd::E2e { serve: true, heimdall_source, no_enforcer, .. } => {
+            e2e::served::serve(heimdall_source.as_deref(), !no_enforcer).map(|()| ExitCode::SUCCESS)
+        }
         Cmd::E2e { filter, helm, kubeconfig, context, ready_timeout, serve: false, heimdall_source, chart, helm_major, .. } => {
             let ready_timeout = std::time::Duration::from_secs(ready_timeout);
             let options = e2e::Options { helm, filter, ready_timeout, heimdall_source, chart, helm_major };

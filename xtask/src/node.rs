@@ -192,8 +192,9 @@ impl Layout {
 impl Node {
     /// Starts containerd (and imports the images), the kubelet, kube-proxy, kube-controller-manager,
     /// kube-scheduler, kube-router's NetworkPolicy firewall, CoreDNS and the volume provisioner; returns
-    /// once the node is Ready, the firewall's chains exist and DNS answers.
-    pub fn start(claim: Claim, plane: &ControlPlane, images: &Images, say: &dyn Fn(String)) -> Result<Node> {
+    /// once the node is Ready, the firewall's chains exist and DNS answers. Without `enforce`, no firewall:
+    /// the node is labelled [`crate::e2e::UNENFORCED_LABEL`]`=unenforced` instead.
+    pub fn start(claim: Claim, plane: &ControlPlane, images: &Images, enforce: bool, say: &dyn Fn(String)) -> Result<Node> {
         let layout =
             Layout { dir: plane.dir.path().join("node"), plane: plane.dir.path().to_path_buf(), server: plane.cluster.server.clone() };
         std::fs::create_dir_all(&layout.dir)?;
@@ -213,7 +214,10 @@ impl Node {
         node.start_components(&layout)?;
         plane.cluster.create("/apis/storage.k8s.io/v1/storageclasses", &storage::storage_class())?;
         node.wait_ready(&plane.cluster, &layout)?;
-        node.start_firewall(&layout)?;
+        match enforce {
+            true => node.start_firewall(&layout)?,
+            false => label_unenforced(&plane.cluster)?,
+        }
         Ok(node)
     }
 
@@ -335,6 +339,18 @@ fn start_provisioner(layout: &Layout) -> storage::Provisioner {
         NODE_NAME.into(),
         layout.at("provisioner.log"),
     )
+}
+
+/// Declares that this node enforces no NetworkPolicy, so the suite runs scenario o and skips k.
+fn label_unenforced(cluster: &Cluster) -> Result<()> {
+    let patch = serde_json::json!({"metadata": {"labels": {crate::e2e::UNENFORCED_LABEL: "unenforced"}}});
+    let node = cluster.request_typed(
+        "PATCH",
+        &format!("/api/v1/nodes/{NODE_NAME}"),
+        Some(("application/merge-patch+json", &patch.to_string())),
+    )?;
+    ensure!(node["kind"] == "Node", "labelling node {NODE_NAME} unenforced failed: {}", node["message"]);
+    Ok(())
 }
 
 /// kube-router has set up its NetworkPolicy chains (it does so once it has synced with the API server).

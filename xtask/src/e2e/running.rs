@@ -63,6 +63,18 @@ pub fn network_policies_hold(env: &Env) -> Result<()> {
     control.context("with the release's NetworkPolicies deleted, the probe must connect to PostgreSQL (else it cannot tell a refusal)")
 }
 
+/// o. On a node without an enforcer, the same release and probe as k: the probe connects to
+/// PostgreSQL through the release's NetworkPolicies, so k's "blocked" is the enforcer's doing.
+pub fn policies_without_an_enforcer_stop_nothing(env: &Env) -> Result<()> {
+    let (ns, _, _) = install_running(env, "unenforced")?;
+    let policies = env.cluster.request("GET", &format!("/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies"), None)?;
+    let count = policies["items"].as_array().map_or(0, Vec::len);
+    ensure!(count > 0, "networkPolicy.enabled=true rendered no NetworkPolicy, so the probe below proves nothing");
+    let database = format!("{RELEASE}-postgresql");
+    ensure_probe(env, &ns, "e2e-probe-unenforced", &database, 5432, "connected")
+        .with_context(|| format!("with {count} NetworkPolicies in place but no enforcer, the probe must connect to PostgreSQL"))
+}
+
 /// Runs the probe from a pod without Heimdall's labels to `target:port`; fails unless it says `expect`
 /// ("blocked" or "connected").
 fn ensure_probe(env: &Env, ns: &str, name: &str, target: &str, port: u16, expect: &str) -> Result<()> {

@@ -1,6 +1,6 @@
 //! The built-in cluster (control plane and, unless `--no-node`, a real node) as a separate process (`cargo xtask e2e --serve`), and the default run: start it, run the suite through its kubeconfig exactly as `--kubeconfig` does, then prove the run left nothing behind, in the cluster or on the host, even when interrupted.
 
-use super::{namespaces, Options};
+use super::{namespaces, Options, UNENFORCED_SCENARIO};
 use crate::cluster::{poll, Cluster};
 use crate::controlplane::{self, ControlPlane};
 use crate::node::{self, host::HostState, Node};
@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 /// `cargo xtask e2e --serve`: builds what is missing, starts the control plane and (with a Heimdall
 /// source) the node, installs the CRDs the cases need, prints `kubeconfig:`, `context:` and `folder:`
-/// lines on stdout, and serves until interrupted.
-pub fn serve(heimdall_source: Option<&Path>) -> Result<()> {
+/// lines on stdout, and serves until interrupted. Without `enforce`, the node runs no NetworkPolicy
+/// enforcer and says so by its label.
+pub fn serve(heimdall_source: Option<&Path>, enforce: bool) -> Result<()> {
     let say = |m: String| eprintln!("{m}");
     let mut phases = Phases::new();
     controlplane::build(&say)?;
@@ -39,7 +40,7 @@ pub fn serve(heimdall_source: Option<&Path>) -> Result<()> {
     install_crds(&plane.cluster)?;
     phases.mark("control plane up");
     let mut node = match (claim, &images) {
-        (Some(claim), Some(images)) => Some(Node::start(claim, &plane, images, &say)?),
+        (Some(claim), Some(images)) => Some(Node::start(claim, &plane, images, enforce, &say)?),
         _ => None,
     };
     if node.is_some() {
@@ -130,7 +131,7 @@ pub fn run(options: &Options) -> Result<usize> {
     tools::setup(true)?;
     controlplane::build(&|m| eprintln!("{m}"))?;
     let host_before = options.heimdall_source.is_some().then(HostState::take).transpose()?;
-    let mut served = start_served(options)?;
+    let mut served = start_served(options, true)?;
     let cluster = Arc::new(Cluster::from_kubeconfig(&served.kubeconfig, Some(&served.context))?);
     let (before, runs_before) = (footprint(&cluster)?, runs(&cluster)?);
     let status = kubeconfig_run(&served, options)?.status()?;
@@ -161,6 +162,12 @@ pub fn run(options: &Options) -> Result<usize> {
             "the node left the host as it found it (sysctls, iptables, ipsets, mounts, links, cgroups, paths, processes)",
             host_unchanged(before),
         );
+        if options.filter.as_deref().is_none_or(|f| UNENFORCED_SCENARIO.contains(f)) {
+            check(
+                "on a second node without an enforcer, scenario o passes: the probe k sees refused connects",
+                unenforced_node_lets_the_probe_through(options, before),
+            );
+        }
     }
     println!("{} suite checks failed", failures.len());
     Ok(usize::from(!status.success()) + failures.len())
@@ -187,6 +194,26 @@ fn kubeconfig_run(served: &Served, options: &Options) -> Result<Command> {
     Ok(cmd)
 }
 
+/// Starts a second served cluster whose node runs no enforcer, runs scenario o on it (under one Helm)
+/// and stops it; o must have passed, not been skipped, and the host must be as it was.
+fn unenforced_node_lets_the_probe_through(options: &Options, host_before: &HostState) -> Result<()> {
+    let mut served = start_served(options, false)?;
+    let one = Options { filter: Some(UNENFORCED_SCENARIO.into()), helm_major: Some(options.helm_major.unwrap_or(3)), ..options.clone() };
+    let out = kubeconfig_run(&served, &one).and_then(|mut c| Ok(c.stderr(Stdio::inherit()).output()?));
+    let stopped = stop_served(&mut served);
+    let out = out?;
+    let said = String::from_utf8_lossy(&out.stdout);
+    print!("{}", said.lines().map(|l| format!("      {l}\n")).collect::<String>());
+    stopped?;
+    host_unchanged(host_before).context("after the node without an enforcer")?;
+    ensure!(out.status.success(), "scenario o failed on the node without an enforcer ({})", out.status);
+    ensure!(
+        said.lines().any(|l| l.starts_with("ok ") && l.contains(UNENFORCED_SCENARIO)),
+        "scenario o did not run (skipped?) on the node started without an enforcer"
+    );
+    Ok(())
+}
+
 /// The host compared with its state before the served cluster started.
 pub(crate) fn host_unchanged(before: &HostState) -> Result<()> {
     let differences = HostState::take()?.differences(before);
@@ -194,10 +221,13 @@ pub(crate) fn host_unchanged(before: &HostState) -> Result<()> {
     Ok(())
 }
 
-/// Starts `cargo xtask e2e --serve` (this same binary) and reads where its kubeconfig is.
-pub(crate) fn start_served(options: &Options) -> Result<Served> {
+/// Starts `cargo xtask e2e --serve [--no-enforcer]` (this same binary) and reads where its kubeconfig is.
+pub(crate) fn start_served(options: &Options, enforce: bool) -> Result<Served> {
     let mut cmd = child_xtask()?;
     cmd.args(["e2e", "--serve"]).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    if !enforce {
+        cmd.arg("--no-enforcer");
+    }
     match &options.heimdall_source {
         Some(source) => cmd.arg("--heimdall-source").arg(source),
         None => cmd.arg("--no-node"),

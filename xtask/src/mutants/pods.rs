@@ -118,7 +118,7 @@ pub fn run(
         chart: None,
         helm_major: Some(3),
     };
-    let mut node = served::start_served(&e2e_options)?;
+    let mut node = served::start_served(&e2e_options, true)?;
     let result = on_the_node(&node, &scratch, mutants, static_fates, options, &mut progress);
     served::stop_served(&mut node)?;
     served::host_unchanged(&host_before).context("the node did not leave the host as it found it")?;
@@ -222,13 +222,13 @@ fn scenario_fails(node: &served::Served, chart: &Path, letter: &str, ready_timeo
     Ok(Some(if why.is_empty() { "(no reason printed)".to_string() } else { why.join("\n") }))
 }
 
-/// The telling line of a scenario's failure: a container's state from the not-Ready report, else the
-/// first line, without the Helm command that precedes "failed:".
+/// The telling line of a scenario's failure: the most telling container state from the not-Ready
+/// report, else the first line, without the Helm command that precedes "failed:".
 fn reason(why: &str) -> String {
     let mut lines = why.lines();
     let first = lines.next().unwrap_or("");
-    if let Some(container) = why.lines().find(|l| l.starts_with("container ")) {
-        return container.to_string();
+    if let Some(container) = telling_container(why) {
+        return container;
     }
     match first.split_once(" failed:") {
         Some((_, "")) => lines.next().unwrap_or(first).to_string(),
@@ -236,6 +236,32 @@ fn reason(why: &str) -> String {
         None if first.ends_with(':') => format!("{first} {}", lines.next().unwrap_or("").trim()),
         None => first.to_string(),
     }
+}
+
+/// Of the report's container lines, the one that failed (waiting or terminated other than by
+/// completing, e.g. CrashLoopBackOff) over one running but not Ready (then with its pod's last warning
+/// event, e.g. a failing probe) over the rest (an init container done, a container not yet started).
+fn telling_container(report: &str) -> Option<String> {
+    let tell = |state: &str| match state {
+        s if s.starts_with("waiting: PodInitializing") || s.starts_with("terminated: Completed") => 0,
+        s if s.starts_with("running, not ready") => 1,
+        _ => 2,
+    };
+    let mut best: Option<(u8, String, usize)> = None;
+    let lines: Vec<&str> = report.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let Some((_, state)) = line.strip_prefix("container ").and_then(|l| l.split_once(": ")) else { continue };
+        let score = tell(state);
+        if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+            best = Some((score, line.to_string(), i));
+        }
+    }
+    let (score, line, at) = best?;
+    let warning = lines[at..].iter().take_while(|l| !l.starts_with("pod ")).find(|l| l.starts_with("event Warning"));
+    Some(match (score, warning) {
+        (1, Some(event)) => format!("{line}; {event}"),
+        _ => line,
+    })
 }
 
 /// The line printed for one pod mutant.
@@ -293,6 +319,13 @@ mod tests {
     fn the_reason_is_a_containers_state_or_the_first_line_without_the_command() {
         let report = "/x/helm install heimdall /tmp/c --wait failed: Error: context deadline exceeded\npods not Ready after 120 s:\npod heimdall-1: phase Pending\ncontainer wait-for-database: running, not ready";
         assert_eq!(reason(report), "container wait-for-database: running, not ready");
+        let crash = "pods not Ready after 90 s:\npod heimdall-1: phase Pending\ncontainer wait-for-database: running, not ready\ncontainer heimdall: waiting: PodInitializing\npod heimdall-postgresql-0: phase Running\ncontainer postgresql: waiting: CrashLoopBackOff back-off 20s\nlog: initdb: could not change permissions";
+        assert_eq!(reason(crash), "container postgresql: waiting: CrashLoopBackOff back-off 20s");
+        let probe = "pods not Ready after 90 s:\npod heimdall-1: phase Running\ncontainer wait-for-database: terminated: Completed\ncontainer heimdall: running, not ready\nlog: listening\nevent Normal Started: started\nevent Warning Unhealthy: Startup probe failed: connection refused\npod other: phase Pending\nevent Warning Other: no";
+        assert_eq!(
+            reason(probe),
+            "container heimdall: running, not ready; event Warning Unhealthy: Startup probe failed: connection refused"
+        );
         assert_eq!(reason("/x/helm test heimdall failed:\nError: pod failed"), "Error: pod failed");
         assert_eq!(reason("pod heimdall-2: container stopped 30s after SIGTERM"), "pod heimdall-2: container stopped 30s after SIGTERM");
         assert_eq!(
