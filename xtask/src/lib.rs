@@ -1,5 +1,7 @@
 //! The chart's test harness and project tasks, as a library so the root package's tests drive the same code as `cargo xtask`.
 
+pub mod appsource;
+pub mod assertions;
 pub mod bench;
 pub mod cluster;
 pub mod controlplane;

@@ -74,6 +74,9 @@ pub struct CaseFile {
     #[serde(default)]
     pub external: Vec<String>,
     pub expect: Expect,
+    /// Claims about named objects, checked on every rendering of the case (each Helm, each Kubernetes version).
+    #[serde(default)]
+    pub assert: Vec<crate::assertions::Assertion>,
 }
 
 fn default_release() -> String {
@@ -116,6 +119,12 @@ pub fn load_case(path: &Path, cases_dir: &Path, tests_dir: &Path) -> Result<Case
     }
     if let Expect::Fails(pattern) = &spec.expect {
         Regex::new(pattern).with_context(|| format!("case file {}: expect.fails is not a valid regular expression", path.display()))?;
+    }
+    for (i, a) in spec.assert.iter().enumerate() {
+        a.validate().with_context(|| format!("case file {}: assert entry {}", path.display(), i + 1))?;
+    }
+    if !spec.assert.is_empty() && spec.expect != Expect::Renders {
+        bail!("case file {}: assert needs `expect: renders` (a case that fails renders nothing to check)", path.display());
     }
     let version = Regex::new(r"^1\.\d+\.\d+$").unwrap();
     for v in &spec.kube_versions {

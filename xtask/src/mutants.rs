@@ -205,6 +205,10 @@ pub fn run(base: &Options, mutants_dir: &Path, only: Option<&str>, mut progress:
             );
         }
     }
+    let needs_source = mutants.iter().find(|m| m.spec.caught_by.contains(crate::report::checks::APP_SOURCE));
+    if let (Some(m), None) = (needs_source, std::env::var_os("HEIMDALL_SOURCE")) {
+        bail!("mutant {} is caught only by the app-source check, which needs Heimdall's source: set HEIMDALL_SOURCE to the heimdall2 source archive (make test does), or pass --filter to leave it out", m.name);
+    }
     let scratch = Scratch::new(&base.repo)?;
     let schemas = Arc::new(Schemas::installed());
     let baseline = failing_checks(&run_matrix(&scratch, base, &schemas)?);

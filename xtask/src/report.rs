@@ -46,10 +46,14 @@ pub mod checks {
     pub const STALE: &str = "stale";
     /// A template produced no document in any case.
     pub const COVERAGE: &str = "coverage";
+    /// An entry of the case's `assert:` list does not hold.
+    pub const ASSERT: &str = "assert";
+    /// The chart's variable list or the served-paths list disagrees with Heimdall's source.
+    pub const APP_SOURCE: &str = "app-source";
     /// The harness could not run a step (a Helm binary missing, an I/O error).
     pub const HARNESS: &str = "harness";
     /// The harness's checks a planted defect may be caught by (snapshots are not a check: reviewers accept diffs).
-    pub const CATCHING: [&str; 8] = [RENDER, EXPECT_FAILS, PARSE, SCHEMA, LIST_MAP, LINT, AGREEMENT, COVERAGE];
+    pub const CATCHING: [&str; 10] = [RENDER, EXPECT_FAILS, PARSE, SCHEMA, LIST_MAP, LINT, AGREEMENT, COVERAGE, APP_SOURCE, ASSERT];
 }
 
 /// One row of the summary: a render job, a lint or a case-level check.

@@ -29,12 +29,16 @@ pub struct Intent {
     pub namespace: String,
     /// `postgresql.enabled` (the embedded database is on unless the case turns it off).
     pub embedded_database: bool,
+    /// `externalDatabase.ssl` and `.sslInsecure`.
+    pub database_tls: derived::DatabaseTls,
     /// `networkPolicy.enabled`.
     pub network_policy: bool,
     /// `networkPolicy.ingressFrom`, `dnsTo` and `externalDatabaseCidrs` as the case gives them.
     pub ingress_from: Vec<Value>,
     pub dns_to: Vec<Value>,
     pub external_database_cidrs: Vec<String>,
+    /// `networkPolicy.extraEgress` as the case gives it.
+    pub extra_egress: Vec<Value>,
     /// `heimdall.secretResourcePolicy`: "keep" unless the case says otherwise; "" for none.
     pub secret_resource_policy: String,
     /// `podDisruptionBudget.unhealthyPodEvictionPolicy`: "AlwaysAllow" unless the case says otherwise.
@@ -51,6 +55,10 @@ pub struct Intent {
     pub openshift_adapts: bool,
     /// The chart's list of the variables Heimdall reads (`files/variables.yaml`); None checks nothing (rule unit tests).
     pub known_variables: Option<BTreeSet<String>>,
+    /// Whether the case gives EXTERNAL_URL itself (heimdall.config or env/heimdallconfig.yaml), so the chart derives none.
+    pub external_url_given: bool,
+    /// The paths Heimdall serves without a session (`tests/app/served-paths.yaml`); None checks nothing (rule unit tests).
+    pub served_paths: Option<BTreeSet<String>>,
     /// `heimdall.allowUnknownVariables`.
     pub allow_unknown_variables: bool,
 }
@@ -136,6 +144,7 @@ impl Intent {
         intent.read_policies(&values);
         intent.read_images(&values);
         intent.read_platform(case, &values);
+        intent.read_external_url(case, tests_dir, &values);
         intent.read_external_objects(case, &values);
         intent
     }
@@ -145,6 +154,12 @@ impl Intent {
         let served = case.spec.api_versions.iter().any(|v| v == "security.openshift.io/v1");
         self.openshift_adapts = mode == "force" || (mode == "auto" && served);
         self.allow_unknown_variables = flag(&values["heimdall"]["allowUnknownVariables"], false);
+    }
+
+    fn read_external_url(&mut self, case: &Case, tests_dir: &Path, values: &Value) {
+        let in_file = case.spec.files.get("env/heimdallconfig.yaml").and_then(|f| std::fs::read_to_string(tests_dir.join(f)).ok());
+        let in_file = in_file.and_then(|t| serde_yaml::from_str::<Value>(&t).ok()).is_some_and(|v| !v["EXTERNAL_URL"].is_null());
+        self.external_url_given = in_file || !values["heimdall"]["config"]["EXTERNAL_URL"].is_null();
     }
 
     fn read_images(&mut self, values: &Value) {
@@ -195,6 +210,7 @@ impl Intent {
     fn read_database(&mut self, values: &Value) {
         self.embedded_database = flag(&values["postgresql"]["enabled"], true);
         let db = &values["externalDatabase"];
+        self.database_tls = derived::DatabaseTls::from_values(db);
         if let (false, Some(name)) = (self.embedded_database, text(&db["existingSecret"])) {
             let key = text(&db["existingSecretPasswordKey"]).unwrap_or_else(|| "password".into());
             self.external.insert(format!("Secret/{name}"));
@@ -207,6 +223,7 @@ impl Intent {
         self.network_policy = flag(&np["enabled"], false);
         self.ingress_from = np["ingressFrom"].as_sequence().cloned().unwrap_or_default();
         self.dns_to = np["dnsTo"].as_sequence().cloned().unwrap_or_default();
+        self.extra_egress = np["extraEgress"].as_sequence().cloned().unwrap_or_default();
         let cidrs = np["externalDatabaseCidrs"].as_sequence().into_iter().flatten();
         self.external_database_cidrs = cidrs.filter_map(|c| c.as_str().map(str::to_string)).collect();
         let policy = values["podDisruptionBudget"]["unhealthyPodEvictionPolicy"].as_str();
@@ -286,14 +303,18 @@ pub const RULES: &[Rule] = &[
     Rule { id: "HC011", statement: "two renders of the same inputs are byte-identical: no random value, so GitOps diffs stay clean", check: deterministic },
     Rule { id: "HC012", statement: "the chart's Secret carries helm.sh/resource-policy exactly as the values ask (keep by default, none when empty)", check: secret_resource_policy },
     Rule { id: "HC013", statement: "a PodDisruptionBudget allows at least one voluntary disruption at the rendered replica count (or the HPA's minReplicas) and sets unhealthyPodEvictionPolicy as the values ask", check: disruption_budget_allows_drains },
-    Rule { id: "HC014", statement: "NetworkPolicies admit every flow the chart needs (Heimdall to its database and DNS, the helm test Pod and ingressFrom peers to Heimdall) and stop every other source reaching the embedded database", check: reachability::check },
+    Rule { id: "HC014", statement: "NetworkPolicies admit every flow the chart needs (Heimdall to its database and DNS, the helm test Pod and ingressFrom peers to Heimdall) and stop every other source reaching the embedded database, the database reaching anything, and Heimdall reaching outside the cluster unless extraEgress opens it", check: reachability::check },
     Rule { id: "HC015", statement: "the secrets generator Job fills exactly the required keys no source supplies, under a Role that may create, read and patch only its own Secret and read only the chart's, bound to the Job's ServiceAccount alone", check: generator::scope },
     Rule { id: "HC016", statement: "the secrets generator's ServiceAccount, Role, RoleBinding and Job are hooks Helm runs before install and upgrade and Argo CD runs PreSync, RBAC first, each replaced before it is created again", check: generator::hooks },
     Rule { id: "HC017", statement: "every pod's volume mounts and volumes name each other, every emptyDir has a sizeLimit, and no pod gets service-link variables", check: pods::wiring },
     Rule { id: "HC018", statement: "with global.imageRegistry set, every container image of every pod (init containers, hooks and tests included) comes from it, and every pod lists every pull Secret the values name", check: pods::images },
     Rule { id: "HC019", statement: "on OpenShift (adaptSecurityContext force, or auto where security.openshift.io/v1 is served) no pod or container security context fixes runAsUser, runAsGroup or fsGroup, so the SCC assigns them", check: pods::openshift_ids },
     Rule { id: "HC020", statement: "every variable the Heimdall container gets (env, and the keys of the ConfigMap and Secret it loads) is one Heimdall reads, by the chart's files/variables.yaml, unless heimdall.allowUnknownVariables", check: variables::known },
-    Rule { id: "HC021", statement: "every file path the Heimdall container is given for TLS material (DATABASE_SSL_CA/_CERT/_KEY, LDAP_SSL_CA, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE) lies in a volume it mounts, which projects that file", check: pods::file_settings },
+    Rule { id: "HC021", statement: "every file path the Heimdall container is given for TLS material (DATABASE_SSL_CA/_CERT/_KEY, LDAP_SSL_CA, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE) lies in a volume it mounts, which projects that file (or, an emptyDir, an init container mounting it writes that file)", check: pods::file_settings },
+    Rule { id: "HC022", statement: "every port one object names in another resolves by name or number: each probe's port is one its container declares, each Service targetPort one every pod it selects declares, each Ingress, HTTPRoute and Route backend port one its Service has", check: ports::resolve },
+    Rule { id: "HC023", statement: "a pod that writes a PersistentVolumeClaim as a fixed non-root user sets fsGroup (unless OpenShift assigns it), and PGDATA lies under a claim volume's mount", check: storage::persistent_data },
+    Rule { id: "HC024", statement: "settings derived from values agree: the database wait uses Heimdall's DATABASE_HOST and DATABASE_PORT, DATABASE_SSL and DATABASE_SSL_INSECURE say what the database values ask, checksum/config is the hash of the ConfigMap the pod loads, a workload an HPA scales renders no replicas, and a derived EXTERNAL_URL names the Ingress or Route host with https exactly when it has TLS", check: derived::consistent },
+    Rule { id: "HC025", statement: "every path the chart asks Heimdall for (each httpGet probe of the Heimdall container, each http URL the test pod gets) is one the server answers without a session, by tests/app/served-paths.yaml, which test-chart checks against the server's source", check: paths::served },
 ];
 
 /// Runs every rule; each finding carries its rule's id.
@@ -901,9 +922,13 @@ fn disruption_budget_allows_drains(r: &Rendering) -> Vec<String> {
     out
 }
 
+mod derived;
 mod generator;
+mod paths;
 mod pods;
+mod ports;
 mod reachability;
+mod storage;
 pub mod variables;
 
 #[cfg(test)]

@@ -179,8 +179,15 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     let prepare_time = wall.elapsed();
 
     let known_variables = crate::rules::variables::load(&layout.chart)?;
-    let intents: Vec<Intent> =
-        cases.iter().map(|c| Intent { known_variables: Some(known_variables.clone()), ..Intent::from_case(c, &layout.tests) }).collect();
+    let served_paths: BTreeSet<String> = crate::appsource::served_paths(&opts.repo)?.into_keys().collect();
+    let intents: Vec<Intent> = cases
+        .iter()
+        .map(|c| Intent {
+            known_variables: Some(known_variables.clone()),
+            served_paths: Some(served_paths.clone()),
+            ..Intent::from_case(c, &layout.tests)
+        })
+        .collect();
     let schemas = opts.schemas.clone().unwrap_or_else(|| Arc::new(Schemas::installed()));
     let ctx =
         Ctx { cases: &cases, prepared: &prepared, intents: &intents, helms: &helms, schemas: &schemas, renders: RenderCache::default() };
@@ -197,9 +204,12 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     outcome.rows = results.into_iter().map(|r| r.row).chain(case_rows).collect();
     if opts.filter.is_none() {
         outcome.rows.push(stale_snapshots(&layout, &cases, mode, opts.verbose)?);
-        // A failed render hides what its templates would produce: coverage waits for every render to pass.
-        let renders_passed = outcome.rows.iter().filter(|r| r.step == "render").all(Row::passed);
+        // A failed render hides what its templates would produce: coverage waits for every render to
+        // produce its documents (a rule's or an assertion's finding hides nothing).
+        let rendered = |r: &&Row| !r.failures.iter().any(|f| [checks::RENDER, checks::EXPECT_FAILS, checks::PARSE].contains(&f.check));
+        let renders_passed = outcome.rows.iter().filter(|r| r.step == "render").all(|r| rendered(&r));
         outcome.rows.push(template_coverage(&layout, &covered, renders_passed));
+        outcome.rows.push(app_source(&layout, opts)?);
     }
     outcome.wall = wall.elapsed();
     outcome.phases[2].1 = outcome.wall - prepare_time - pool_time;
@@ -371,6 +381,11 @@ fn check_rendering(ctx: &Ctx, job: &matrix::Job, m1: Manifest, m2: Manifest, res
     let (normalised, diffs) = normalise::normalise(m1, m2);
     let rendering = Rendering { docs: &sorted.docs, notes: sorted.notes.as_deref(), intent: &ctx.intents[job.case], differences: &diffs };
     result.row.failures.extend(rules::check_all(&rendering));
+    for (i, a) in ctx.cases[job.case].spec.assert.iter().enumerate() {
+        for finding in a.check(&sorted.docs) {
+            result.row.fail(checks::ASSERT, format!("assert entry {} of {}: {finding}", i + 1, ctx.cases[job.case].name));
+        }
+    }
     for doc in &sorted.docs {
         for e in ctx.schemas.validate(&job.kube_version, doc) {
             result.row.fail(checks::SCHEMA, e);
@@ -532,6 +547,24 @@ fn template_coverage(layout: &Layout, covered: &BTreeSet<String>, renders_passed
         row.fail(checks::COVERAGE, format!("{t} produced no document in any case: add a case that renders it"));
     }
     row
+}
+
+/// The variable list and the served-paths list against the Heimdall source archive HEIMDALL_SOURCE
+/// names; without one (a maintainer's quick run) the row says so and checks nothing.
+fn app_source(layout: &Layout, opts: &Options) -> Result<Row> {
+    let mut row = Row::new("(app-source)", "-", "-", "app-source");
+    let Some(archive) = std::env::var_os("HEIMDALL_SOURCE").filter(|a| !a.is_empty()) else {
+        if opts.verbose {
+            eprintln!("test-chart: HEIMDALL_SOURCE is not set, so the variable and served-path lists were not checked against Heimdall's source (make test sets it)");
+        }
+        return Ok(row);
+    };
+    let source = crate::appsource::Source::read(Path::new(&archive))?;
+    let found = crate::appsource::variables_disagree(&layout.chart, &source)?;
+    for f in found.into_iter().chain(crate::appsource::paths_disagree(&opts.repo, &source)?) {
+        row.fail(checks::APP_SOURCE, f);
+    }
+    Ok(row)
 }
 
 fn finish(opts: &Options, outcome: &Outcome) -> Result<()> {

@@ -19,13 +19,19 @@ struct Generator<'a> {
 }
 
 impl<'a> Generator<'a> {
-    fn find(docs: &'a [Doc]) -> Option<Generator<'a>> {
+    /// The generator Job, and the bindings whose subject is its ServiceAccount in `namespace` (the
+    /// release's): a subject in another namespace names another account, which grants this one nothing.
+    fn find(docs: &'a [Doc], namespace: &str) -> Option<Generator<'a>> {
         let (job, container) = generator(docs)?;
         let secret = env_value(container, "GENERATED_SECRET").unwrap_or_default().to_string();
         let sa = s(&job.value["spec"]["template"]["spec"]["serviceAccountName"]);
         let account = docs.iter().find(|d| d.kind() == "ServiceAccount" && d.name() == sa);
         let names_sa = |b: &&Doc| {
-            b.value["subjects"].as_sequence().into_iter().flatten().any(|x| s(&x["kind"]) == "ServiceAccount" && s(&x["name"]) == sa)
+            b.value["subjects"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .any(|x| s(&x["kind"]) == "ServiceAccount" && s(&x["name"]) == sa && s(&x["namespace"]) == namespace)
         };
         let bindings: Vec<&Doc> =
             docs.iter().filter(|d| matches!(d.kind(), "RoleBinding" | "ClusterRoleBinding")).filter(names_sa).collect();
@@ -54,7 +60,7 @@ impl<'a> Generator<'a> {
 /// HC015: the Job generates exactly the unsupplied keys, and its RBAC reaches its own Secret (and reads the chart's) and nothing else.
 pub(super) fn scope(r: &Rendering) -> Vec<String> {
     let want = r.intent.generated_keys();
-    let Some(g) = Generator::find(r.docs) else {
+    let Some(g) = Generator::find(r.docs, &r.intent.namespace) else {
         if want.is_empty() {
             return vec![];
         }
@@ -149,7 +155,7 @@ fn role_findings(g: &Generator, seed: Option<&str>) -> Vec<String> {
 
 /// HC016: each generator object is a pre-install and pre-upgrade Helm hook and an Argo CD PreSync hook, RBAC before the Job.
 pub(super) fn hooks(r: &Rendering) -> Vec<String> {
-    let Some(g) = Generator::find(r.docs) else { return vec![] };
+    let Some(g) = Generator::find(r.docs, &r.intent.namespace) else { return vec![] };
     let mut out = Vec::new();
     for doc in g.objects() {
         out.extend(hook_annotation_findings(doc));

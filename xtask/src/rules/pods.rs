@@ -1,4 +1,4 @@
-//! HC017 to HC019 and HC021: what every pod of the chart is given at run time: volumes and mounts that name each other, bounded scratch space, no service-link variables; with a mirror, every image from it and every pull Secret; on OpenShift, user and group IDs left to the SCC; file paths for TLS material inside a mounted volume.
+//! HC017 to HC019 and HC021: what every pod of the chart is given at run time: volumes and mounts that name each other, bounded scratch space, no service-link variables; with a mirror, every image from it and every pull Secret; on OpenShift, user and group IDs left to the SCC; file paths for TLS material inside a mounted volume that holds them.
 
 use super::{containers, env_var, heimdall_pod, pod_specs, s, Rendering};
 use crate::manifest::Doc;
@@ -132,6 +132,23 @@ pub fn file_settings(r: &Rendering) -> Vec<String> {
                 ));
             }
         }
+        if volume.is_some_and(|v| !v["emptyDir"].is_null()) && !an_init_container_writes(spec, s(&mount["name"]), inside) {
+            out.push(format!(
+                "{} container heimdall: {name} is {path}, in emptyDir volume {}, but no init container that mounts it writes {inside} there",
+                doc.id(),
+                s(&mount["name"])
+            ));
+        }
     }
     out
+}
+
+/// Whether an init container mounts `volume` and names the file `inside` it in its command or
+/// arguments (the chart's CA bundle is written by `cat ... > <mount>/<file>`).
+fn an_init_container_writes(spec: &Value, volume: &str, inside: &str) -> bool {
+    spec["initContainers"].as_sequence().into_iter().flatten().any(|c| {
+        let words = ["command", "args"].iter().flat_map(|k| c[*k].as_sequence().into_iter().flatten()).map(s).collect::<Vec<_>>().join(" ");
+        let mounts = c["volumeMounts"].as_sequence().into_iter().flatten().filter(|m| s(&m["name"]) == volume);
+        mounts.map(|m| format!("{}/{inside}", s(&m["mountPath"]).trim_end_matches('/'))).any(|file| words.contains(&file))
+    })
 }

@@ -117,15 +117,10 @@ impl<'a> Scene<'a> {
                 Value::String(name) => endpoint.named_ports.iter().find(|(n, _, _)| n == name).map(|(_, number, _)| *number),
                 _ => None,
             };
-            // The port must be one a container of the pod declares: nothing else is known to listen.
-            match number.filter(|n| endpoint.named_ports.iter().any(|(_, declared, _)| declared == n)) {
-                Some(number) => targets.push((endpoint, number)),
-                None => out.push(format!(
-                    "{} port {port} targets {}, which no container of {} declares",
-                    service.id(),
-                    serde_yaml::to_string(&sp["targetPort"]).unwrap_or_default().trim(),
-                    doc.id()
-                )),
+            // Only a port a container declares is known to listen; HC022 reports a targetPort that
+            // resolves to none, so here that Service port simply carries no flow.
+            if let Some(number) = number.filter(|n| endpoint.named_ports.iter().any(|(_, declared, _)| declared == n)) {
+                targets.push((endpoint, number));
             }
         }
         if !selected {
@@ -260,10 +255,31 @@ impl<'a> Scene<'a> {
                 flows.extend(probes.iter().map(|p| Flow { from: p.clone(), to: db.clone(), port: *port, protocol: protocol.clone() }));
             }
         }
+        flows.extend(self.forbidden_egress());
         if !self.r.intent.ingress_from.is_empty() {
             let stranger = Endpoint::pod("a pod networkPolicy.ingressFrom does not name", "elsewhere", Labels::new());
             for (to, port) in heimdall_ports {
                 flows.push(Flow { from: stranger.clone(), to: to.clone(), port: *port, protocol: "TCP".into() });
+            }
+        }
+        flows
+    }
+}
+
+impl Scene<'_> {
+    /// Egress the chart documents closed: the embedded database's pods reach nothing, and Heimdall's
+    /// pods reach no address outside the cluster (HTTPS, or the database port) unless
+    /// `networkPolicy.extraEgress` opens something.
+    fn forbidden_egress(&self) -> Vec<Flow> {
+        let outside = Endpoint::address("an address outside the cluster", IpAddr::from([203, 0, 113, 10]));
+        let mut flows = Vec::new();
+        for (doc, spec, meta) in pod_specs(self.r.docs).into_iter().filter(|(d, _, _)| d.kind() == "StatefulSet") {
+            let db = pod_endpoint(&format!("{} pods (the embedded database)", doc.name()), &self.namespace, spec, meta);
+            flows.push(Flow { from: db, to: outside.clone(), port: 443, protocol: "TCP".into() });
+        }
+        if self.r.intent.extra_egress.is_empty() {
+            for port in [443, 5432] {
+                flows.push(Flow { from: self.heimdall.clone(), to: outside.clone(), port, protocol: "TCP".into() });
             }
         }
         flows

@@ -1,5 +1,6 @@
 //! Each rule firing on a hand-written, deliberately broken rendering, and staying quiet on a good one.
 
+use super::storage::under;
 use super::*;
 use crate::manifest::parse;
 
@@ -8,6 +9,15 @@ const DB_LABELS: &str = "{app.kubernetes.io/name: heimdall, app.kubernetes.io/in
 const JWT: &str = "jwt-secret-value-that-is-long-enough-for-heimdall-000000000000000000";
 
 fn good_yaml() -> String {
+    good_yaml_with(&[])
+}
+
+/// The good rendering with these settings added to Heimdall's ConfigMap (and checksum/config to match).
+fn good_yaml_with(settings: &[(&str, &str)]) -> String {
+    let mut config = BTreeMap::from([("PORT".to_string(), "3000".to_string())]);
+    config.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let config_checksum = format!("{:x}", Sha256::digest(derived::go_json_object(&config).as_bytes()));
+    let config = serde_json::to_string(&config).unwrap();
     let mut data = BTreeMap::new();
     data.insert("ADMIN_PASSWORD".to_string(), "Admin_fixture_password_1".to_string());
     data.insert("API_KEY_SECRET".to_string(), "api-key-secret-fixture-value-0000000".to_string());
@@ -35,7 +45,7 @@ stringData:
 apiVersion: v1
 kind: ConfigMap
 metadata: {{name: r-heimdall-config, labels: {LABELS}}}
-data: {{PORT: "3000"}}
+data: {config}
 ---
 # Source: heimdall/templates/serviceaccount.yaml
 apiVersion: v1
@@ -63,7 +73,7 @@ spec:
   template:
     metadata:
       labels: {LABELS}
-      annotations: {{checksum/secrets: "{checksum}"}}
+      annotations: {{checksum/config: "{config_checksum}", checksum/secrets: "{checksum}"}}
     spec:
       serviceAccountName: r-heimdall
       enableServiceLinks: false
@@ -75,7 +85,7 @@ spec:
           securityContext: {sc}
           envFrom: [{{configMapRef: {{name: r-heimdall-config}}}}, {{secretRef: {{name: r-heimdall-secrets}}}}]
           ports: [{{name: http, containerPort: 3000, protocol: TCP}}]
-          env: [{}, {}, {}, {}, {{name: DATABASE_HOST, value: r-heimdall-postgresql}}, {{name: DATABASE_PORT, value: "5432"}}]
+          env: [{}, {}, {}, {}, {{name: DATABASE_HOST, value: r-heimdall-postgresql}}, {{name: DATABASE_PORT, value: "5432"}}, {{name: DATABASE_SSL, value: "false"}}, {{name: DATABASE_SSL_INSECURE, value: "false"}}]
       volumes: [{{name: tmp, emptyDir: {{sizeLimit: 1Gi}}}}]
 ---
 # Source: heimdall/templates/postgresql-statefulset.yaml
@@ -89,14 +99,14 @@ spec:
     metadata: {{labels: {DB_LABELS}}}
     spec:
       enableServiceLinks: false
-      securityContext: {{runAsNonRoot: true, runAsUser: 999, seccompProfile: {{type: RuntimeDefault}}}}
+      securityContext: {{runAsNonRoot: true, runAsUser: 999, fsGroup: 999, seccompProfile: {{type: RuntimeDefault}}}}
       containers:
         - name: postgresql
           image: docker.io/postgres:17.6
           volumeMounts: [{{name: data, mountPath: /var/lib/postgresql/data}}]
           ports: [{{name: postgresql, containerPort: 5432, protocol: TCP}}]
           securityContext: {sc}
-          env: [{{name: POSTGRES_PASSWORD, valueFrom: {{secretKeyRef: {{name: r-heimdall-secrets, key: DATABASE_PASSWORD, optional: false}}}}}}]
+          env: [{{name: POSTGRES_PASSWORD, valueFrom: {{secretKeyRef: {{name: r-heimdall-secrets, key: DATABASE_PASSWORD, optional: false}}}}}}, {{name: PGDATA, value: /var/lib/postgresql/data/pgdata}}]
   volumeClaimTemplates: [{{metadata: {{name: data}}}}]
 "#,
         env("JWT_SECRET"),
@@ -187,7 +197,7 @@ fn hc004_fires_when_postgresql_reads_another_secret() {
 
 #[test]
 fn hc005_fires_on_a_secret_value_in_a_config_map_and_in_notes() {
-    let yaml = good_yaml().replace("data: {PORT: \"3000\"}", &format!("data: {{PORT: \"3000\", LEAK: \"{JWT}\"}}"));
+    let yaml = good_yaml_with(&[("LEAK", JWT)]);
     fires("HC005", &yaml, &inline_intent(), &[], None);
     fires("HC005", &good_yaml(), &inline_intent(), &[], Some(&format!("your JWT is {JWT}")));
 }
@@ -205,10 +215,10 @@ fn hc006_fires_on_another_type_a_value_in_data_or_a_key_missing_from_data() {
 #[test]
 fn hc007_fires_on_a_missing_or_stale_checksum() {
     let good = good_yaml();
-    let stale = good.replace("annotations: {checksum/secrets: \"", "annotations: {checksum/secrets: \"0");
+    let stale = good.replace(", checksum/secrets: \"", ", checksum/secrets: \"0");
     fires("HC007", &stale, &inline_intent(), &[], None);
-    let start = good.find("      annotations: {checksum/secrets").unwrap();
-    let end = start + good[start..].find('\n').unwrap() + 1;
+    let start = good.find(", checksum/secrets").unwrap();
+    let end = start + good[start..].find('}').unwrap();
     let missing = format!("{}{}", &good[..start], &good[end..]);
     fires("HC007", &missing, &inline_intent(), &[], None);
 }
@@ -423,12 +433,15 @@ fn hc008_ignores_an_optional_reference_that_dangles() {
 }
 
 #[test]
-fn hc014_fires_when_a_service_targets_a_port_no_container_declares() {
+fn a_service_targeting_a_port_no_container_declares_is_hc022s_not_hc014s() {
     let yaml = good_yaml().replace("ports: [{port: 5432, targetPort: postgresql}]", "ports: [{port: 5432, targetPort: 5433}]");
     let intent = Intent { embedded_database: true, ..inline_intent() };
     let found = findings_with(&yaml, &intent, &[], None);
-    assert!(found.iter().any(|f| f.starts_with("HC014") && f.contains("targets 5433, which no container of StatefulSet/r-heimdall-postgresql declares")), "{found:#?}");
-    fires("HC014", &yaml, &intent, &[], None);
+    assert!(
+        found.iter().any(|f| f.contains("targetPort 5433 is no port a container of StatefulSet/r-heimdall-postgresql declares")),
+        "{found:#?}"
+    );
+    fires("HC022", &yaml, &intent, &[], None);
 }
 
 const GENERATOR_ANNOTATIONS: &str = "{helm.sh/hook: 'pre-install,pre-upgrade', helm.sh/hook-weight: 'WEIGHT', helm.sh/hook-delete-policy: 'before-hook-creation,hook-succeeded', argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/sync-wave: 'WEIGHT', argocd.argoproj.io/hook-delete-policy: 'BeforeHookCreation,HookSucceeded'}";
@@ -511,6 +524,11 @@ fn hc015_fires_on_a_role_beyond_its_secret_and_on_the_wrong_keys() {
     jwt_too.supplied.remove("API_KEY_SECRET");
     let found = findings_with(&with_generator(GENERATOR_RULES, &job), &jwt_too, &[], None);
     assert!(found.iter().any(|f| f.starts_with("HC015") && f.contains("GENERATE_KEYS")), "{found:#?}");
+    // A subject in another namespace names another ServiceAccount: the generator's own gets no Role.
+    let elsewhere = with_generator(GENERATOR_RULES, &job)
+        .replace("{kind: ServiceAccount, name: r-gen}", "{kind: ServiceAccount, name: r-gen, namespace: default}");
+    let found = findings_with(&elsewhere, &generator_intent(), &[], None);
+    assert!(found.iter().any(|f| f.starts_with("HC015") && f.contains("no rendered Role is bound")), "{found:#?}");
 }
 
 #[test]
@@ -580,7 +598,7 @@ fn hc019_fires_on_a_fixed_user_or_group_where_openshift_assigns_them() {
     intent.openshift_adapts = true;
     // The good rendering fixes the database pod's runAsUser and the containers' too.
     fires("HC019", &good_yaml(), &intent, &[], None);
-    let adapted = good_yaml().replace("runAsUser: 999, ", "").replace("runAsUser: 1001, ", "");
+    let adapted = good_yaml().replace("runAsUser: 999, fsGroup: 999, ", "").replace("runAsUser: 1001, ", "");
     assert!(findings_with(&adapted, &intent, &[], None).is_empty(), "{:#?}", findings_with(&adapted, &intent, &[], None));
     fires(
         "HC019",
@@ -598,9 +616,10 @@ fn hc019_fires_on_a_fixed_user_or_group_where_openshift_assigns_them() {
 fn hc020_fires_on_a_variable_heimdall_does_not_read() {
     let mut intent = inline_intent();
     let known = ["ADMIN_PASSWORD", "API_KEY_SECRET", "DATABASE_PASSWORD", "JWT_SECRET", "DATABASE_HOST", "DATABASE_PORT", "PORT"];
-    intent.known_variables = Some(known.iter().map(|k| k.to_string()).collect());
+    let known = known.iter().chain(&["DATABASE_SSL", "DATABASE_SSL_INSECURE"]);
+    intent.known_variables = Some(known.map(|k| k.to_string()).collect());
     assert!(findings_with(&good_yaml(), &intent, &[], None).is_empty());
-    let in_config_map = good_yaml().replace("data: {PORT: \"3000\"}", "data: {PORT: \"3000\", OKTA_ISSUER: \"https://corp.okta.com\"}");
+    let in_config_map = good_yaml_with(&[("OKTA_ISSUER", "https://corp.okta.com")]);
     fires("HC020", &in_config_map, &intent, &[], None);
     let in_env = good_yaml()
         .replace("{name: DATABASE_PORT, value: \"5432\"}", "{name: DATABASE_PORT, value: \"5432\"}, {name: GITLAB_CLIENTSECRET, value: x}");
@@ -612,8 +631,7 @@ fn hc020_fires_on_a_variable_heimdall_does_not_read() {
 #[test]
 fn hc021_fires_on_a_tls_path_outside_every_mount_and_on_an_item_never_projected() {
     let with_ca = |mount: &str, items: &str| {
-        good_yaml()
-            .replace("data: {PORT: \"3000\"}", "data: {PORT: \"3000\", DATABASE_SSL_CA: /etc/heimdall/database-ca/ca.crt}")
+        good_yaml_with(&[("DATABASE_SSL_CA", "/etc/heimdall/database-ca/ca.crt")])
             .replace(
                 "volumeMounts: [{name: tmp, mountPath: /tmp}]",
                 &format!("volumeMounts: [{{name: tmp, mountPath: /tmp}}, {{name: database-ca, mountPath: {mount}, readOnly: true}}]"),
@@ -629,4 +647,168 @@ fn hc021_fires_on_a_tls_path_outside_every_mount_and_on_an_item_never_projected(
     assert!(findings_with(&good, &intent, &[], None).is_empty(), "{:#?}", findings_with(&good, &intent, &[], None));
     fires("HC021", &with_ca("/etc/heimdall/db-ca", "{key: ca.crt, path: ca.crt}"), &intent, &[], None);
     fires("HC021", &with_ca("/etc/heimdall/database-ca", "{key: bundle.pem, path: bundle.pem}"), &intent, &[], None);
+}
+
+#[test]
+fn hc022_fires_on_a_probe_service_or_backend_port_that_resolves_to_nothing() {
+    let intent = inline_intent();
+    let probe = |port: &str| {
+        good_yaml().replace(
+            "ports: [{name: http, containerPort: 3000, protocol: TCP}]",
+            &format!("ports: [{{name: http, containerPort: 3000, protocol: TCP}}]\n          readinessProbe: {{httpGet: {{path: /server, port: {port}}}}}"),
+        )
+    };
+    assert!(findings_with(&probe("http"), &intent, &[], None).is_empty());
+    assert!(findings_with(&probe("3000"), &intent, &[], None).is_empty());
+    fires("HC022", &probe("8080"), &intent, &[], None);
+    fires("HC022", &probe("web"), &intent, &[], None);
+    fires("HC022", &good_yaml().replace("targetPort: http}", "targetPort: 8080}"), &intent, &[], None);
+    fires("HC022", &good_yaml().replace("targetPort: postgresql}", "targetPort: pg}"), &intent, &[], None);
+    let ingress = |port: &str| {
+        format!(
+            "{}---\n# Source: heimdall/templates/ingress.yaml\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: r-heimdall, labels: {LABELS}}}\nspec: {{rules: [{{host: h.example, http: {{paths: [{{path: /, pathType: Prefix, backend: {{service: {{name: r-heimdall, port: {port}}}}}}}]}}}}]}}\n",
+            good_yaml()
+        )
+    };
+    assert!(findings_with(&ingress("{number: 3000}"), &intent, &[], None).is_empty());
+    fires("HC022", &ingress("{number: 80}"), &intent, &[], None);
+    fires("HC022", &ingress("{name: http}"), &intent, &[], None);
+}
+
+#[test]
+fn hc023_fires_on_a_claim_written_without_fs_group_and_on_pgdata_off_the_claim() {
+    let intent = inline_intent();
+    let no_fs_group = good_yaml().replace("runAsUser: 999, fsGroup: 999,", "runAsUser: 999,");
+    fires("HC023", &no_fs_group, &intent, &[], None);
+    let read_only = no_fs_group.replace("mountPath: /var/lib/postgresql/data}", "mountPath: /var/lib/postgresql/data, readOnly: true}");
+    assert!(findings_with(&read_only, &intent, &[], None).is_empty(), "a read-only claim needs no fsGroup");
+    let openshift = Intent { openshift_adapts: true, ..inline_intent() };
+    assert!(findings_with(&no_fs_group, &openshift, &[], None).iter().all(|f| !f.starts_with("HC023")), "the SCC assigns fsGroup");
+    fires("HC023", &good_yaml().replace("value: /var/lib/postgresql/data/pgdata", "value: /var/lib/postgresql/pgdata"), &intent, &[], None);
+    fires(
+        "HC023",
+        &good_yaml().replace("value: /var/lib/postgresql/data/pgdata", "value: /var/lib/postgresql/database"),
+        &intent,
+        &[],
+        None,
+    );
+    assert!(under("/var/lib/postgresql/data", "/var/lib/postgresql/data/"));
+}
+
+#[test]
+fn hc021_fires_when_no_init_container_writes_the_bundle_an_empty_dir_should_hold() {
+    let bundle = |written: &str| {
+        good_yaml_with(&[("NODE_EXTRA_CA_CERTS", "/etc/heimdall/ca-bundle/extra-ca.pem")])
+            .replace(
+                "volumeMounts: [{name: tmp, mountPath: /tmp}]",
+                "volumeMounts: [{name: tmp, mountPath: /tmp}, {name: ca-bundle, mountPath: /etc/heimdall/ca-bundle, readOnly: true}]",
+            )
+            .replace(
+                "volumes: [{name: tmp, emptyDir: {sizeLimit: 1Gi}}]",
+                "volumes: [{name: tmp, emptyDir: {sizeLimit: 1Gi}}, {name: ca-bundle, emptyDir: {sizeLimit: 1Mi}}]",
+            )
+            .replace(
+                "      containers:\n        - name: heimdall\n",
+                &format!("      initContainers:\n        - {{name: bundle, image: docker.io/mitre/heimdall2:2.13.1, command: [sh, -c, 'cat /x/* > {written}'], securityContext: {{allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: {{drop: [ALL]}}, seccompProfile: {{type: RuntimeDefault}}}}, volumeMounts: [{{name: ca-bundle, mountPath: /bundle}}]}}\n      containers:\n        - name: heimdall\n"),
+            )
+    };
+    let good = bundle("/bundle/extra-ca.pem");
+    assert!(findings_with(&good, &inline_intent(), &[], None).is_empty(), "{:#?}", findings_with(&good, &inline_intent(), &[], None));
+    fires("HC021", &bundle("/bundle/ca.pem"), &inline_intent(), &[], None);
+}
+
+#[test]
+fn hc024_fires_on_a_wait_elsewhere_tls_settings_not_asked_a_stale_config_checksum_and_replicas_beside_an_hpa() {
+    let intent = Intent { embedded_database: true, ..inline_intent() };
+    let with_sum = good_yaml();
+    assert!(findings_with(&with_sum, &intent, &[], None).is_empty(), "{:#?}", findings_with(&with_sum, &intent, &[], None));
+    let stale = good_yaml_with(&[("LDAP_ENABLED", "false")]).replace("\"LDAP_ENABLED\":\"false\",", "");
+    fires("HC024", &stale, &intent, &[], None);
+    let ssl_on = with_sum.replace("{name: DATABASE_SSL, value: \"false\"}", "{name: DATABASE_SSL, value: \"true\"}");
+    fires("HC024", &ssl_on, &intent, &[], None);
+    let external =
+        Intent { embedded_database: false, database_tls: derived::DatabaseTls { ssl: true, insecure: false }, ..inline_intent() };
+    assert!(findings_with(&ssl_on, &external, &[], None).iter().all(|f| !f.starts_with("HC024")));
+    let insecure = Intent { database_tls: derived::DatabaseTls { ssl: true, insecure: true }, ..external };
+    assert!(findings_with(&ssl_on, &insecure, &[], None).iter().any(|f| f.starts_with("HC024") && f.contains("DATABASE_SSL_INSECURE")));
+    let wait = |host: &str| {
+        with_sum.replace(
+            "      containers:\n        - name: heimdall\n",
+            &format!("      initContainers:\n        - {{name: wait-for-database, image: docker.io/postgres:17.6, securityContext: {{allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: {{drop: [ALL]}}, seccompProfile: {{type: RuntimeDefault}}}}, env: [{{name: DATABASE_HOST, value: {host}}}, {{name: DATABASE_PORT, value: \"5432\"}}]}}\n      containers:\n        - name: heimdall\n"),
+        )
+    };
+    assert!(findings_with(&wait("r-heimdall-postgresql"), &intent, &[], None).is_empty());
+    // An external database's host names no Service, so HC014 has no flow to check: HC024 alone sees it.
+    let plain_external = Intent { embedded_database: false, database_tls: derived::DatabaseTls::default(), ..inline_intent() };
+    fires("HC024", &wait("db.example.com"), &plain_external, &[], None);
+    let hpa = format!(
+        "{with_sum}---\n# Source: heimdall/templates/hpa.yaml\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: r-heimdall, labels: {LABELS}}}\nspec: {{scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: r-heimdall}}, minReplicas: 2, maxReplicas: 4}}\n"
+    );
+    assert!(findings_with(&hpa, &intent, &[], None).is_empty(), "{:#?}", findings_with(&hpa, &intent, &[], None));
+    fires("HC024", &hpa.replacen("spec:\n  selector: {matchLabels: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}", "spec:\n  replicas: 1\n  selector: {matchLabels: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}", 1), &intent, &[], None);
+    assert_eq!(
+        derived::go_json_object(&BTreeMap::from([("A".to_string(), "<a&b>\u{1}\"".to_string())])),
+        r#"{"A":"\u003ca\u0026b\u003e\u0001\""}"#
+    );
+}
+
+#[test]
+fn hc025_fires_on_a_probe_or_test_url_path_the_server_does_not_serve() {
+    let intent = Intent { served_paths: Some(BTreeSet::from(["/server".to_string(), "/".to_string()])), ..inline_intent() };
+    let probe = |path: &str| {
+        good_yaml().replace(
+            "ports: [{name: http, containerPort: 3000, protocol: TCP}]",
+            &format!("ports: [{{name: http, containerPort: 3000, protocol: TCP}}]\n          readinessProbe: {{httpGet: {{path: {path}, port: http}}}}"),
+        )
+    };
+    assert!(findings_with(&probe("/server"), &intent, &[], None).is_empty());
+    fires("HC025", &probe("/health"), &intent, &[], None);
+    let test_pod = |url: &str| {
+        format!(
+            "{}---\n# Source: heimdall/templates/tests/connection.yaml\napiVersion: v1\nkind: Pod\nmetadata: {{name: r-heimdall-test, labels: {LABELS}}}\nspec: {{enableServiceLinks: false, securityContext: {{runAsNonRoot: true, seccompProfile: {{type: RuntimeDefault}}}}, containers: [{{name: test, image: docker.io/mitre/heimdall2:2.13.1, securityContext: {{allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: {{drop: [ALL]}}, seccompProfile: {{type: RuntimeDefault}}}}, env: [{{name: URL, value: '{url}'}}]}}]}}\n",
+            good_yaml()
+        )
+    };
+    // The hand-written test pod draws other rules' findings (it is no hook); only HC025's may change.
+    let good = findings_with(&test_pod("http://r-heimdall:3000/server"), &intent, &[], None);
+    assert!(good.iter().all(|f| !f.starts_with("HC025")), "{good:#?}");
+    let bad = findings_with(&test_pod("http://r-heimdall:3000/api/health"), &intent, &[], None);
+    let (hc025, rest): (Vec<String>, Vec<String>) = bad.into_iter().partition(|f| f.starts_with("HC025"));
+    assert!(hc025.len() == 1 && hc025[0].contains("/api/health"), "{hc025:#?}");
+    assert_eq!(rest, good);
+}
+
+#[test]
+fn hc024_fires_on_a_derived_external_url_whose_scheme_or_host_the_ingress_does_not_serve() {
+    let ingress = |url: &str, tls: &str| {
+        format!(
+            "{}---\n# Source: heimdall/templates/ingress.yaml\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: r-heimdall, labels: {LABELS}}}\nspec: {{{tls}rules: [{{host: h.example, http: {{paths: [{{path: /, pathType: Prefix, backend: {{service: {{name: r-heimdall, port: {{number: 3000}}}}}}}}]}}}}]}}\n",
+            good_yaml_with(&[("EXTERNAL_URL", url)])
+        )
+    };
+    let mut intent = Intent { embedded_database: true, ..inline_intent() };
+    intent.external.insert("Secret/t".into());
+    let secured = findings_with(&ingress("https://h.example", "tls: [{hosts: [h.example], secretName: t}], "), &intent, &[], None);
+    assert!(secured.is_empty(), "{secured:#?}");
+    let plain = findings_with(&ingress("http://h.example", ""), &intent, &[], None);
+    assert!(plain.is_empty(), "{plain:#?}");
+    fires("HC024", &ingress("https://h.example", ""), &intent, &[], None);
+    fires("HC024", &ingress("http://h.example", "tls: [{hosts: [h.example], secretName: t}], "), &intent, &[], None);
+    fires("HC024", &ingress("http://other.example", ""), &intent, &[], None);
+    let given = Intent { external_url_given: true, ..intent };
+    assert!(findings_with(&ingress("https://h.example", ""), &given, &[], None).is_empty(), "a URL the user gives is theirs");
+}
+
+#[test]
+fn hc014_fires_when_heimdall_or_the_database_may_reach_outside_the_cluster() {
+    let good = with_policies(HEIMDALL_FROM_ANYWHERE, FROM_HEIMDALL);
+    let heimdall_open = good.replacen("policyTypes: [Ingress, Egress]", "policyTypes: [Ingress]", 1);
+    let found = findings_with(&heimdall_open, &policy_intent(), &[], None);
+    assert!(found.iter().any(|f| f.contains("forbidden flow") && f.contains("an address outside the cluster on 443/TCP")), "{found:#?}");
+    fires("HC014", &heimdall_open, &policy_intent(), &[], None);
+    let database_open = good.replace("  egress: []\n", "  egress: [{}]\n");
+    fires("HC014", &database_open, &policy_intent(), &[], None);
+    // Egress the values open with extraEgress is the user's to open.
+    let opened = Intent { extra_egress: vec![serde_yaml::from_str("{to: [{ipBlock: {cidr: 0.0.0.0/0}}]}").unwrap()], ..policy_intent() };
+    assert!(findings_with(&heimdall_open, &opened, &[], None).is_empty());
 }
