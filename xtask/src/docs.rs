@@ -37,7 +37,8 @@ pub fn descriptions(values_yaml: &str) -> BTreeMap<String, String> {
     let mut pending: Option<String> = None;
     for line in values_yaml.lines() {
         let trimmed = line.trim_start();
-        if let Some(text) = trimmed.strip_prefix("# --") {
+        // A marker is "# --" alone or before a space: "# --api-versions ..." continues a description.
+        if let Some(text) = trimmed.strip_prefix("# --").filter(|t| t.is_empty() || t.starts_with(' ')) {
             pending = Some(text.trim().to_string());
         } else if let (Some(text), Some(p)) = (trimmed.strip_prefix('#'), pending.as_mut()) {
             p.push(' ');
@@ -197,6 +198,12 @@ mod tests {
         assert_eq!(d["image.registry"], "Registry, continued.");
         assert_eq!(d["name"], "The name.");
         assert!(!d.contains_key("resources.limits"));
+    }
+
+    #[test]
+    fn a_continuation_line_that_starts_with_a_flag_is_not_a_new_description() {
+        let values = "# -- Pass it with\n# --api-versions security.openshift.io/v1, or not.\nmode: auto\n";
+        assert_eq!(descriptions(values)["mode"], "Pass it with --api-versions security.openshift.io/v1, or not.");
     }
 
     #[test]
