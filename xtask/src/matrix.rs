@@ -120,6 +120,9 @@ pub fn load_case(path: &Path, cases_dir: &Path, tests_dir: &Path) -> Result<Case
     if let Expect::Fails(pattern) = &spec.expect {
         Regex::new(pattern).with_context(|| format!("case file {}: expect.fails is not a valid regular expression", path.display()))?;
     }
+    if let Some(why) = unreadable_set_entry(&spec) {
+        bail!("case file {}: {why}", path.display());
+    }
     for (i, a) in spec.assert.iter().enumerate() {
         a.validate().with_context(|| format!("case file {}: assert entry {}", path.display(), i + 1))?;
     }
@@ -149,6 +152,28 @@ pub fn load_case(path: &Path, cases_dir: &Path, tests_dir: &Path) -> Result<Case
         }
     }
     Ok(Case { name, path: path.to_path_buf(), spec })
+}
+
+/// The first `set`, `setString` or `setFile` entry the rules could not read as Helm does, and why.
+/// The rules read a case's values themselves (never from the rendering), and only plain
+/// `dotted.key=value` entries are read here, so anything else is refused rather than dropped.
+fn unreadable_set_entry(spec: &CaseFile) -> Option<String> {
+    let lists = [("set", &spec.set), ("setString", &spec.set_string), ("setFile", &spec.set_file)];
+    for (field, entries) in lists {
+        for entry in entries.iter() {
+            let Some((key, value)) = entry.split_once('=') else {
+                return Some(format!("{field} entry {entry:?} has no `=`: write KEY=VALUE"));
+            };
+            let plain_key = !key.is_empty() && !key.contains(['[', ']', '\\', ',', '{', '}']);
+            let plain_value = field == "setFile" || !value.contains([',', '\\', '{']);
+            if !plain_key || !plain_value {
+                return Some(format!(
+                    "{field} entry {entry:?} uses Helm's list, index, escape or multi-value syntax, which the harness's reading of the case does not follow: give it under `values:` instead"
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// Every `*.yaml` under `cases_dir`, in sorted order.
@@ -226,6 +251,18 @@ mod tests {
         assert!(err.contains("fixtures/none.yaml"), "{err}");
         let p = write(dir.path(), "cases/d.yaml", "description: x\nexpect:\n  fails: \"(\"\n");
         assert!(load_case(&p, &dir.path().join("cases"), dir.path()).is_err());
+    }
+
+    #[test]
+    fn a_set_entry_the_rules_cannot_read_is_refused_not_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        for entry in ["a.b[0]=x", "a.b=x,c=y", "a.b={x,y}", "a\\.b=x", "a.b"] {
+            let p = write(dir.path(), "cases/e.yaml", &format!("description: x\nexpect: renders\nset: [{entry:?}]\n"));
+            let err = format!("{:#}", load_case(&p, &dir.path().join("cases"), dir.path()).unwrap_err());
+            assert!(err.contains("e.yaml") && err.contains("set entry"), "{entry}: {err}");
+        }
+        let p = write(dir.path(), "cases/f.yaml", "description: x\nexpect: renders\nset: [\"heimdall.secrets.JWT_SECRET=abc=def\"]\n");
+        assert!(load_case(&p, &dir.path().join("cases"), dir.path()).is_ok(), "a value may hold `=`");
     }
 
     #[test]

@@ -120,10 +120,9 @@ impl Intent {
             }
         }
         for s in case.spec.set.iter().chain(&case.spec.set_string) {
+            // matrix::load_case refuses every entry that is not a plain `dotted.key=value`.
             if let Some((k, v)) = s.split_once('=') {
-                if !k.contains('[') && !v.contains(',') {
-                    set_path(&mut values, k, Value::String(v.to_string()));
-                }
+                set_path(&mut values, k, Value::String(v.to_string()));
             }
         }
         for s in &case.spec.set_file {
