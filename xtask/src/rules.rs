@@ -59,6 +59,10 @@ pub struct Intent {
     pub external_url_given: bool,
     /// The paths Heimdall serves without a session (`tests/app/served-paths.yaml`); None checks nothing (rule unit tests).
     pub served_paths: Option<BTreeSet<String>>,
+    /// The Secrets `ingress.tls` names; `extraVolumeMounts` and `extraEnvFrom` as given.
+    pub ingress_tls_secrets: Vec<String>,
+    pub extra_volume_mounts: Vec<Value>,
+    pub extra_env_from: Vec<Value>,
     /// `heimdall.allowUnknownVariables`.
     pub allow_unknown_variables: bool,
 }
@@ -246,8 +250,11 @@ impl Intent {
         for tls in values["ingress"]["tls"].as_sequence().into_iter().flatten() {
             if let Some(name) = tls["secretName"].as_str() {
                 self.external.insert(format!("Secret/{name}"));
+                self.ingress_tls_secrets.push(name.to_string());
             }
         }
+        self.extra_volume_mounts = values["extraVolumeMounts"].as_sequence().cloned().unwrap_or_default();
+        self.extra_env_from = values["extraEnvFrom"].as_sequence().cloned().unwrap_or_default();
         self.external.extend(case.spec.external.iter().cloned());
     }
 }
@@ -314,6 +321,7 @@ pub const RULES: &[Rule] = &[
     Rule { id: "HC023", statement: "a pod that writes a PersistentVolumeClaim as a fixed non-root user sets fsGroup (unless OpenShift assigns it), and PGDATA lies under a claim volume's mount", check: storage::persistent_data },
     Rule { id: "HC024", statement: "settings derived from values agree: the database wait uses Heimdall's DATABASE_HOST and DATABASE_PORT, DATABASE_SSL and DATABASE_SSL_INSECURE say what the database values ask, checksum/config is the hash of the ConfigMap the pod loads, a workload an HPA scales renders no replicas, and a derived EXTERNAL_URL names the Ingress or Route host with https exactly when it has TLS", check: derived::consistent },
     Rule { id: "HC025", statement: "every path the chart asks Heimdall for (each httpGet probe of the Heimdall container, each http URL the test pod gets) is one the server answers without a session, by tests/app/served-paths.yaml, which test-chart checks against the server's source", check: paths::served },
+    Rule { id: "HC026", statement: "documented values reach their object: each ingress.tls Secret is in the Ingress's spec.tls, each extraVolumeMounts entry is on the Heimdall container, and extraEnvFrom ends the container's envFrom, after the chart's own sources", check: reach::values_arrive },
 ];
 
 /// Runs every rule; each finding carries its rule's id.
@@ -926,6 +934,7 @@ mod generator;
 mod paths;
 mod pods;
 mod ports;
+mod reach;
 mod reachability;
 mod storage;
 pub mod variables;

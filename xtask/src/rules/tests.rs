@@ -812,3 +812,31 @@ fn hc014_fires_when_heimdall_or_the_database_may_reach_outside_the_cluster() {
     let opened = Intent { extra_egress: vec![serde_yaml::from_str("{to: [{ipBlock: {cidr: 0.0.0.0/0}}]}").unwrap()], ..policy_intent() };
     assert!(findings_with(&heimdall_open, &opened, &[], None).is_empty());
 }
+
+#[test]
+fn hc026_fires_when_a_tls_secret_an_extra_mount_or_extra_env_from_misses_its_object() {
+    let mut intent = inline_intent();
+    intent.extra_volume_mounts = vec![serde_yaml::from_str("{name: tmp, mountPath: /tmp}").unwrap()];
+    assert!(findings_with(&good_yaml(), &intent, &[], None).is_empty());
+    intent.extra_volume_mounts = vec![serde_yaml::from_str("{name: banner, mountPath: /etc/banner}").unwrap()];
+    fires("HC026", &good_yaml(), &intent, &[], None);
+    let mut intent = inline_intent();
+    intent.extra_env_from = vec![serde_yaml::from_str("{configMapRef: {name: r-heimdall-config}}").unwrap()];
+    fires("HC026", &good_yaml(), &intent, &[], None);
+    intent.extra_env_from = vec![serde_yaml::from_str("{secretRef: {name: r-heimdall-secrets}}").unwrap()];
+    assert!(findings_with(&good_yaml(), &intent, &[], None).is_empty(), "the last envFrom entry ends the list");
+    let ingress = |tls: &str| {
+        format!(
+            "{}---\n# Source: heimdall/templates/ingress.yaml\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: r-heimdall, labels: {LABELS}}}\nspec: {{{tls}rules: [{{host: h.example, http: {{paths: [{{path: /, pathType: Prefix, backend: {{service: {{name: r-heimdall, port: {{number: 3000}}}}}}}}]}}}}]}}\n",
+            good_yaml()
+        )
+    };
+    let mut intent = inline_intent();
+    intent.ingress_tls_secrets = vec!["t".into()];
+    intent.external.insert("Secret/t".into());
+    assert!(findings_with(&ingress("tls: [{hosts: [h.example], secretName: t}], "), &intent, &[], None)
+        .iter()
+        .all(|f| !f.starts_with("HC026")));
+    let found = findings_with(&ingress("tls: [{hosts: [h.example]}], "), &intent, &[], None);
+    assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("\"t\"")), "{found:#?}");
+}
