@@ -321,7 +321,7 @@ pub const RULES: &[Rule] = &[
     Rule { id: "HC023", statement: "a pod that writes a PersistentVolumeClaim as a fixed non-root user sets fsGroup (unless OpenShift assigns it), and PGDATA lies under a claim volume's mount", check: storage::persistent_data },
     Rule { id: "HC024", statement: "settings derived from values agree: the database wait uses Heimdall's DATABASE_HOST and DATABASE_PORT, DATABASE_SSL and DATABASE_SSL_INSECURE say what the database values ask, checksum/config is the hash of the ConfigMap the pod loads, a workload an HPA scales renders no replicas, and a derived EXTERNAL_URL names the Ingress or Route host with https exactly when it has TLS", check: derived::consistent },
     Rule { id: "HC025", statement: "every path the chart asks Heimdall for (each httpGet probe of the Heimdall container, each http URL the test pod gets) is one the server answers without a session, by tests/app/served-paths.yaml, which test-chart checks against the server's source", check: paths::served },
-    Rule { id: "HC026", statement: "documented values reach their object: each ingress.tls Secret is in the Ingress's spec.tls, each extraVolumeMounts entry is on the Heimdall container, and extraEnvFrom ends the container's envFrom, after the chart's own sources", check: reach::values_arrive },
+    Rule { id: "HC026", statement: "documented values reach their object: each ingress.tls Secret is in the Ingress's spec.tls, each extraVolumeMounts entry is on the Heimdall container, and extraEnvFrom ends the container's envFrom, after the chart's own sources", check: arrival::values_arrive },
 ];
 
 /// Runs every rule; each finding carries its rule's id.
@@ -333,6 +333,29 @@ pub fn check_all(r: &Rendering) -> Vec<Failure> {
 
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("")
+}
+
+/// An `http://` or `https://` URL a container is given: host, port (80 or 443 unless written) and path.
+struct HttpUrl<'a> {
+    tls: bool,
+    host: &'a str,
+    port: u16,
+    path: &'a str,
+}
+
+impl HttpUrl<'_> {
+    fn parse(url: &str) -> Option<HttpUrl<'_>> {
+        let (tls, rest) = match url.strip_prefix("https://") {
+            Some(rest) => (true, rest),
+            None => (false, url.strip_prefix("http://")?),
+        };
+        let (authority, path) = rest.find('/').map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
+        let (host, port) = match authority.split_once(':') {
+            Some((host, port)) => (host, port.parse().ok()?),
+            None => (authority, if tls { 443 } else { 80 }),
+        };
+        Some(HttpUrl { tls, host, port, path })
+    }
 }
 
 /// (doc, pod spec, pod template metadata) of every workload.
@@ -929,12 +952,12 @@ fn disruption_budget_allows_drains(r: &Rendering) -> Vec<String> {
     out
 }
 
+mod arrival;
 mod derived;
 mod generator;
 mod paths;
 mod pods;
 mod ports;
-mod reach;
 mod reachability;
 mod storage;
 pub mod variables;

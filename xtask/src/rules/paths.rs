@@ -1,6 +1,6 @@
 //! HC025: every path the chart asks Heimdall for over HTTP (each httpGet probe of the Heimdall container, each http URL the test pod is given) is one the server answers without a session, by the served-paths list (`tests/app/served-paths.yaml`), itself checked against the server's source.
 
-use super::{containers, heimdall_container, pod_specs, s, Rendering};
+use super::{containers, heimdall_container, pod_specs, s, HttpUrl, Rendering};
 
 /// HC025: probe paths and the test pod's URL paths, against the served-paths list.
 pub fn served(r: &Rendering) -> Vec<String> {
@@ -16,7 +16,7 @@ pub fn served(r: &Rendering) -> Vec<String> {
     for (doc, spec, _) in pod_specs(r.docs).into_iter().filter(|(d, _, _)| d.kind() == "Pod") {
         for c in containers(spec) {
             for e in c["env"].as_sequence().into_iter().flatten() {
-                if let Some(path) = e["value"].as_str().and_then(url_path) {
+                if let Some(path) = e["value"].as_str().and_then(HttpUrl::parse).map(|u| u.path.to_string()) {
                     asked.push((format!("{} container {} ({})", doc.id(), s(&c["name"]), s(&e["name"])), path));
                 }
             }
@@ -33,10 +33,4 @@ pub fn served(r: &Rendering) -> Vec<String> {
             )
         })
         .collect()
-}
-
-/// The path of an http(s) URL ("/" when it has none).
-fn url_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"))?;
-    Some(rest.find('/').map_or("/".to_string(), |i| rest[i..].to_string()))
 }

@@ -5,7 +5,7 @@
 //! Heimdall) and from what the case asked for (`ingressFrom`, `dnsTo`,
 //! `externalDatabaseCidrs`), then evaluated by [`crate::netpol`].
 
-use super::{heimdall_pod, pod_specs, s, string_map, subset, Rendering};
+use super::{heimdall_pod, pod_specs, s, string_map, subset, HttpUrl, Rendering};
 use crate::manifest::Doc;
 use crate::netpol::{self, Endpoint, Flow, Labels, Policy};
 use serde_yaml::Value;
@@ -200,7 +200,7 @@ impl<'a> Scene<'a> {
     fn flows_to_heimdall(&self, heimdall_ports: &[(Endpoint, u16)], out: &mut Vec<String>) -> Vec<Flow> {
         let mut flows = Vec::new();
         if let Some((test, url)) = self.test_pod() {
-            match parse_http_url(&url).and_then(|(host, port)| Some((self.service_for_host(host)?, port))) {
+            match HttpUrl::parse(&url).filter(|u| !u.tls).and_then(|u| Some((self.service_for_host(u.host)?, u.port))) {
                 Some((svc, port)) => {
                     for (to, number) in self.service_targets(svc, port, out) {
                         flows.push(Flow { from: test.clone(), to, port: number, protocol: "TCP".into() });
@@ -283,14 +283,5 @@ impl Scene<'_> {
             }
         }
         flows
-    }
-}
-
-/// Host and port of an `http://host[:port]/...` URL (port 80 when it names none).
-fn parse_http_url(url: &str) -> Option<(&str, u16)> {
-    let authority = url.strip_prefix("http://")?.split('/').next()?;
-    match authority.split_once(':') {
-        Some((host, port)) => Some((host, port.parse().ok()?)),
-        None => Some((authority, 80)),
     }
 }
