@@ -112,7 +112,7 @@ pub struct Cluster {
     proxy: Option<String>,
     auth: Auth,
     /// Embedded certificates and keys written out for curl (mode 0600), deleted with the client.
-    files: tempfile::TempDir,
+    files: crate::scratch::Folder,
     exec_token: Mutex<Option<(String, Instant)>>,
     /// When set, the prefix every namespace a write may touch starts with (see [`Cluster::confine_writes`]).
     confined_to: Mutex<Option<String>>,
@@ -148,7 +148,7 @@ impl Cluster {
             ctx.cluster,
             cluster.server
         );
-        let files = tempfile::Builder::new().prefix("heimdall-e2e-credentials-").tempdir()?;
+        let files = crate::scratch::folder("heimdall-e2e-credentials-")?;
         let materialize = |path: &Option<String>, data: &Option<String>, name: &str| -> Result<Option<PathBuf>> {
             materialize(base, files.path(), path, data, name)
         };

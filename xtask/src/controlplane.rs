@@ -56,6 +56,7 @@ pub fn install_signal_cleanup() -> Result<()> {
             let _ = std::fs::remove_dir_all(dir);
             eprintln!("e2e: interrupted; control plane stopped and its folder removed");
         }
+        crate::scratch::remove_all();
         std::process::exit(130);
     })
     .context("installing the signal handler")
@@ -363,7 +364,7 @@ impl Components {
 /// etcd and kube-apiserver running on loopback, and how to reach them.
 pub struct ControlPlane {
     components: Components,
-    pub dir: tempfile::TempDir,
+    pub dir: crate::scratch::Folder,
     pub kubeconfig: PathBuf,
     /// The control plane as any client sees it: through its kubeconfig.
     pub cluster: Cluster,
@@ -373,7 +374,7 @@ impl ControlPlane {
     /// Starts etcd (on loopback) and kube-apiserver listening on `address` only: 127.0.0.1 without a
     /// node; with one, the node's bridge address, which pods reach through the `kubernetes` Service.
     pub fn start(address: &str) -> Result<ControlPlane> {
-        let dir = tempfile::Builder::new().prefix("heimdall-e2e-").tempdir()?;
+        let dir = crate::scratch::folder("heimdall-e2e-")?;
         make_credentials(dir.path(), address)?;
         let (etcd_client, etcd_peer, api_port) = (free_port()?, free_port()?, free_port()?);
         let mut components = Components::new(dir.path());

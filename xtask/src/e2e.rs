@@ -696,7 +696,7 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<usize> {
     let chart = options.chart.clone().unwrap_or_else(|| tools::repo_root().join("heimdall"));
     let target = Target { run_id: namespaces::new_run_id()?, nodes, ready_timeout: options.ready_timeout, unenforced, chart };
     cluster.confine_writes(&namespaces::prefix(&target.run_id));
-    namespaces::delete_on_interrupt(cluster.clone(), target.run_id.clone());
+    namespaces::delete_on_interrupt(&cluster, target.run_id.clone());
     crate::controlplane::install_signal_cleanup()?;
     let version = cluster.get("/version")?.map(|v| v["gitVersion"].as_str().unwrap_or("?").to_string()).unwrap_or_default();
     eprintln!(
@@ -706,7 +706,7 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<usize> {
         target.nodes,
         namespaces::prefix(&target.run_id)
     );
-    let scratch = tempfile::Builder::new().prefix("heimdall-e2e-run-").tempdir()?;
+    let scratch = crate::scratch::folder("heimdall-e2e-run-")?;
     let mut summary = Summary::default();
     for helm in &helms {
         let env = Env {

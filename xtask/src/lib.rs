@@ -20,6 +20,7 @@ pub mod renderd;
 pub mod report;
 pub mod rules;
 pub mod schema;
+pub mod scratch;
 pub mod snapshot;
 pub mod testchart;
 pub mod tools;

@@ -172,7 +172,11 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<ExitCode> {
-    match Cli::parse().command {
+    let command = Cli::parse().command;
+    if matches!(command, Cmd::E2e { .. } | Cmd::Mutants { .. }) {
+        sweep_orphaned_folders();
+    }
+    match command {
         Cmd::Setup => setup(),
         Cmd::TestChart { matrix, review, junit } => {
             let mut o = matrix.options();
@@ -238,6 +242,13 @@ fn exit(success: bool) -> ExitCode {
     }
 }
 
+/// The temporary folders of runs killed outright (SIGKILL) before they could remove them.
+fn sweep_orphaned_folders() {
+    for dir in xtask::scratch::sweep_orphans() {
+        eprintln!("removed {}: the run that made it was killed before it could", dir.display());
+    }
+}
+
 fn setup() -> Result<ExitCode> {
     let start = std::time::Instant::now();
     tools::setup(false)?;
@@ -247,6 +258,8 @@ fn setup() -> Result<ExitCode> {
 
 fn run_pod_mutants(matrix: MatrixArgs, options: &mutants::pods::PodOptions) -> Result<ExitCode> {
     tools::setup(true)?;
+    // Ctrl-C removes the mutated copies of the chart too.
+    xtask::controlplane::install_signal_cleanup()?;
     let root = tools::repo_root();
     let all = mutants::pods::load(&root.join("tests/mutants/pods"))?;
     let selected = mutants::pods::select(all, options, &root)?;
@@ -271,6 +284,7 @@ fn run_pod_mutants(matrix: MatrixArgs, options: &mutants::pods::PodOptions) -> R
 
 fn run_mutants(matrix: MatrixArgs, only: Option<&str>) -> Result<ExitCode> {
     let dir = tools::repo_root().join("tests/mutants");
+    xtask::controlplane::install_signal_cleanup()?;
     let summary = mutants::run(&matrix.options(), &dir, only, |m, fate| println!("{}", mutants::line(m, fate)))?;
     for p in &summary.problems {
         println!("problem: {p}");

@@ -119,12 +119,12 @@ pub fn staleness(chart: &Path, m: &MutantFile) -> Option<String> {
 
 /// A throwaway repository: the chart, everything under tests/ a case may name (never snapshots) and docs/examples/.
 struct Scratch {
-    dir: tempfile::TempDir,
+    dir: crate::scratch::Folder,
 }
 
 impl Scratch {
     fn new(repo: &Path) -> Result<Self> {
-        let dir = tempfile::Builder::new().prefix("heimdall-mutants-").tempdir()?;
+        let dir = crate::scratch::folder("heimdall-mutants-")?;
         crate::render::copy_chart(&repo.join("heimdall"), &dir.path().join("heimdall"))?;
         copy_tree(&repo.join("tests"), &dir.path().join("tests"), &["snapshots"])?;
         // Cases render the documented examples too.

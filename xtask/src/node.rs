@@ -8,6 +8,7 @@ pub mod build;
 pub mod facts;
 pub mod host;
 pub mod images;
+mod journal;
 mod storage;
 
 use crate::cluster::{poll, Cluster};
@@ -105,19 +106,23 @@ struct Teardown {
     before: HostState,
     pids: Vec<u32>,
     dir: Option<PathBuf>,
+    journal: journal::Journal,
 }
 
 static TEARDOWN: Mutex<Option<Teardown>> = Mutex::new(None);
 
 /// Records the host's state and makes the bridge (the API server listens on its address).
 /// From here on, an interrupt or a drop of the [`Node`] undoes every change.
-pub fn claim_host() -> Result<Claim> {
+/// A node killed outright earlier is undone first (see [`journal`]).
+pub fn claim_host(say: &dyn Fn(String)) -> Result<Claim> {
+    let journal = journal::Journal::open(say)?;
     let before = HostState::take()?;
     ensure!(
         !before.links.contains(BRIDGE),
-        "a bridge {BRIDGE} already exists: another e2e node runs, or one was killed; `ip link delete {BRIDGE}` once none runs"
+        "a bridge {BRIDGE} already exists, and no e2e node claims it: `ip link delete {BRIDGE}` if nothing else uses it"
     );
-    *TEARDOWN.lock().unwrap() = Some(Teardown { before, pids: Vec::new(), dir: None });
+    journal.record(&before)?;
+    *TEARDOWN.lock().unwrap() = Some(Teardown { before, pids: Vec::new(), dir: None, journal });
     controlplane::on_interrupt(Box::new(teardown));
     let claim = Claim(());
     ip(&["link", "add", BRIDGE, "type", "bridge"])?;
@@ -152,6 +157,10 @@ pub fn teardown() {
             failed.push(format!("removing {}: {e}", dir.display()));
         }
     }
+    if failed.is_empty() {
+        t.journal.close();
+    }
+    // Else the record stays, and the next node retries what could not be undone here.
     for f in failed {
         eprintln!("node teardown: could not undo: {f}");
     }

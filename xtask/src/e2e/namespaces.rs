@@ -91,9 +91,12 @@ fn count_created() {
 }
 
 /// On Ctrl-C or SIGTERM: delete every namespace of the run before the process exits.
-pub fn delete_on_interrupt(cluster: Arc<Cluster>, run_id: String) {
-    crate::controlplane::on_interrupt(Box::new(move || match delete_run(&cluster, &run_id) {
-        Ok((n, _)) => eprintln!("e2e: interrupted; the run's {n} namespaces deleted"),
-        Err(e) => eprintln!("e2e: interrupted; deleting the run's namespaces ({}*) failed: {e:#}", prefix(&run_id)),
+pub fn delete_on_interrupt(cluster: &Arc<Cluster>, run_id: String) {
+    // Weak: a handler that owned the client would keep it (and its credentials folder) alive forever.
+    let cluster = Arc::downgrade(cluster);
+    crate::controlplane::on_interrupt(Box::new(move || match cluster.upgrade().map(|c| delete_run(&c, &run_id)) {
+        None => {}
+        Some(Ok((n, _))) => eprintln!("e2e: interrupted; the run's {n} namespaces deleted"),
+        Some(Err(e)) => eprintln!("e2e: interrupted; deleting the run's namespaces ({}*) failed: {e:#}", prefix(&run_id)),
     }));
 }

@@ -35,7 +35,7 @@ pub fn serve(heimdall_source: Option<&Path>, enforce: bool) -> Result<()> {
         None => None,
     };
     controlplane::install_signal_cleanup()?;
-    let claim = images.as_ref().map(|_| node::claim_host()).transpose()?;
+    let claim = images.as_ref().map(|_| node::claim_host(&say)).transpose()?;
     let mut plane = ControlPlane::start(if claim.is_some() { node::GATEWAY } else { "127.0.0.1" })?;
     install_crds(&plane.cluster)?;
     phases.mark("control plane up");
@@ -148,6 +148,8 @@ pub fn run(options: &Options) -> Result<usize> {
     // A filtered run may create no namespace (e.g. only scenario j, skipped here); the full run must.
     check("every namespace of the run is deleted", the_runs_namespaces_deleted(&cluster, &runs_before, options.filter.is_none()));
     check("Ctrl-C during a run deletes its namespaces", interrupted_run_cleans_up(&cluster, &served));
+    // This client's own credentials folder must be gone before the host is compared.
+    drop(cluster);
     let t = Instant::now();
     check("Ctrl-C stops the served control plane and deletes its folder", stop_served(&mut served));
     println!("      teardown took {:.1}s", t.elapsed().as_secs_f64());
@@ -162,6 +164,12 @@ pub fn run(options: &Options) -> Result<usize> {
             "the node left the host as it found it (sysctls, iptables, ipsets, mounts, links, cgroups, paths, processes)",
             host_unchanged(before),
         );
+        if options.filter.is_none() {
+            check(
+                "a node killed outright (SIGKILL) is undone by the next node's claim, and that node's stop leaves the host as it was",
+                killed_node_is_undone_by_the_next(options, before),
+            );
+        }
         if options.filter.as_deref().is_none_or(|f| UNENFORCED_SCENARIO.contains(f)) {
             check(
                 "on a second node without an enforcer, scenario o passes: the probe k sees refused connects",
@@ -212,6 +220,26 @@ fn unenforced_node_lets_the_probe_through(options: &Options, host_before: &HostS
         "scenario o did not run (skipped?) on the node started without an enforcer"
     );
     Ok(())
+}
+
+/// Kills a served node with SIGKILL, so no handler runs: its bridge, mounts, iptables rules, pods and
+/// folder stay. The next served node must undo them when it claims the host, and leave the host as
+/// it was when it stops.
+fn killed_node_is_undone_by_the_next(options: &Options, host_before: &HostState) -> Result<()> {
+    let mut killed = start_served(options, true)?;
+    // SAFETY: kill(2) on a process this one started.
+    unsafe { libc::kill(killed.child.id() as libc::pid_t, libc::SIGKILL) };
+    killed.child.wait()?;
+    let left = HostState::take()?.differences(host_before);
+    ensure!(
+        left.iter().any(|d| d == &format!("new link: {}", node::BRIDGE)) && killed.folder.exists(),
+        "the killed node left no bridge or no folder, so this check would prove nothing; it left:\n{}",
+        left.join("\n")
+    );
+    let mut next = start_served(options, true).context("starting the node after the killed one")?;
+    ensure!(!killed.folder.exists(), "the next node left the killed node's folder {} (CA key, admin key)", killed.folder.display());
+    stop_served(&mut next)?;
+    host_unchanged(host_before).context("after the node that followed the killed one")
 }
 
 /// The host compared with its state before the served cluster started.

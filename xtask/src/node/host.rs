@@ -1,4 +1,4 @@
-//! What the node changes on the host, and how it is undone: a snapshot of sysctls, iptables tables, ipsets, mounts, network links, cgroups, fixed paths and node processes, taken before the node starts, restored when it stops, and compared again by the suite afterwards.
+//! What the node changes on the host, and how it is undone: a snapshot of sysctls, iptables tables, ipsets, mounts, network links, cgroups, fixed paths and node processes, taken before the node starts, restored when it stops, and compared again by the suite afterwards (with the temp folder's entries, which the runs must leave as they found them).
 
 use anyhow::{Context, Result};
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,7 +54,7 @@ pub const NODE_PROCESSES: [&str; 11] = [
 const IPTABLES: [&str; 2] = ["iptables", "ip6tables"];
 
 /// The host as the node may change it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct HostState {
     pub sysctls: BTreeMap<String, String>,
     /// `iptables:nat` → the table's rules, counters zeroed; a table holding nothing is absent.
@@ -67,6 +67,8 @@ pub struct HostState {
     pub paths: BTreeSet<String>,
     /// `pid comm` of node processes and of anything running in a pod's cgroup.
     pub processes: BTreeSet<String>,
+    /// Entries of the temp folder: compared, never restored (others may write there too).
+    pub temp: BTreeSet<String>,
 }
 
 impl HostState {
@@ -80,6 +82,7 @@ impl HostState {
             cgroups: cgroups(),
             paths: FIXED_PATHS.iter().filter(|p| Path::new(p).exists()).map(|p| p.to_string()).collect(),
             processes: node_processes(),
+            temp: names_in(&std::env::temp_dir().to_string_lossy()),
         })
     }
 
@@ -103,10 +106,11 @@ impl HostState {
             ("cgroup", &before.cgroups, &self.cgroups),
             ("path", &before.paths, &self.paths),
             ("process", &before.processes, &self.processes),
+            ("temp entry", &before.temp, &self.temp),
         ];
         for (what, was, now) in sets {
             out.extend(now.difference(was).map(|x| format!("new {what}: {x}")));
-            if what != "process" {
+            if what != "process" && what != "temp entry" {
                 out.extend(was.difference(now).map(|x| format!("gone {what}: {x}")));
             }
         }
@@ -391,6 +395,7 @@ mod tests {
         after.links.insert("heimdall-e2e0".into());
         after.mounts.insert("/run/netns/cni-1".into());
         after.processes.insert("42 containerd-shim".into());
+        after.temp.insert("heimdall-e2e-credentials-42-AbC123".into());
         let said = after.differences(&before).join("\n");
         for expected in [
             "sysctl net/ipv4/ip_forward",
@@ -399,6 +404,7 @@ mod tests {
             "new link: heimdall-e2e0",
             "new mount: /run/netns/cni-1",
             "new process: 42 containerd-shim",
+            "new temp entry: heimdall-e2e-credentials-42-AbC123",
         ] {
             assert!(said.contains(expected), "{expected} missing from:\n{said}");
         }

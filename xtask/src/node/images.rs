@@ -233,9 +233,12 @@ fn build_server(src: &Path, node_bin: &Path, yarn: &Path, work: &Path) -> Result
     std::fs::write(src.join("package.json"), serde_json::to_string_pretty(&root)?)?;
     let path = format!("{}:{}", node_bin.display(), std::env::var("PATH").unwrap_or_default());
     let yarn_js = yarn.join("bin/yarn.js");
+    // `yarn run` leaves a yarn--* folder in TMPDIR each time: keep them in the build folder, which goes.
+    let tmp = work.join("tmp");
+    std::fs::create_dir_all(&tmp)?;
     let yarn_cmd = |args: &[&str]| {
         let mut c = Command::new(node_bin.join("node"));
-        c.arg(&yarn_js).args(args).current_dir(src).env("PATH", &path).env("NODE_ENV", "production");
+        c.arg(&yarn_js).args(args).current_dir(src).env("PATH", &path).env("NODE_ENV", "production").env("TMPDIR", &tmp);
         c
     };
     sh(
