@@ -173,9 +173,7 @@ fn main() -> ExitCode {
 
 fn run() -> Result<ExitCode> {
     let command = Cli::parse().command;
-    if matches!(command, Cmd::E2e { .. } | Cmd::Mutants { .. }) {
-        sweep_orphaned_folders();
-    }
+    sweep_orphaned_folders(&command);
     match command {
         Cmd::Setup => setup(),
         Cmd::TestChart { matrix, review, junit } => {
@@ -242,8 +240,11 @@ fn exit(success: bool) -> ExitCode {
     }
 }
 
-/// The temporary folders of runs killed outright (SIGKILL) before they could remove them.
-fn sweep_orphaned_folders() {
+/// Before a command that makes temporary folders: those of runs killed outright (SIGKILL) before they could remove them.
+fn sweep_orphaned_folders(command: &Cmd) {
+    if !matches!(command, Cmd::E2e { .. } | Cmd::Mutants { .. }) {
+        return;
+    }
     for dir in xtask::scratch::sweep_orphans() {
         eprintln!("removed {}: the run that made it was killed before it could", dir.display());
     }
