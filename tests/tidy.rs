@@ -113,6 +113,47 @@ fn no_function_in_the_harness_grows_past_a_screen() {
     assert_eq!(long_functions("fn a() {\n    x\n}\n", 2), vec![("fn a".to_string(), 3)], "the measure itself");
 }
 
+/// Lines of each `define` in a template helper file that runs over `limit` (from `define` to its own `end`).
+fn long_defines(text: &str, limit: usize) -> Vec<(String, usize)> {
+    let action = regex::Regex::new(r"\{\{-?\s*(if|range|with|define|block|end)\b").unwrap();
+    let define = regex::Regex::new(r#"^\{\{-?\s*define "([^"]+)""#).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(name) = define.captures(line).map(|c| c[1].to_string()) else { continue };
+        let mut depth = 0i32;
+        let length = lines[i..]
+            .iter()
+            .position(|l| {
+                depth += action.captures_iter(l).map(|c| if &c[1] == "end" { -1 } else { 1 }).sum::<i32>();
+                depth == 0
+            })
+            .map(|n| n + 1)
+            .unwrap_or(lines.len() - i);
+        if length > limit {
+            out.push((name, length));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_chart_helper_grows_past_a_screen() {
+    let mut long = Vec::new();
+    for entry in WalkDir::new(root().join("heimdall/templates")).into_iter().filter_map(Result::ok) {
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "tpl") {
+            for (name, n) in long_defines(&std::fs::read_to_string(p).unwrap(), 60) {
+                long.push(format!("{}: {name} ({n} lines)", p.strip_prefix(root()).unwrap().display()));
+            }
+        }
+    }
+    assert!(long.is_empty(), "helpers over 60 lines; split them into named steps: {long:#?}");
+    let nested =
+        "{{- define \"a\" -}}\n{{- if x }}{{ y }}{{ end }}\n{{- range z }}\n{{- end }}\n{{- end }}\n{{- define \"b\" }}{{ end }}\n";
+    assert_eq!(long_defines(nested, 1), vec![("a".to_string(), 5)], "the measure itself: a ends at its own end, b on its line");
+}
+
 #[test]
 fn every_cited_pitfall_is_explained_in_the_repository() {
     let pitfalls = std::fs::read_to_string(root().join("docs/pitfalls.md")).unwrap();

@@ -95,43 +95,70 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{/* The worker behind "heimdall.secrets.resolvedJson": call that instead. */}}
 {{- define "heimdall.secrets.resolve" -}}
 {{- $v := .Values.heimdall }}
-{{- $required := include "heimdall.secrets.requiredKeys" . | splitList "," }}
 {{- $out := dict "generated" list "generatedSecretName" "" "hidden" list "skipped" list "sources" dict "keys" dict "secretFor" dict "data" dict }}
-{{- $inline := $v.secrets | default dict }}
-{{- $files := $v.secretsFiles | default list }}
 {{- $existingFiles := list }}
-{{- range $path := $files }}
+{{- range $path := $v.secretsFiles | default list }}
 {{- if $.Files.Glob $path }}{{ $existingFiles = append $existingFiles $path }}{{ else }}{{ $_ := set $out "skipped" (append $out.skipped $path) }}{{ end }}
 {{- end }}
+{{- $step := dict "out" $out "root" $ "required" (include "heimdall.secrets.requiredKeys" . | splitList ",") "inline" ($v.secrets | default dict) "files" $existingFiles }}
 {{- if $v.existingSecret }}
+{{- include "heimdall.secrets.resolveExisting" $step }}
+{{- else }}
+{{- include "heimdall.secrets.resolveSupplied" $step }}
+{{- include "heimdall.secrets.resolveMissing" $step }}
+{{- end }}
+{{- toJson $out }}
+{{- end }}
+
+{{/*
+heimdall.existingSecret: every required key is read from it (mapped by
+existingSecretKeys); inline secrets and files are reported as ignored. Fills
+.out; pass the dict heimdall.secrets.resolve builds ("out" "root" "required"
+"inline" "files").
+*/}}
+{{- define "heimdall.secrets.resolveExisting" -}}
+{{- $out := .out }}
+{{- $v := .root.Values.heimdall }}
 {{- /* existingSecret: nothing here may depend on lookup to render (helm template, Argo CD and helm-diff see none). */}}
 {{- $_ := set $out "mode" "existing" }}
 {{- $_ = set $out "secretName" $v.existingSecret }}
-{{- range $key := $required }}
+{{- range $key := .required }}
 {{- $mapped := get ($v.existingSecretKeys | default dict) $key | default $key }}
 {{- $_ := set $out.keys $key $mapped }}
 {{- $_ = set $out.secretFor $key $v.existingSecret }}
 {{- $_ = set $out.sources $key (printf "existingSecret %s (key %s)" $v.existingSecret $mapped) }}
 {{- end }}
-{{- if $inline }}
-{{- $_ := set $out "hidden" (append $out.hidden (printf "heimdall.secrets (%s) is ignored because heimdall.existingSecret is set" (keys $inline | sortAlpha | join ", "))) }}
+{{- if .inline }}
+{{- $_ := set $out "hidden" (append $out.hidden (printf "heimdall.secrets (%s) is ignored because heimdall.existingSecret is set" (keys .inline | sortAlpha | join ", "))) }}
 {{- end }}
-{{- range $existingFiles }}
+{{- range .files }}
 {{- $_ := set $out "hidden" (append $out.hidden (printf "secrets file %s is ignored because heimdall.existingSecret is set" .)) }}
 {{- end }}
-{{- $live := lookup "v1" "Secret" $.Release.Namespace $v.existingSecret }}
+{{- include "heimdall.secrets.checkLiveExisting" . }}
+{{- end }}
+
+{{/*
+On a live install, the existingSecret as the cluster holds it: fails when it
+lacks a required key, and lists in .out.unknownKeys the keys Heimdall does not
+read (reported in NOTES). Pass the dict heimdall.secrets.resolve builds.
+*/}}
+{{- define "heimdall.secrets.checkLiveExisting" -}}
+{{- $out := .out }}
+{{- $root := .root }}
+{{- $v := $root.Values.heimdall }}
+{{- $live := lookup "v1" "Secret" $root.Release.Namespace $v.existingSecret }}
 {{- if $live }}
 {{- $missing := list }}
-{{- range $key := $required }}
+{{- range $key := .required }}
 {{- $mapped := get $out.keys $key }}
 {{- if not (hasKey ($live.data | default dict) $mapped) }}{{ $missing = append $missing (printf "%s (key %s)" $key $mapped) }}{{ end }}
 {{- end }}
 {{- if $missing }}
-{{- fail (printf "heimdall.existingSecret %s in namespace %s lacks required keys: %s. Add them to the Secret, or map them to the keys it has with heimdall.existingSecretKeys" $v.existingSecret $.Release.Namespace (join ", " $missing)) }}
+{{- fail (printf "heimdall.existingSecret %s in namespace %s lacks required keys: %s. Add them to the Secret, or map them to the keys it has with heimdall.existingSecretKeys" $v.existingSecret $root.Release.Namespace (join ", " $missing)) }}
 {{- end }}
 {{- /* Keys Heimdall does not read reach it through envFrom and are ignored: reported in NOTES, not fatal (the Secret is the user's). */}}
 {{- if not $v.allowUnknownVariables }}
-{{- $classes := include "heimdall.variables.classesJson" . | fromJson }}
+{{- $classes := include "heimdall.variables.classesJson" $root | fromJson }}
 {{- $unknown := list }}
 {{- range $key := keys ($live.data | default dict) | sortAlpha }}
 {{- if not (or (hasKey $classes $key) (has $key (values $out.keys))) }}{{ $unknown = append $unknown $key }}{{ end }}
@@ -139,14 +166,25 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{- $_ := set $out "unknownKeys" $unknown }}
 {{- end }}
 {{- end }}
-{{- else }}
+{{- end }}
+
+{{/*
+The chart's own Secret from what the user supplied: files in list order,
+then inline values key by key over them, each entry validated, then the
+strength and embedded-database password checks. Fills .out; pass the dict
+heimdall.secrets.resolve builds.
+*/}}
+{{- define "heimdall.secrets.resolveSupplied" -}}
+{{- $out := .out }}
+{{- $root := .root }}
+{{- $v := $root.Values.heimdall }}
+{{- $required := .required }}
 {{- $_ := set $out "mode" "chart" }}
-{{- $name := include "heimdall.secrets.chartSecretName" . }}
-{{- $_ = set $out "secretName" $name }}
+{{- $_ = set $out "secretName" (include "heimdall.secrets.chartSecretName" $root) }}
 {{- range $key := $required }}{{ $_ := set $out.keys $key $key }}{{ end }}
 {{- /* 1. Files, in list order, each parsed as YAML. */}}
-{{- range $path := $existingFiles }}
-{{- $raw := $.Files.Get $path }}
+{{- range $path := .files }}
+{{- $raw := $root.Files.Get $path }}
 {{- $parsed := dict }}
 {{- if $raw }}{{ $parsed = fromYaml $raw }}{{ end }}
 {{- if hasKey $parsed "Error" }}
@@ -156,7 +194,7 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{- fail (printf "secrets file %s exists but holds no keys: fill it (./generate-heimdall-secrets.sh) or remove it from heimdall.secretsFiles" $path) }}
 {{- end }}
 {{- range $key, $value := $parsed }}
-{{- include "heimdall.secrets.validateEntry" (dict "key" $key "value" $value "where" (printf "secrets file %s" $path) "root" $) }}
+{{- include "heimdall.secrets.validateEntry" (dict "key" $key "value" $value "where" (printf "secrets file %s" $path) "root" $root) }}
 {{- if hasKey $out.data $key }}
 {{- $_ := set $out "hidden" (append $out.hidden (printf "%s from %s overrides %s" $key $path (get $out.sources $key))) }}
 {{- end }}
@@ -165,8 +203,8 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{- end }}
 {{- end }}
 {{- /* 2. Inline values, key by key, over the files. */}}
-{{- range $key, $value := $inline }}
-{{- include "heimdall.secrets.validateEntry" (dict "key" $key "value" $value "where" "heimdall.secrets" "root" $) }}
+{{- range $key, $value := .inline }}
+{{- include "heimdall.secrets.validateEntry" (dict "key" $key "value" $value "where" "heimdall.secrets" "root" $root) }}
 {{- if hasKey $out.data $key }}
 {{- $_ := set $out "hidden" (append $out.hidden (printf "%s from heimdall.secrets overrides %s" $key (get $out.sources $key))) }}
 {{- end }}
@@ -180,16 +218,27 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{- end }}
 {{- end }}
 {{- /* 4. The supplied DATABASE_PASSWORD against the one the embedded database was initialised with (only a live install can look). */}}
-{{- if and $.Values.postgresql.enabled (hasKey $out.data "DATABASE_PASSWORD") (not $v.allowDatabasePasswordChange) }}
-{{- include "heimdall.secrets.guardDatabasePassword" (dict "root" $ "value" (get $out.data "DATABASE_PASSWORD") "source" (get $out.sources "DATABASE_PASSWORD")) }}
+{{- if and $root.Values.postgresql.enabled (hasKey $out.data "DATABASE_PASSWORD") (not $v.allowDatabasePasswordChange) }}
+{{- include "heimdall.secrets.guardDatabasePassword" (dict "root" $root "value" (get $out.data "DATABASE_PASSWORD") "source" (get $out.sources "DATABASE_PASSWORD")) }}
 {{- end }}
-{{- /* 5. What no source supplies: generated in the cluster by the hook, or an error. */}}
-{{- $generatedName := include "heimdall.secrets.generatedSecretName" . }}
+{{- end }}
+
+{{/*
+5. What no source supplies: generated in the cluster by the hook (a
+DATABASE_PASSWORD only for the embedded database), or a failure naming the
+three ways to supply it. Fills .out; pass the dict heimdall.secrets.resolve
+builds, after heimdall.secrets.resolveSupplied.
+*/}}
+{{- define "heimdall.secrets.resolveMissing" -}}
+{{- $out := .out }}
+{{- $root := .root }}
+{{- $v := $root.Values.heimdall }}
+{{- $generatedName := include "heimdall.secrets.generatedSecretName" $root }}
 {{- $missing := list }}
-{{- range $key := $required }}
+{{- range $key := .required }}
 {{- if hasKey $out.data $key }}
-{{- $_ := set $out.secretFor $key $name }}
-{{- else if and $v.generateMissingSecrets (or (ne $key "DATABASE_PASSWORD") $.Values.postgresql.enabled) }}
+{{- $_ := set $out.secretFor $key $out.secretName }}
+{{- else if and $v.generateMissingSecrets (or (ne $key "DATABASE_PASSWORD") $root.Values.postgresql.enabled) }}
 {{- $_ := set $out.secretFor $key $generatedName }}
 {{- $_ = set $out.sources $key (printf "generated in the cluster into Secret %s, if absent" $generatedName) }}
 {{- $_ = set $out "generated" (append $out.generated $key) }}
@@ -200,13 +249,11 @@ unchanged value never rolls the pods. The test harness recomputes it.
 {{- end }}
 {{- if $missing }}
 {{- $why := "heimdall.generateMissingSecrets is false" }}
-{{- if and (not $.Values.postgresql.enabled) (has "DATABASE_PASSWORD" $missing) $v.generateMissingSecrets }}
+{{- if and (not $root.Values.postgresql.enabled) (has "DATABASE_PASSWORD" $missing) $v.generateMissingSecrets }}
 {{- $why = "a generated DATABASE_PASSWORD cannot match an external database" }}
 {{- end }}
 {{- fail (printf "missing required secrets: %s (%s). Supply them in one of three ways: 1) heimdall.existingSecret, a Secret you create with these keys; 2) heimdall.secrets, e.g. --set heimdall.secrets.%s=...; 3) a file listed in heimdall.secretsFiles, e.g. env/heimdall-secrets.yaml written by ./generate-heimdall-secrets.sh" (join ", " $missing) $why (first $missing)) }}
 {{- end }}
-{{- end }}
-{{- toJson $out }}
 {{- end }}
 
 {{/*
