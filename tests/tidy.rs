@@ -44,6 +44,13 @@ fn generated_docs_are_current() {
 }
 
 #[test]
+fn every_values_comment_reaches_a_key() {
+    let values = std::fs::read_to_string(root().join("heimdall/values.yaml")).unwrap();
+    let unread = xtask::docs::unread_comments(&values);
+    assert!(unread.is_empty(), "heimdall/values.yaml lines {unread:?}: a `# --` comment that no key takes (another `# --` or a non-key line comes before the key), so the README and the schema would lose it");
+}
+
+#[test]
 fn every_rule_has_a_unit_test_that_shows_it_firing() {
     let tests = std::fs::read_to_string(root().join("xtask/src/rules/tests.rs")).unwrap();
     let missing: Vec<&str> = xtask::rules::RULES

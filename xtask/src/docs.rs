@@ -1,4 +1,4 @@
-//! `cargo xtask docs`: the generated parts of the READMEs: the chart's value tables (from the `# --` comments in `values.yaml`) and the rule list (from the rules' slice).
+//! `cargo xtask docs`: the generated parts of the READMEs and the schema: the chart's value tables and `values.schema.json`'s descriptions (both from the `# --` comments in `values.yaml`), and the rule list (from the rules' slice).
 
 use anyhow::{bail, Context, Result};
 use serde_yaml::Value;
@@ -31,16 +31,27 @@ pub struct ValueDoc {
 
 /// Descriptions by dotted path: a `# -- ` comment, with the `# ` lines that continue it, above a key.
 pub fn descriptions(values_yaml: &str) -> BTreeMap<String, String> {
+    parse_comments(values_yaml).0
+}
+
+/// Line numbers (from 1) of `# --` comments no key takes: another marker or a non-key line comes
+/// first, so the docs, the schema and the README would silently lose them.
+pub fn unread_comments(values_yaml: &str) -> Vec<usize> {
+    parse_comments(values_yaml).1
+}
+
+/// The one reader of `values.yaml`'s comments: descriptions by path, and the markers it dropped.
+fn parse_comments(values_yaml: &str) -> (BTreeMap<String, String>, Vec<usize>) {
     let key_line = regex::Regex::new(r"^(\s*)([A-Za-z0-9_.-]+):(\s|$)").unwrap();
-    let mut out = BTreeMap::new();
+    let (mut out, mut dropped) = (BTreeMap::new(), Vec::new());
     let mut stack: Vec<(usize, String)> = Vec::new();
-    let mut pending: Option<String> = None;
-    for line in values_yaml.lines() {
+    let mut pending: Option<(usize, String)> = None;
+    for (n, line) in values_yaml.lines().enumerate() {
         let trimmed = line.trim_start();
         // A marker is "# --" alone or before a space: "# --api-versions ..." continues a description.
         if let Some(text) = trimmed.strip_prefix("# --").filter(|t| t.is_empty() || t.starts_with(' ')) {
-            pending = Some(text.trim().to_string());
-        } else if let (Some(text), Some(p)) = (trimmed.strip_prefix('#'), pending.as_mut()) {
+            dropped.extend(pending.replace((n + 1, text.trim().to_string())).map(|(at, _)| at));
+        } else if let (Some(text), Some((_, p))) = (trimmed.strip_prefix('#'), pending.as_mut()) {
             p.push(' ');
             p.push_str(text.trim());
         } else if let Some(c) = key_line.captures(line) {
@@ -50,14 +61,15 @@ pub fn descriptions(values_yaml: &str) -> BTreeMap<String, String> {
             }
             stack.push((indent, c[2].to_string()));
             let path = stack.iter().map(|(_, k)| k.as_str()).collect::<Vec<_>>().join(".");
-            if let Some(d) = pending.take() {
+            if let Some((_, d)) = pending.take() {
                 out.insert(path, d);
             }
         } else if !trimmed.is_empty() {
-            pending = None;
+            dropped.extend(pending.take().map(|(at, _)| at));
         }
     }
-    out
+    dropped.extend(pending.map(|(at, _)| at));
+    (out, dropped)
 }
 
 /// Every value a user sets: a scalar or list, or a mapping none of whose keys is documented on its own.
@@ -149,9 +161,57 @@ pub fn splice(text: &str, name: &str, generated: &str) -> Result<String> {
     Ok(format!("{}{generated}{}", &text[..begin_line_end], &text[e..]))
 }
 
+/// `values.schema.json` (as `schema_text`, formatted two spaces per level, one key per line) with
+/// the description of each value documented in `values_yaml` replaced by that comment; fails naming
+/// each documented value whose schema property has no description line to carry it.
+pub fn schema_with_descriptions(schema_text: &str, values_yaml: &str) -> Result<String> {
+    let described = descriptions(values_yaml);
+    let object_key = regex::Regex::new(r#"^(\s*)"([^"]+)": \{$"#).unwrap();
+    let description = regex::Regex::new(r#"^(\s*)"description": "(?:[^"\\]|\\.)*"(,?)$"#).unwrap();
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let (mut out, mut written) = (Vec::new(), std::collections::BTreeSet::new());
+    for line in schema_text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        while stack.last().is_some_and(|(i, _)| *i >= indent) {
+            stack.pop();
+        }
+        if let Some(c) = object_key.captures(line) {
+            stack.push((c[1].len(), c[2].to_string()));
+        }
+        let path = value_path(&stack);
+        match (description.captures(line), path.as_ref().and_then(|p| described.get(p))) {
+            (Some(c), Some(text)) if c[1].len() == stack.last().map_or(0, |(i, _)| i + 2) => {
+                out.push(format!("{}\"description\": {}{}", &c[1], serde_json::to_string(text)?, &c[2]));
+                written.insert(path.unwrap_or_default());
+            }
+            _ => out.push(line.to_string()),
+        }
+    }
+    let missing: Vec<&String> = described.keys().filter(|k| !written.contains(*k)).collect();
+    if !missing.is_empty() {
+        bail!("values.schema.json: these documented values have no property with a \"description\" line to write their comment into: {missing:?}");
+    }
+    Ok(out.join("\n") + "\n")
+}
+
+/// The dotted value path of the innermost open object: `properties`, key, `properties`, key, ...;
+/// None inside anything else (`items`, `oneOf`, `definitions`).
+fn value_path(stack: &[(usize, String)]) -> Option<String> {
+    if stack.is_empty() || stack.len() % 2 != 0 {
+        return None;
+    }
+    let pairs: Vec<&String> = stack.chunks(2).map(|p| &p[1].1).collect();
+    stack.chunks(2).all(|p| p[0].1 == "properties").then(|| pairs.iter().map(|k| k.as_str()).collect::<Vec<_>>().join("."))
+}
+
 /// Each generated file as it should be.
 pub fn expected(repo: &Path) -> Result<Vec<(PathBuf, String)>> {
-    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    let schema = repo.join("heimdall/values.schema.json");
+    let values = std::fs::read_to_string(repo.join("heimdall/values.yaml"))?;
+    let mut files: Vec<(PathBuf, String)> = vec![(
+        schema.clone(),
+        schema_with_descriptions(&std::fs::read_to_string(&schema)?, &values).context("heimdall/values.schema.json")?,
+    )];
     for region in &REGIONS {
         let path = repo.join(region.file);
         let current = match files.iter().position(|(p, _)| *p == path) {
@@ -204,6 +264,26 @@ mod tests {
     fn a_continuation_line_that_starts_with_a_flag_is_not_a_new_description() {
         let values = "# -- Pass it with\n# --api-versions security.openshift.io/v1, or not.\nmode: auto\n";
         assert_eq!(descriptions(values)["mode"], "Pass it with --api-versions security.openshift.io/v1, or not.");
+    }
+
+    #[test]
+    fn a_comment_no_key_takes_is_reported_by_its_line() {
+        assert!(unread_comments(VALUES).is_empty());
+        let values = "# -- Lost: another marker follows.\n# -- Kept.\na: 1\nlist:\n  # -- Lost: a list item follows.\n  - x\n# -- Lost at the end.\n";
+        assert_eq!(unread_comments(values), vec![1, 5, 7]);
+    }
+
+    #[test]
+    fn the_schema_takes_each_documented_description_and_nothing_else() {
+        let schema = "{\n  \"properties\": {\n    \"image\": {\n      \"description\": \"old\",\n      \"properties\": {\n        \"tag\": {\n          \"description\": \"old tag\"\n        }\n      }\n    },\n    \"list\": {\n      \"items\": {\n        \"description\": \"an item\"\n      }\n    }\n  }\n}\n";
+        let values = "# -- Image \"quoted\".\nimage:\n  # -- Tag.\n  tag: x\nlist: []\n";
+        let out = schema_with_descriptions(schema, values).unwrap();
+        assert!(out.contains("\"description\": \"Image \\\"quoted\\\".\","), "{out}");
+        assert!(out.contains("\"description\": \"Tag.\"\n") && out.contains("\"description\": \"an item\""), "{out}");
+        let err = format!("{:#}", schema_with_descriptions(schema, &format!("{values}# -- Not in the schema.\nextra: 1\n")).unwrap_err());
+        assert!(err.contains("\"extra\""), "{err}");
+        let undescribed = schema.replace("\"description\": \"old tag\"", "\"type\": \"string\"");
+        assert!(format!("{:#}", schema_with_descriptions(&undescribed, values).unwrap_err()).contains("\"image.tag\""));
     }
 
     #[test]
