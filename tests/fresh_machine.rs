@@ -1,17 +1,10 @@
 //! What `cargo xtask` tells a machine that has neither Helm nor Go: exactly what to install and what to run.
 
 use assert_cmd::Command;
-use std::path::PathBuf;
 
-/// target/debug/xtask, built here if `cargo test` has not built it.
+/// target/debug/xtask on a machine without Go, Helm or Python.
 fn xtask() -> Command {
-    let dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
-    let bin: PathBuf = dir.join("xtask");
-    if !bin.is_file() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = std::process::Command::new(cargo).args(["build", "--quiet", "--package", "xtask"]).status().unwrap().success();
-        assert!(ok && bin.is_file(), "could not build {}", bin.display());
-    }
+    let bin = heimdall_chart_tests::xtask_binary();
     let mut cmd = Command::new(bin);
     // A PATH with no go, no helm and no python3; an empty tools folder.
     cmd.env("PATH", "/nonexistent").env_remove("HELM");

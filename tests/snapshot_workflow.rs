@@ -1,8 +1,7 @@
 //! The snapshot workflow on a throwaway copy of the repository: CI writes nothing and fails on new, changed or unreferenced snapshots; a developer run leaves `.snap.new`; `--review` accepts and removes stale ones.
 
-use heimdall_chart_tests::repo_root;
+use heimdall_chart_tests::{repo_root, xtask_binary};
 use std::path::{Path, PathBuf};
-use xtask::testchart::{self, Options};
 
 /// A repository with the real chart, the served-paths list, one case (`defaults`), its real snapshot, and whatever `extra` cases.
 fn scratch_repo(extra_case: Option<&str>) -> tempfile::TempDir {
@@ -21,31 +20,48 @@ fn scratch_repo(extra_case: Option<&str>) -> tempfile::TempDir {
     dir
 }
 
-fn run(repo: &Path, ci: bool, review: bool) -> testchart::Outcome {
-    // Each scratch repository is a new insta workspace, so insta reads the environment afresh.
+/// What one `cargo xtask test-chart --repo` run said: the failures of every row but template
+/// coverage (which two cases cannot satisfy), and coverage's own, as printed.
+struct Said {
+    failures: String,
+    coverage: String,
+}
+
+/// Runs the xtask binary, so insta's modes come from this run's environment alone and its panic
+/// hook stays in that process.
+fn run(repo: &Path, ci: bool, review: bool) -> Said {
+    let mut cmd = std::process::Command::new(xtask_binary());
+    cmd.arg("test-chart").arg("--repo").arg(repo).env_remove("INSTA_UPDATE").env_remove("INSTA_FORCE_PASS");
     if ci {
-        std::env::set_var("CI", "true");
+        cmd.env("CI", "true");
     } else {
-        std::env::remove_var("CI");
+        cmd.env_remove("CI");
     }
-    let mut opts = Options::new(repo.to_path_buf());
-    opts.verbose = false;
-    opts.review = review;
-    testchart::run(&opts).expect("the harness runs")
+    if review {
+        cmd.arg("--review");
+    }
+    let out = cmd.output().expect("xtask runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(" passed, "), "test-chart did not finish:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let (mut failures, mut coverage, mut step) = (Vec::new(), Vec::new(), String::new());
+    for line in stdout.lines() {
+        if let Some(header) = line.strip_prefix("FAIL ") {
+            step = header.rsplit_once('[').map(|(_, s)| s.split(' ').next().unwrap_or("").to_string()).unwrap_or_default();
+        } else if let Some(said) = line.strip_prefix("  ").filter(|_| !step.is_empty()) {
+            if step == "coverage" { &mut coverage } else { &mut failures }.push(said.to_string());
+        } else if line.is_empty() {
+            step.clear();
+        }
+    }
+    Said { failures: failures.join("\n"), coverage: coverage.join("\n") }
 }
 
 fn snap(repo: &Path, name: &str) -> PathBuf {
     repo.join("tests/snapshots").join(name)
 }
 
-/// Failures of every row but template coverage, which two cases cannot satisfy.
-fn failures(o: &testchart::Outcome) -> String {
-    o.rows.iter().filter(|r| r.step != "coverage").flat_map(|r| r.failures.iter().map(ToString::to_string)).collect::<Vec<_>>().join("\n")
-}
-
 const EXTRA: &str = "description: an extra case with a custom port\nvalues:\n  service:\n    port: 8080\nexpect: renders\n";
 
-/// One test: the modes set process-wide environment variables in turn.
 #[test]
 fn ci_writes_nothing_developers_get_pending_files_and_review_accepts() {
     // CI: a changed snapshot, a new one and an unreferenced one all fail, and nothing is written.
@@ -53,8 +69,7 @@ fn ci_writes_nothing_developers_get_pending_files_and_review_accepts() {
     let changed = std::fs::read_to_string(snap(repo.path(), "defaults.snap")).unwrap().replace("port: 3000", "port: 3001");
     std::fs::write(snap(repo.path(), "defaults.snap"), &changed).unwrap();
     std::fs::write(snap(repo.path(), "gone.snap"), "---\nsource: x\n---\nstale\n").unwrap();
-    let outcome = run(repo.path(), true, false);
-    let said = failures(&outcome);
+    let said = run(repo.path(), true, false).failures;
     let removed = said.lines().any(|l| l.starts_with('-') && l.ends_with("port: 3001"));
     let added = said.lines().any(|l| l.starts_with('+') && l.ends_with("port: 3000"));
     assert!(said.contains("defaults.snap changed") && said.contains("templates/service.yaml") && removed && added, "{said}");
@@ -67,8 +82,8 @@ fn ci_writes_nothing_developers_get_pending_files_and_review_accepts() {
     // A developer run: the same failures, each leaving a .snap.new to review.
     let repo = scratch_repo(Some(EXTRA));
     std::fs::write(snap(repo.path(), "defaults.snap"), &changed).unwrap();
-    let outcome = run(repo.path(), false, false);
-    assert!(failures(&outcome).contains("defaults.snap changed"));
+    let said = run(repo.path(), false, false).failures;
+    assert!(said.contains("defaults.snap changed"), "{said}");
     assert!(snap(repo.path(), "defaults.snap.new").is_file() && snap(repo.path(), "extra.snap.new").is_file());
     assert_eq!(std::fs::read_to_string(snap(repo.path(), "defaults.snap")).unwrap(), changed, "a developer run overwrote a snapshot");
 
@@ -78,22 +93,16 @@ fn ci_writes_nothing_developers_get_pending_files_and_review_accepts() {
     std::fs::write(snap(repo.path(), "defaults.snap"), &changed).unwrap();
     std::fs::write(snap(repo.path(), "defaults.snap.new"), "left from an earlier run").unwrap();
     std::fs::write(snap(repo.path(), "gone.snap"), "---\nsource: x\n---\nstale\n").unwrap();
-    let outcome = run(repo.path(), false, true);
-    assert_eq!(failures(&outcome), "");
+    assert_eq!(run(repo.path(), false, true).failures, "");
     assert!(!snap(repo.path(), "defaults.snap.new").exists() && !snap(repo.path(), "gone.snap").exists());
     assert!(std::fs::read_to_string(snap(repo.path(), "extra.snap")).unwrap().contains("port: 8080"));
     let repo_ci = scratch_repo(Some(EXTRA));
     for name in ["defaults.snap", "extra.snap"] {
         std::fs::copy(snap(repo.path(), name), snap(repo_ci.path(), name)).unwrap();
     }
-    let outcome = run(repo_ci.path(), true, false);
-    assert_eq!(failures(&outcome), "");
+    let said = run(repo_ci.path(), true, false);
+    assert_eq!(said.failures, "");
     // Two cases leave templates without a document: the coverage check names them.
-    let coverage = outcome.rows.iter().find(|r| r.step == "coverage").unwrap();
-    assert!(
-        coverage.failures.iter().any(|f| f.check == "coverage" && f.message.starts_with("templates/hpa.yaml produced no document")),
-        "{:?}",
-        coverage.failures
-    );
-    assert!(!coverage.failures.iter().any(|f| f.message.contains("templates/deployment.yaml")), "{:?}", coverage.failures);
+    assert!(said.coverage.lines().any(|l| l.starts_with("coverage: templates/hpa.yaml produced no document")), "{}", said.coverage);
+    assert!(!said.coverage.contains("templates/deployment.yaml"), "{}", said.coverage);
 }

@@ -44,6 +44,39 @@ fn generated_docs_are_current() {
 }
 
 #[test]
+fn one_go_version_everywhere() {
+    let want = xtask::tools::GO_VERSION;
+    let mut differ = Vec::new();
+    for entry in WalkDir::new(root().join("xtask")).into_iter().filter_map(Result::ok).filter(|e| e.file_name() == "go.mod") {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        if !text.lines().any(|l| l == format!("go {want}.0")) {
+            differ.push(format!("{}: not `go {want}.0`", entry.path().display()));
+        }
+    }
+    for entry in WalkDir::new(root().join(".github/workflows")).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        differ.extend(
+            text.lines()
+                .filter(|l| l.contains("go-version:") && !l.ends_with(&format!("\"{want}\"")))
+                .map(|l| format!("{}: {}", entry.path().display(), l.trim())),
+        );
+    }
+    for entry in WalkDir::new(root().join("xtask/src"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
+    {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        differ.extend(
+            text.lines()
+                .filter(|l| l.contains("Go 1.") || l.contains("go 1."))
+                .map(|l| format!("{}: {}", entry.path().display(), l.trim())),
+        );
+    }
+    assert!(differ.is_empty(), "Go {want} is tools::GO_VERSION; these say otherwise: {differ:#?}");
+}
+
+#[test]
 fn every_values_comment_reaches_a_key() {
     let values = std::fs::read_to_string(root().join("heimdall/values.yaml")).unwrap();
     let unread = xtask::docs::unread_comments(&values);

@@ -6,3 +6,17 @@ use std::path::PathBuf;
 pub fn repo_root() -> PathBuf {
     xtask::tools::repo_root()
 }
+
+/// target/debug/xtask, brought up to date once per test process (a stale binary would test old code).
+pub fn xtask_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let bin = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("xtask");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let ok = std::process::Command::new(cargo).args(["build", "--quiet", "--package", "xtask"]).status().unwrap().success();
+            assert!(ok && bin.is_file(), "could not build {}", bin.display());
+            bin
+        })
+        .clone()
+}

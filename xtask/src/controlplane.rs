@@ -144,7 +144,7 @@ pub fn build(say: &dyn Fn(String)) -> Result<()> {
     }
     let which_go = Command::new("go").arg("version").output();
     if !which_go.is_ok_and(|o| o.status.success()) {
-        bail!("the e2e suite builds kube-apiserver {KUBERNETES_VERSION} and etcd {ETCD_VERSION} from their Go modules, but Go is not installed: install Go 1.26 or newer");
+        bail!("the e2e suite builds kube-apiserver {KUBERNETES_VERSION} and etcd {ETCD_VERSION} from their Go modules, but Go is not installed: install Go {} or newer", crate::tools::GO_VERSION);
     }
     std::fs::create_dir_all(bin_dir())?;
     let build_root = tools_dir().join("e2e").join("build");
@@ -183,8 +183,10 @@ fn build_kubernetes(dir: &Path) -> Result<()> {
         .map_err(|_| anyhow!("go mod download k8s.io/kubernetes failed: {}", String::from_utf8_lossy(&out.stderr)))?;
     let gomod = std::fs::read_to_string(info["GoMod"].as_str().context("no GoMod in go mod download output")?)?;
     let minor = KUBERNETES_VERSION.trim_start_matches("v1.");
-    let mut text =
-        format!("module heimdall-chart/e2e-kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes {KUBERNETES_VERSION}\n\nreplace (\n");
+    let mut text = format!(
+        "module heimdall-chart/e2e-kubernetes\n\ngo {}.0\n\nrequire k8s.io/kubernetes {KUBERNETES_VERSION}\n\nreplace (\n",
+        crate::tools::GO_VERSION
+    );
     for m in staging_modules(&gomod) {
         text.push_str(&format!("\t{m} => {m} v0.{minor}\n"));
     }
@@ -211,7 +213,10 @@ fn build_etcd(dir: &Path) -> Result<()> {
     fresh_dir(dir)?;
     std::fs::write(
         dir.join("go.mod"),
-        format!("module heimdall-chart/e2e-etcd\n\ngo 1.26.0\n\nrequire go.etcd.io/etcd/server/v3 {ETCD_VERSION}\n"),
+        format!(
+            "module heimdall-chart/e2e-etcd\n\ngo {}.0\n\nrequire go.etcd.io/etcd/server/v3 {ETCD_VERSION}\n",
+            crate::tools::GO_VERSION
+        ),
     )?;
     go(&["get", &format!("go.etcd.io/etcd/server/v3@{ETCD_VERSION}")], dir, "resolving etcd's modules")?;
     let out_path = etcd();

@@ -12,7 +12,7 @@ struct Region {
     generate: fn(&Path) -> Result<String>,
 }
 
-const REGIONS: [Region; 2] = [
+const REGIONS: &[Region] = &[
     Region {
         file: "heimdall/README.md",
         name: "values",
@@ -212,7 +212,7 @@ pub fn expected(repo: &Path) -> Result<Vec<(PathBuf, String)>> {
         schema.clone(),
         schema_with_descriptions(&std::fs::read_to_string(&schema)?, &values).context("heimdall/values.schema.json")?,
     )];
-    for region in &REGIONS {
+    for region in REGIONS {
         let path = repo.join(region.file);
         let current = match files.iter().position(|(p, _)| *p == path) {
             Some(i) => files.remove(i).1,

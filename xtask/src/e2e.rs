@@ -599,7 +599,7 @@ const fn scenario(name: &'static str, run: fn(&Env) -> Result<()>) -> Scenario {
     Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either }
 }
 
-pub const SCENARIOS: [Scenario; 15] = [
+pub const SCENARIOS: &[Scenario] = &[
     scenario("a. generated secrets survive upgrades", generated_secrets_survive_upgrades),
     scenario("b. uninstall keeps the Secret, reinstall reuses it", uninstall_keeps_secret_and_reinstall_reuses_it),
     scenario("c. existingSecret is checked and used", existing_secret_is_checked_and_used),

@@ -64,6 +64,9 @@ enum Cmd {
         /// Write a JUnit XML report here.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Test another copy of the repository (its heimdall/ chart, tests/cases and tests/snapshots) instead of this one.
+        #[arg(long)]
+        repo: Option<PathBuf>,
     },
     /// Time the matrix against a sequential loop of the same Helm commands; print the harness's own cost per render.
     Bench {
@@ -176,12 +179,7 @@ fn run() -> Result<ExitCode> {
     sweep_orphaned_folders(&command);
     match command {
         Cmd::Setup => setup(),
-        Cmd::TestChart { matrix, review, junit } => {
-            let mut o = matrix.options();
-            o.review = review;
-            o.junit = junit;
-            Ok(exit(testchart::run(&o)?.failed() == 0))
-        }
+        Cmd::TestChart { matrix, review, junit, repo } => test_chart(matrix.options(), review, junit, repo),
         Cmd::Bench { matrix, rounds } => {
             bench::run(&matrix.options(), rounds)?;
             Ok(ExitCode::SUCCESS)
@@ -248,6 +246,13 @@ fn sweep_orphaned_folders(command: &Cmd) {
     for dir in xtask::scratch::sweep_orphans() {
         eprintln!("removed {}: the run that made it was killed before it could", dir.display());
     }
+}
+
+fn test_chart(mut o: Options, review: bool, junit: Option<PathBuf>, repo: Option<PathBuf>) -> Result<ExitCode> {
+    o.review = review;
+    o.junit = junit;
+    o.repo = repo.unwrap_or(o.repo);
+    Ok(exit(testchart::run(&o)?.failed() == 0))
 }
 
 fn setup() -> Result<ExitCode> {

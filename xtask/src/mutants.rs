@@ -103,7 +103,7 @@ pub fn load(dir: &Path) -> Result<Vec<Mutant>> {
 
 /// The checks a mutant may declare: every rule id and the harness's own checks (not snapshots: a diff is not a check).
 pub fn known_checks() -> BTreeSet<String> {
-    RULES.iter().map(|r| r.id).chain(checks::CATCHING).map(str::to_string).collect()
+    RULES.iter().map(|r| r.id).chain(checks::CATCHING.iter().copied()).map(str::to_string).collect()
 }
 
 /// Why a mutant cannot be planted into `chart`, if it cannot.

@@ -53,7 +53,7 @@ pub mod checks {
     /// The harness could not run a step (a Helm binary missing, an I/O error).
     pub const HARNESS: &str = "harness";
     /// The harness's checks a planted defect may be caught by (snapshots are not a check: reviewers accept diffs).
-    pub const CATCHING: [&str; 10] = [RENDER, EXPECT_FAILS, PARSE, SCHEMA, LIST_MAP, LINT, AGREEMENT, COVERAGE, APP_SOURCE, ASSERT];
+    pub const CATCHING: &[&str] = &[RENDER, EXPECT_FAILS, PARSE, SCHEMA, LIST_MAP, LINT, AGREEMENT, COVERAGE, APP_SOURCE, ASSERT];
 }
 
 /// One row of the summary: a render job, a lint or a case-level check.

@@ -38,6 +38,10 @@ pub const HELM_PINS: [HelmPin; 2] = [
 /// PyPI `kubernetes-validate`, which ships strict JSON schemas for Kubernetes 1.25 to 1.37.
 pub const KUBERNETES_VALIDATE_VERSION: &str = "1.37.0";
 
+/// The Go release every module built here needs: the `go` line of each go.mod (here and generated),
+/// the workflows' setup-go and every "install Go" message say this one (a tidy test checks).
+pub const GO_VERSION: &str = "1.26";
+
 /// A kind the Kubernetes schemas lack, whose strict schema comes from a CRD
 /// manifest shipped in a pinned Go module (fetched through the Go module proxy).
 pub struct CrdSource {
@@ -205,11 +209,6 @@ impl CrdSource {
     }
 }
 
-/// The installed CRD manifest of `kind`, when one of [`CRDS`] provides it.
-pub fn crd_for(kind: &str) -> Option<PathBuf> {
-    CRDS.iter().find(|c| c.kind == kind).map(CrdSource::installed)
-}
-
 fn have(cmd: &str) -> bool {
     Command::new(cmd).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
         || Command::new(cmd).arg("version").output().map(|o| o.status.success()).unwrap_or(false)
@@ -250,7 +249,7 @@ fn setup_helm(pin: &HelmPin, say: &dyn Fn(String)) -> Result<()> {
     }
     if !have("go") {
         bail!(
-            "Helm {} is not in .tools/ and Go is not installed. Install Go 1.24 or newer (apt-get install golang, or https://go.dev/dl) and run `cargo xtask setup` again; or point $HELM / --helm at an existing Helm {} binary",
+            "Helm {} is not in .tools/ and Go is not installed. Install Go {GO_VERSION} or newer (apt-get install golang, or https://go.dev/dl) and run `cargo xtask setup` again; or point $HELM / --helm at an existing Helm {} binary",
             pin.version,
             pin.major
         );

@@ -27,7 +27,7 @@ pub fn setup_actionlint(say: &dyn Fn(String)) -> Result<()> {
         .arg(format!("github.com/rhysd/actionlint/cmd/actionlint@{ACTIONLINT_VERSION}"))
         .env("GOBIN", dir)
         .output()
-        .context("running go install for actionlint (install Go 1.24 or newer)")?;
+        .with_context(|| format!("running go install for actionlint (install Go {} or newer)", crate::tools::GO_VERSION))?;
     if !out.status.success() {
         bail!(
             "go install github.com/rhysd/actionlint/cmd/actionlint@{ACTIONLINT_VERSION} failed:\n{}",
