@@ -94,10 +94,10 @@ and https while one is on unless heimdall.allowInsecureExternalUrl. Pass
 {{- end }}
 {{- if $url }}
 {{- if not (regexMatch "^https?://[^/?#\\s]+(/[^?#\\s]*)?$" $url) }}
-{{- fail (printf "EXTERNAL_URL %q is not an absolute http or https URL: OAuth callbacks are built from it (e.g. https://heimdall.example.com)" $url) }}
+{{- fail (printf "EXTERNAL_URL %q is not an absolute http or https URL: OAuth callbacks are built from it, and without a scheme they break (heimdall2 issue 7542): e.g. https://heimdall.example.com" $url) }}
 {{- end }}
 {{- if hasSuffix "/" $url }}
-{{- fail (printf "EXTERNAL_URL %q ends with a slash: the OAuth callback paths would start with // (heimdall2 issue 7542); drop the trailing slash" $url) }}
+{{- fail (printf "EXTERNAL_URL %q ends with a slash: the OAuth callback paths would start with //; drop the trailing slash" $url) }}
 {{- end }}
 {{- if and (hasPrefix "http://" $url) $on (not .root.Values.heimdall.allowInsecureExternalUrl) }}
 {{- fail (printf "EXTERNAL_URL %q is plain http while %s login is on: tokens and sessions would cross the network in clear. Use https, or set heimdall.allowInsecureExternalUrl=true" $url (join ", " $on)) }}
