@@ -1,4 +1,4 @@
-//! A case's `assert:` list: claims about named objects of its rendering (a path that equals, matches, is absent, or counts), checked on every rendering of the case; an entry that finds no object fails.
+//! A case's `assert:` list: claims about named objects of its rendering, NOTES included (a path that equals, matches or does not, is absent, or counts), checked on every rendering of the case; an entry that finds no object fails.
 
 use anyhow::{bail, Context, Result};
 use regex::Regex;
@@ -28,6 +28,9 @@ pub struct Assertion {
     pub absent: Option<bool>,
     #[serde(default)]
     pub matches: Option<String>,
+    /// A pattern the text at the path must not match (e.g. a warning NOTES must leave out).
+    #[serde(default)]
+    pub not_matches: Option<String>,
     /// With a path: the length of the list or map there; without: how many objects match (then the
     /// name or label may be left out, to count every object of the kind).
     #[serde(default)]
@@ -55,16 +58,17 @@ impl Assertion {
         if let Some(label) = &self.label {
             label.split_once('=').with_context(|| format!("{}: label {label:?} is not key=value", self.what()))?;
         }
-        let claims = [self.equals.is_some(), self.absent == Some(true), self.matches.is_some(), self.count.is_some()];
+        let claims =
+            [self.equals.is_some(), self.absent == Some(true), self.matches.is_some(), self.not_matches.is_some(), self.count.is_some()];
         if claims.iter().filter(|c| **c).count() != 1 {
-            bail!("{}: give exactly one of equals, absent: true, matches, count", self.what());
+            bail!("{}: give exactly one of equals, absent: true, matches, notMatches, count", self.what());
         }
         match (&self.path, self.count) {
-            (None, None) => bail!("{}: equals, absent and matches need a path", self.what()),
+            (None, None) => bail!("{}: equals, absent, matches and notMatches need a path", self.what()),
             (Some(p), _) => drop(parse_path(p).with_context(|| format!("{}: path {p:?}", self.what()))?),
             (None, Some(_)) => {}
         }
-        if let Some(p) = &self.matches {
+        for p in self.matches.iter().chain(&self.not_matches) {
             Regex::new(p).with_context(|| format!("{}: matches {p:?} is not a regular expression", self.what()))?;
         }
         Ok(())
@@ -119,15 +123,26 @@ impl Assertion {
         if let Some(want) = &self.equals {
             return (found != Some(want)).then(|| format!("expected {}, found {}", shown(Some(want)), shown(found)));
         }
+        let hit = |pattern: &str| found.and_then(scalar_text).is_some_and(|t| Regex::new(pattern).is_ok_and(|r| r.is_match(&t)));
         if let Some(pattern) = &self.matches {
-            let text = found.and_then(scalar_text);
-            let hit = text.as_deref().is_some_and(|t| Regex::new(pattern).is_ok_and(|r| r.is_match(t)));
-            return (!hit).then(|| format!("expected a match for /{pattern}/, found {}", shown(found)));
+            return (!hit(pattern)).then(|| format!("expected a match for /{pattern}/, found {}", shown(found)));
+        }
+        if let Some(pattern) = &self.not_matches {
+            return hit(pattern).then(|| format!("expected no match for /{pattern}/, found {}", shown(found)));
         }
         let n = self.count.unwrap_or(0);
         let len = found.and_then(|v| v.as_sequence().map(Vec::len).or(v.as_mapping().map(|m| m.len())));
         (len != Some(n)).then(|| format!("expected {n} entries, found {}", len.map_or(shown(found), |l| l.to_string())))
     }
+}
+
+/// NOTES as an object the entries can name: `{kind: NOTES, name: NOTES.txt, path: text}` is its
+/// rendered text ("" when the chart prints none).
+pub fn notes_doc(notes: Option<&str>) -> Doc {
+    let value: Value = serde_yaml::from_str("{kind: NOTES, metadata: {name: NOTES.txt}}").expect("a literal mapping");
+    let mut value = value;
+    value["text"] = Value::String(notes.unwrap_or_default().to_string());
+    Doc { source: "templates/NOTES.txt".into(), value, raw: notes.unwrap_or_default().to_string() }
 }
 
 fn scalar_text(v: &Value) -> Option<String> {
@@ -224,6 +239,16 @@ mod tests {
     }
 
     #[test]
+    fn notes_are_an_object_whose_text_matches_or_not() {
+        let docs = vec![notes_doc(Some("WARNING: ingress-nginx limits request bodies to 1 MB.\n"))];
+        assert!(entry("{kind: NOTES, name: NOTES.txt, path: text, matches: 'limits request bodies'}").check(&docs).is_empty());
+        let said = entry("{kind: NOTES, name: NOTES.txt, path: text, notMatches: 'limits request bodies'}").check(&docs);
+        assert_eq!(said.len(), 1);
+        assert!(said[0].contains("expected no match for /limits request bodies/"), "{said:?}");
+        assert!(entry("{kind: NOTES, name: NOTES.txt, path: text, notMatches: 'WARNING'}").check(&[notes_doc(None)]).is_empty());
+    }
+
+    #[test]
     fn an_entry_that_finds_no_object_fails() {
         assert_eq!(
             findings("{kind: Deployment, name: api, path: spec.replicas, absent: true}"),
@@ -240,5 +265,7 @@ mod tests {
         assert!(refused("{kind: Deployment, name: w, equals: 1}").contains("need a path"));
         assert!(refused("{kind: Deployment, name: w, path: 'a[', absent: true}").contains("without its ']'"));
         assert!(refused("{kind: Deployment, name: w, path: a, matches: '('}").contains("not a regular expression"));
+        assert!(refused("{kind: Deployment, name: w, path: a, notMatches: '('}").contains("not a regular expression"));
+        assert!(refused("{kind: Deployment, name: w, path: a, matches: x, notMatches: y}").contains("exactly one of"));
     }
 }

@@ -381,8 +381,11 @@ fn check_rendering(ctx: &Ctx, job: &matrix::Job, m1: Manifest, m2: Manifest, res
     let (normalised, diffs) = normalise::normalise(m1, m2);
     let rendering = Rendering { docs: &sorted.docs, notes: sorted.notes.as_deref(), intent: &ctx.intents[job.case], differences: &diffs };
     result.row.failures.extend(rules::check_all(&rendering));
-    for (i, a) in ctx.cases[job.case].spec.assert.iter().enumerate() {
-        for finding in a.check(&sorted.docs) {
+    let asserted = &ctx.cases[job.case].spec.assert;
+    let with_notes = || sorted.docs.iter().cloned().chain([crate::assertions::notes_doc(sorted.notes.as_deref())]).collect::<Vec<_>>();
+    let docs = if asserted.is_empty() { Vec::new() } else { with_notes() };
+    for (i, a) in asserted.iter().enumerate() {
+        for finding in a.check(&docs) {
             result.row.fail(checks::ASSERT, format!("assert entry {} of {}: {finding}", i + 1, ctx.cases[job.case].name));
         }
     }
