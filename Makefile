@@ -24,9 +24,17 @@ ifeq ($(findstring --no-node,$(E2E_FLAGS)),)
 	$(CARGO) xtask mutants --pods
 endif
 
-lint: ## cargo fmt --check, cargo clippy -D warnings over every target, actionlint over .github/workflows
+MACOS_TARGET := x86_64-apple-darwin
+
+lint: ## cargo fmt --check, cargo clippy -D warnings over every target (and xtask for macOS, when rustup has its target), actionlint over .github/workflows
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@if rustup target list --installed 2>/dev/null | grep -qx $(MACOS_TARGET); then \
+	  echo "$(CARGO) clippy --target $(MACOS_TARGET) -p xtask -- -D warnings"; \
+	  $(CARGO) clippy --target $(MACOS_TARGET) -p xtask -- -D warnings; \
+	else \
+	  echo "lint: xtask's macOS build not checked: rustup target add $(MACOS_TARGET) (.ci/run does)"; \
+	fi
 	$(CARGO) xtask actionlint
 
 renderer-check: setup ## Every case through each Helm's renderer and its helm template CLI: byte-identical or fail

@@ -6,7 +6,6 @@ use anyhow::{anyhow, bail, ensure, Context, Result};
 use base64::Engine;
 use serde_json::Value as Json;
 use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::Mutex;
@@ -298,8 +297,11 @@ fn write_kubeconfig(dir: &Path, server: &str) -> Result<PathBuf> {
 }
 
 /// Makes a child get `signal` when xtask dies, whatever kills xtask (SIGKILL: it just dies;
-/// SIGTERM: it may clean up after itself).
+/// SIGTERM: it may clean up after itself). Linux only, as the cluster that needs it is (see
+/// [`linux_only`]).
+#[cfg(target_os = "linux")]
 pub fn die_with_parent(cmd: &mut Command, signal: libc::c_int) -> &mut Command {
+    use std::os::unix::process::CommandExt;
     // SAFETY: prctl is async-signal-safe and touches only the child's own state.
     unsafe {
         cmd.pre_exec(move || {
@@ -309,6 +311,22 @@ pub fn die_with_parent(cmd: &mut Command, signal: libc::c_int) -> &mut Command {
             Ok(())
         })
     }
+}
+
+/// Elsewhere no process is started that must die with xtask: the commands that would refuse first.
+#[cfg(not(target_os = "linux"))]
+pub fn die_with_parent(cmd: &mut Command, _signal: libc::c_int) -> &mut Command {
+    cmd
+}
+
+/// Fails with what runs instead, unless this is Linux: the control plane, the node and the pod
+/// mutants rely on Linux (parent-death signals, mounts, cgroups, iptables).
+pub fn linux_only(what: &str) -> Result<()> {
+    anyhow::ensure!(
+        cfg!(target_os = "linux"),
+        "{what} needs Linux (its cluster relies on parent-death signals, mounts, cgroups and iptables); on this system, test-chart, renderer-check, mutants, docs and package run, and `cargo xtask e2e --kubeconfig` runs the suite against a cluster of yours"
+    );
+    Ok(())
 }
 
 /// `bytes` random bytes from the kernel, as lowercase hex.

@@ -263,6 +263,7 @@ fn setup() -> Result<ExitCode> {
 }
 
 fn run_pod_mutants(matrix: MatrixArgs, options: &mutants::pods::PodOptions) -> Result<ExitCode> {
+    xtask::controlplane::linux_only("`cargo xtask mutants --pods`")?;
     tools::setup(true)?;
     // Ctrl-C removes the mutated copies of the chart too.
     xtask::controlplane::install_signal_cleanup()?;

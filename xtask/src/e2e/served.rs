@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 /// lines on stdout, and serves until interrupted. Without `enforce`, the node runs no NetworkPolicy
 /// enforcer and says so by its label.
 pub fn serve(heimdall_source: Option<&Path>, enforce: bool) -> Result<()> {
+    controlplane::linux_only("`cargo xtask e2e --serve`")?;
     let say = |m: String| eprintln!("{m}");
     let mut phases = Phases::new();
     controlplane::build(&say)?;
@@ -128,6 +129,7 @@ pub(crate) struct Served {
 /// command an operator types (`cargo xtask e2e --kubeconfig ... --context ...`), then the checks that
 /// only a cluster of our own allows. Returns the number of failures.
 pub fn run(options: &Options) -> Result<usize> {
+    controlplane::linux_only("`cargo xtask e2e` without --kubeconfig")?;
     tools::setup(true)?;
     controlplane::build(&|m| eprintln!("{m}"))?;
     let host_before = options.heimdall_source.is_some().then(HostState::take).transpose()?;

@@ -276,6 +276,12 @@ fn unescape_mount(s: &str) -> String {
     s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
 }
 
+#[cfg(not(target_os = "linux"))]
+fn unmount(point: &str, failed: &mut Vec<String>) {
+    failed.push(format!("umount {point}: the node runs on Linux only"));
+}
+
+#[cfg(target_os = "linux")]
 fn unmount(point: &str, failed: &mut Vec<String>) {
     let Ok(c) = std::ffi::CString::new(point) else { return };
     // SAFETY: umount2 with a valid C string; MNT_DETACH lets a busy mount go once its users are gone.
