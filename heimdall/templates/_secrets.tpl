@@ -179,11 +179,12 @@ heimdall.secrets.resolve builds.
 {{- $root := .root }}
 {{- $v := $root.Values.heimdall }}
 {{- $required := .required }}
+{{- $files := .files }}
 {{- $_ := set $out "mode" "chart" }}
 {{- $_ = set $out "secretName" (include "heimdall.secrets.chartSecretName" $root) }}
 {{- range $key := $required }}{{ $_ := set $out.keys $key $key }}{{ end }}
 {{- /* 1. Files, in list order, each parsed as YAML. */}}
-{{- range $path := .files }}
+{{- range $path := $files }}
 {{- $raw := $root.Files.Get $path }}
 {{- $parsed := dict }}
 {{- if $raw }}{{ $parsed = fromYaml $raw }}{{ end }}
