@@ -138,17 +138,24 @@ fn long_functions(text: &str, limit: usize) -> Vec<(String, usize)> {
     out
 }
 
-#[test]
-fn no_function_in_the_harness_grows_past_a_screen() {
+/// `file: name (N lines)` for each unit `measure` finds over 60 lines in the files under `dir` that `pick` takes.
+fn over_a_screen(dir: &str, pick: impl Fn(&Path) -> bool, measure: fn(&str, usize) -> Vec<(String, usize)>) -> Vec<String> {
     let mut long = Vec::new();
-    for entry in WalkDir::new(root().join("xtask/src")).into_iter().filter_map(Result::ok) {
-        let p = entry.path();
-        if p.extension().is_some_and(|e| e == "rs") && p.file_name().is_some_and(|n| n != "tests.rs") {
-            for (name, n) in long_functions(&std::fs::read_to_string(p).unwrap(), 60) {
-                long.push(format!("{}: {name} ({n} lines)", p.strip_prefix(root()).unwrap().display()));
-            }
+    for entry in WalkDir::new(root().join(dir)).into_iter().filter_map(Result::ok).filter(|e| pick(e.path())) {
+        for (name, n) in measure(&std::fs::read_to_string(entry.path()).unwrap(), 60) {
+            long.push(format!("{}: {name} ({n} lines)", entry.path().strip_prefix(root()).unwrap().display()));
         }
     }
+    long
+}
+
+#[test]
+fn no_function_in_the_harness_grows_past_a_screen() {
+    let long = over_a_screen(
+        "xtask/src",
+        |p| p.extension().is_some_and(|e| e == "rs") && p.file_name().is_some_and(|n| n != "tests.rs"),
+        long_functions,
+    );
     assert!(long.is_empty(), "functions over 60 lines; split them into named steps: {long:#?}");
     assert_eq!(long_functions("fn a() {\n    x\n}\n", 2), vec![("fn a".to_string(), 3)], "the measure itself");
 }
@@ -179,15 +186,7 @@ fn long_defines(text: &str, limit: usize) -> Vec<(String, usize)> {
 
 #[test]
 fn no_chart_helper_grows_past_a_screen() {
-    let mut long = Vec::new();
-    for entry in WalkDir::new(root().join("heimdall/templates")).into_iter().filter_map(Result::ok) {
-        let p = entry.path();
-        if p.extension().is_some_and(|e| e == "tpl") {
-            for (name, n) in long_defines(&std::fs::read_to_string(p).unwrap(), 60) {
-                long.push(format!("{}: {name} ({n} lines)", p.strip_prefix(root()).unwrap().display()));
-            }
-        }
-    }
+    let long = over_a_screen("heimdall/templates", |p| p.extension().is_some_and(|e| e == "tpl"), long_defines);
     assert!(long.is_empty(), "helpers over 60 lines; split them into named steps: {long:#?}");
     let nested =
         "{{- define \"a\" -}}\n{{- if x }}{{ y }}{{ end }}\n{{- range z }}\n{{- end }}\n{{- end }}\n{{- define \"b\" }}{{ end }}\n";

@@ -139,8 +139,7 @@ impl Assertion {
 /// NOTES as an object the entries can name: `{kind: NOTES, name: NOTES.txt, path: text}` is its
 /// rendered text ("" when the chart prints none).
 pub fn notes_doc(notes: Option<&str>) -> Doc {
-    let value: Value = serde_yaml::from_str("{kind: NOTES, metadata: {name: NOTES.txt}}").expect("a literal mapping");
-    let mut value = value;
+    let mut value: Value = serde_yaml::from_str("{kind: NOTES, metadata: {name: NOTES.txt}}").expect("a literal mapping");
     value["text"] = Value::String(notes.unwrap_or_default().to_string());
     Doc { source: "templates/NOTES.txt".into(), value, raw: notes.unwrap_or_default().to_string() }
 }

@@ -79,18 +79,20 @@ fn remove_each(dirs: BTreeSet<PathBuf>) {
     for dir in dirs {
         // A child still writing there (a render the interrupt has not stopped yet) can refill a
         // folder while it goes: try again briefly before saying so.
-        let mut result = std::fs::remove_dir_all(&dir);
+        let gone = || match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+        let mut result = gone();
         for _ in 0..10 {
-            if result.as_ref().is_ok() || result.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+            if result.is_ok() {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
-            result = std::fs::remove_dir_all(&dir);
+            result = gone();
         }
-        if let Err(e) = result.as_ref().map_err(|e| (e.kind(), e)) {
-            if e.0 != std::io::ErrorKind::NotFound {
-                eprintln!("could not remove the temporary folder {}: {}", dir.display(), e.1);
-            }
+        if let Err(e) = result {
+            eprintln!("could not remove the temporary folder {}: {e}", dir.display());
         }
     }
 }

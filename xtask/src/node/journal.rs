@@ -59,8 +59,9 @@ impl Journal {
     }
 
     fn undo_killed(&self, record: &Record, say: &dyn Fn(String)) -> Result<()> {
-        let left: Vec<String> =
-            HostState::take()?.differences(&record.before).into_iter().filter(|d| !d.starts_with("new temp entry")).collect();
+        // Temp entries are compared, never restored: what the killed node left there is swept below.
+        let now = HostState { temp: record.before.temp.clone(), ..HostState::take()? };
+        let left = now.differences(&record.before);
         let failed = record.before.restore();
         let swept = crate::scratch::sweep_orphans();
         if !failed.is_empty() {
