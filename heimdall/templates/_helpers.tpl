@@ -24,13 +24,44 @@
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* Recommended labels of every object (without component). */}}
+{{/* Recommended labels of every object (without component), then commonLabels (heimdall.metadata.validate refuses the chart's own keys there). */}}
 {{- define "heimdall.labels" -}}
 helm.sh/chart: {{ include "heimdall.chart" . }}
 {{ include "heimdall.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: heimdall
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Labels of a pod template: the object's labels (pass its labels define's
+output), then the values' podLabels, which win over commonLabels on the same
+key. Pass (dict "labels" (include "heimdall.server.labels" $) "podLabels" .Values.podLabels).
+*/}}
+{{- define "heimdall.podTemplateLabels" -}}
+{{- if .podLabels }}
+  {{- $labels := .labels | fromYaml }}
+  {{- range $key, $value := .podLabels }}
+    {{- $_ := set $labels $key $value }}
+  {{- end }}
+  {{- toYaml $labels }}
+{{- else }}
+  {{- .labels }}
+{{- end }}
+{{- end }}
+
+{{/*
+Annotations of an object: its own, then commonAnnotations on the keys it does
+not set; empty when both are. Pass (dict "root" $ "own" <map, or nil>).
+*/}}
+{{- define "heimdall.annotations" -}}
+{{- $all := merge (deepCopy (.own | default dict)) .root.Values.commonAnnotations }}
+{{- with $all }}
+  {{- toYaml . }}
+{{- end }}
 {{- end }}
 
 {{/* Labels that select pods (without component). */}}

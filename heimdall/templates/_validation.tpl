@@ -120,3 +120,25 @@ and https while one is on unless heimdall.allowInsecureExternalUrl. Pass
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/*
+Fails when commonLabels or a podLabels sets a label the chart sets itself
+(selectors, `helm list` filters and dashboards depend on them), or
+commonAnnotations sets a hook annotation, which would make every object a
+hook that Helm deletes after install.
+*/}}
+{{- define "heimdall.metadata.validate" -}}
+{{- $owned := list "helm.sh/chart" "app.kubernetes.io/name" "app.kubernetes.io/instance" "app.kubernetes.io/version" "app.kubernetes.io/managed-by" "app.kubernetes.io/part-of" "app.kubernetes.io/component" }}
+{{- range $value, $labels := dict "commonLabels" .Values.commonLabels "podLabels" .Values.podLabels "postgresql.podLabels" .Values.postgresql.podLabels }}
+  {{- range $key, $_ := $labels }}
+    {{- if has $key $owned }}
+      {{- fail (printf "%s.%s: the chart sets this label itself and its selectors depend on it; remove it from %s, or use a key of your own (e.g. example.com/team)" $value $key $value) }}
+    {{- end }}
+  {{- end }}
+{{- end }}
+{{- range $key, $_ := .Values.commonAnnotations }}
+  {{- if or (hasPrefix "helm.sh/hook" $key) (hasPrefix "argocd.argoproj.io/hook" $key) }}
+    {{- fail (printf "commonAnnotations.%s: a hook annotation on every object would make each one a hook; set it only on the objects that need it (e.g. in extraObjects)" $key) }}
+  {{- end }}
+{{- end }}
+{{- end }}

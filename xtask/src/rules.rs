@@ -65,6 +65,14 @@ pub struct Intent {
     pub extra_env_from: Vec<Value>,
     /// `heimdall.allowUnknownVariables`.
     pub allow_unknown_variables: bool,
+    /// `commonLabels` and `commonAnnotations` as given.
+    pub common_labels: BTreeMap<String, String>,
+    pub common_annotations: BTreeMap<String, String>,
+    /// Keys the case gives under some other `labels`, `podLabels`, `annotations` or `podAnnotations`,
+    /// which may win over a common value on an object.
+    pub metadata_overrides: BTreeSet<String>,
+    /// How many `extraObjects` entries the case gives.
+    pub extra_objects: usize,
 }
 
 /// A boolean the case gives as YAML (`false`) or through --set (read here as the text "false").
@@ -149,7 +157,18 @@ impl Intent {
         intent.read_platform(case, &values);
         intent.read_external_url(case, tests_dir, &values);
         intent.read_external_objects(case, &values);
+        intent.read_common_metadata(&values);
         intent
+    }
+
+    fn read_common_metadata(&mut self, values: &Value) {
+        let strings = |v: &Value| -> BTreeMap<String, String> {
+            v.as_mapping().into_iter().flatten().filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string()))).collect()
+        };
+        self.common_labels = strings(&values["commonLabels"]);
+        self.common_annotations = strings(&values["commonAnnotations"]);
+        self.extra_objects = values["extraObjects"].as_sequence().map_or(0, Vec::len);
+        collect_metadata_keys(values, &mut self.metadata_overrides);
     }
 
     fn read_platform(&mut self, case: &Case, values: &Value) {
@@ -275,6 +294,19 @@ impl Intent {
     }
 }
 
+/// The keys of every `labels`, `podLabels`, `annotations` and `podAnnotations` map anywhere in `v`.
+fn collect_metadata_keys(v: &Value, into: &mut BTreeSet<String>) {
+    for (k, child) in v.as_mapping().into_iter().flatten() {
+        if matches!(k.as_str(), Some("labels" | "podLabels" | "annotations" | "podAnnotations")) {
+            into.extend(child.as_mapping().into_iter().flatten().filter_map(|(k, _)| k.as_str().map(str::to_string)));
+        }
+        collect_metadata_keys(child, into);
+    }
+    for item in v.as_sequence().into_iter().flatten() {
+        collect_metadata_keys(item, into);
+    }
+}
+
 /// A non-empty string value.
 fn text(v: &Value) -> Option<String> {
     v.as_str().filter(|s| !s.is_empty()).map(str::to_string)
@@ -321,7 +353,7 @@ pub const RULES: &[Rule] = &[
     Rule { id: "HC023", statement: "a pod that writes a PersistentVolumeClaim as a fixed non-root user sets fsGroup (unless OpenShift assigns it), and PGDATA lies under a claim volume's mount", check: storage::persistent_data },
     Rule { id: "HC024", statement: "settings derived from values agree: the database wait uses Heimdall's DATABASE_HOST and DATABASE_PORT, DATABASE_SSL and DATABASE_SSL_INSECURE say what the database values ask, checksum/config is the hash of the ConfigMap the pod loads, a workload an HPA scales renders no replicas, and a derived EXTERNAL_URL names the Ingress or Route host with https exactly when it has TLS", check: derived::consistent },
     Rule { id: "HC025", statement: "every path the chart asks Heimdall for (each httpGet probe of the Heimdall container, each http URL the test pod gets) is one the server answers without a session, by tests/app/served-paths.yaml, which test-chart checks against the server's source", check: paths::served },
-    Rule { id: "HC026", statement: "documented values reach their object: each ingress.tls Secret is in the Ingress's spec.tls, each extraVolumeMounts entry is on the Heimdall container, and extraEnvFrom ends the container's envFrom, after the chart's own sources", check: arrival::values_arrive },
+    Rule { id: "HC026", statement: "documented values reach their object: each ingress.tls Secret is in the Ingress's spec.tls, each extraVolumeMounts entry is on the Heimdall container, extraEnvFrom ends the container's envFrom, after the chart's own sources, each commonLabels entry is on every object and pod template and each commonAnnotations entry on every object (with its value, unless the values give the key to that object), and the chart renders one object for each extraObjects entry", check: arrival::values_arrive },
 ];
 
 /// Runs every rule; each finding carries its rule's id.

@@ -1,4 +1,4 @@
-//! Strict schema validation: every document against the Kubernetes JSON schemas of each case's Kubernetes version (HTTPRoute and OpenShift's Route against their CRDs), in-process, each schema compiled once per run.
+//! Strict schema validation: every document against the Kubernetes JSON schemas of each case's Kubernetes version (the kinds they lack, such as HTTPRoute, against their CRDs), in-process, each schema compiled once per run.
 
 use crate::manifest::Doc;
 use crate::tools;

@@ -54,8 +54,11 @@ pub struct CrdSource {
 
 /// HTTPRoute from the Gateway API; OpenShift's Route from `openshift/api`,
 /// whose route CRD manifest is the one MicroShift and HyperShift install
-/// (the proxy serves that module only at exact pseudo-versions).
-pub const CRDS: [CrdSource; 2] = [
+/// (the proxy serves that module only at exact pseudo-versions); the kinds the
+/// documented examples release through extraObjects: External Secrets'
+/// ExternalSecret, Sealed Secrets' SealedSecret and CloudNativePG's Cluster
+/// (each the newest release the module proxy serves here whole).
+pub const CRDS: &[CrdSource] = &[
     CrdSource {
         kind: "HTTPRoute",
         module: "sigs.k8s.io/gateway-api",
@@ -67,6 +70,24 @@ pub const CRDS: [CrdSource; 2] = [
         module: "github.com/openshift/api",
         version: "v0.0.0-20260728120005-8ba0b25b0f29",
         path: "route/v1/zz_generated.crd-manifests/routes.crd.yaml",
+    },
+    CrdSource {
+        kind: "ExternalSecret",
+        module: "github.com/external-secrets/external-secrets",
+        version: "v0.16.2",
+        path: "config/crds/bases/external-secrets.io_externalsecrets.yaml",
+    },
+    CrdSource {
+        kind: "SealedSecret",
+        module: "github.com/bitnami-labs/sealed-secrets",
+        version: "v0.40.0",
+        path: "helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml",
+    },
+    CrdSource {
+        kind: "Cluster",
+        module: "github.com/cloudnative-pg/cloudnative-pg",
+        version: "v1.27.1",
+        path: "config/crd/bases/postgresql.cnpg.io_clusters.yaml",
     },
 ];
 

@@ -93,9 +93,9 @@ impl Phases {
     }
 }
 
-/// The CRDs of the kinds the Kubernetes schemas lack (HTTPRoute, OpenShift's Route), so the cases that render them have a kind to install.
+/// The CRDs of the kinds the Kubernetes schemas lack (tools::CRDS), so the cases that render them have a kind to install.
 fn install_crds(cluster: &Cluster) -> Result<()> {
-    for source in &tools::CRDS {
+    for source in tools::CRDS {
         let path = source.installed();
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("the {} CRD is missing at {}: run `cargo xtask setup`", source.kind, path.display()))?;

@@ -1,16 +1,60 @@
-//! HC026: documented values reach the object they are documented for: each `ingress.tls` Secret is in the Ingress's TLS, each `extraVolumeMounts` entry is on the Heimdall container, and `extraEnvFrom` comes after the chart's own ConfigMap and Secret, as the values document.
+//! HC026: documented values reach the object they are documented for: each `ingress.tls` Secret is in the Ingress's TLS, each `extraVolumeMounts` entry is on the Heimdall container, `extraEnvFrom` comes after the chart's own ConfigMap and Secret, `commonLabels` and `commonAnnotations` are on every object, and each `extraObjects` entry is rendered.
 
-use super::{heimdall_container, s, Rendering};
+use super::{heimdall_container, pod_specs, s, Rendering};
+use crate::manifest::Doc;
 use serde_yaml::Value;
+use std::collections::BTreeMap;
 
-/// HC026, in three parts.
+/// HC026, in five parts.
 pub fn values_arrive(r: &Rendering) -> Vec<String> {
     let mut out = tls_secrets_arrive(r);
     if let Some(c) = heimdall_container(r.docs) {
         out.extend(mounts_arrive(&r.intent.extra_volume_mounts, c));
         out.extend(env_from_after_the_chart(&r.intent.extra_env_from, c));
     }
+    out.extend(common_metadata_arrives(r));
+    out.extend(extra_objects_rendered(r));
     out
+}
+
+/// Each `commonLabels` entry is on every object and every pod template, each `commonAnnotations`
+/// entry on every object: present, and with its value unless the case gives that key to some
+/// object of its own (podLabels, service.annotations, an extra object's labels).
+fn common_metadata_arrives(r: &Rendering) -> Vec<String> {
+    let i = r.intent;
+    let mut out = Vec::new();
+    for doc in r.docs {
+        out.extend(carries(&doc.id(), "commonLabels", &i.common_labels, &doc.value["metadata"]["labels"], r));
+        out.extend(carries(&doc.id(), "commonAnnotations", &i.common_annotations, &doc.value["metadata"]["annotations"], r));
+    }
+    for (doc, _, meta) in pod_specs(r.docs).into_iter().filter(|(d, _, _)| d.kind() != "Pod") {
+        out.extend(carries(&format!("{}'s pod template", doc.id()), "commonLabels", &i.common_labels, &meta["labels"], r));
+    }
+    out
+}
+
+/// What of `wanted` the map `found` lacks, or holds with another value the case did not ask for.
+fn carries(id: &str, value: &str, wanted: &BTreeMap<String, String>, found: &Value, r: &Rendering) -> Vec<String> {
+    let mut out = Vec::new();
+    for (key, want) in wanted {
+        match found.get(key.as_str()).map(s) {
+            None => out.push(format!("{id}: {value} {key} is missing")),
+            Some(got) if got != want && !r.intent.metadata_overrides.contains(key) => {
+                out.push(format!("{id}: {key} is {got:?}, not the {value} value {want:?}, and no value of the case gives it"))
+            }
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+/// One object from the extraObjects template for each `extraObjects` entry: none dropped, none doubled.
+fn extra_objects_rendered(r: &Rendering) -> Vec<String> {
+    let rendered = r.docs.iter().filter(|d: &&Doc| d.source.ends_with("templates/extra-objects.yaml")).count();
+    if rendered == r.intent.extra_objects {
+        return vec![];
+    }
+    vec![format!("extraObjects has {} entries but the chart rendered {rendered} objects from them", r.intent.extra_objects)]
 }
 
 /// Each `ingress.tls` entry's Secret is named in the rendered Ingress's `spec.tls` (else the

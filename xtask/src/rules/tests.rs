@@ -840,3 +840,25 @@ fn hc026_fires_when_a_tls_secret_an_extra_mount_or_extra_env_from_misses_its_obj
     let found = findings_with(&ingress("tls: [{hosts: [h.example]}], "), &intent, &[], None);
     assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("\"t\"")), "{found:#?}");
 }
+
+#[test]
+fn hc026_fires_when_a_common_label_or_annotation_misses_an_object_or_an_extra_object_is_dropped() {
+    let with_team = good_yaml().replace("app.kubernetes.io/managed-by: Helm}", "app.kubernetes.io/managed-by: Helm, example.com/team: a}");
+    let mut intent = inline_intent();
+    intent.common_labels.insert("example.com/team".into(), "a".into());
+    assert!(findings_with(&with_team, &intent, &[], None).is_empty(), "every object and pod template carries the label");
+    fires("HC026", &good_yaml(), &intent, &[], None);
+    let found = findings_with(&with_team.replacen("example.com/team: a}", "example.com/team: b}", 1), &intent, &[], None);
+    assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("not the commonLabels value")), "{found:#?}");
+    intent.metadata_overrides.insert("example.com/team".into());
+    assert!(findings_with(&with_team.replacen("example.com/team: a}", "example.com/team: b}", 1), &intent, &[], None).is_empty());
+
+    let mut intent = inline_intent();
+    intent.common_annotations.insert("example.com/owner".into(), "secops".into());
+    let found = findings_with(&good_yaml(), &intent, &[], None);
+    assert!(found.iter().all(|f| f.starts_with("HC026") && f.contains("commonAnnotations example.com/owner is missing")), "{found:#?}");
+
+    let mut intent = inline_intent();
+    intent.extra_objects = 1;
+    fires("HC026", &good_yaml(), &intent, &[], None);
+}
