@@ -4,7 +4,7 @@ CARGO ?= cargo
 # Extra flags for `cargo xtask e2e` in `make test` and `make e2e`, e.g. --no-node where there is no root.
 E2E_FLAGS ?=
 
-.PHONY: help setup template test lint test-chart renderer-check mutants mutants-pods docs e2e e2e-cluster e2e-serve snapshots bench secrets package
+.PHONY: help setup template test lint test-chart renderer-check mutants mutants-pods docs e2e e2e-cluster e2e-serve snapshots bench secrets package migrate-values
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ e2e: setup ## Lifecycle suite against the built-in cluster (control plane and a 
 
 e2e-cluster: setup ## Lifecycle suite against your cluster: make e2e-cluster KUBECONFIG_FILE=~/.kube/config [CONTEXT=staging]
 	$(CARGO) xtask e2e --kubeconfig "$(KUBECONFIG_FILE)" $(if $(CONTEXT),--context "$(CONTEXT)")
+
+migrate-values: ## Translate a mitre/heimdall-helm values file: make migrate-values FROM=old-values.yaml OUT=migrated (docs/migration-from-heimdall-helm.md)
+	$(CARGO) xtask migrate-values "$(FROM)" --out "$(OUT)"
 
 e2e-serve: setup ## Start the built-in cluster with its node (HEIMDALL_SOURCE=...), print its kubeconfig path; Ctrl-C stops it and undoes every host change
 	$(CARGO) xtask e2e --serve

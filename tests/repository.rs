@@ -16,7 +16,7 @@ fn gitignore_keeps_secrets_and_tool_folders_out_and_templates_in() {
         "heimdall/env/prod-secrets.yaml",
         "target/debug/x",
         ".tools/helm/v3.21.4/helm",
-        "dist/heimdall-1.0.0.tgz",
+        "dist/heimdall-4.0.0.tgz",
         "tests/snapshots/a.snap.new",
     ] {
         assert!(ignored(p), "{p} is not ignored by .gitignore");

@@ -10,6 +10,7 @@ pub mod e2e;
 pub mod equivalence;
 pub mod manifest;
 pub mod matrix;
+pub mod migrate;
 pub mod mutants;
 pub mod netpol;
 pub mod node;

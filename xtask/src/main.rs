@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xtask::testchart::{self, Options};
-use xtask::{bench, docs, e2e, mutants, package, tools};
+use xtask::{bench, docs, e2e, migrate, mutants, package, tools};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Tasks of the Heimdall chart")]
@@ -156,6 +156,14 @@ enum Cmd {
         #[arg(long)]
         check: bool,
     },
+    /// Translate a values file of mitre/heimdall-helm into this chart's values.yaml and secrets.yaml (by docs/migration/heimdall-helm.yaml).
+    MigrateValues {
+        /// The values file given to the old chart with -f.
+        from: PathBuf,
+        /// The folder to write values.yaml and secrets.yaml into; neither may exist yet.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Render the chart with its default values (pinned Helm 3, newest Kubernetes schemas).
     Template {
         /// Extra arguments passed to helm template.
@@ -227,6 +235,7 @@ fn run() -> Result<ExitCode> {
         }
         Cmd::Docs { check } => generate_docs(check),
         Cmd::Template { args } => template(&args),
+        Cmd::MigrateValues { from, out } => migrate_values(&from, &out),
     }
 }
 
@@ -313,6 +322,22 @@ fn generate_docs(check: bool) -> Result<ExitCode> {
     for path in docs::run(&root)? {
         eprintln!("updated {}", path.display());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn migrate_values(from: &std::path::Path, out: &std::path::Path) -> Result<ExitCode> {
+    let map = migrate::load_map(&tools::repo_root().join("docs/migration/heimdall-helm.yaml"))?;
+    let text = std::fs::read_to_string(from).with_context(|| format!("reading {}", from.display()))?;
+    let old = serde_yaml::from_str(&text).with_context(|| format!("parsing {}", from.display()))?;
+    let migration = migrate::translate(&map, &old)?;
+    migrate::write(&migration, out)?;
+    for note in &migration.notes {
+        println!("note: {note}");
+    }
+    println!(
+        "wrote {0}/values.yaml and {0}/secrets.yaml (mode 0600): helm install ... -f {0}/values.yaml -f {0}/secrets.yaml",
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
