@@ -110,3 +110,19 @@ fn a_value_with_no_place_here_is_refused_by_name_and_nothing_is_written() {
     assert!(!run.status.success() && stderr.contains("sops: ") && stderr.contains("helm-secrets"), "{stderr}");
     assert!(!out.exists(), "files were written although the translation failed");
 }
+
+#[test]
+fn the_translation_the_matrix_renders_is_what_migrate_values_writes_today() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("migrated");
+    assert!(migrate_fixture(&out).status.success());
+    for file in ["values.yaml", "secrets.yaml"] {
+        let committed = repo_root().join("tests/fixtures/upstream/migrated").join(file);
+        assert_eq!(
+            std::fs::read_to_string(out.join(file)).unwrap(),
+            std::fs::read_to_string(&committed).unwrap(),
+            "{} is stale: run cargo xtask migrate-values {FIXTURE} --out DIR and copy DIR/{file} over it",
+            committed.display()
+        );
+    }
+}
