@@ -2,26 +2,26 @@
 
 {{/* The chart name, or nameOverride. */}}
 {{- define "heimdall.name" -}}
-{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+  {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
 {{/* The prefix of every resource name: fullnameOverride, or "<release>-<chart>" (just the release when it already contains the chart name). */}}
 {{- define "heimdall.fullname" -}}
-{{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- $name := default .Chart.Name .Values.nameOverride }}
-{{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
-{{- end }}
-{{- end }}
+  {{- if .Values.fullnameOverride }}
+    {{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+  {{- else }}
+    {{- $name := default .Chart.Name .Values.nameOverride }}
+    {{- if contains $name .Release.Name }}
+      {{- .Release.Name | trunc 63 | trimSuffix "-" }}
+    {{- else }}
+      {{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+    {{- end }}
+  {{- end }}
 {{- end }}
 
 {{/* The helm.sh/chart label value. */}}
 {{- define "heimdall.chart" -}}
-{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+  {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
 {{/* Recommended labels of every object (without component), then commonLabels (heimdall.metadata.validate refuses the chart's own keys there). */}}
@@ -31,9 +31,9 @@ helm.sh/chart: {{ include "heimdall.chart" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: heimdall
-{{- with .Values.commonLabels }}
+  {{- with .Values.commonLabels }}
 {{ toYaml . }}
-{{- end }}
+  {{- end }}
 {{- end }}
 
 {{/*
@@ -42,15 +42,15 @@ output), then the values' podLabels, which win over commonLabels on the same
 key. Pass (dict "labels" (include "heimdall.server.labels" $) "podLabels" .Values.podLabels).
 */}}
 {{- define "heimdall.podTemplateLabels" -}}
-{{- if .podLabels }}
-  {{- $labels := .labels | fromYaml }}
-  {{- range $key, $value := .podLabels }}
-    {{- $_ := set $labels $key $value }}
+  {{- if .podLabels }}
+    {{- $labels := .labels | fromYaml }}
+    {{- range $key, $value := .podLabels }}
+      {{- $_ := set $labels $key $value }}
+    {{- end }}
+    {{- toYaml $labels }}
+  {{- else }}
+    {{- .labels }}
   {{- end }}
-  {{- toYaml $labels }}
-{{- else }}
-  {{- .labels }}
-{{- end }}
 {{- end }}
 
 {{/*
@@ -58,10 +58,10 @@ Annotations of an object: its own, then commonAnnotations on the keys it does
 not set; empty when both are. Pass (dict "root" $ "own" <map, or nil>).
 */}}
 {{- define "heimdall.annotations" -}}
-{{- $all := merge (deepCopy (.own | default dict)) .root.Values.commonAnnotations }}
-{{- with $all }}
-  {{- toYaml . }}
-{{- end }}
+  {{- $all := merge (deepCopy (.own | default dict)) .root.Values.commonAnnotations }}
+  {{- with $all }}
+    {{- toYaml . }}
+  {{- end }}
 {{- end }}
 
 {{/* Labels that select pods (without component). */}}
@@ -102,29 +102,29 @@ app.kubernetes.io/component: database
 
 {{/* The ServiceAccount the Heimdall pods run as. */}}
 {{- define "heimdall.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create }}
-{{- default (include "heimdall.fullname" .) .Values.serviceAccount.name }}
-{{- else }}
-{{- default "default" .Values.serviceAccount.name }}
-{{- end }}
+  {{- if .Values.serviceAccount.create }}
+    {{- default (include "heimdall.fullname" .) .Values.serviceAccount.name }}
+  {{- else }}
+    {{- default "default" .Values.serviceAccount.name }}
+  {{- end }}
 {{- end }}
 
 {{/* Name of the ConfigMap of non-secret settings. */}}
 {{- define "heimdall.configMapName" -}}
-{{- printf "%s-config" (include "heimdall.fullname" .) }}
+  {{- printf "%s-config" (include "heimdall.fullname" .) }}
 {{- end }}
 
 {{/* Name of the ConfigMap of extra CA certificates the pods mount. */}}
 {{- define "heimdall.caCertificates.configMapName" -}}
-{{- default (printf "%s-ca-certificates" (include "heimdall.fullname" .)) .Values.caCertificates.existingConfigMap }}
+  {{- default (printf "%s-ca-certificates" (include "heimdall.fullname" .)) .Values.caCertificates.existingConfigMap }}
 {{- end }}
 
 {{/* Name of the embedded database's StatefulSet and client Service. */}}
 {{- define "heimdall.postgresql.fullname" -}}
-{{- printf "%s-postgresql" (include "heimdall.fullname" .) | trunc 63 | trimSuffix "-" }}
+  {{- printf "%s-postgresql" (include "heimdall.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
 {{/* Name of the embedded database's headless Service. */}}
 {{- define "heimdall.postgresql.headlessName" -}}
-{{- printf "%s-postgresql-hl" (include "heimdall.fullname" .) | trunc 63 | trimSuffix "-" }}
+  {{- printf "%s-postgresql-hl" (include "heimdall.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}

@@ -6,24 +6,24 @@ An image reference from {registry, repository, tag, digest}; pass (dict
 replaces the image's own registry, so one value moves every image to a mirror.
 */}}
 {{- define "heimdall.imageRef" -}}
-{{- $img := .image }}
-{{- $registry := .root.Values.global.imageRegistry | default $img.registry }}
-{{- $repo := $img.repository }}
-{{- if $registry }}{{ $repo = printf "%s/%s" $registry $img.repository }}{{ end }}
-{{- if $img.digest }}
-{{- printf "%s@%s" $repo $img.digest }}
-{{- else }}
-{{- $tag := default .default $img.tag | toString }}
-{{- if eq $tag "latest" }}
-{{- fail (printf "image tag \"latest\" for %s is not allowed: pin a release (the default is the chart's appVersion) or a digest" $img.repository) }}
-{{- end }}
-{{- printf "%s:%s" $repo $tag }}
-{{- end }}
+  {{- $img := .image }}
+  {{- $registry := .root.Values.global.imageRegistry | default $img.registry }}
+  {{- $repo := $img.repository }}
+  {{- if $registry }}{{ $repo = printf "%s/%s" $registry $img.repository }}{{ end }}
+  {{- if $img.digest }}
+    {{- printf "%s@%s" $repo $img.digest }}
+  {{- else }}
+    {{- $tag := default .default $img.tag | toString }}
+    {{- if eq $tag "latest" }}
+      {{- fail (printf "image tag \"latest\" for %s is not allowed: pin a release (the default is the chart's appVersion) or a digest" $img.repository) }}
+    {{- end }}
+    {{- printf "%s:%s" $repo $tag }}
+  {{- end }}
 {{- end }}
 
 {{/* The Heimdall image reference (the app, its CA init container, the secrets generator and the test pod). */}}
 {{- define "heimdall.image" -}}
-{{- include "heimdall.imageRef" (dict "image" .Values.image "default" .Chart.AppVersion "root" .) }}
+  {{- include "heimdall.imageRef" (dict "image" .Values.image "default" .Chart.AppVersion "root" .) }}
 {{- end }}
 
 {{/*
@@ -31,33 +31,33 @@ The pull Secret names of every pod: global.imagePullSecrets, then
 imagePullSecrets, each a name or {name: ...}, without repeats.
 */}}
 {{- define "heimdall.imagePullSecretNames" -}}
-{{- $names := list }}
-{{- /* A dict ranges in key order: global.imagePullSecrets comes first. */}}
-{{- range $value, $entries := dict "global.imagePullSecrets" .Values.global.imagePullSecrets "imagePullSecrets" .Values.imagePullSecrets }}
-{{- range $i, $entry := $entries | default list }}
-{{- $name := $entry }}
-{{- if kindIs "map" $entry }}{{ $name = $entry.name }}{{ end }}
-{{- if not $name }}
-{{- fail (printf "%s[%d] (%s) has no name: give a name (\"regcred\") or {name: regcred}" $value $i (toJson $entry)) }}
-{{- end }}
-{{- $names = append $names (toString $name) }}
-{{- end }}
-{{- end }}
-{{- $names | uniq | join "," }}
+  {{- $names := list }}
+  {{- /* A dict ranges in key order: global.imagePullSecrets comes first. */}}
+  {{- range $value, $entries := dict "global.imagePullSecrets" .Values.global.imagePullSecrets "imagePullSecrets" .Values.imagePullSecrets }}
+    {{- range $i, $entry := $entries | default list }}
+      {{- $name := $entry }}
+      {{- if kindIs "map" $entry }}{{ $name = $entry.name }}{{ end }}
+      {{- if not $name }}
+        {{- fail (printf "%s[%d] (%s) has no name: give a name (\"regcred\") or {name: regcred}" $value $i (toJson $entry)) }}
+      {{- end }}
+      {{- $names = append $names (toString $name) }}
+    {{- end }}
+  {{- end }}
+  {{- $names | uniq | join "," }}
 {{- end }}
 
 {{/* The imagePullSecrets field of a pod spec, or nothing; include with nindent at the pod spec's indentation. */}}
 {{- define "heimdall.imagePullSecrets" -}}
-{{- $names := include "heimdall.imagePullSecretNames" . }}
-{{- if $names }}
+  {{- $names := include "heimdall.imagePullSecretNames" . }}
+  {{- if $names }}
 imagePullSecrets:
-{{- range splitList "," $names }}
+    {{- range splitList "," $names }}
   - name: {{ . }}
-{{- end }}
-{{- end }}
+    {{- end }}
+  {{- end }}
 {{- end }}
 
 {{/* The PostgreSQL image reference (also used by the wait-for-database init container). */}}
 {{- define "heimdall.postgresql.image" -}}
-{{- include "heimdall.imageRef" (dict "image" .Values.postgresql.image "default" "" "root" .) }}
+  {{- include "heimdall.imageRef" (dict "image" .Values.postgresql.image "default" "" "root" .) }}
 {{- end }}

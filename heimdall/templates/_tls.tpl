@@ -2,7 +2,7 @@
 
 {{/* "true" when extra CA certificates are configured. */}}
 {{- define "heimdall.caCertificates.enabled" -}}
-{{- if or .Values.caCertificates.existingConfigMap .Values.caCertificates.certificates }}true{{ end }}
+  {{- if or .Values.caCertificates.existingConfigMap .Values.caCertificates.certificates }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -12,76 +12,76 @@ LDAP_SSL_CA (ldapTls), each mounted read-only under /etc/heimdall/. Fails on
 a combination that cannot work, naming the values.
 */}}
 {{- define "heimdall.tlsFilesJson" -}}
-{{- $files := list }}
-{{- $db := .Values.externalDatabase.tls }}
-{{- if or $db.existingSecret $db.caConfigMap }}
-{{- if .Values.postgresql.enabled }}
-{{- fail "externalDatabase.tls is set, but postgresql.enabled is true: the embedded database is reached without TLS. Set postgresql.enabled=false to use an external database" }}
-{{- end }}
-{{- if not .Values.externalDatabase.ssl }}
-{{- fail "externalDatabase.tls is set, but externalDatabase.ssl is false: Heimdall would not use TLS. Set externalDatabase.ssl=true" }}
-{{- end }}
-{{- if and $db.existingSecret $db.caKey $db.caConfigMap }}
-{{- fail "externalDatabase.tls has a CA twice: in existingSecret (caKey) and in caConfigMap. Set caKey to \"\" or drop caConfigMap" }}
-{{- end }}
-{{- if $db.existingSecret }}
-{{- range $variable, $key := dict "DATABASE_SSL_CA" $db.caKey "DATABASE_SSL_CERT" $db.certKey "DATABASE_SSL_KEY" $db.keyKey }}
-{{- if $key }}
-{{- $files = append $files (dict "variable" $variable "volume" "database-tls" "path" (printf "/etc/heimdall/database-tls/%s" $key) "kind" "Secret" "name" $db.existingSecret "key" $key) }}
-{{- end }}
-{{- end }}
-{{- end }}
-{{- if $db.caConfigMap }}
-{{- $files = append $files (dict "variable" "DATABASE_SSL_CA" "volume" "database-ca" "path" (printf "/etc/heimdall/database-ca/%s" $db.caConfigMapKey) "kind" "ConfigMap" "name" $db.caConfigMap "key" $db.caConfigMapKey) }}
-{{- end }}
-{{- end }}
-{{- $ldap := .Values.ldapTls }}
-{{- if and $ldap.caConfigMap $ldap.caSecret }}
-{{- fail "ldapTls has both caConfigMap and caSecret: give the LDAP CA once" }}
-{{- end }}
-{{- with $ldap.caConfigMap }}
-{{- $files = append $files (dict "variable" "LDAP_SSL_CA" "volume" "ldap-ca" "path" (printf "/etc/heimdall/ldap-ca/%s" $ldap.caKey) "kind" "ConfigMap" "name" . "key" $ldap.caKey) }}
-{{- end }}
-{{- with $ldap.caSecret }}
-{{- $files = append $files (dict "variable" "LDAP_SSL_CA" "volume" "ldap-ca" "path" (printf "/etc/heimdall/ldap-ca/%s" $ldap.caKey) "kind" "Secret" "name" . "key" $ldap.caKey) }}
-{{- end }}
-{{- toJson $files }}
+  {{- $files := list }}
+  {{- $db := .Values.externalDatabase.tls }}
+  {{- if or $db.existingSecret $db.caConfigMap }}
+    {{- if .Values.postgresql.enabled }}
+      {{- fail "externalDatabase.tls is set, but postgresql.enabled is true: the embedded database is reached without TLS. Set postgresql.enabled=false to use an external database" }}
+    {{- end }}
+    {{- if not .Values.externalDatabase.ssl }}
+      {{- fail "externalDatabase.tls is set, but externalDatabase.ssl is false: Heimdall would not use TLS. Set externalDatabase.ssl=true" }}
+    {{- end }}
+    {{- if and $db.existingSecret $db.caKey $db.caConfigMap }}
+      {{- fail "externalDatabase.tls has a CA twice: in existingSecret (caKey) and in caConfigMap. Set caKey to \"\" or drop caConfigMap" }}
+    {{- end }}
+    {{- if $db.existingSecret }}
+      {{- range $variable, $key := dict "DATABASE_SSL_CA" $db.caKey "DATABASE_SSL_CERT" $db.certKey "DATABASE_SSL_KEY" $db.keyKey }}
+        {{- if $key }}
+          {{- $files = append $files (dict "variable" $variable "volume" "database-tls" "path" (printf "/etc/heimdall/database-tls/%s" $key) "kind" "Secret" "name" $db.existingSecret "key" $key) }}
+        {{- end }}
+      {{- end }}
+    {{- end }}
+    {{- if $db.caConfigMap }}
+      {{- $files = append $files (dict "variable" "DATABASE_SSL_CA" "volume" "database-ca" "path" (printf "/etc/heimdall/database-ca/%s" $db.caConfigMapKey) "kind" "ConfigMap" "name" $db.caConfigMap "key" $db.caConfigMapKey) }}
+    {{- end }}
+  {{- end }}
+  {{- $ldap := .Values.ldapTls }}
+  {{- if and $ldap.caConfigMap $ldap.caSecret }}
+    {{- fail "ldapTls has both caConfigMap and caSecret: give the LDAP CA once" }}
+  {{- end }}
+  {{- with $ldap.caConfigMap }}
+    {{- $files = append $files (dict "variable" "LDAP_SSL_CA" "volume" "ldap-ca" "path" (printf "/etc/heimdall/ldap-ca/%s" $ldap.caKey) "kind" "ConfigMap" "name" . "key" $ldap.caKey) }}
+  {{- end }}
+  {{- with $ldap.caSecret }}
+    {{- $files = append $files (dict "variable" "LDAP_SSL_CA" "volume" "ldap-ca" "path" (printf "/etc/heimdall/ldap-ca/%s" $ldap.caKey) "kind" "Secret" "name" . "key" $ldap.caKey) }}
+  {{- end }}
+  {{- toJson $files }}
 {{- end }}
 
 {{/* The volumes holding the TLS files (one per source), for the Heimdall pod's volumes list. */}}
 {{- define "heimdall.tlsVolumes" -}}
-{{- $byVolume := dict }}
-{{- range include "heimdall.tlsFilesJson" . | fromJsonArray }}
-{{- $v := get $byVolume .volume | default (dict "kind" .kind "name" .name "keys" list) }}
-{{- $_ := set $v "keys" (append $v.keys .key) }}
-{{- $_ = set $byVolume .volume $v }}
-{{- end }}
-{{- range $volume, $v := $byVolume }}
+  {{- $byVolume := dict }}
+  {{- range include "heimdall.tlsFilesJson" . | fromJsonArray }}
+    {{- $v := get $byVolume .volume | default (dict "kind" .kind "name" .name "keys" list) }}
+    {{- $_ := set $v "keys" (append $v.keys .key) }}
+    {{- $_ = set $byVolume .volume $v }}
+  {{- end }}
+  {{- range $volume, $v := $byVolume }}
 - name: {{ $volume }}
-  {{- if eq $v.kind "Secret" }}
+    {{- if eq $v.kind "Secret" }}
   secret:
     secretName: {{ $v.name }}
     # 0440: the key is readable by the pod's group (fsGroup) only.
     defaultMode: 288
-  {{- else }}
+    {{- else }}
   configMap:
     name: {{ $v.name }}
-  {{- end }}
+    {{- end }}
     items:
-      {{- range $key := $v.keys }}
+    {{- range $key := $v.keys }}
       - key: {{ $key }}
         path: {{ $key }}
-      {{- end }}
-{{- end }}
+    {{- end }}
+  {{- end }}
 {{- end }}
 
 {{/* Where the TLS volumes are mounted: a folder each, not subPath, so a renewed certificate reaches the pod. */}}
 {{- define "heimdall.tlsVolumeMounts" -}}
-{{- $volumes := list }}
-{{- range include "heimdall.tlsFilesJson" . | fromJsonArray }}{{ $volumes = append $volumes .volume }}{{ end }}
-{{- range $volumes | uniq | sortAlpha }}
+  {{- $volumes := list }}
+  {{- range include "heimdall.tlsFilesJson" . | fromJsonArray }}{{ $volumes = append $volumes .volume }}{{ end }}
+  {{- range $volumes | uniq | sortAlpha }}
 - name: {{ . }}
   mountPath: /etc/heimdall/{{ . }}
   readOnly: true
-{{- end }}
+  {{- end }}
 {{- end }}
