@@ -259,9 +259,9 @@ fn help_explains_every_option() {
 
 #[test]
 fn generated_values_pass_through_the_chart_unchanged() {
-    let helms = xtask::tools::find_helms(None).expect("Helm is needed for the round trip: run `cargo xtask setup`");
+    let helms = xtask::support::tools::find_helms(None).expect("Helm is needed for the round trip: run `cargo xtask setup`");
     let sb = Sandbox::new();
-    xtask::render::copy_chart(&repo_root().join("heimdall"), &sb.root().join("heimdall")).unwrap();
+    heimdall_chart_tests::plant_chart(sb.root());
     sb.script().assert().success();
     let file_values = values(&sb.secrets());
     for helm in &helms {
@@ -272,7 +272,7 @@ fn generated_values_pass_through_the_chart_unchanged() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let m = xtask::manifest::parse(&String::from_utf8_lossy(&out.stdout)).unwrap();
+        let m = xtask::support::manifest::parse(&String::from_utf8_lossy(&out.stdout)).unwrap();
         let data = &m.docs[0].value["stringData"];
         for k in REQUIRED {
             assert_eq!(data[k].as_str(), Some(file_values[k].as_str()), "{} changed {k} on its way through the chart", helm.version);

@@ -1,7 +1,7 @@
 //! The whole chart matrix under `cargo test`: every case, Helm 3 and Helm 4, every Kubernetes version.
 
 use heimdall_chart_tests::repo_root;
-use xtask::testchart::{self, Options};
+use xtask::tasks::testchart::{self, Options};
 
 /// The only test in this binary: snapshot writing swaps the panic hook, which must not race another test.
 #[test]

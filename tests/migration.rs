@@ -5,7 +5,7 @@ use serde_yaml::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
-use xtask::migrate;
+use xtask::tasks::migrate;
 
 const FIXTURE: &str = "tests/fixtures/upstream/heimdall-helm-values.yaml";
 

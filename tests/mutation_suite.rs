@@ -3,8 +3,8 @@
 use heimdall_chart_tests::repo_root;
 use std::collections::BTreeMap;
 use std::path::Path;
-use xtask::mutants::{self, Fate};
-use xtask::testchart::Options;
+use xtask::tasks::mutants::{self, Fate};
+use xtask::tasks::testchart::Options;
 
 /// Every file below `dir` with its contents.
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {

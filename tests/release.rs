@@ -146,16 +146,16 @@ fn renovate_finds_every_pin_it_bumps_with_the_value_the_code_uses() {
     let app = yaml("heimdall/Chart.yaml")["appVersion"].as_str().unwrap().to_string();
     let expected: BTreeSet<(String, String)> = [
         ("docker.io/mitre/heimdall2", app.as_str()),
-        ("helm.sh/helm/v3", xtask::tools::HELM_PINS[0].version),
-        ("helm.sh/helm/v4", xtask::tools::HELM_PINS[1].version),
-        ("golang", xtask::tools::GO_VERSION),
-        ("kubernetes-validate", xtask::tools::KUBERNETES_VALIDATE_VERSION),
-        ("github.com/rhysd/actionlint", xtask::workflows::ACTIONLINT_VERSION),
+        ("helm.sh/helm/v3", xtask::support::tools::HELM_PINS[0].version),
+        ("helm.sh/helm/v4", xtask::support::tools::HELM_PINS[1].version),
+        ("golang", xtask::support::tools::GO_VERSION),
+        ("kubernetes-validate", xtask::support::tools::KUBERNETES_VALIDATE_VERSION),
+        ("github.com/rhysd/actionlint", xtask::support::tools::ACTIONLINT_VERSION),
         ("sigs.k8s.io/kind", kind.as_str()),
-        ("k8s.io/kubernetes", xtask::controlplane::KUBERNETES_VERSION),
-        ("go.etcd.io/etcd/server/v3", xtask::controlplane::ETCD_VERSION),
-        ("github.com/cloudnativelabs/kube-router/v2", xtask::node::build::KUBE_ROUTER_VERSION),
-        ("node", xtask::node::images::NODE_VERSION),
+        ("k8s.io/kubernetes", xtask::lifecycle::controlplane::KUBERNETES_VERSION),
+        ("go.etcd.io/etcd/server/v3", xtask::lifecycle::controlplane::ETCD_VERSION),
+        ("github.com/cloudnativelabs/kube-router/v2", xtask::lifecycle::node::build::KUBE_ROUTER_VERSION),
+        ("node", xtask::lifecycle::node::images::NODE_VERSION),
     ]
     .into_iter()
     .map(|(d, v)| (d.to_string(), v.to_string()))

@@ -36,7 +36,7 @@ fn checkout_with_chart() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     Command::new("git").arg("init").arg("-q").arg(dir.path()).status().unwrap();
     std::fs::copy(repo_root().join(".gitignore"), dir.path().join(".gitignore")).unwrap();
-    xtask::render::copy_chart(&repo_root().join("heimdall"), &dir.path().join("heimdall")).unwrap();
+    heimdall_chart_tests::plant_chart(dir.path());
     dir
 }
 
@@ -56,7 +56,7 @@ fn archive_entries(archive: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn package_ships_neither_the_secrets_file_nor_its_values() {
-    let helm = &xtask::tools::find_helms(None).expect("run `cargo xtask setup`")[0];
+    let helm = &xtask::support::tools::find_helms(None).expect("run `cargo xtask setup`")[0];
     let repo = checkout_with_chart();
     let known = "known-planted-secret-value-0000000000000000000000000000000000000000000";
     let secrets = repo.path().join("heimdall/env/heimdall-secrets.yaml");
@@ -64,7 +64,7 @@ fn package_ships_neither_the_secrets_file_nor_its_values() {
     std::fs::write(repo.path().join("heimdall/env/staging-secrets.yaml"), "API_KEY_SECRET: \"another-planted-value-000000000000\"\n")
         .unwrap();
     let out = tempfile::tempdir().unwrap();
-    let archive = xtask::package::run(repo.path(), helm, out.path()).unwrap();
+    let archive = xtask::tasks::package::run(repo.path(), helm, out.path()).unwrap();
     let entries = archive_entries(&archive);
     assert!(entries.iter().any(|(n, _)| n == "heimdall/templates/secret.yaml"), "the archive lacks the chart's templates");
     for (name, body) in &entries {
@@ -75,7 +75,7 @@ fn package_ships_neither_the_secrets_file_nor_its_values() {
 
 #[test]
 fn package_refuses_when_a_secret_value_hides_in_a_shipped_file() {
-    let helm = &xtask::tools::find_helms(None).expect("run `cargo xtask setup`")[0];
+    let helm = &xtask::support::tools::find_helms(None).expect("run `cargo xtask setup`")[0];
     let repo = checkout_with_chart();
     let known = "known-planted-secret-value-0000000000000000000000000000000000000000000";
     std::fs::write(repo.path().join("heimdall/env/heimdall-secrets.yaml"), format!("JWT_SECRET: \"{known}\"\n")).unwrap();
@@ -84,7 +84,7 @@ fn package_refuses_when_a_secret_value_hides_in_a_shipped_file() {
     let text = std::fs::read_to_string(&notes).unwrap();
     std::fs::write(&notes, format!("{text}\nJWT for testing: {known}\n")).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let err = format!("{:#}", xtask::package::run(repo.path(), helm, out.path()).unwrap_err());
+    let err = format!("{:#}", xtask::tasks::package::run(repo.path(), helm, out.path()).unwrap_err());
     assert!(err.contains("README.md") && err.contains("1 value(s) of the local secrets file"), "{err}");
     assert!(!err.contains(known), "the error printed the secret");
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "the leaking archive was left behind");
@@ -92,7 +92,7 @@ fn package_refuses_when_a_secret_value_hides_in_a_shipped_file() {
 
 #[test]
 fn the_workflows_pass_actionlint_and_actionlint_catches_a_broken_one() {
-    xtask::workflows::lint(&repo_root().join(".github/workflows")).expect("the repository's workflows must pass actionlint");
+    xtask::tasks::workflows::lint(&repo_root().join(".github/workflows")).expect("the repository's workflows must pass actionlint");
     let dir = tempfile::tempdir().unwrap();
     // A typo'd runner label and an expression reading an unknown context: both real mistakes.
     std::fs::write(
@@ -100,7 +100,7 @@ fn the_workflows_pass_actionlint_and_actionlint_catches_a_broken_one() {
         "on: push\njobs:\n  t:\n    runs-on: ubuntu-latets\n    steps:\n      - run: echo ${{ github.evnt.name }}\n",
     )
     .unwrap();
-    let msg = format!("{:#}", xtask::workflows::lint(dir.path()).unwrap_err());
+    let msg = format!("{:#}", xtask::tasks::workflows::lint(dir.path()).unwrap_err());
     assert!(msg.contains("broken.yml") && msg.contains("evnt"), "{msg}");
 }
 

@@ -1,7 +1,7 @@
 //! Strict schema validation against the installed schemas rejects what it must: unknown fields, wrong types, unknown kinds, and a malformed HTTPRoute.
 
-use xtask::manifest::parse;
-use xtask::schema::Schemas;
+use xtask::engine::schema::Schemas;
+use xtask::support::manifest::parse;
 
 fn problems(kube: &str, yaml: &str) -> Vec<String> {
     let schemas = Schemas::installed();

@@ -1,17 +1,17 @@
 //! The snapshot workflow on a throwaway copy of the repository: CI writes nothing and fails on new, changed or unreferenced snapshots; a developer run leaves `.snap.new`; `--review` accepts and removes stale ones.
 
-use heimdall_chart_tests::{repo_root, xtask_binary};
+use heimdall_chart_tests::{plant_chart, repo_root, xtask_binary};
 use std::path::{Path, PathBuf};
 
 /// A repository with the real chart, the served-paths list, one case (`defaults`), its real snapshot, and whatever `extra` cases.
 fn scratch_repo(extra_case: Option<&str>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    xtask::render::copy_chart(&repo_root().join("heimdall"), &root.join("heimdall")).unwrap();
+    plant_chart(root);
     std::fs::create_dir_all(root.join("tests/cases")).unwrap();
     std::fs::create_dir_all(root.join("tests/snapshots")).unwrap();
     std::fs::create_dir_all(root.join("tests/app")).unwrap();
-    std::fs::copy(repo_root().join(xtask::appsource::SERVED_PATHS), root.join(xtask::appsource::SERVED_PATHS)).unwrap();
+    std::fs::copy(repo_root().join(xtask::checks::appsource::SERVED_PATHS), root.join(xtask::checks::appsource::SERVED_PATHS)).unwrap();
     std::fs::copy(repo_root().join("tests/cases/defaults.yaml"), root.join("tests/cases/defaults.yaml")).unwrap();
     std::fs::copy(repo_root().join("tests/snapshots/defaults.snap"), root.join("tests/snapshots/defaults.snap")).unwrap();
     if let Some(text) = extra_case {

@@ -1,5 +1,6 @@
 //! Tidy checks over the repository's own sources: module docs, and no secrets file tracked by git.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use walkdir::WalkDir;
 
@@ -39,13 +40,13 @@ fn every_chart_template_is_named_for_one_resource_or_helper() {
 
 #[test]
 fn generated_docs_are_current() {
-    let stale = xtask::docs::stale(root()).expect("the generated regions can be computed");
+    let stale = xtask::tasks::docs::stale(root()).expect("the generated regions can be computed");
     assert!(stale.is_empty(), "out of date with values.yaml or the rules: {stale:?}; run `cargo xtask docs` and commit");
 }
 
 #[test]
 fn one_go_version_everywhere() {
-    let want = xtask::tools::GO_VERSION;
+    let want = xtask::support::tools::GO_VERSION;
     let mut differ = Vec::new();
     for entry in WalkDir::new(root().join("xtask")).into_iter().filter_map(Result::ok).filter(|e| e.file_name() == "go.mod") {
         let text = std::fs::read_to_string(entry.path()).unwrap();
@@ -79,14 +80,14 @@ fn one_go_version_everywhere() {
 #[test]
 fn every_values_comment_reaches_a_key() {
     let values = std::fs::read_to_string(root().join("heimdall/values.yaml")).unwrap();
-    let unread = xtask::docs::unread_comments(&values);
+    let unread = xtask::tasks::docs::unread_comments(&values);
     assert!(unread.is_empty(), "heimdall/values.yaml lines {unread:?}: a `# --` comment that no key takes (another `# --` or a non-key line comes before the key), so the README and the schema would lose it");
 }
 
 #[test]
 fn every_rule_has_a_unit_test_that_shows_it_firing() {
-    let tests = std::fs::read_to_string(root().join("xtask/src/rules/tests.rs")).unwrap();
-    let missing: Vec<&str> = xtask::rules::RULES
+    let tests = std::fs::read_to_string(root().join("xtask/src/checks/rules/tests.rs")).unwrap();
+    let missing: Vec<&str> = xtask::checks::rules::all_rules()
         .iter()
         .map(|r| r.id)
         .filter(|id| !tests.contains(&format!("fn {}_fires", id.to_lowercase())) || !tests.contains(&format!("\"{id}\"")))
@@ -96,9 +97,9 @@ fn every_rule_has_a_unit_test_that_shows_it_firing() {
 
 #[test]
 fn the_mutation_suite_covers_every_rule_and_every_template() {
-    let mutants = xtask::mutants::load(&root().join("tests/mutants")).expect("the mutants load");
+    let mutants = xtask::tasks::mutants::load(&root().join("tests/mutants")).expect("the mutants load");
     assert!(mutants.len() >= 30, "only {} mutants; the suite keeps at least 30", mutants.len());
-    for rule in xtask::rules::RULES {
+    for rule in xtask::checks::rules::all_rules() {
         let sole = mutants.iter().any(|m| m.spec.caught_by.len() == 1 && m.spec.caught_by.contains(rule.id));
         assert!(sole, "no mutant under tests/mutants/ is caught by {} alone", rule.id);
     }
@@ -109,10 +110,10 @@ fn the_mutation_suite_covers_every_rule_and_every_template() {
     }
     for m in &mutants {
         assert!(
-            xtask::mutants::staleness(&chart, &m.spec).is_none(),
+            xtask::tasks::mutants::staleness(&chart, &m.spec).is_none(),
             "mutant {} is stale: {:?}",
             m.name,
-            xtask::mutants::staleness(&chart, &m.spec)
+            xtask::tasks::mutants::staleness(&chart, &m.spec)
         );
     }
 }
@@ -212,4 +213,186 @@ fn every_cited_pitfall_is_explained_in_the_repository() {
     }
     assert!(unexplained.is_empty(), "cited but not explained in docs/pitfalls.md: {unexplained:?}");
     assert!(pitfalls.contains("20. **"), "docs/pitfalls.md lists pitfalls 1 to 20");
+}
+
+/// The layers of `xtask/src`, lowest first, as ARCHITECTURE.md's `layers` block lists them.
+fn layer_order() -> Vec<String> {
+    let map = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let block = map.split("```layers\n").nth(1).expect("ARCHITECTURE.md has a ```layers block").split("```").next().unwrap();
+    block.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
+}
+
+/// `layer/module` for each module named in `text` through a `crate::` path, in any of the forms
+/// `crate::layer::module`, `crate::layer::{module, …}` and `crate::{layer::module, …}`.
+fn crate_paths(text: &str) -> BTreeSet<String> {
+    let code: String = text.lines().map(|l| l.split("//").next().unwrap()).collect::<Vec<_>>().join("\n");
+    let direct = regex::Regex::new(r"crate::(\w+)::(\w+)").unwrap();
+    let layer_group = regex::Regex::new(r"crate::(\w+)::\{([^}]*)\}").unwrap();
+    let root_group = regex::Regex::new(r"crate::\{([^}]*)\}").unwrap();
+    let item = regex::Regex::new(r"(\w+)::(\w+)").unwrap();
+    let mut found: BTreeSet<String> = direct.captures_iter(&code).map(|c| format!("{}/{}", &c[1], &c[2])).collect();
+    for c in layer_group.captures_iter(&code) {
+        found.extend(
+            c[2].split(',').map(|m| m.split("::").next().unwrap().trim()).filter(|m| !m.is_empty()).map(|m| format!("{}/{m}", &c[1])),
+        );
+    }
+    for c in root_group.captures_iter(&code) {
+        found.extend(item.captures_iter(&c[1]).map(|i| format!("{}/{}", &i[1], &i[2])));
+    }
+    found
+}
+
+/// Each module under `xtask/src` (`layer/module`, its submodules included) and the modules it uses.
+fn module_imports() -> BTreeMap<String, BTreeSet<String>> {
+    let src = root().join("xtask/src");
+    let mut imports: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for entry in WalkDir::new(&src).min_depth(2).into_iter().filter_map(Result::ok) {
+        let rel = entry.path().strip_prefix(&src).unwrap().to_string_lossy().to_string();
+        if !rel.ends_with(".rs") {
+            continue;
+        }
+        let mut parts = rel.trim_end_matches(".rs").split('/');
+        let module = format!("{}/{}", parts.next().unwrap(), parts.next().unwrap());
+        let used = crate_paths(&std::fs::read_to_string(entry.path()).unwrap());
+        imports.entry(module.clone()).or_default().extend(used.into_iter().filter(|m| *m != module));
+    }
+    imports
+}
+
+/// Each import that runs from a lower layer to a higher one, or from a folder that is not a layer.
+fn layer_violations(imports: &BTreeMap<String, BTreeSet<String>>, order: &[String]) -> Vec<String> {
+    let rank = |module: &str| order.iter().position(|l| module.split('/').next() == Some(l.as_str()));
+    let mut found = Vec::new();
+    for (module, used) in imports {
+        let Some(own) = rank(module) else {
+            found.push(format!("{module} is in no layer of ARCHITECTURE.md's layers block"));
+            continue;
+        };
+        for u in used.iter().filter(|u| rank(u).is_none_or(|r| r > own)) {
+            found.push(format!("{module} uses {u}, which is not in its layer or a lower one"));
+        }
+    }
+    found
+}
+
+/// One import cycle among the modules, as the path that closes it, if there is any.
+fn import_cycle(imports: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(m: &str, imports: &BTreeMap<String, BTreeSet<String>>, path: &mut Vec<String>, done: &mut BTreeSet<String>) -> bool {
+        if let Some(at) = path.iter().position(|p| p == m) {
+            path.drain(..at);
+            path.push(m.to_string());
+            return true;
+        }
+        if done.contains(m) {
+            return false;
+        }
+        path.push(m.to_string());
+        if imports.get(m).into_iter().flatten().any(|u| visit(u, imports, path, done)) {
+            return true;
+        }
+        path.pop();
+        done.insert(m.to_string());
+        false
+    }
+    let mut done = BTreeSet::new();
+    imports.keys().find_map(|m| {
+        let mut path = Vec::new();
+        visit(m, imports, &mut path, &mut done).then_some(path)
+    })
+}
+
+#[test]
+fn imports_run_down_the_layers_and_never_in_a_cycle() {
+    let order = layer_order();
+    let lib = std::fs::read_to_string(root().join("xtask/src/lib.rs")).unwrap();
+    let declared: BTreeSet<&str> = lib.lines().filter_map(|l| l.strip_prefix("pub mod ")).map(|m| m.trim_end_matches(';')).collect();
+    assert_eq!(declared, order.iter().map(String::as_str).collect(), "xtask/src/lib.rs declares exactly ARCHITECTURE.md's layers");
+    let imports = module_imports();
+    assert!(imports.len() > 20, "the walk finds the modules: {:?}", imports.keys());
+    let violations = layer_violations(&imports, &order);
+    assert!(violations.is_empty(), "imports against ARCHITECTURE.md's layer order: {violations:#?}");
+    assert_eq!(import_cycle(&imports), None, "the modules' imports form a cycle");
+}
+
+#[test]
+fn the_layer_checks_fire_on_a_broken_graph() {
+    let order: Vec<String> = ["support", "tasks"].map(String::from).to_vec();
+    let graph = |edges: &[(&str, &str)]| {
+        let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (a, b) in edges {
+            g.entry(a.to_string()).or_default().insert(b.to_string());
+            g.entry(b.to_string()).or_default();
+        }
+        g
+    };
+    let upward = graph(&[("support/tools", "tasks/e2e")]);
+    assert_eq!(layer_violations(&upward, &order), ["support/tools uses tasks/e2e, which is not in its layer or a lower one"]);
+    let cycle = graph(&[("tasks/a", "tasks/b"), ("tasks/b", "support/c"), ("support/c", "tasks/b")]);
+    assert_eq!(import_cycle(&cycle), Some(["support/c", "tasks/b", "support/c"].map(String::from).to_vec()));
+    assert_eq!(import_cycle(&upward), None);
+    let forms = "use crate::support::tools;\nuse crate::engine::{render, matrix::Case};\nuse crate::{checks::rules, tasks::e2e::x};\n// crate::tasks::docs\n";
+    let want: BTreeSet<String> = ["support/tools", "engine/render", "engine/matrix", "checks/rules", "tasks/e2e"].map(String::from).into();
+    assert_eq!(crate_paths(forms), want);
+}
+
+/// `file:line` of each line under `paths` (files or folders below the repository) that names `word`, in any case.
+fn lines_naming(paths: &[&str], word: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for path in paths {
+        for entry in WalkDir::new(root().join(path)).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            let rel = entry.path().strip_prefix(root()).unwrap().display().to_string();
+            let hits = text.lines().enumerate().filter(|(_, l)| l.to_lowercase().contains(word));
+            found.extend(hits.map(|(i, _)| format!("{rel}:{}", i + 1)));
+        }
+    }
+    found
+}
+
+#[test]
+fn the_engine_names_no_chart() {
+    // Support and engine serve any chart; what is particular to one comes from chart-harness.yaml.
+    let generic = ["xtask/src/support", "xtask/src/support.rs", "xtask/src/engine", "xtask/src/engine.rs"];
+    let named = lines_naming(&generic, "heimdall");
+    assert!(named.is_empty(), "generic modules name the chart; take it from the harness config instead: {named:#?}");
+    assert!(!lines_naming(&["xtask/src/checks/rules.rs"], "heimdall").is_empty(), "the measure finds the word where it is");
+}
+
+/// `line N: H spaces, want W` for each line of a helper file that starts with a trimming action
+/// (`{{-`) but is not indented two spaces per enclosing `define`, `if`, `range`, `with` or `block`
+/// (`else` and `end` sit at their opening's level). Only `{{-` lines may move: they trim the
+/// whitespace before them, so indenting them changes no rendered byte; text lines stay put.
+fn misindented_actions(text: &str) -> Vec<String> {
+    let open = regex::Regex::new(r"\{\{-?\s*(if|range|with|define|block)\b").unwrap();
+    let end = regex::Regex::new(r"\{\{-?\s*end\b").unwrap();
+    let closing = regex::Regex::new(r"^\{\{-?\s*(end|else)\b").unwrap();
+    let mut depth = 0usize;
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let body = line.trim_start_matches(' ');
+        if body.starts_with("{{-") {
+            let want = 2 * depth.saturating_sub(usize::from(closing.is_match(body)));
+            let have = line.len() - body.len();
+            if have != want {
+                found.push(format!("line {}: {have} spaces, want {want}", i + 1));
+            }
+        }
+        depth = (depth + open.find_iter(body).count()).saturating_sub(end.find_iter(body).count());
+    }
+    found
+}
+
+#[test]
+fn chart_helpers_indent_their_control_flow() {
+    let mut found = Vec::new();
+    for entry in WalkDir::new(root().join("heimdall/templates")).into_iter().filter_map(Result::ok) {
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "tpl") {
+            let rel = p.strip_prefix(root()).unwrap().display().to_string();
+            found.extend(misindented_actions(&std::fs::read_to_string(p).unwrap()).into_iter().map(|m| format!("{rel} {m}")));
+        }
+    }
+    assert!(found.is_empty(), "indent each `{{{{-` line two spaces per enclosing block: {found:#?}");
+    let flat = "{{- define \"a\" -}}\n{{- if x }}\ntext\n    {{- else }}\n{{- end }}\n{{- end }}\n";
+    assert_eq!(misindented_actions(flat), ["line 2: 0 spaces, want 2", "line 4: 4 spaces, want 2", "line 5: 0 spaces, want 2"]);
 }

@@ -4,8 +4,8 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use xtask::testchart::{self, Options};
-use xtask::{bench, docs, e2e, migrate, mutants, package, tools};
+use xtask::tasks::testchart::{self, Options};
+use xtask::{support::tools, tasks::bench, tasks::docs, tasks::e2e, tasks::migrate, tasks::mutants, tasks::package};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Tasks of the Heimdall chart")]
@@ -33,6 +33,12 @@ struct MatrixArgs {
     /// Only cases whose name contains this.
     #[arg(long)]
     filter: Option<String>,
+    /// The harness config: which chart, cases, snapshots and checks (default: chart-harness.yaml at the repository root).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Test this chart folder instead of the config's `chart`.
+    #[arg(long)]
+    chart: Option<PathBuf>,
     #[command(flatten)]
     pool: PoolArgs,
 }
@@ -41,6 +47,11 @@ impl MatrixArgs {
     fn options(&self) -> Options {
         let mut o = Options::new(tools::repo_root());
         o.filter = self.filter.clone();
+        // Paths given on the command line are relative to where the command runs.
+        if let Some(config) = &self.config {
+            o.config = std::path::absolute(config).unwrap_or_else(|_| config.clone());
+        }
+        o.chart = self.chart.as_ref().map(|c| std::path::absolute(c).unwrap_or_else(|_| c.clone()));
         if let Some(j) = self.pool.jobs {
             o.jobs = j.max(1);
         }
@@ -64,7 +75,7 @@ enum Cmd {
         /// Write a JUnit XML report here.
         #[arg(long)]
         junit: Option<PathBuf>,
-        /// Test another copy of the repository (its heimdall/ chart, tests/cases and tests/snapshots) instead of this one.
+        /// Test another copy of the repository (the chart, cases and snapshots its chart-harness.yaml names) instead of this one.
         #[arg(long)]
         repo: Option<PathBuf>,
     },
@@ -192,14 +203,16 @@ fn run() -> Result<ExitCode> {
             bench::run(&matrix.options(), rounds)?;
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Mutants { filter, pool, pods: false, .. } => run_mutants(MatrixArgs { filter: None, pool }, filter.as_deref()),
+        Cmd::Mutants { filter, pool, pods: false, .. } => {
+            run_mutants(MatrixArgs { filter: None, config: None, chart: None, pool }, filter.as_deref())
+        }
         Cmd::Mutants { filter, pool, pods: true, all, heimdall_source, ready_timeout } => {
             let heimdall_source = heimdall_source.context(
                 "mutants --pods runs the built-in node, whose Heimdall image is built from source: pass --heimdall-source PATH (or set HEIMDALL_SOURCE) to the heimdall2 source archive",
             )?;
             let ready_timeout = std::time::Duration::from_secs(ready_timeout);
             let options = mutants::pods::PodOptions { heimdall_source, only: filter, all, ready_timeout };
-            run_pod_mutants(MatrixArgs { filter: None, pool }, &options)
+            run_pod_mutants(MatrixArgs { filter: None, config: None, chart: None, pool }, &options)
         }
         Cmd::E2e { heimdall_source: None, no_node: false, kubeconfig: None, .. } => {
             anyhow::bail!("the built-in cluster's node needs a Heimdall image, built from Heimdall's source: pass --heimdall-source PATH (or set HEIMDALL_SOURCE) to the heimdall2 source archive at the chart's appVersion; or pass --no-node for a cluster whose pods never run, or --kubeconfig for your own cluster")
@@ -217,13 +230,13 @@ fn run() -> Result<ExitCode> {
             Ok(exit(failed == 0))
         }
         Cmd::Actionlint => {
-            let n = xtask::workflows::lint(&xtask::workflows::workflows_dir())?;
-            println!("actionlint {}: {n} workflows clean", xtask::workflows::ACTIONLINT_VERSION);
+            let n = xtask::tasks::workflows::lint(&xtask::tasks::workflows::workflows_dir())?;
+            println!("actionlint {}: {n} workflows clean", xtask::support::tools::ACTIONLINT_VERSION);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::RendererCheck { jobs } => {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-            let n = xtask::equivalence::run(jobs)?;
+            let n = xtask::tasks::equivalence::run(jobs)?;
             println!("renderer-check: {n} case-Helm pairs: helm template (and helm lint --strict, where the case renders) answered byte for byte as by the CLI");
             Ok(ExitCode::SUCCESS)
         }
@@ -252,7 +265,7 @@ fn sweep_orphaned_folders(command: &Cmd) {
     if !matches!(command, Cmd::E2e { .. } | Cmd::Mutants { .. }) {
         return;
     }
-    for dir in xtask::scratch::sweep_orphans() {
+    for dir in xtask::support::scratch::sweep_orphans() {
         eprintln!("removed {}: the run that made it was killed before it could", dir.display());
     }
 }
@@ -272,10 +285,10 @@ fn setup() -> Result<ExitCode> {
 }
 
 fn run_pod_mutants(matrix: MatrixArgs, options: &mutants::pods::PodOptions) -> Result<ExitCode> {
-    xtask::controlplane::linux_only("`cargo xtask mutants --pods`")?;
+    xtask::lifecycle::controlplane::linux_only("`cargo xtask mutants --pods`")?;
     tools::setup(true)?;
     // Ctrl-C removes the mutated copies of the chart too.
-    xtask::controlplane::install_signal_cleanup()?;
+    xtask::lifecycle::controlplane::install_signal_cleanup()?;
     let root = tools::repo_root();
     let all = mutants::pods::load(&root.join("tests/mutants/pods"))?;
     let selected = mutants::pods::select(all, options, &root)?;
@@ -300,7 +313,7 @@ fn run_pod_mutants(matrix: MatrixArgs, options: &mutants::pods::PodOptions) -> R
 
 fn run_mutants(matrix: MatrixArgs, only: Option<&str>) -> Result<ExitCode> {
     let dir = tools::repo_root().join("tests/mutants");
-    xtask::controlplane::install_signal_cleanup()?;
+    xtask::lifecycle::controlplane::install_signal_cleanup()?;
     let summary = mutants::run(&matrix.options(), &dir, only, |m, fate| println!("{}", mutants::line(m, fate)))?;
     for p in &summary.problems {
         println!("problem: {p}");
@@ -347,7 +360,7 @@ fn template(args: &[String]) -> Result<ExitCode> {
         .arg("template")
         .arg("heimdall")
         .arg(tools::repo_root().join("heimdall"))
-        .args(["--kube-version", xtask::matrix::DEFAULT_KUBE_VERSIONS[1]])
+        .args(["--kube-version", xtask::engine::matrix::DEFAULT_KUBE_VERSIONS[1]])
         .args(args)
         .status()?;
     Ok(exit(status.success()))

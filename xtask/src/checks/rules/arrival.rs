@@ -1,0 +1,91 @@
+//! HC026: documented values reach the object they are documented for: each `ingress.tls` Secret is in the Ingress's TLS, each `extraVolumeMounts` entry is on the Heimdall container, `extraEnvFrom` comes after the chart's own ConfigMap and Secret, `commonLabels` and `commonAnnotations` are on every object, and each `extraObjects` entry is rendered.
+
+use super::{heimdall_container, pod_specs, s, Rendering};
+use serde_yaml::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// HC026, in five parts.
+pub fn values_arrive(r: &Rendering) -> Vec<String> {
+    let mut out = tls_secrets_arrive(r);
+    if let Some(c) = heimdall_container(r.docs) {
+        out.extend(mounts_arrive(&r.intent.extra_volume_mounts, c));
+        out.extend(env_from_after_the_chart(&r.intent.extra_env_from, c));
+    }
+    out.extend(common_metadata_arrives(r));
+    out.extend(extra_objects_rendered(r));
+    out
+}
+
+/// Each `commonLabels` entry is on every object and every pod template, each `commonAnnotations`
+/// entry on every object: present, and with its value unless the case gives that key to some
+/// object of its own (podLabels, service.annotations, an extra object's labels).
+fn common_metadata_arrives(r: &Rendering) -> Vec<String> {
+    let i = r.intent;
+    let carries = |id: &str, value: &str, wanted, found: &Value| carries(id, value, wanted, found, &i.metadata_overrides);
+    let mut out = Vec::new();
+    for doc in r.docs {
+        out.extend(carries(&doc.id(), "commonLabels", &i.common_labels, &doc.value["metadata"]["labels"]));
+        out.extend(carries(&doc.id(), "commonAnnotations", &i.common_annotations, &doc.value["metadata"]["annotations"]));
+    }
+    for (doc, _, meta) in pod_specs(r.docs).into_iter().filter(|(d, _, _)| d.kind() != "Pod") {
+        out.extend(carries(&format!("{}'s pod template", doc.id()), "commonLabels", &i.common_labels, &meta["labels"]));
+    }
+    out
+}
+
+/// What of `wanted` the map `found` lacks, or holds with another value the case did not ask for.
+fn carries(id: &str, value: &str, wanted: &BTreeMap<String, String>, found: &Value, overrides: &BTreeSet<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (key, want) in wanted {
+        match found.get(key.as_str()).map(s) {
+            None => out.push(format!("{id}: {value} {key} is missing")),
+            Some(got) if got != want && !overrides.contains(key) => {
+                out.push(format!("{id}: {key} is {got:?}, not the {value} value {want:?}, and no value of the case gives it"))
+            }
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+/// One object from the extraObjects template for each `extraObjects` entry: none dropped, none doubled.
+fn extra_objects_rendered(r: &Rendering) -> Vec<String> {
+    let rendered = r.docs.iter().filter(|d| d.source.ends_with("templates/extra-objects.yaml")).count();
+    if rendered == r.intent.extra_objects {
+        return vec![];
+    }
+    vec![format!("extraObjects has {} entries but the chart rendered {rendered} objects from them", r.intent.extra_objects)]
+}
+
+/// Each `ingress.tls` entry's Secret is named in the rendered Ingress's `spec.tls` (else the
+/// controller serves its default certificate).
+fn tls_secrets_arrive(r: &Rendering) -> Vec<String> {
+    let Some(ingress) = r.docs.iter().find(|d| d.kind() == "Ingress") else { return vec![] };
+    let rendered: Vec<&str> = ingress.value["spec"]["tls"].as_sequence().into_iter().flatten().map(|t| s(&t["secretName"])).collect();
+    r.intent
+        .ingress_tls_secrets
+        .iter()
+        .filter(|name| !rendered.contains(&name.as_str()))
+        .map(|name| format!("{}: ingress.tls names Secret {name:?}, which its spec.tls does not", ingress.id()))
+        .collect()
+}
+
+/// Each `extraVolumeMounts` entry is one of the Heimdall container's mounts, at its path.
+fn mounts_arrive(wanted: &[Value], c: &Value) -> Vec<String> {
+    let mounts = c["volumeMounts"].as_sequence().cloned().unwrap_or_default();
+    wanted
+        .iter()
+        .filter(|w| !mounts.iter().any(|m| s(&m["name"]) == s(&w["name"]) && s(&m["mountPath"]) == s(&w["mountPath"])))
+        .map(|w| format!("extraVolumeMounts entry {:?} at {} is not on the Heimdall container", s(&w["name"]), s(&w["mountPath"])))
+        .collect()
+}
+
+/// The `extraEnvFrom` entries are the last of the Heimdall container's `envFrom`, in their order:
+/// the values document that they come after the chart's own sources.
+fn env_from_after_the_chart(wanted: &[Value], c: &Value) -> Vec<String> {
+    let all = c["envFrom"].as_sequence().cloned().unwrap_or_default();
+    if wanted.is_empty() || all.ends_with(wanted) {
+        return vec![];
+    }
+    vec![format!("the Heimdall container's envFrom does not end with the {} extraEnvFrom entries, in their order", wanted.len())]
+}

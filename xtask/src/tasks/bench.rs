@@ -1,0 +1,137 @@
+//! `cargo xtask bench`: the matrix's wall time against a plain sequential loop of the same Helm commands, and the harness's own cost per render.
+
+use crate::tasks::testchart::{self, Options};
+use anyhow::{bail, Result};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// helm-unittest v1.1.2 on the upstream chart's 108 tests, measured on a 2-core machine: 0.34 s wall (issue 12).
+const HELM_UNITTEST_WALL_PER_TEST: Duration = Duration::from_micros(3150);
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// One round's figures.
+struct Round {
+    matrix: Duration,
+    sequential: Duration,
+    sequential_one: Duration,
+    /// CPU time the renderers spent on the matrix's renders and on its lints (zero under --cli).
+    render_cpu: Duration,
+    lint_cpu: Duration,
+    own: Vec<Duration>,
+    commands: usize,
+    renders: usize,
+}
+
+/// Alternates the matrix and the same Helm commands run one after another,
+/// `rounds` times, so machine noise hits both alike; prints every round and the medians.
+pub fn run(opts: &Options, rounds: usize) -> Result<()> {
+    let mut quiet = opts.clone();
+    quiet.verbose = false;
+    let all: Vec<Round> = (1..=rounds.max(1)).map(|n| round(&quiet, n)).collect::<Result<_>>()?;
+    let pick = |f: fn(&Round) -> Duration| median(all.iter().map(f).collect());
+    let (m, s, s1) = (pick(|r| r.matrix), pick(|r| r.sequential), pick(|r| r.sequential_one));
+    let last = all.last().expect("at least one round");
+    println!("bench: {} Helm commands per round, {} jobs, {} rounds (medians below)", last.commands, opts.jobs, all.len());
+    println!("matrix wall time (parallel, all checks):  {:>8.2} s", m.as_secs_f64());
+    println!("same Helm commands, sequential loop:      {:>8.2} s", s.as_secs_f64());
+    println!("  the same loop with GOMAXPROCS=1:        {:>8.2} s   (the matrix gives each Helm cores/jobs)", s1.as_secs_f64());
+    println!("ratio matrix / sequential:                {:>8.2}   (target <= 0.60)", m.as_secs_f64() / s.as_secs_f64());
+    println!("ratio matrix / sequential GOMAXPROCS=1:   {:>8.2}", m.as_secs_f64() / s1.as_secs_f64());
+    print_render_figures(m, last.renders, opts.cli);
+    let own = median(all.iter().flat_map(|r| r.own.iter().copied()).collect());
+    println!(
+        "harness own cost per render (median):     {:>8.2} ms  (target <= 10; parse, normalise, rules, schema, snapshot share)",
+        own.as_secs_f64() * 1000.0
+    );
+    if !opts.cli {
+        print_floor(pick(|r| r.render_cpu), pick(|r| r.lint_cpu), last, own);
+    }
+    Ok(())
+}
+
+/// Runs the matrix once, then its Helm commands one after another (twice: as is and with GOMAXPROCS=1).
+fn round(opts: &Options, n: usize) -> Result<Round> {
+    let (render_before, lint_before) = crate::engine::renderd::served_cpu();
+    let outcome = testchart::run(opts)?;
+    let (render_after, lint_after) = crate::engine::renderd::served_cpu();
+    let (render_cpu, lint_cpu) = (render_after - render_before, lint_after - lint_before);
+    if outcome.failed() > 0 {
+        bail!("the matrix has {} failing rows; fix them before benchmarking (cargo xtask test-chart)", outcome.failed());
+    }
+    let (sequential, sequential_one) = (sequential_loop(&outcome.commands, None)?, sequential_loop(&outcome.commands, Some("1"))?);
+    let renders = outcome.rows.iter().filter(|r| r.step == "render").count();
+    let snapshot_share = outcome.snapshot_cost.iter().sum::<Duration>() / renders.max(1) as u32;
+    let phases: Vec<String> = outcome.phases.iter().map(|(n, d)| format!("{n} {:.2}s", d.as_secs_f64())).collect();
+    println!(
+        "round {n}: matrix {:.2}s ({}), sequential {:.2}s (GOMAXPROCS=1: {:.2}s), ratio {:.2}, renderers' CPU {:.2}s",
+        outcome.wall.as_secs_f64(),
+        phases.join(", "),
+        sequential.as_secs_f64(),
+        sequential_one.as_secs_f64(),
+        outcome.wall.as_secs_f64() / sequential.as_secs_f64(),
+        (render_cpu + lint_cpu).as_secs_f64()
+    );
+    let own = outcome.own_cost_per_render.iter().map(|d| *d + snapshot_share).collect();
+    Ok(Round { matrix: outcome.wall, sequential, sequential_one, render_cpu, lint_cpu, own, commands: outcome.commands.len(), renders })
+}
+
+fn sequential_loop(commands: &[Vec<String>], gomaxprocs: Option<&str>) -> Result<Duration> {
+    let start = Instant::now();
+    for argv in commands {
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..]).env("KUBECONFIG", "/dev/null");
+        if let Some(g) = gomaxprocs {
+            cmd.env("GOMAXPROCS", g);
+        }
+        cmd.output()?;
+    }
+    Ok(start.elapsed())
+}
+
+/// The least wall time the matrix could take on this machine: Helm's own CPU
+/// (renders and lints, as the renderers measured it) plus the harness's, spread
+/// perfectly over every core. No scheduling can beat it; only less work can.
+fn print_floor(render_cpu: Duration, lint_cpu: Duration, round: &Round, own: Duration) {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u32;
+    let harness = own * round.renders as u32;
+    let lints = round.commands.saturating_sub(round.renders).max(1);
+    println!(
+        "Helm's own CPU per render / per lint:     {:>8.2} ms / {:.2} ms  ({:.2} s + {:.2} s over {} renders and {lints} lints)",
+        render_cpu.as_secs_f64() * 1000.0 / round.renders.max(1) as f64,
+        lint_cpu.as_secs_f64() * 1000.0 / lints as f64,
+        render_cpu.as_secs_f64(),
+        lint_cpu.as_secs_f64(),
+        round.renders
+    );
+    let floor = (render_cpu + lint_cpu + harness) / cores;
+    println!(
+        "floor: (Helm CPU + harness CPU {:.2} s) / {cores} cores = {:.2} s; the matrix takes {:.1}x that",
+        harness.as_secs_f64(),
+        floor.as_secs_f64(),
+        round.matrix.as_secs_f64() / floor.as_secs_f64().max(1e-9)
+    );
+    println!("  renders alone, no lint, no harness:     {:>8.2} s", (render_cpu / cores).as_secs_f64());
+}
+
+/// Wall time per render, against issue 12's target of twice helm-unittest's wall time per test.
+fn print_render_figures(matrix: Duration, renders: usize, cli: bool) {
+    let target = HELM_UNITTEST_WALL_PER_TEST * 2 * renders as u32;
+    println!(
+        "matrix wall per render:                   {:>8.2} ms  over {renders} renders ({})",
+        matrix.as_secs_f64() * 1000.0 / renders.max(1) as f64,
+        if cli { "--cli: one helm process per render" } else { "served by helm-renderd" }
+    );
+    println!(
+        "target: 2 x helm-unittest's {:.2} ms per test x {renders} renders = {:>5.2} s; the matrix takes {:.1}x that",
+        HELM_UNITTEST_WALL_PER_TEST.as_secs_f64() * 1000.0,
+        target.as_secs_f64(),
+        matrix.as_secs_f64() / target.as_secs_f64().max(1e-9)
+    );
+}

@@ -1,0 +1,162 @@
+//! `cargo xtask package`: the only supported way to build the chart archive, from a staging copy that can never hold a secrets file or a local secret value.
+
+use crate::engine::config::{is_local_file, Config};
+use crate::support::tools::Helm;
+use anyhow::{bail, Context, Result};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Entry names that must never be inside a chart archive.
+pub fn is_forbidden_entry(name: &str) -> bool {
+    let file = name.rsplit('/').next().unwrap_or(name);
+    let lower = file.to_lowercase();
+    (lower.contains("secrets") && (lower.ends_with(".yaml") || lower.ends_with(".yml")) && !name.contains("/templates/"))
+        || lower.ends_with(".pem")
+        || lower.ends_with(".key")
+        || lower == ".env"
+}
+
+/// Whether git ignores `rel` (relative to `repo`); false outside a git checkout.
+fn git_ignored(repo: &Path, rel: &Path) -> bool {
+    Command::new("git").arg("-C").arg(repo).args(["check-ignore", "-q", "--"]).arg(rel).status().map(|s| s.success()).unwrap_or(false)
+}
+
+/// Copies the chart into `stage`, leaving out secrets files and everything git ignores.
+pub fn stage(repo: &Path, chart: &Path, stage: &Path) -> Result<Vec<String>> {
+    let local_files = Config::at_root(repo)?.local_files;
+    let mut left_out = Vec::new();
+    std::fs::create_dir_all(stage)?;
+    for entry in walkdir::WalkDir::new(chart).sort_by_file_name() {
+        let entry = entry?;
+        let rel = entry.path().strip_prefix(chart).unwrap();
+        if rel.as_os_str().is_empty() {
+            continue;
+        }
+        let repo_rel = entry.path().strip_prefix(repo).unwrap_or(entry.path());
+        if entry.file_type().is_file()
+            && (is_local_file(rel, &local_files) || is_forbidden_entry(&rel.to_string_lossy()) || git_ignored(repo, repo_rel))
+        {
+            left_out.push(rel.display().to_string());
+            continue;
+        }
+        let target = stage.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target)?;
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(left_out)
+}
+
+/// Values of the local secrets file, if there is one (never printed).
+fn local_secret_values(chart: &Path, local_files: &[String]) -> Vec<String> {
+    let mut values = Vec::new();
+    for entry in walkdir::WalkDir::new(chart.join("env")).into_iter().filter_map(Result::ok) {
+        let rel = entry.path().strip_prefix(chart).unwrap();
+        if !entry.file_type().is_file() || !is_local_file(rel, local_files) {
+            continue;
+        }
+        if let Ok(serde_yaml::Value::Mapping(m)) =
+            std::fs::read_to_string(entry.path()).map(|t| serde_yaml::from_str(&t).unwrap_or_default())
+        {
+            values.extend(m.values().filter_map(|v| v.as_str()).map(str::trim).filter(|v| v.len() >= 8).map(str::to_string));
+        }
+    }
+    values
+}
+
+/// Opens the archive and returns every problem: forbidden entries, or entries holding a local secret value.
+pub fn inspect(archive: &Path, secret_values: &[String]) -> Result<Vec<String>> {
+    let file = std::fs::File::open(archive).with_context(|| format!("opening {}", archive.display()))?;
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut problems = Vec::new();
+    for entry in tar.entries()? {
+        let mut entry = entry?;
+        let name = entry.path()?.to_string_lossy().to_string();
+        if is_forbidden_entry(&name) {
+            problems.push(format!("{name}: a secrets file must never be in the archive"));
+        }
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes)?;
+        let text = String::from_utf8_lossy(&bytes);
+        let hits = secret_values.iter().filter(|v| text.contains(v.as_str())).count();
+        if hits > 0 {
+            problems.push(format!("{name}: holds {hits} value(s) of the local secrets file"));
+        }
+    }
+    Ok(problems)
+}
+
+/// Stages, packages, lints and inspects; returns the archive's path.
+pub fn run(repo: &Path, helm: &Helm, out_dir: &Path) -> Result<PathBuf> {
+    let chart = repo.join("heimdall");
+    let tmp = tempfile::tempdir()?;
+    let staged = tmp.path().join("heimdall");
+    let left_out = stage(repo, &chart, &staged)?;
+    for f in &left_out {
+        eprintln!("package: left out {f}");
+    }
+    let lint = Command::new(&helm.path).args(["lint", "--strict"]).arg(&staged).output()?;
+    if !lint.status.success() {
+        bail!(
+            "helm lint --strict failed on the staged chart:\n{}{}",
+            String::from_utf8_lossy(&lint.stdout),
+            String::from_utf8_lossy(&lint.stderr)
+        );
+    }
+    std::fs::create_dir_all(out_dir)?;
+    let out = Command::new(&helm.path).arg("package").arg(&staged).arg("--destination").arg(out_dir).output()?;
+    if !out.status.success() {
+        bail!("helm package failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let archive = stdout
+        .split(": ")
+        .last()
+        .map(|p| PathBuf::from(p.trim()))
+        .filter(|p| p.is_file())
+        .with_context(|| format!("helm package did not name its archive: {stdout}"))?;
+    let problems = inspect(&archive, &local_secret_values(&chart, &Config::at_root(repo)?.local_files))?;
+    if !problems.is_empty() {
+        std::fs::remove_file(&archive).ok();
+        bail!("the archive was removed because it would leak secrets:\n  {}", problems.join("\n  "));
+    }
+    Ok(archive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forbidden_entries_are_secrets_files_not_templates() {
+        assert!(is_forbidden_entry("heimdall/env/heimdall-secrets.yaml"));
+        assert!(is_forbidden_entry("heimdall/env/prod-secrets.yml"));
+        assert!(is_forbidden_entry("heimdall/tls.key"));
+        assert!(!is_forbidden_entry("heimdall/templates/secret.yaml"));
+        assert!(!is_forbidden_entry("heimdall/templates/heimdall-secrets.yaml"));
+        assert!(!is_forbidden_entry("heimdall/env/heimdallconfig.yaml"));
+    }
+
+    #[test]
+    fn inspect_finds_a_planted_entry_and_a_leaked_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.tgz");
+        let mut builder =
+            tar::Builder::new(flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::fast()));
+        for (name, body) in [("heimdall/env/heimdall-secrets.yaml", "JWT: x"), ("heimdall/values.yaml", "leak: known-secret-value-123")] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(body.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            builder.append_data(&mut h, name, body.as_bytes()).unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap();
+        let problems = inspect(&path, &["known-secret-value-123".to_string()]).unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("heimdall-secrets.yaml") && problems[1].contains("values.yaml"));
+        assert!(!problems.iter().any(|p| p.contains("known-secret-value-123")), "a problem printed the value");
+    }
+}
