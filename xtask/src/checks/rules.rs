@@ -306,12 +306,7 @@ pub fn all_rules() -> Vec<&'static Rule> {
     rules
 }
 
-/// Runs every rule; each finding carries its rule's id.
-pub fn check_all(r: &Rendering) -> Vec<Failure> {
-    check(r, Checks::All)
-}
-
-/// The findings of the rules `checks` selects.
+/// The findings of the rules `checks` selects; each carries its rule's id.
 pub fn check(r: &Rendering, checks: Checks) -> Vec<Failure> {
     let rules = match checks {
         Checks::All => all_rules(),

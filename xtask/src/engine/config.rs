@@ -74,8 +74,15 @@ impl Config {
             local_files: file.local_files,
             checks: file.checks,
         };
-        config.validate(&path)?;
+        config.validate(&format!("harness config {}", path.display()), "point `chart:` at the chart's folder")?;
         Ok(config)
+    }
+
+    /// This config with its chart replaced by `--chart` (relative to `repo` unless absolute).
+    pub fn with_chart(mut self, repo: &Path, chart: &Path) -> Result<Config> {
+        self.chart = repo.join(chart);
+        self.validate(&format!("--chart {}", chart.display()), "name the chart's folder")?;
+        Ok(self)
     }
 
     /// The configuration at the repository root.
@@ -83,16 +90,14 @@ impl Config {
         Config::load(repo, Path::new(DEFAULT_FILE))
     }
 
-    fn validate(&self, path: &Path) -> Result<()> {
+    /// Fails naming `origin` (the config file, or the flag that changed it) and how to `fix` a chart
+    /// folder without a Chart.yaml.
+    fn validate(&self, origin: &str, fix: &str) -> Result<()> {
         if !self.chart.join("Chart.yaml").is_file() {
-            bail!(
-                "harness config {}: chart {} has no Chart.yaml; point `chart:` at the chart's folder",
-                path.display(),
-                self.chart.display()
-            );
+            bail!("{origin}: chart {} has no Chart.yaml; {fix}", self.chart.display());
         }
         if self.release.is_empty() || self.namespace.is_empty() {
-            bail!("harness config {}: `release` and `namespace` must not be empty", path.display());
+            bail!("{origin}: `release` and `namespace` must not be empty");
         }
         Ok(())
     }
@@ -155,9 +160,11 @@ mod tests {
         assert!(err.contains("c.yaml is not valid") && err.contains("checks"), "{err}");
         write(good);
         let err = format!("{:#}", Config::load(dir.path(), Path::new("c.yaml")).unwrap_err());
-        assert!(err.contains("has no Chart.yaml"), "{err}");
+        assert!(err.contains("c.yaml: chart") && err.contains("has no Chart.yaml; point `chart:`"), "{err}");
         std::fs::write(dir.path().join("chart/Chart.yaml"), "name: c\n").unwrap();
         let config = Config::load(dir.path(), Path::new("c.yaml")).unwrap();
-        assert_eq!((config.chart, config.checks), (dir.path().join("chart"), Checks::Generic));
+        assert_eq!((config.chart.clone(), config.checks), (dir.path().join("chart"), Checks::Generic));
+        let err = format!("{:#}", config.with_chart(dir.path(), Path::new("cases")).unwrap_err());
+        assert!(err.contains("--chart cases: chart") && err.contains("name the chart's folder"), "{err}");
     }
 }

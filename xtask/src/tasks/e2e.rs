@@ -46,6 +46,8 @@ pub struct Target {
     pub unenforced: Option<String>,
     /// The chart the scenarios install (a copy of it per scenario): the repository's, or a mutant's.
     pub chart: PathBuf,
+    /// The harness config's patterns of files a chart copy never takes.
+    pub local_files: Vec<String>,
 }
 
 /// Everything a scenario needs: the cluster, one Helm, a scratch folder.
@@ -150,7 +152,7 @@ impl Env<'_> {
     fn chart_copy(&self, name: &str) -> Result<PathBuf> {
         let dir = self.scratch.join(format!("{name}-h{}", self.helm.major)).join("heimdall");
         let _ = std::fs::remove_dir_all(&dir);
-        render::copy_chart(&self.target.chart, &dir, &Config::at_root(&tools::repo_root())?.local_files)?;
+        render::copy_chart(&self.target.chart, &dir, &self.target.local_files)?;
         Ok(dir)
     }
 
@@ -691,8 +693,10 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<usize> {
     helms.retain(|h| options.helm_major.is_none_or(|m| h.major == m));
     ensure!(!helms.is_empty(), "no Helm {} found", options.helm_major.unwrap_or(0));
     let (nodes, unenforced) = ready_nodes(&cluster)?;
-    let chart = options.chart.clone().unwrap_or_else(|| tools::repo_root().join("heimdall"));
-    let target = Target { run_id: namespaces::new_run_id()?, nodes, ready_timeout: options.ready_timeout, unenforced, chart };
+    let config = Config::at_root(&tools::repo_root())?;
+    let chart = options.chart.clone().unwrap_or(config.chart);
+    let local_files = config.local_files;
+    let target = Target { run_id: namespaces::new_run_id()?, nodes, ready_timeout: options.ready_timeout, unenforced, chart, local_files };
     cluster.confine_writes(&namespaces::prefix(&target.run_id));
     namespaces::delete_on_interrupt(&cluster, target.run_id.clone());
     crate::lifecycle::controlplane::install_signal_cleanup()?;

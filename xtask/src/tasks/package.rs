@@ -22,9 +22,9 @@ fn git_ignored(repo: &Path, rel: &Path) -> bool {
     Command::new("git").arg("-C").arg(repo).args(["check-ignore", "-q", "--"]).arg(rel).status().map(|s| s.success()).unwrap_or(false)
 }
 
-/// Copies the chart into `stage`, leaving out secrets files and everything git ignores.
-pub fn stage(repo: &Path, chart: &Path, stage: &Path) -> Result<Vec<String>> {
-    let local_files = Config::at_root(repo)?.local_files;
+/// Copies the chart into `stage`, leaving out the harness config's `local_files`, secrets files and
+/// everything git ignores.
+pub fn stage(repo: &Path, chart: &Path, local_files: &[String], stage: &Path) -> Result<Vec<String>> {
     let mut left_out = Vec::new();
     std::fs::create_dir_all(stage)?;
     for entry in walkdir::WalkDir::new(chart).sort_by_file_name() {
@@ -35,7 +35,7 @@ pub fn stage(repo: &Path, chart: &Path, stage: &Path) -> Result<Vec<String>> {
         }
         let repo_rel = entry.path().strip_prefix(repo).unwrap_or(entry.path());
         if entry.file_type().is_file()
-            && (is_local_file(rel, &local_files) || is_forbidden_entry(&rel.to_string_lossy()) || git_ignored(repo, repo_rel))
+            && (is_local_file(rel, local_files) || is_forbidden_entry(&rel.to_string_lossy()) || git_ignored(repo, repo_rel))
         {
             left_out.push(rel.display().to_string());
             continue;
@@ -91,10 +91,11 @@ pub fn inspect(archive: &Path, secret_values: &[String]) -> Result<Vec<String>> 
 
 /// Stages, packages, lints and inspects; returns the archive's path.
 pub fn run(repo: &Path, helm: &Helm, out_dir: &Path) -> Result<PathBuf> {
-    let chart = repo.join("heimdall");
+    let config = Config::at_root(repo)?;
+    let chart = config.chart.clone();
     let tmp = tempfile::tempdir()?;
-    let staged = tmp.path().join("heimdall");
-    let left_out = stage(repo, &chart, &staged)?;
+    let staged = tmp.path().join(config.chart_folder_name());
+    let left_out = stage(repo, &chart, &config.local_files, &staged)?;
     for f in &left_out {
         eprintln!("package: left out {f}");
     }
@@ -118,7 +119,7 @@ pub fn run(repo: &Path, helm: &Helm, out_dir: &Path) -> Result<PathBuf> {
         .map(|p| PathBuf::from(p.trim()))
         .filter(|p| p.is_file())
         .with_context(|| format!("helm package did not name its archive: {stdout}"))?;
-    let problems = inspect(&archive, &local_secret_values(&chart, &Config::at_root(repo)?.local_files))?;
+    let problems = inspect(&archive, &local_secret_values(&chart, &config.local_files))?;
     if !problems.is_empty() {
         std::fs::remove_file(&archive).ok();
         bail!("the archive was removed because it would leak secrets:\n  {}", problems.join("\n  "));

@@ -89,12 +89,10 @@ impl Outcome {
     }
 }
 
-/// Where a run reads and writes: the harness config's folders, and a work folder under the repository's `target/`.
+/// Where a run reads and writes: the harness config (its chart, cases and snapshots), and a work
+/// folder under the repository's `target/`.
 struct Layout {
     config: Config,
-    chart: PathBuf,
-    tests: PathBuf,
-    snapshots: PathBuf,
     work: PathBuf,
 }
 
@@ -102,17 +100,15 @@ impl Layout {
     fn load(opts: &Options) -> Result<Self> {
         let mut config = Config::load(&opts.repo, &opts.config)?;
         if let Some(chart) = &opts.chart {
-            config.chart = opts.repo.join(chart);
-            if !config.chart.join("Chart.yaml").is_file() {
-                bail!("--chart {}: no Chart.yaml there; name the chart's folder", chart.display());
-            }
+            config = config.with_chart(&opts.repo, chart)?;
         }
         // Another config's run gets a work folder of its own, so neither removes the other's copies.
-        let work = match opts.config == Path::new(config::DEFAULT_FILE) {
-            true => opts.repo.join("target").join("test-chart"),
-            false => opts.repo.join("target").join(format!("test-chart-{}", config.chart_folder_name())),
+        let work = if opts.config == Path::new(config::DEFAULT_FILE) {
+            opts.repo.join("target").join("test-chart")
+        } else {
+            opts.repo.join("target").join(format!("test-chart-{}", config.chart_folder_name()))
         };
-        Ok(Layout { chart: config.chart.clone(), tests: config.tests.clone(), snapshots: config.snapshots.clone(), work, config })
+        Ok(Layout { config, work })
     }
 }
 
@@ -184,7 +180,8 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     let intents = cases
         .iter()
         .map(|c| {
-            let intent = Intent::from_case(c, &layout.tests).with_context(|| format!("reading the values of case {}", c.path.display()))?;
+            let intent =
+                Intent::from_case(c, &layout.config.tests).with_context(|| format!("reading the values of case {}", c.path.display()))?;
             Ok(Intent { known_variables: known_variables.clone(), served_paths: served_paths.clone(), ..intent })
         })
         .collect::<Result<Vec<Intent>>>()?;
@@ -246,7 +243,7 @@ fn app_lists(layout: &Layout, opts: &Options) -> Result<AppLists> {
     if layout.config.checks == Checks::Generic {
         return Ok((None, None));
     }
-    let known_variables = crate::checks::rules::variables::load(&layout.chart)?;
+    let known_variables = crate::checks::rules::variables::load(&layout.config.chart)?;
     let served_paths = crate::checks::appsource::served_paths(&opts.repo)?.into_keys().collect();
     Ok((Some(known_variables), Some(served_paths)))
 }
@@ -256,7 +253,7 @@ fn select_cases(layout: &Layout, opts: &Options) -> Result<Vec<Case>> {
     if let Some(f) = &opts.filter {
         cases.retain(|c| c.name.contains(f.as_str()));
         if cases.is_empty() {
-            bail!("--filter {f:?} matches no case under tests/cases/");
+            bail!("--filter {f:?} matches no case under {}", layout.config.cases.display());
         }
     }
     Ok(cases)
@@ -515,13 +512,13 @@ fn agreed_text<'a>(mine: &[&'a TaskResult], row: &mut Row, notes: &mut BTreeSet<
 }
 
 fn check_snapshot(layout: &Layout, case: &Case, text: &str, mode: Mode, verbose: bool, row: &mut Row) {
-    let path = snapshot::path_for(&layout.snapshots, case);
-    let what = match snapshot::compare(&layout.snapshots, case, text) {
+    let path = snapshot::path_for(&layout.config.snapshots, case);
+    let what = match snapshot::compare(&layout.config.snapshots, case, text) {
         snapshot::Outcome::Matches => return,
         snapshot::Outcome::New => format!("new snapshot {}", path.display()),
         snapshot::Outcome::Changed { diff } => format!("snapshot {} changed:\n{diff}", path.display()),
     };
-    let accepted = snapshot::record(&layout.snapshots, case, text);
+    let accepted = snapshot::record(&layout.config.snapshots, case, text);
     if mode == Mode::Accept && accepted {
         if verbose {
             eprintln!("accepted {what}");
@@ -540,7 +537,7 @@ fn stale_snapshots(layout: &Layout, cases: &[Case], mode: Mode, verbose: bool) -
     if mode == Mode::Off {
         return Ok(row);
     }
-    for p in snapshot::unreferenced(&layout.snapshots, cases) {
+    for p in snapshot::unreferenced(&layout.config.snapshots, cases) {
         if mode == Mode::Accept {
             std::fs::remove_file(&p)?;
             if verbose {
@@ -561,7 +558,7 @@ fn template_coverage(layout: &Layout, covered: &BTreeSet<String>, renders_passed
     if !renders_passed {
         return row;
     }
-    let mut templates = report::template_files(&layout.chart);
+    let mut templates = report::template_files(&layout.config.chart);
     templates.push("templates/NOTES.txt".into());
     for t in report::uncovered(&templates, covered) {
         row.fail(checks::COVERAGE, format!("{t} produced no document in any case: add a case that renders it"));
@@ -580,7 +577,7 @@ fn app_source(layout: &Layout, opts: &Options) -> Result<Row> {
         return Ok(row);
     };
     let source = crate::checks::appsource::Source::read(Path::new(&archive))?;
-    let found = crate::checks::appsource::variables_disagree(&layout.chart, &source)?;
+    let found = crate::checks::appsource::variables_disagree(&layout.config.chart, &source)?;
     for f in found.into_iter().chain(crate::checks::appsource::paths_disagree(&opts.repo, &source)?) {
         row.fail(checks::APP_SOURCE, f);
     }

@@ -118,7 +118,7 @@ spec:
 
 fn findings_with(yaml: &str, intent: &Intent, diffs: &[Difference], notes: Option<&str>) -> Vec<String> {
     let m = parse(yaml).expect("test rendering parses");
-    check_all(&Rendering { docs: &m.docs, notes, intent, differences: diffs }).iter().map(ToString::to_string).collect()
+    check(&Rendering { docs: &m.docs, notes, intent, differences: diffs }, Checks::All).iter().map(ToString::to_string).collect()
 }
 
 fn inline_intent() -> Intent {
@@ -164,7 +164,7 @@ fn hc002_fires_on_a_key_written_twice() {
     let m = parse(&good_yaml()).unwrap();
     let mut docs = m.docs.clone();
     docs[0].raw.push_str("\n  JWT_SECRET: \"again\"");
-    let found: Vec<String> = check_all(&Rendering { docs: &docs, notes: None, intent: &inline_intent(), differences: &[] })
+    let found: Vec<String> = check(&Rendering { docs: &docs, notes: None, intent: &inline_intent(), differences: &[] }, Checks::All)
         .iter()
         .map(ToString::to_string)
         .collect();
