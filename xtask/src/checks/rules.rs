@@ -1,7 +1,6 @@
 //! Conformance rules: the chart's documented contract, one named function per rule id, run on every rendering.
 
 use crate::engine::config::Checks;
-use crate::engine::matrix::Case;
 use crate::engine::normalise::Difference;
 use crate::support::manifest::Doc;
 use crate::support::report::Failure;
@@ -9,245 +8,11 @@ use base64::Engine;
 use serde_yaml::Value;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 /// The variables Heimdall must get from a Secret.
 pub const REQUIRED_KEYS: [&str; 4] = ["ADMIN_PASSWORD", "API_KEY_SECRET", "DATABASE_PASSWORD", "JWT_SECRET"];
 
-/// What a case asked for, read from the case itself (never from the rendering).
-#[derive(Debug, Clone, Default)]
-pub struct Intent {
-    pub existing_secret: Option<String>,
-    /// Required variable -> key inside the existing Secret.
-    pub existing_secret_keys: BTreeMap<String, String>,
-    /// Variable -> the value that must win (files in order, then inline), and where it came from.
-    pub supplied: BTreeMap<String, (String, String)>,
-    /// (Secret, key) of an external database password.
-    pub external_db_secret: Option<(String, String)>,
-    /// Objects the rendering may reference without rendering them ("Kind/name").
-    pub external: BTreeSet<String>,
-    /// The release namespace.
-    pub namespace: String,
-    /// `postgresql.enabled` (the embedded database is on unless the case turns it off).
-    pub embedded_database: bool,
-    /// `externalDatabase.ssl` and `.sslInsecure`.
-    pub database_tls: derived::DatabaseTls,
-    /// `networkPolicy.enabled`.
-    pub network_policy: bool,
-    /// `networkPolicy.ingressFrom`, `dnsTo` and `externalDatabaseCidrs` as the case gives them.
-    pub ingress_from: Vec<Value>,
-    pub dns_to: Vec<Value>,
-    pub external_database_cidrs: Vec<String>,
-    /// `networkPolicy.extraEgress` as the case gives it.
-    pub extra_egress: Vec<Value>,
-    /// `heimdall.secretResourcePolicy`: "keep" unless the case says otherwise; "" for none.
-    pub secret_resource_policy: String,
-    /// `podDisruptionBudget.unhealthyPodEvictionPolicy`: "AlwaysAllow" unless the case says otherwise.
-    pub unhealthy_pod_eviction_policy: String,
-    /// `heimdall.generateMissingSecrets` (on unless the case turns it off).
-    pub generate_missing: bool,
-    /// `global.imageRegistry`, when the case sets one: every image must come from it.
-    pub image_registry: Option<String>,
-    /// Every pull Secret the case names (`global.imagePullSecrets`, then `imagePullSecrets`; names or {name}).
-    pub pull_secrets: Vec<String>,
-    /// Whether security contexts must leave user and group IDs to OpenShift's SCC:
-    /// `global.compatibility.openshift.adaptSecurityContext` "force", or "auto" (the default)
-    /// with security.openshift.io/v1 among the case's `apiVersions`.
-    pub openshift_adapts: bool,
-    /// The chart's list of the variables Heimdall reads (`files/variables.yaml`); None checks nothing (rule unit tests).
-    pub known_variables: Option<BTreeSet<String>>,
-    /// Whether the case gives EXTERNAL_URL itself (heimdall.config or env/heimdallconfig.yaml), so the chart derives none.
-    pub external_url_given: bool,
-    /// The paths Heimdall serves without a session (`tests/app/served-paths.yaml`); None checks nothing (rule unit tests).
-    pub served_paths: Option<BTreeSet<String>>,
-    /// The Secrets `ingress.tls` names; `extraVolumeMounts` and `extraEnvFrom` as given.
-    pub ingress_tls_secrets: Vec<String>,
-    pub extra_volume_mounts: Vec<Value>,
-    pub extra_env_from: Vec<Value>,
-    /// `heimdall.allowUnknownVariables`.
-    pub allow_unknown_variables: bool,
-    /// `commonLabels` and `commonAnnotations` as given.
-    pub common_labels: BTreeMap<String, String>,
-    pub common_annotations: BTreeMap<String, String>,
-    /// Keys the case gives under some other `labels`, `podLabels`, `annotations` or `podAnnotations`,
-    /// which may win over a common value on an object.
-    pub metadata_overrides: BTreeSet<String>,
-    /// How many `extraObjects` entries the case gives.
-    pub extra_objects: usize,
-}
-
-/// A boolean the case gives, typed by YAML or by `--set` as Helm types it; anything else (which the
-/// chart's schema refuses) reads as the default.
-fn flag(v: &Value, default: bool) -> bool {
-    v.as_bool().unwrap_or(default)
-}
-
-impl Intent {
-    /// What `case` asks for, read from its values as Helm combines them.
-    pub fn from_case(case: &Case, tests_dir: &Path) -> anyhow::Result<Intent> {
-        let values = case.values(tests_dir)?;
-        let mut intent = Intent { namespace: case.spec.namespace.clone(), ..Default::default() };
-        intent.read_app_secrets(case, tests_dir, &values["heimdall"]);
-        intent.read_database(&values);
-        intent.read_policies(&values);
-        intent.read_images(&values);
-        intent.read_platform(case, &values);
-        intent.read_external_url(case, tests_dir, &values);
-        intent.read_external_objects(case, &values);
-        intent.read_common_metadata(&values);
-        Ok(intent)
-    }
-
-    fn read_common_metadata(&mut self, values: &Value) {
-        let strings = |v: &Value| -> BTreeMap<String, String> {
-            v.as_mapping().into_iter().flatten().filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string()))).collect()
-        };
-        self.common_labels = strings(&values["commonLabels"]);
-        self.common_annotations = strings(&values["commonAnnotations"]);
-        self.extra_objects = values["extraObjects"].as_sequence().map_or(0, Vec::len);
-        collect_metadata_keys(values, &mut self.metadata_overrides);
-    }
-
-    fn read_platform(&mut self, case: &Case, values: &Value) {
-        let mode = values["global"]["compatibility"]["openshift"]["adaptSecurityContext"].as_str().unwrap_or("auto");
-        let served = case.spec.api_versions.iter().any(|v| v == "security.openshift.io/v1");
-        self.openshift_adapts = mode == "force" || (mode == "auto" && served);
-        self.allow_unknown_variables = flag(&values["heimdall"]["allowUnknownVariables"], false);
-    }
-
-    fn read_external_url(&mut self, case: &Case, tests_dir: &Path, values: &Value) {
-        let in_file = case.spec.files.get("env/heimdallconfig.yaml").and_then(|f| std::fs::read_to_string(tests_dir.join(f)).ok());
-        let in_file = in_file.and_then(|t| serde_yaml::from_str::<Value>(&t).ok()).is_some_and(|v| !v["EXTERNAL_URL"].is_null());
-        self.external_url_given = in_file || !values["heimdall"]["config"]["EXTERNAL_URL"].is_null();
-    }
-
-    fn read_images(&mut self, values: &Value) {
-        self.image_registry = text(&values["global"]["imageRegistry"]);
-        let listed = [&values["global"]["imagePullSecrets"], &values["imagePullSecrets"]];
-        for entry in listed.into_iter().filter_map(Value::as_sequence).flatten() {
-            let name = entry.as_str().or(entry["name"].as_str()).unwrap_or_default().to_string();
-            if !name.is_empty() && !self.pull_secrets.contains(&name) {
-                self.pull_secrets.push(name);
-            }
-        }
-    }
-
-    /// Which Secret, which keys, and the values that must win (files in list order, then inline).
-    fn read_app_secrets(&mut self, case: &Case, tests_dir: &Path, h: &Value) {
-        self.existing_secret = text(&h["existingSecret"]);
-        for key in REQUIRED_KEYS {
-            let mapped = text(&h["existingSecretKeys"][key]).unwrap_or_else(|| key.to_string());
-            self.existing_secret_keys.insert(key.into(), mapped);
-        }
-        self.secret_resource_policy = h["secretResourcePolicy"].as_str().unwrap_or("keep").to_string();
-        self.generate_missing = flag(&h["generateMissingSecrets"], true);
-        if self.existing_secret.is_some() {
-            return;
-        }
-        let files: Vec<String> = match h["secretsFiles"].as_sequence() {
-            Some(seq) => seq.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
-            None => vec!["env/heimdall-secrets.yaml".into()],
-        };
-        for file in files {
-            let Some(fixture) = case.spec.files.get(&file) else { continue };
-            let Ok(text) = std::fs::read_to_string(tests_dir.join(fixture)) else { continue };
-            if let Ok(m) = serde_yaml::from_str::<Value>(&text) {
-                self.supply(&m, &format!("secrets file {file}"));
-            }
-        }
-        self.supply(&h["secrets"], "heimdall.secrets");
-    }
-
-    fn supply(&mut self, map: &Value, source: &str) {
-        for (k, v) in map.as_mapping().into_iter().flatten() {
-            if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
-                self.supplied.insert(k.into(), (v.into(), source.into()));
-            }
-        }
-    }
-
-    fn read_database(&mut self, values: &Value) {
-        self.embedded_database = flag(&values["postgresql"]["enabled"], true);
-        let db = &values["externalDatabase"];
-        self.database_tls = derived::DatabaseTls::from_values(db);
-        if let (false, Some(name)) = (self.embedded_database, text(&db["existingSecret"])) {
-            let key = text(&db["existingSecretPasswordKey"]).unwrap_or_else(|| "password".into());
-            self.external.insert(format!("Secret/{name}"));
-            self.external_db_secret = Some((name, key));
-        }
-    }
-
-    fn read_policies(&mut self, values: &Value) {
-        let np = &values["networkPolicy"];
-        self.network_policy = flag(&np["enabled"], false);
-        self.ingress_from = np["ingressFrom"].as_sequence().cloned().unwrap_or_default();
-        self.dns_to = np["dnsTo"].as_sequence().cloned().unwrap_or_default();
-        self.extra_egress = np["extraEgress"].as_sequence().cloned().unwrap_or_default();
-        let cidrs = np["externalDatabaseCidrs"].as_sequence().into_iter().flatten();
-        self.external_database_cidrs = cidrs.filter_map(|c| c.as_str().map(str::to_string)).collect();
-        let policy = values["podDisruptionBudget"]["unhealthyPodEvictionPolicy"].as_str();
-        self.unhealthy_pod_eviction_policy = policy.unwrap_or("AlwaysAllow").to_string();
-    }
-
-    /// Objects the values name but the chart does not render.
-    fn read_external_objects(&mut self, case: &Case, values: &Value) {
-        if let Some(name) = &self.existing_secret {
-            self.external.insert(format!("Secret/{name}"));
-        }
-        if let Some(name) = text(&values["postgresql"]["persistence"]["existingClaim"]) {
-            self.external.insert(format!("PersistentVolumeClaim/{name}"));
-        }
-        if let Some(name) = text(&values["caCertificates"]["existingConfigMap"]) {
-            self.external.insert(format!("ConfigMap/{name}"));
-        }
-        for name in &self.pull_secrets {
-            self.external.insert(format!("Secret/{name}"));
-        }
-        for tls in values["ingress"]["tls"].as_sequence().into_iter().flatten() {
-            if let Some(name) = tls["secretName"].as_str() {
-                self.external.insert(format!("Secret/{name}"));
-                self.ingress_tls_secrets.push(name.to_string());
-            }
-        }
-        self.extra_volume_mounts = values["extraVolumeMounts"].as_sequence().cloned().unwrap_or_default();
-        self.extra_env_from = values["extraEnvFrom"].as_sequence().cloned().unwrap_or_default();
-        self.external.extend(case.spec.external.iter().cloned());
-    }
-}
-
-impl Intent {
-    /// The required keys the generator hook must fill: in chart mode, those no source supplies
-    /// (DATABASE_PASSWORD only for the embedded database; an external one's cannot be generated).
-    pub fn generated_keys(&self) -> BTreeSet<String> {
-        if self.existing_secret.is_some() || !self.generate_missing {
-            return BTreeSet::new();
-        }
-        REQUIRED_KEYS
-            .iter()
-            .filter(|k| !self.supplied.contains_key(**k))
-            .filter(|k| **k != "DATABASE_PASSWORD" || (self.embedded_database && self.external_db_secret.is_none()))
-            .map(|k| k.to_string())
-            .collect()
-    }
-}
-
-/// The keys of every `labels`, `podLabels`, `annotations` and `podAnnotations` map anywhere in `v`.
-fn collect_metadata_keys(v: &Value, into: &mut BTreeSet<String>) {
-    for (k, child) in v.as_mapping().into_iter().flatten() {
-        if matches!(k.as_str(), Some("labels" | "podLabels" | "annotations" | "podAnnotations")) {
-            into.extend(child.as_mapping().into_iter().flatten().filter_map(|(k, _)| k.as_str().map(str::to_string)));
-        }
-        collect_metadata_keys(child, into);
-    }
-    for item in v.as_sequence().into_iter().flatten() {
-        collect_metadata_keys(item, into);
-    }
-}
-
-/// A non-empty string value.
-fn text(v: &Value) -> Option<String> {
-    v.as_str().filter(|s| !s.is_empty()).map(str::to_string)
-}
+pub use intent::Intent;
 
 /// One rendering, as the rules see it: unredacted documents (first render), NOTES, the case's intent, and how a second render differed.
 pub struct Rendering<'a> {
@@ -267,11 +32,11 @@ pub struct Rule {
 /// The rules any chart should meet: references resolve, recommended labels and matching selectors,
 /// Pod Security "restricted", determinism, pod wiring and named ports. A generic run checks only these.
 pub const GENERIC_RULES: &[Rule] = &[
-    Rule { id: "HC008", statement: "every Secret, ConfigMap, Service, PVC and ServiceAccount a workload references (unless optional) exists in the rendering or is declared external", check: references_resolve },
-    Rule { id: "HC009", statement: "every object carries the recommended labels and every selector matches pod labels", check: labels_and_selectors },
-    Rule { id: "HC010", statement: "every pod meets Pod Security Standards \"restricted\"", check: pod_security_restricted },
-    Rule { id: "HC011", statement: "two renders of the same inputs are byte-identical: no random value, so GitOps diffs stay clean", check: deterministic },
-    Rule { id: "HC017", statement: "every pod's volume mounts and volumes name each other, every emptyDir has a sizeLimit, and no pod gets service-link variables", check: pods::wiring },
+    Rule { id: "HC008", statement: "every Secret, ConfigMap, Service, PVC and ServiceAccount a workload references (unless optional) exists in the rendering or is declared external", check: generic::references_resolve },
+    Rule { id: "HC009", statement: "every object carries the recommended labels and every selector matches pod labels", check: generic::labels_and_selectors },
+    Rule { id: "HC010", statement: "every pod meets Pod Security Standards \"restricted\"", check: generic::pod_security_restricted },
+    Rule { id: "HC011", statement: "two renders of the same inputs are byte-identical: no random value, so GitOps diffs stay clean", check: generic::deterministic },
+    Rule { id: "HC017", statement: "every pod's volume mounts and volumes name each other, every emptyDir has a sizeLimit, and no pod gets service-link variables", check: generic::wiring },
     Rule { id: "HC022", statement: "every port one object names in another resolves by name or number: each probe's port is one its container declares, each Service targetPort one every pod it selects declares, each Ingress, HTTPRoute and Route backend port one its Service has", check: ports::resolve },
 ];
 
@@ -447,6 +212,11 @@ pub fn secret_checksum_of(data: &BTreeMap<String, String>) -> String {
 }
 
 // ---- the rules ----------------------------------------------------------
+
+/// Whether a non-empty `selector` matches `labels`.
+fn subset(selector: &Value, labels: &Value) -> bool {
+    selector.as_mapping().is_some_and(|m| !m.is_empty() && m.iter().all(|(k, v)| labels.get(k) == Some(v)))
+}
 
 fn existing_secret_honoured(r: &Rendering) -> Vec<String> {
     let Some(name) = &r.intent.existing_secret else { return vec![] };
@@ -647,222 +417,6 @@ fn secret_checksum(r: &Rendering) -> Vec<String> {
     out
 }
 
-fn references_resolve(r: &Rendering) -> Vec<String> {
-    // The generator Job's Secret exists once its hook ran, before any workload starts.
-    let written = generated_secret(r.docs).map(|n| format!("Secret/{n}"));
-    let present: BTreeSet<String> = r.docs.iter().map(|d| d.id()).chain(r.intent.external.iter().cloned()).chain(written).collect();
-    let mut refs: Vec<(String, String)> = Vec::new();
-    for (doc, spec, _) in pod_specs(r.docs) {
-        refs.extend(pod_references(doc, spec).into_iter().map(|target| (doc.id(), target)));
-    }
-    for doc in r.docs {
-        refs.extend(object_references(doc).into_iter().map(|target| (doc.id(), target)));
-    }
-    refs.into_iter()
-        .filter(|(_, target)| !present.contains(target))
-        .map(|(from, target)| format!("{from} references {target}, which is neither rendered nor declared external"))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
-}
-
-/// "Kind/name" of every object a pod spec needs: env sources, volumes, pull secrets, its ServiceAccount and (StatefulSets) its Service.
-fn pod_references(doc: &Doc, spec: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut add = |kind: &str, name: &str| out.push(format!("{kind}/{name}"));
-    // An optional reference may dangle: Kubernetes starts the pod without it.
-    let required = |r: &Value| !r.is_null() && r["optional"].as_bool() != Some(true);
-    for c in containers(spec) {
-        for e in c["envFrom"].as_sequence().into_iter().flatten() {
-            if required(&e["configMapRef"]) {
-                add("ConfigMap", s(&e["configMapRef"]["name"]));
-            }
-            if required(&e["secretRef"]) {
-                add("Secret", s(&e["secretRef"]["name"]));
-            }
-        }
-        for e in c["env"].as_sequence().into_iter().flatten() {
-            if required(&e["valueFrom"]["secretKeyRef"]) {
-                add("Secret", s(&e["valueFrom"]["secretKeyRef"]["name"]));
-            }
-            if required(&e["valueFrom"]["configMapKeyRef"]) {
-                add("ConfigMap", s(&e["valueFrom"]["configMapKeyRef"]["name"]));
-            }
-        }
-    }
-    for v in spec["volumes"].as_sequence().into_iter().flatten() {
-        if required(&v["configMap"]) {
-            add("ConfigMap", s(&v["configMap"]["name"]));
-        }
-        if required(&v["secret"]) {
-            add("Secret", s(&v["secret"]["secretName"]));
-        }
-        if !v["persistentVolumeClaim"].is_null() {
-            add("PersistentVolumeClaim", s(&v["persistentVolumeClaim"]["claimName"]));
-        }
-    }
-    for p in spec["imagePullSecrets"].as_sequence().into_iter().flatten() {
-        add("Secret", s(&p["name"]));
-    }
-    let sa = s(&spec["serviceAccountName"]);
-    if !sa.is_empty() && sa != "default" {
-        add("ServiceAccount", sa);
-    }
-    if doc.kind() == "StatefulSet" && !s(&doc.value["spec"]["serviceName"]).is_empty() {
-        add("Service", s(&doc.value["spec"]["serviceName"]));
-    }
-    out
-}
-
-/// "Kind/name" of what routes and autoscalers point at.
-fn object_references(doc: &Doc) -> Vec<String> {
-    let spec = &doc.value["spec"];
-    let list = |v: &Value| v.as_sequence().cloned().unwrap_or_default();
-    match doc.kind() {
-        "Ingress" => {
-            let paths = list(&spec["rules"]).iter().flat_map(|rule| list(&rule["http"]["paths"])).collect::<Vec<_>>();
-            let services = paths.iter().map(|p| format!("Service/{}", s(&p["backend"]["service"]["name"])));
-            let tls =
-                list(&spec["tls"]).into_iter().filter(|t| !t["secretName"].is_null()).map(|t| format!("Secret/{}", s(&t["secretName"])));
-            services.chain(tls).collect()
-        }
-        "HTTPRoute" => {
-            list(&spec["rules"]).iter().flat_map(|rule| list(&rule["backendRefs"])).map(|b| format!("Service/{}", s(&b["name"]))).collect()
-        }
-        "Route" => {
-            let alternates = list(&spec["alternateBackends"]).into_iter().map(|b| format!("{}/{}", s(&b["kind"]), s(&b["name"])));
-            std::iter::once(format!("{}/{}", s(&spec["to"]["kind"]), s(&spec["to"]["name"]))).chain(alternates).collect()
-        }
-        "HorizontalPodAutoscaler" => vec![format!("{}/{}", s(&spec["scaleTargetRef"]["kind"]), s(&spec["scaleTargetRef"]["name"]))],
-        _ => vec![],
-    }
-}
-
-const RECOMMENDED_LABELS: [&str; 6] = [
-    "app.kubernetes.io/name",
-    "app.kubernetes.io/instance",
-    "app.kubernetes.io/version",
-    "app.kubernetes.io/component",
-    "app.kubernetes.io/part-of",
-    "app.kubernetes.io/managed-by",
-];
-
-fn subset(selector: &Value, labels: &Value) -> bool {
-    selector.as_mapping().is_some_and(|m| !m.is_empty() && m.iter().all(|(k, v)| labels.get(k) == Some(v)))
-}
-
-fn labels_and_selectors(r: &Rendering) -> Vec<String> {
-    let mut out = Vec::new();
-    let pods = pod_specs(r.docs);
-    for doc in r.docs {
-        for l in RECOMMENDED_LABELS {
-            if doc.value["metadata"]["labels"].get(l).is_none() {
-                out.push(format!("{}: label {l} is missing", doc.id()));
-            }
-        }
-    }
-    for (doc, _, meta) in &pods {
-        // Pods have no template; a Job's selector is generated by the API server.
-        if doc.kind() != "Pod" {
-            for l in RECOMMENDED_LABELS {
-                if meta["labels"].get(l).is_none() {
-                    out.push(format!("{}: pod template label {l} is missing", doc.id()));
-                }
-            }
-            if doc.kind() != "Job" && !subset(&doc.value["spec"]["selector"]["matchLabels"], &meta["labels"]) {
-                out.push(format!("{}: selector.matchLabels does not match its pod template labels", doc.id()));
-            }
-        }
-    }
-    let matches_a_pod = |sel: &Value| pods.iter().any(|(d, _, meta)| d.kind() != "Pod" && subset(sel, &meta["labels"]));
-    for doc in r.docs {
-        let selector = match doc.kind() {
-            "Service" => &doc.value["spec"]["selector"],
-            "PodDisruptionBudget" => &doc.value["spec"]["selector"]["matchLabels"],
-            "NetworkPolicy" => &doc.value["spec"]["podSelector"]["matchLabels"],
-            _ => continue,
-        };
-        if !matches_a_pod(selector) {
-            out.push(format!("{}: selector matches no pod template of the rendering", doc.id()));
-        }
-    }
-    out
-}
-
-const RESTRICTED_VOLUME_TYPES: [&str; 8] =
-    ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
-
-fn pod_security_restricted(r: &Rendering) -> Vec<String> {
-    let mut out = Vec::new();
-    for (doc, spec, _) in pod_specs(r.docs) {
-        let id = doc.id();
-        for host in ["hostNetwork", "hostPID", "hostIPC"] {
-            if spec[host].as_bool() == Some(true) {
-                out.push(format!("{id}: {host} is true"));
-            }
-        }
-        for v in spec["volumes"].as_sequence().into_iter().flatten() {
-            for (k, _) in v.as_mapping().into_iter().flatten() {
-                let k = s(k);
-                if k != "name" && !RESTRICTED_VOLUME_TYPES.contains(&k) {
-                    out.push(format!("{id}: volume {} is of type {k}", s(&v["name"])));
-                }
-            }
-        }
-        let pod = &spec["securityContext"];
-        for c in containers(spec) {
-            let name = s(&c["name"]);
-            let sc = &c["securityContext"];
-            if sc["privileged"].as_bool() == Some(true) {
-                out.push(format!("{id} container {name}: privileged"));
-            }
-            if sc["allowPrivilegeEscalation"].as_bool() != Some(false) {
-                out.push(format!("{id} container {name}: allowPrivilegeEscalation is not false"));
-            }
-            let drops = sc["capabilities"]["drop"].as_sequence().into_iter().flatten().any(|d| s(d) == "ALL");
-            if !drops {
-                out.push(format!("{id} container {name}: capabilities.drop lacks ALL"));
-            }
-            for a in sc["capabilities"]["add"].as_sequence().into_iter().flatten() {
-                if s(a) != "NET_BIND_SERVICE" {
-                    out.push(format!("{id} container {name}: adds capability {}", s(a)));
-                }
-            }
-            let non_root = sc["runAsNonRoot"].as_bool().or(pod["runAsNonRoot"].as_bool());
-            if non_root != Some(true) {
-                out.push(format!("{id} container {name}: runAsNonRoot is not true"));
-            }
-            if sc["runAsUser"].as_u64().or(pod["runAsUser"].as_u64()) == Some(0) {
-                out.push(format!("{id} container {name}: runs as UID 0"));
-            }
-            let seccomp = sc["seccompProfile"]["type"].as_str().or(pod["seccompProfile"]["type"].as_str());
-            if !matches!(seccomp, Some("RuntimeDefault" | "Localhost")) {
-                out.push(format!("{id} container {name}: seccompProfile is not RuntimeDefault or Localhost"));
-            }
-            for p in c["ports"].as_sequence().into_iter().flatten() {
-                if !p["hostPort"].is_null() && p["hostPort"].as_u64() != Some(0) {
-                    out.push(format!("{id} container {name}: uses hostPort"));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn deterministic(r: &Rendering) -> Vec<String> {
-    // Nothing the chart renders is random: generated secrets are made in the cluster.
-    r.differences
-        .iter()
-        .map(|d| match d.shape {
-            Some(shape) => format!(
-                "{} {}: differs between two renders ({shape}): a random value in the rendering changes on every GitOps render",
-                d.doc, d.path
-            ),
-            None => format!("{} {}: differs between two renders", d.doc, d.path),
-        })
-        .collect()
-}
-
 fn secret_resource_policy(r: &Rendering) -> Vec<String> {
     let want = r.intent.secret_resource_policy.as_str();
     let mut out = Vec::new();
@@ -941,6 +495,8 @@ fn disruption_budget_allows_drains(r: &Rendering) -> Vec<String> {
 mod arrival;
 mod derived;
 mod generator;
+mod generic;
+mod intent;
 mod paths;
 mod pods;
 mod ports;

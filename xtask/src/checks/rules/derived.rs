@@ -159,6 +159,6 @@ pub struct DatabaseTls {
 
 impl DatabaseTls {
     pub fn from_values(external: &Value) -> DatabaseTls {
-        DatabaseTls { ssl: super::flag(&external["ssl"], true), insecure: super::flag(&external["sslInsecure"], false) }
+        DatabaseTls { ssl: super::intent::flag(&external["ssl"], true), insecure: super::intent::flag(&external["sslInsecure"], false) }
     }
 }

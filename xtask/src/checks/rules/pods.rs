@@ -1,54 +1,8 @@
-//! HC017 to HC019 and HC021: what every pod of the chart is given at run time: volumes and mounts that name each other, bounded scratch space, no service-link variables; with a mirror, every image from it and every pull Secret; on OpenShift, user and group IDs left to the SCC; file paths for TLS material inside a mounted volume that holds them.
+//! HC018, HC019 and HC021: what the chart's pods are given at run time: with a mirror, every image from it and every pull Secret; on OpenShift, user and group IDs left to the SCC; file paths for TLS material inside a mounted volume that holds them.
 
 use super::{containers, env_var, heimdall_pod, pod_specs, s, Rendering};
-use crate::support::manifest::Doc;
 use serde_yaml::Value;
 use std::collections::BTreeSet;
-
-/// HC017: each mount names a volume of its pod (or a StatefulSet's claim
-/// template), each volume is mounted, each emptyDir is sized, and
-/// `enableServiceLinks` is false (otherwise Kubernetes adds a
-/// `<SERVICE>_PORT=tcp://...` variable per Service in the namespace).
-pub fn wiring(r: &Rendering) -> Vec<String> {
-    let mut out = Vec::new();
-    for (doc, spec, _) in pod_specs(r.docs) {
-        let id = doc.id();
-        if spec["enableServiceLinks"].as_bool() != Some(false) {
-            out.push(format!("{id}: enableServiceLinks is not false, so every container gets a variable per Service"));
-        }
-        let volumes = volume_names(doc, spec);
-        let mut mounted = BTreeSet::new();
-        for c in containers(spec) {
-            for m in c["volumeMounts"].as_sequence().into_iter().flatten() {
-                let name = s(&m["name"]);
-                mounted.insert(name);
-                if !volumes.contains(name) {
-                    out.push(format!(
-                        "{id} container {}: mounts {name:?} at {}, which is no volume of the pod",
-                        s(&c["name"]),
-                        s(&m["mountPath"])
-                    ));
-                }
-            }
-        }
-        for v in spec["volumes"].as_sequence().into_iter().flatten() {
-            let name = s(&v["name"]);
-            if !mounted.contains(name) {
-                out.push(format!("{id}: volume {name:?} is mounted by no container"));
-            }
-            let empty_dir = v.as_mapping().is_some_and(|m| m.contains_key("emptyDir"));
-            if empty_dir && v["emptyDir"]["sizeLimit"].is_null() {
-                out.push(format!("{id}: emptyDir volume {name:?} has no sizeLimit, so it may fill the node's disk"));
-            }
-        }
-    }
-    out
-}
-
-fn volume_names<'a>(doc: &'a Doc, spec: &'a Value) -> BTreeSet<&'a str> {
-    let claims = doc.value["spec"]["volumeClaimTemplates"].as_sequence().into_iter().flatten().map(|c| s(&c["metadata"]["name"]));
-    spec["volumes"].as_sequence().into_iter().flatten().map(|v| s(&v["name"])).chain(claims).collect()
-}
 
 /// HC018: with `global.imageRegistry`, each image starts with "<registry>/";
 /// and each pod lists each pull Secret the values name.
