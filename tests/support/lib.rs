@@ -31,3 +31,33 @@ pub fn plant_chart(root: &std::path::Path) -> PathBuf {
     xtask::engine::render::copy_chart(&config.chart, &chart, &config.local_files).unwrap();
     chart
 }
+
+/// What one `cargo xtask test-chart` process printed: its exit, its output, the step of each row
+/// of its table, and each finding of a failed row.
+pub struct Printed {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+    pub steps: Vec<String>,
+    pub findings: Vec<String>,
+}
+
+/// Runs `xtask test-chart` with `args`, in a process of its own: insta's panic hook, which
+/// snapshot checking swaps, then never touches this test process.
+pub fn test_chart(args: &[&std::ffi::OsStr]) -> Printed {
+    let out = std::process::Command::new(xtask_binary()).arg("test-chart").args(args).output().expect("xtask runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let table = stdout.lines().skip(1).take_while(|l| !l.is_empty());
+    let steps = table.filter_map(|l| l.split_whitespace().nth(3).map(str::to_string)).collect();
+    let (mut findings, mut in_failure) = (Vec::new(), false);
+    for line in stdout.lines() {
+        if line.starts_with("FAIL ") {
+            in_failure = true;
+        } else if line.is_empty() {
+            in_failure = false;
+        } else if let Some(finding) = line.strip_prefix("  ").filter(|l| in_failure && !l.starts_with("reproduce: ")) {
+            findings.push(finding.to_string());
+        }
+    }
+    Printed { success: out.status.success(), stdout, stderr: String::from_utf8_lossy(&out.stderr).into_owned(), steps, findings }
+}

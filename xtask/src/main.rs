@@ -200,7 +200,8 @@ fn run() -> Result<ExitCode> {
         Cmd::Setup => setup(),
         Cmd::TestChart { matrix, review, junit, repo } => test_chart(matrix.options(), review, junit, repo),
         Cmd::Bench { matrix, rounds } => {
-            bench::run(&matrix.options(), rounds)?;
+            let figures = bench::run(&matrix.options(), rounds, |line| println!("{line}"))?;
+            print!("{figures}");
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Mutants { filter, pool, pods: false, .. } => {
@@ -274,7 +275,11 @@ fn test_chart(mut o: Options, review: bool, junit: Option<PathBuf>, repo: Option
     o.review = review;
     o.junit = junit;
     o.repo = repo.unwrap_or(o.repo);
-    Ok(exit(testchart::run(&o)?.failed() == 0))
+    let outcome = testchart::run(&o)?;
+    if o.verbose {
+        print!("{}", testchart::report(&outcome));
+    }
+    Ok(exit(outcome.failed() == 0))
 }
 
 fn setup() -> Result<ExitCode> {

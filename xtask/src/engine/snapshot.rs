@@ -79,7 +79,9 @@ pub fn compare(dir: &Path, case: &Case, content: &str) -> Outcome {
 
 /// Writes through insta according to the mode set by [`Mode::configure_insta`]:
 /// `.snap.new` (Pending), nothing (Check), or the `.snap` itself (Accept).
-/// Returns whether insta accepted the content.
+/// Returns whether insta accepted the content. insta reports a mismatch by panicking, so this
+/// silences the process's panic hook meanwhile: call it from one thread of a process of its own
+/// (`cargo xtask test-chart`; the tests drive that binary rather than call it in theirs).
 pub fn record(dir: &Path, case: &Case, content: &str) -> bool {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(dir);

@@ -585,31 +585,28 @@ fn app_source(layout: &Layout, opts: &Options) -> Result<Row> {
 }
 
 fn finish(opts: &Options, outcome: &Outcome) -> Result<()> {
-    if opts.verbose {
-        print_report(outcome);
-    }
     if let Some(path) = &opts.junit {
         std::fs::write(path, report::junit(&outcome.rows))?;
     }
     Ok(())
 }
 
-fn print_report(outcome: &Outcome) {
-    println!("{}", report::table(&outcome.rows));
+/// The run's report as `cargo xtask test-chart` prints it: the table, Helm 3 / Helm 4 notes, each
+/// failed row with its findings and reproduce command, then the totals.
+pub fn report(outcome: &Outcome) -> String {
+    let mut out = format!("{}\n", report::table(&outcome.rows));
     for note in &outcome.helm_notes {
-        println!("Helm 3 vs Helm 4: {note}");
+        out += &format!("Helm 3 vs Helm 4: {note}\n");
     }
     for r in outcome.rows.iter().filter(|r| !r.passed()) {
-        println!("\nFAIL {} [{} {} {}]", r.case, r.step, r.helm, r.kube);
-        for f in &r.failures {
-            for line in f.to_string().lines() {
-                println!("  {line}");
-            }
+        out += &format!("\nFAIL {} [{} {} {}]\n", r.case, r.step, r.helm, r.kube);
+        for line in r.failures.iter().flat_map(|f| f.to_string().lines().map(str::to_string).collect::<Vec<_>>()) {
+            out += &format!("  {line}\n");
         }
         if let Some(c) = &r.command {
-            println!("  reproduce: {c}");
+            out += &format!("  reproduce: {c}\n");
         }
     }
-    println!("\ntest-chart finished in {:.1}s", outcome.wall.as_secs_f64());
-    println!("{} passed, {} failed", outcome.passed(), outcome.failed());
+    out += &format!("\ntest-chart finished in {:.1}s\n", outcome.wall.as_secs_f64());
+    out + &format!("{} passed, {} failed\n", outcome.passed(), outcome.failed())
 }
