@@ -223,12 +223,7 @@ fn run() -> Result<ExitCode> {
         }
         Cmd::E2e { filter, helm, kubeconfig, context, ready_timeout, serve: false, heimdall_source, chart, helm_major, .. } => {
             let ready_timeout = std::time::Duration::from_secs(ready_timeout);
-            let options = e2e::Options { helm, filter, ready_timeout, heimdall_source, chart, helm_major };
-            let failed = match kubeconfig {
-                Some(k) => e2e::run_against_kubeconfig(&k, context.as_deref(), &options)?,
-                None => e2e::served::run(&options)?,
-            };
-            Ok(exit(failed == 0))
+            e2e_suite(e2e::Options { helm, filter, ready_timeout, heimdall_source, chart, helm_major }, kubeconfig, context)
         }
         Cmd::Actionlint => {
             let n = xtask::tasks::workflows::lint(&xtask::tasks::workflows::workflows_dir())?;
@@ -269,6 +264,19 @@ fn sweep_orphaned_folders(command: &Cmd) {
     for dir in xtask::support::scratch::sweep_orphans() {
         eprintln!("removed {}: the run that made it was killed before it could", dir.display());
     }
+}
+
+/// The scenarios against `kubeconfig`'s cluster, or the whole suite on a control plane (and node) of its own.
+fn e2e_suite(options: e2e::Options, kubeconfig: Option<PathBuf>, context: Option<String>) -> Result<ExitCode> {
+    let failed = match kubeconfig {
+        Some(k) => {
+            let summary = e2e::run_against_kubeconfig(&k, context.as_deref(), &options)?;
+            print!("{summary}");
+            summary.failed
+        }
+        None => e2e::served::run(&options)?,
+    };
+    Ok(exit(failed == 0))
 }
 
 fn test_chart(mut o: Options, review: bool, junit: Option<PathBuf>, repo: Option<PathBuf>) -> Result<ExitCode> {

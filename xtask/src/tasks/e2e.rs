@@ -672,22 +672,39 @@ pub struct Options {
 }
 
 /// What a run did: counts, and the skipped scenarios by name.
+/// What a run found, which `Display` prints as the run's closing lines.
 #[derive(Default)]
-struct Summary {
-    passed: usize,
-    failed: usize,
-    skipped: Vec<String>,
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: Vec<String>,
+    /// The cluster's address and kubeconfig context.
+    server: String,
+    context: String,
+    /// The run's namespaces deleted at its end, and those still terminating.
+    deleted: usize,
+    terminating: usize,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        writeln!(f, "\ne2e against {} (context {})", self.server, self.context)?;
+        writeln!(f, "namespaces: {} created and deleted ({} still terminating)", self.deleted, self.terminating)?;
+        writeln!(f, "{} passed, {} failed, {} skipped", self.passed, self.failed, self.skipped.len())?;
+        self.skipped.iter().try_for_each(|s| writeln!(f, "  skipped: {s}"))
+    }
 }
 
 /// `cargo xtask e2e --kubeconfig PATH [--context NAME]`: every scenario under each Helm against that cluster.
-pub fn run_against_kubeconfig(kubeconfig: &Path, context: Option<&str>, options: &Options) -> Result<usize> {
+/// Each scenario's line is printed as it ends; the returned summary is the run's outcome.
+pub fn run_against_kubeconfig(kubeconfig: &Path, context: Option<&str>, options: &Options) -> Result<Summary> {
     let cluster = Arc::new(Cluster::from_kubeconfig(kubeconfig, context)?);
     run_against(cluster, options)
 }
 
 /// Runs the scenarios against `cluster`, confined to namespaces of this run, deleting them as it goes,
-/// at the end, and on Ctrl-C. Returns the number of failed scenarios.
-fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<usize> {
+/// at the end, and on Ctrl-C.
+fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<Summary> {
     tools::setup(true)?;
     let mut helms = tools::find_helms(options.helm.as_deref())?;
     helms.retain(|h| options.helm_major.is_none_or(|m| h.major == m));
@@ -709,7 +726,7 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<usize> {
         namespaces::prefix(&target.run_id)
     );
     let scratch = crate::support::scratch::folder("xtask-e2e-run-")?;
-    let mut summary = Summary::default();
+    let mut summary = Summary { server: cluster.server.clone(), context: cluster.context_name.clone(), ..Summary::default() };
     for helm in &helms {
         let env = Env {
             cluster: &cluster,
@@ -724,9 +741,8 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<usize> {
             run_scenario(&env, s, &mut summary);
         }
     }
-    let (deleted, terminating) = namespaces::delete_run(&cluster, &target.run_id)?;
-    print_summary(&cluster, &summary, deleted, terminating);
-    Ok(summary.failed)
+    (summary.deleted, summary.terminating) = namespaces::delete_run(&cluster, &target.run_id)?;
+    Ok(summary)
 }
 
 /// Ready nodes that accept pods, and the first that declares NetworkPolicies unenforced; a user that
@@ -791,15 +807,6 @@ fn run_scenario(env: &Env, s: &Scenario, summary: &mut Summary) {
             let e = format!("{e:#}").replace('\n', "\n      ");
             println!("FAIL  {label} {} ({:.1}s)\n      {e}", s.name, t.elapsed().as_secs_f64());
         }
-    }
-}
-
-fn print_summary(cluster: &Cluster, summary: &Summary, deleted: usize, terminating: usize) {
-    println!("\ne2e against {} (context {})", cluster.server, cluster.context_name);
-    println!("namespaces: {deleted} created and deleted ({terminating} still terminating)");
-    println!("{} passed, {} failed, {} skipped", summary.passed, summary.failed, summary.skipped.len());
-    for s in &summary.skipped {
-        println!("  skipped: {s}");
     }
 }
 
