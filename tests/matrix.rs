@@ -15,7 +15,7 @@ fn every_case_renders_and_conforms_under_both_helm_versions() {
         printed.stderr
     );
     assert!(
-        printed.success && printed.findings.is_empty(),
+        printed.success && printed.findings().is_empty(),
         "matrix rows failed; the report names each with its reproduce command:\n{}",
         printed.stdout
     );

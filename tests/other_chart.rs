@@ -42,7 +42,7 @@ fn planted(file: &str, find: &str, replace: &str) -> tempfile::TempDir {
 fn a_helm_create_chart_passes_the_generic_checks_and_its_planted_defect_is_caught() {
     let config = Path::new(OTHER).join("chart-harness.yaml");
     let clean = test_chart(&["--config".as_ref(), config.as_os_str()]);
-    assert!(clean.success && clean.findings.is_empty(), "the other chart fails the generic checks or its snapshots:\n{}", clean.stdout);
+    assert!(clean.success && clean.findings().is_empty(), "the other chart fails the generic checks or its snapshots:\n{}", clean.stdout);
     let renders = clean.steps.iter().filter(|s| *s == "render").count();
     assert_eq!(renders, 3 * 2 * 2, "three cases, two Helms, two Kubernetes versions:\n{}", clean.stdout);
     assert!(clean.steps.iter().any(|s| s == "snapshot"), "the other chart's snapshots are checked:\n{}", clean.stdout);

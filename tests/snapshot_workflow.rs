@@ -1,6 +1,6 @@
 //! The snapshot workflow on a throwaway copy of the repository: CI writes nothing and fails on new, changed or unreferenced snapshots; a developer run leaves `.snap.new`; `--review` accepts and removes stale ones.
 
-use heimdall_chart_tests::{plant_chart, repo_root, xtask_binary};
+use heimdall_chart_tests::{plant_chart, read_test_chart, repo_root, xtask_binary};
 use std::path::{Path, PathBuf};
 
 /// A repository with the real chart, the served-paths list, one case (`defaults`), its real snapshot, and whatever `extra` cases.
@@ -40,20 +40,13 @@ fn run(repo: &Path, ci: bool, review: bool) -> Said {
     if review {
         cmd.arg("--review");
     }
-    let out = cmd.output().expect("xtask runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(" passed, "), "test-chart did not finish:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let (mut failures, mut coverage, mut step) = (Vec::new(), Vec::new(), String::new());
-    for line in stdout.lines() {
-        if let Some(header) = line.strip_prefix("FAIL ") {
-            step = header.rsplit_once('[').map(|(_, s)| s.split(' ').next().unwrap_or("").to_string()).unwrap_or_default();
-        } else if let Some(said) = line.strip_prefix("  ").filter(|_| !step.is_empty()) {
-            if step == "coverage" { &mut coverage } else { &mut failures }.push(said.to_string());
-        } else if line.is_empty() {
-            step.clear();
-        }
-    }
-    Said { failures: failures.join("\n"), coverage: coverage.join("\n") }
+    let printed = read_test_chart(cmd.output().expect("xtask runs"));
+    assert!(printed.stdout.contains(" passed, "), "test-chart did not finish:\n{}\n{}", printed.stdout, printed.stderr);
+    let said = |coverage: bool| {
+        let lines = printed.failures.iter().filter(|(step, _)| (step == "coverage") == coverage);
+        lines.map(|(_, line)| line.as_str()).collect::<Vec<_>>().join("\n")
+    };
+    Said { failures: said(false), coverage: said(true) }
 }
 
 fn snap(repo: &Path, name: &str) -> PathBuf {

@@ -33,31 +33,45 @@ pub fn plant_chart(root: &std::path::Path) -> PathBuf {
 }
 
 /// What one `cargo xtask test-chart` process printed: its exit, its output, the step of each row
-/// of its table, and each finding of a failed row.
+/// of its table, and each line under a failed row's header (findings, then its reproduce command)
+/// with that row's step.
 pub struct Printed {
     pub success: bool,
     pub stdout: String,
     pub stderr: String,
     pub steps: Vec<String>,
-    pub findings: Vec<String>,
+    pub failures: Vec<(String, String)>,
+}
+
+impl Printed {
+    /// The findings of every failed row, without the reproduce commands.
+    pub fn findings(&self) -> Vec<&str> {
+        self.failures.iter().map(|(_, line)| line.as_str()).filter(|l| !l.starts_with("reproduce: ")).collect()
+    }
 }
 
 /// Runs `xtask test-chart` with `args`, in a process of its own: insta's panic hook, which
 /// snapshot checking swaps, then never touches this test process.
 pub fn test_chart(args: &[&std::ffi::OsStr]) -> Printed {
-    let out = std::process::Command::new(xtask_binary()).arg("test-chart").args(args).output().expect("xtask runs");
+    let mut cmd = std::process::Command::new(xtask_binary());
+    cmd.arg("test-chart").args(args);
+    read_test_chart(cmd.output().expect("xtask runs"))
+}
+
+/// Reads what a `test-chart` process printed: its table's steps, and each failed row's lines.
+pub fn read_test_chart(out: std::process::Output) -> Printed {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let table = stdout.lines().skip(1).take_while(|l| !l.is_empty());
     let steps = table.filter_map(|l| l.split_whitespace().nth(3).map(str::to_string)).collect();
-    let (mut findings, mut in_failure) = (Vec::new(), false);
+    let (mut failures, mut step) = (Vec::new(), String::new());
     for line in stdout.lines() {
-        if line.starts_with("FAIL ") {
-            in_failure = true;
+        if let Some(header) = line.strip_prefix("FAIL ") {
+            step = header.rsplit_once('[').map(|(_, s)| s.split(' ').next().unwrap_or("").to_string()).unwrap_or_default();
+        } else if let Some(said) = line.strip_prefix("  ").filter(|_| !step.is_empty()) {
+            failures.push((step.clone(), said.to_string()));
         } else if line.is_empty() {
-            in_failure = false;
-        } else if let Some(finding) = line.strip_prefix("  ").filter(|l| in_failure && !l.starts_with("reproduce: ")) {
-            findings.push(finding.to_string());
+            step.clear();
         }
     }
-    Printed { success: out.status.success(), stdout, stderr: String::from_utf8_lossy(&out.stderr).into_owned(), steps, findings }
+    Printed { success: out.status.success(), stdout, stderr: String::from_utf8_lossy(&out.stderr).into_owned(), steps, failures }
 }
