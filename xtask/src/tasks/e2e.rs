@@ -671,13 +671,13 @@ pub struct Options {
     pub helm_major: Option<u32>,
 }
 
-/// What a run did: counts, and the skipped scenarios by name.
-/// What a run found, which `Display` prints as the run's closing lines.
+/// What a run found, which `Display` prints as the run's closing lines: counts, the skipped
+/// scenarios by name, the cluster and the run's namespaces.
 #[derive(Default)]
 pub struct Summary {
-    pub passed: usize,
+    passed: usize,
     pub failed: usize,
-    pub skipped: Vec<String>,
+    skipped: Vec<String>,
     /// The cluster's address and kubeconfig context.
     server: String,
     context: String,
