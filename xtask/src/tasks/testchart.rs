@@ -600,8 +600,8 @@ pub fn report(outcome: &Outcome) -> String {
     }
     for r in outcome.rows.iter().filter(|r| !r.passed()) {
         out += &format!("\nFAIL {} [{} {} {}]\n", r.case, r.step, r.helm, r.kube);
-        for line in r.failures.iter().flat_map(|f| f.to_string().lines().map(str::to_string).collect::<Vec<_>>()) {
-            out += &format!("  {line}\n");
+        for f in &r.failures {
+            f.to_string().lines().for_each(|line| out += &format!("  {line}\n"));
         }
         if let Some(c) = &r.command {
             out += &format!("  reproduce: {c}\n");
