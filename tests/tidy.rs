@@ -396,3 +396,48 @@ fn chart_helpers_indent_their_control_flow() {
     let flat = "{{- define \"a\" -}}\n{{- if x }}\ntext\n    {{- else }}\n{{- end }}\n{{- end }}\n";
     assert_eq!(misindented_actions(flat), ["line 2: 0 spaces, want 2", "line 4: 4 spaces, want 2", "line 5: 0 spaces, want 2"]);
 }
+
+/// The rendered templates (not `_*.tpl` helpers) under `heimdall/templates`, relative to the chart.
+fn rendered_templates() -> Vec<(String, String)> {
+    let dir = root().join("heimdall/templates");
+    let mut found = Vec::new();
+    for entry in WalkDir::new(&dir).into_iter().filter_map(Result::ok) {
+        let p = entry.path();
+        let name = p.file_name().unwrap().to_string_lossy();
+        if entry.file_type().is_file() && !name.starts_with('_') {
+            found.push((p.strip_prefix(&dir).unwrap().display().to_string(), std::fs::read_to_string(p).unwrap()));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// `file line N` for each `fail` outside `_validation.tpl` that is not a chart fault: values'
+/// problems are recorded (heimdall.validation.record) so that one render lists them all; only a
+/// fault in the chart's own files may fail at once, under a comment saying it is not a value.
+fn stray_fails(file: &str, text: &str) -> Vec<String> {
+    let fail = regex::Regex::new(r"\{\{-?\s*fail\b").unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    (0..lines.len())
+        .filter(|&i| fail.is_match(lines[i]) && !(i > 0 && lines[i - 1].contains("not a value")))
+        .map(|i| format!("{file} line {}", i + 1))
+        .collect()
+}
+
+#[test]
+fn every_template_validates_first_and_only_validation_fails() {
+    let opening = "{{- include \"heimdall.validate\" . -}}";
+    let late: Vec<String> =
+        rendered_templates().into_iter().filter(|(_, text)| text.lines().next() != Some(opening)).map(|(f, _)| f).collect();
+    assert!(late.is_empty(), "these templates do not open with `{opening}`, so a problem could surface alone: {late:?}");
+    let mut stray = Vec::new();
+    for entry in WalkDir::new(root().join("heimdall/templates")).into_iter().filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if entry.file_type().is_file() && name != "_validation.tpl" {
+            stray.extend(stray_fails(&name, &std::fs::read_to_string(entry.path()).unwrap()));
+        }
+    }
+    assert!(stray.is_empty(), "record values' problems with heimdall.validation.record instead of fail: {stray:?}");
+    let planted = "{{- if x }}\n  {{- fail \"x\" }}\n{{- end }}\n  {{- /* The chart's own file, not a value. */}}\n  {{- fail \"y\" }}\n";
+    assert_eq!(stray_fails("t.tpl", planted), ["t.tpl line 2"], "the measure itself: a fail under the chart-fault comment passes");
+}

@@ -16,8 +16,9 @@
 
 {{/*
 The resolved ConfigMap data as JSON: env/heimdallconfig.yaml, then
-heimdall.config, then the derived database settings and EXTERNAL_URL. Fails on
-a secret-looking key, a misspelt app variable, or a database key set by hand.
+heimdall.config, then the derived database settings and EXTERNAL_URL. Records a
+problem (heimdall.validation.record) for a secret-looking key, a misspelt app
+variable, a database key set by hand, or a combination that cannot work.
 */}}
 {{- define "heimdall.config.resolvedJson" -}}
   {{- $file := "env/heimdallconfig.yaml" }}
@@ -26,7 +27,8 @@ a secret-looking key, a misspelt app variable, or a database key set by hand.
   {{- if $raw }}
     {{- $base = fromYaml $raw }}
     {{- if hasKey $base "Error" }}
-      {{- fail (printf "%s is not a YAML map of variable names to values: %s" $file (get $base "Error")) }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "%s is not a YAML map of variable names to values: %s" $file (get $base "Error"))) }}
+      {{- $base = dict }}
     {{- end }}
   {{- end }}
   {{- $data := dict }}
@@ -36,12 +38,12 @@ a secret-looking key, a misspelt app variable, or a database key set by hand.
     {{- range $key, $value := index $pair 1 }}
       {{- include "heimdall.validateEnvName" (dict "key" $key "where" $where "as" "setting" "root" $) }}
       {{- if not (or (kindIs "string" $value) (kindIs "bool" $value) (kindIs "float64" $value) (kindIs "int64" $value) (kindIs "int" $value)) }}
-        {{- fail (printf "%s: %s must be a string (got %s); quote it" $where $key (kindOf $value)) }}
+        {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "%s: %s must be a string (got %s); quote it" $where $key (kindOf $value))) }}
       {{- end }}
       {{- $_ := set $data $key (toString $value) }}
     {{- end }}
   {{- end }}
-  {{- /* The app compares these with "true" exactly in places: True and TRUE become true (anything else fails below). */}}
+  {{- /* The app compares these with "true" exactly in places: True and TRUE become true (anything else is a problem below). */}}
   {{- range $name := get (include "heimdall.variables.classesJson" $ | fromJson) "_booleans" }}
     {{- $v := get $data $name }}
     {{- if and $v (has (lower $v) (list "true" "false")) }}{{ $_ := set $data $name (lower $v) }}{{ end }}
@@ -58,9 +60,11 @@ a secret-looking key, a misspelt app variable, or a database key set by hand.
     {{- $_ = set $data "DATABASE_SSL_INSECURE" (ternary "true" "false" .Values.externalDatabase.sslInsecure) }}
   {{- end }}
   {{- $secretData := (include "heimdall.secrets.resolvedJson" . | fromJson).data | default dict }}
+  {{- /* Set by value: before the mounted files join (a CA given twice by files is tlsFilesJson's problem). */}}
+  {{- $byValue := keys $data }}
   {{- range include "heimdall.tlsFilesJson" . | fromJsonArray }}
-    {{- if or (hasKey $data .variable) (hasKey $secretData .variable) }}
-      {{- fail (printf "%s is set both by value and by the mounted %s %s: give it once (the mounted file keeps the PEM out of the environment)" .variable .kind .name) }}
+    {{- if or (has .variable $byValue) (hasKey $secretData .variable) }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "%s is set both by value and by the mounted %s %s: give it once (the mounted file keeps the PEM out of the environment)" .variable .kind .name)) }}
     {{- end }}
     {{- $_ = set $data .variable .path }}
   {{- end }}
@@ -70,7 +74,7 @@ a secret-looking key, a misspelt app variable, or a database key set by hand.
   {{- end }}
   {{- include "heimdall.config.validateCombinations" (dict "data" $data "root" $) }}
   {{- if and (eq (get $data "LDAP_SSL" | default "") "true") (not (get $data "LDAP_SSL_CA" | default "")) (not (include "heimdall.caCertificates.enabled" .)) }}
-    {{- fail "LDAP_SSL is \"true\" without LDAP_SSL_CA: Heimdall crashes at boot. Set LDAP_SSL_CA in the config, or add the CA under caCertificates" }}
+    {{- include "heimdall.validation.record" (dict "root" $ "message" "LDAP_SSL is \"true\" without LDAP_SSL_CA: Heimdall crashes at boot. Set LDAP_SSL_CA in the config, or add the CA under caCertificates") }}
   {{- end }}
   {{- toJson $data }}
 {{- end }}

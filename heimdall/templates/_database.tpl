@@ -7,7 +7,7 @@
   {{- else if .Values.externalDatabase.host }}
     {{- .Values.externalDatabase.host }}
   {{- else }}
-    {{- fail "externalDatabase.host is required when postgresql.enabled is false: set it to your PostgreSQL server's host name (or set postgresql.enabled=true for the embedded database)" }}
+    {{- include "heimdall.validation.record" (dict "root" $ "message" "externalDatabase.host is required when postgresql.enabled is false: set it to your PostgreSQL server's host name (or set postgresql.enabled=true for the embedded database)") }}
   {{- end }}
 {{- end }}
 

@@ -15,7 +15,7 @@ replaces the image's own registry, so one value moves every image to a mirror.
   {{- else }}
     {{- $tag := default .default $img.tag | toString }}
     {{- if eq $tag "latest" }}
-      {{- fail (printf "image tag \"latest\" for %s is not allowed: pin a release (the default is the chart's appVersion) or a digest" $img.repository) }}
+      {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "image tag \"latest\" for %s is not allowed: pin a release (the default is the chart's appVersion) or a digest" $img.repository)) }}
     {{- end }}
     {{- printf "%s:%s" $repo $tag }}
   {{- end }}
@@ -38,9 +38,10 @@ imagePullSecrets, each a name or {name: ...}, without repeats.
       {{- $name := $entry }}
       {{- if kindIs "map" $entry }}{{ $name = $entry.name }}{{ end }}
       {{- if not $name }}
-        {{- fail (printf "%s[%d] (%s) has no name: give a name (\"regcred\") or {name: regcred}" $value $i (toJson $entry)) }}
+        {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "%s[%d] (%s) has no name: give a name (\"regcred\") or {name: regcred}" $value $i (toJson $entry))) }}
+      {{- else }}
+        {{- $names = append $names (toString $name) }}
       {{- end }}
-      {{- $names = append $names (toString $name) }}
     {{- end }}
   {{- end }}
   {{- $names | uniq | join "," }}

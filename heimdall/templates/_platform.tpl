@@ -41,7 +41,7 @@ cluster that serves security.openshift.io/v1; "" otherwise.
 {{- define "heimdall.openshift.adaptSecurityContext" -}}
   {{- $mode := dig "compatibility" "openshift" "adaptSecurityContext" "auto" (.Values.global | default dict) }}
   {{- if not (has $mode (list "auto" "force" "disabled")) }}
-    {{- fail (printf "global.compatibility.openshift.adaptSecurityContext is %q: use auto, force or disabled" $mode) }}
+    {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "global.compatibility.openshift.adaptSecurityContext is %q: use auto, force or disabled" $mode)) }}
   {{- end }}
   {{- if or (eq $mode "force") (and (eq $mode "auto") (.Capabilities.APIVersions.Has "security.openshift.io/v1")) }}true{{ end }}
 {{- end }}

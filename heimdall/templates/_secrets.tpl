@@ -138,7 +138,7 @@ existingSecretKeys); inline secrets and files are reported as ignored. Fills
 {{- end }}
 
 {{/*
-On a live install, the existingSecret as the cluster holds it: fails when it
+On a live install, the existingSecret as the cluster holds it: records a problem when it
 lacks a required key, and lists in .out.unknownKeys the keys Heimdall does not
 read (reported in NOTES). Pass the dict heimdall.secrets.resolve builds.
 */}}
@@ -154,7 +154,7 @@ read (reported in NOTES). Pass the dict heimdall.secrets.resolve builds.
       {{- if not (hasKey ($live.data | default dict) $mapped) }}{{ $missing = append $missing (printf "%s (key %s)" $key $mapped) }}{{ end }}
     {{- end }}
     {{- if $missing }}
-      {{- fail (printf "heimdall.existingSecret %s in namespace %s lacks required keys: %s. Add them to the Secret, or map them to the keys it has with heimdall.existingSecretKeys" $v.existingSecret $root.Release.Namespace (join ", " $missing)) }}
+      {{- include "heimdall.validation.record" (dict "root" $root "message" (printf "heimdall.existingSecret %s in namespace %s lacks required keys: %s. Add them to the Secret, or map them to the keys it has with heimdall.existingSecretKeys" $v.existingSecret $root.Release.Namespace (join ", " $missing))) }}
     {{- end }}
     {{- /* Keys Heimdall does not read reach it through envFrom and are ignored: reported in NOTES, not fatal (the Secret is the user's). */}}
     {{- if not $v.allowUnknownVariables }}
@@ -189,10 +189,10 @@ heimdall.secrets.resolve builds.
     {{- $parsed := dict }}
     {{- if $raw }}{{ $parsed = fromYaml $raw }}{{ end }}
     {{- if hasKey $parsed "Error" }}
-      {{- fail (printf "secrets file %s is not a YAML map of variable names to string values: %s" $path (get $parsed "Error")) }}
-    {{- end }}
-    {{- if not $parsed }}
-      {{- fail (printf "secrets file %s exists but holds no keys: fill it (./generate-heimdall-secrets.sh) or remove it from heimdall.secretsFiles" $path) }}
+      {{- include "heimdall.validation.record" (dict "root" $root "message" (printf "secrets file %s is not a YAML map of variable names to string values: %s" $path (get $parsed "Error"))) }}
+      {{- $parsed = dict }}
+    {{- else if not $parsed }}
+      {{- include "heimdall.validation.record" (dict "root" $root "message" (printf "secrets file %s exists but holds no keys: fill it (./generate-heimdall-secrets.sh) or remove it from heimdall.secretsFiles" $path)) }}
     {{- end }}
     {{- range $key, $value := $parsed }}
       {{- include "heimdall.secrets.validateEntry" (dict "key" $key "value" $value "where" (printf "secrets file %s" $path) "root" $root) }}
@@ -215,7 +215,9 @@ heimdall.secrets.resolve builds.
   {{- /* 3. Strength of what was supplied. */}}
   {{- if not $v.allowWeakSecrets }}
     {{- range $key, $value := $out.data }}
-      {{- include "heimdall.secrets.validateStrength" (dict "key" $key "value" $value "where" (get $out.sources $key) "required" (has $key $required)) }}
+      {{- if and (kindIs "string" $value) $value }}
+        {{- include "heimdall.secrets.validateStrength" (dict "key" $key "value" $value "where" (get $out.sources $key) "required" (has $key $required) "root" $root) }}
+      {{- end }}
     {{- end }}
   {{- end }}
   {{- /* 4. The supplied DATABASE_PASSWORD against the one the embedded database was initialised with (only a live install can look). */}}
@@ -226,7 +228,7 @@ heimdall.secrets.resolve builds.
 
 {{/*
 5. What no source supplies: generated in the cluster by the hook (a
-DATABASE_PASSWORD only for the embedded database), or a failure naming the
+DATABASE_PASSWORD only for the embedded database), or a problem naming the
 three ways to supply it. Fills .out; pass the dict heimdall.secrets.resolve
 builds, after heimdall.secrets.resolveSupplied.
 */}}
@@ -253,12 +255,12 @@ builds, after heimdall.secrets.resolveSupplied.
     {{- if and (not $root.Values.postgresql.enabled) (has "DATABASE_PASSWORD" $missing) $v.generateMissingSecrets }}
       {{- $why = "a generated DATABASE_PASSWORD cannot match an external database" }}
     {{- end }}
-    {{- fail (printf "missing required secrets: %s (%s). Supply them in one of three ways: 1) heimdall.existingSecret, a Secret you create with these keys; 2) heimdall.secrets, e.g. --set heimdall.secrets.%s=...; 3) a file listed in heimdall.secretsFiles, e.g. env/heimdall-secrets.yaml written by ./generate-heimdall-secrets.sh" (join ", " $missing) $why (first $missing)) }}
+    {{- include "heimdall.validation.record" (dict "root" $root "message" (printf "missing required secrets: %s (%s). Supply them in one of three ways: 1) heimdall.existingSecret, a Secret you create with these keys; 2) heimdall.secrets, e.g. --set heimdall.secrets.%s=...; 3) a file listed in heimdall.secretsFiles, e.g. env/heimdall-secrets.yaml written by ./generate-heimdall-secrets.sh" (join ", " $missing) $why (first $missing))) }}
   {{- end }}
 {{- end }}
 
 {{/*
-Fails when a supplied DATABASE_PASSWORD differs from the one the embedded
+Records a problem when a supplied DATABASE_PASSWORD differs from the one the embedded
 database was last given: the database keeps the password it was initialised
 with. That is the chart's Secret's value when it holds one (supplied values,
 and generated ones of chart versions before the generator hook), else the
@@ -278,41 +280,36 @@ Pass (dict "root" $ "value" ... "source" ...). Never prints a value.
     {{- end }}
   {{- end }}
   {{- if and $storedIn (ne .value $stored) }}
-    {{- fail (printf "DATABASE_PASSWORD from %s differs from the one stored in Secret %s, and the embedded database keeps the password it was initialised with: this upgrade would lock Heimdall out of its data. Change the password inside PostgreSQL first (ALTER USER %s PASSWORD ...), then upgrade with heimdall.allowDatabasePasswordChange=true; or supply the stored password" .source $storedIn $root.Values.postgresql.auth.username) }}
+    {{- include "heimdall.validation.record" (dict "root" $root "message" (printf "DATABASE_PASSWORD from %s differs from the one stored in Secret %s, and the embedded database keeps the password it was initialised with: this upgrade would lock Heimdall out of its data. Change the password inside PostgreSQL first (ALTER USER %s PASSWORD ...), then upgrade with heimdall.allowDatabasePasswordChange=true; or supply the stored password" .source $storedIn $root.Values.postgresql.auth.username)) }}
   {{- end }}
 {{- end }}
 
-{{/* Fails unless .key is an environment-variable name and .value a non-empty string. Never prints the value. */}}
+{{/* Records a problem unless .key is an environment-variable name and .value a non-empty string; pass (dict "key" "where" "root"). Never prints the value. */}}
 {{- define "heimdall.secrets.validateEntry" -}}
   {{- include "heimdall.validateEnvName" (dict "key" .key "where" .where "as" "secret" "root" .root) }}
-  {{- if not (kindIs "string" .value) }}
-    {{- if kindIs "invalid" .value }}
-      {{- fail (printf "%s: %s has no value; give it a string or remove the key" .where .key) }}
-    {{- end }}
-    {{- fail (printf "%s: %s must be a string but arrived as %s, which can silently change a secret (leading zeros, long numbers, yes/no). Quote it in YAML, or pass it with --set-string" .where .key (kindOf .value)) }}
-  {{- end }}
-  {{- if eq .value "" }}
-    {{- fail (printf "%s: %s is empty (is the variable that feeds it unset?). Give it a value or remove the key" .where .key) }}
+  {{- if kindIs "invalid" .value }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s has no value; give it a string or remove the key" .where .key)) }}
+  {{- else if not (kindIs "string" .value) }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s must be a string but arrived as %s, which can silently change a secret (leading zeros, long numbers, yes/no). Quote it in YAML, or pass it with --set-string" .where .key (kindOf .value))) }}
+  {{- else if eq .value "" }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s is empty (is the variable that feeds it unset?). Give it a value or remove the key" .where .key)) }}
   {{- end }}
 {{- end }}
 
-{{/* Fails when a supplied secret is too short, a placeholder, or padded with whitespace. Never prints the value. */}}
+{{/* Records a problem when a supplied secret is a placeholder, padded with whitespace, or too short; pass (dict "key" "value" "where" "required" "root"). Never prints the value. */}}
 {{- define "heimdall.secrets.validateStrength" -}}
   {{- $min := dict "JWT_SECRET" 64 "API_KEY_SECRET" 33 "DATABASE_PASSWORD" 16 "ADMIN_PASSWORD" 15 }}
   {{- $chars := len (splitList "" .value) }}
   {{- $lower := lower .value }}
   {{- if or (regexMatch "^(changeme|change-me|password|secret|example|admin|xxx+)$" $lower) (contains "change_me" $lower) (contains "changeme" $lower) (hasPrefix "your-" $lower) (contains "randomly-generated" $lower) }}
-    {{- fail (printf "%s: %s is a placeholder, not a secret. Generate one (openssl rand -hex 64, or ./generate-heimdall-secrets.sh)" .where .key) }}
-  {{- end }}
-  {{- if .required }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s is a placeholder, not a secret. Generate one (openssl rand -hex 64, or ./generate-heimdall-secrets.sh)" .where .key)) }}
+  {{- else if .required }}
     {{- if ne .value (trim .value) }}
-      {{- fail (printf "%s: %s has leading or trailing whitespace; remove it (it would become part of the secret)" .where .key) }}
-    {{- end }}
-    {{- if lt $chars (get $min .key) }}
-      {{- fail (printf "%s: %s is %d characters; at least %d are required (openssl rand -hex 64 gives 128)" .where .key $chars (get $min .key)) }}
-    {{- end }}
-    {{- if and (eq .key "ADMIN_PASSWORD") (gt (len .value) 72) }}
-      {{- fail (printf "%s: ADMIN_PASSWORD is %d bytes; bcrypt uses at most 72, so keep it between 15 and 72" .where (len .value)) }}
+      {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s has leading or trailing whitespace; remove it (it would become part of the secret)" .where .key)) }}
+    {{- else if lt $chars (get $min .key) }}
+      {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s is %d characters; at least %d are required (openssl rand -hex 64 gives 128)" .where .key $chars (get $min .key))) }}
+    {{- else if and (eq .key "ADMIN_PASSWORD") (gt (len .value) 72) }}
+      {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: ADMIN_PASSWORD is %d bytes; bcrypt uses at most 72, so keep it between 15 and 72" .where (len .value))) }}
     {{- end }}
   {{- end }}
 {{- end }}

@@ -8,21 +8,20 @@
 {{/*
 The TLS files Heimdall reads, as JSON: a list of {variable, volume, path,
 kind, name, key} for DATABASE_SSL_CA/_CERT/_KEY (externalDatabase.tls) and
-LDAP_SSL_CA (ldapTls), each mounted read-only under /etc/heimdall/. Fails on
-a combination that cannot work, naming the values.
+LDAP_SSL_CA (ldapTls), each mounted read-only under /etc/heimdall/. Records a
+problem for a combination that cannot work, naming the values.
 */}}
 {{- define "heimdall.tlsFilesJson" -}}
   {{- $files := list }}
   {{- $db := .Values.externalDatabase.tls }}
   {{- if or $db.existingSecret $db.caConfigMap }}
     {{- if .Values.postgresql.enabled }}
-      {{- fail "externalDatabase.tls is set, but postgresql.enabled is true: the embedded database is reached without TLS. Set postgresql.enabled=false to use an external database" }}
-    {{- end }}
-    {{- if not .Values.externalDatabase.ssl }}
-      {{- fail "externalDatabase.tls is set, but externalDatabase.ssl is false: Heimdall would not use TLS. Set externalDatabase.ssl=true" }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" "externalDatabase.tls is set, but postgresql.enabled is true: the embedded database is reached without TLS. Set postgresql.enabled=false to use an external database") }}
+    {{- else if not .Values.externalDatabase.ssl }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" "externalDatabase.tls is set, but externalDatabase.ssl is false: Heimdall would not use TLS. Set externalDatabase.ssl=true") }}
     {{- end }}
     {{- if and $db.existingSecret $db.caKey $db.caConfigMap }}
-      {{- fail "externalDatabase.tls has a CA twice: in existingSecret (caKey) and in caConfigMap. Set caKey to \"\" or drop caConfigMap" }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" "externalDatabase.tls has a CA twice: in existingSecret (caKey) and in caConfigMap. Set caKey to \"\" or drop caConfigMap") }}
     {{- end }}
     {{- if $db.existingSecret }}
       {{- range $variable, $key := dict "DATABASE_SSL_CA" $db.caKey "DATABASE_SSL_CERT" $db.certKey "DATABASE_SSL_KEY" $db.keyKey }}
@@ -37,7 +36,7 @@ a combination that cannot work, naming the values.
   {{- end }}
   {{- $ldap := .Values.ldapTls }}
   {{- if and $ldap.caConfigMap $ldap.caSecret }}
-    {{- fail "ldapTls has both caConfigMap and caSecret: give the LDAP CA once" }}
+    {{- include "heimdall.validation.record" (dict "root" $ "message" "ldapTls has both caConfigMap and caSecret: give the LDAP CA once") }}
   {{- end }}
   {{- with $ldap.caConfigMap }}
     {{- $files = append $files (dict "variable" "LDAP_SSL_CA" "volume" "ldap-ca" "path" (printf "/etc/heimdall/ldap-ca/%s" $ldap.caKey) "kind" "ConfigMap" "name" . "key" $ldap.caKey) }}

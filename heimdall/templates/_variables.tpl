@@ -1,35 +1,33 @@
 {{/* The variables Heimdall reads (files/variables.yaml): which names may be set where, and extraEnv's entries. */}}
 
 {{/*
-Fails unless .key is a variable Heimdall reads (files/variables.yaml) that
+Records a problem unless .key is a variable Heimdall reads (files/variables.yaml) that
 may be set where .where says: .as is "setting" (env/heimdallconfig.yaml,
 heimdall.config), "secret" (the secrets sources) or "env" (extraEnv). A
 secret is refused among settings; a derived or runtime variable is refused
-everywhere (the chart sets it). An unknown name fails, suggesting the
+everywhere (the chart sets it). An unknown name is a problem, suggesting the
 closest known one, unless heimdall.allowUnknownVariables; a known
 misspelling names the right spelling. Pass .root, the chart's context.
 */}}
 {{- define "heimdall.validateEnvName" -}}
   {{- $misspelt := dict "GITHUB_CLIENT_SECRET" "GITHUB_CLIENTSECRET" "GITLAB_CLIENT_SECRET" "GITLAB_SECRET" "GITLAB_CLIENTSECRET" "GITLAB_SECRET" "GOOGLE_CLIENT_SECRET" "GOOGLE_CLIENTSECRET" "OKTA_CLIENT_SECRET" "OKTA_CLIENTSECRET" "OIDC_CLIENTSECRET" "OIDC_CLIENT_SECRET" "LDAP_BIND_DN" "LDAP_BINDDN" "LDAP_BIND_PASSWORD" "LDAP_PASSWORD" "GITHUB_CLIENT_ID" "GITHUB_CLIENTID" "GITLAB_CLIENT_ID" "GITLAB_CLIENTID" "GOOGLE_CLIENT_ID" "GOOGLE_CLIENTID" "OKTA_CLIENT_ID" "OKTA_CLIENTID" "OIDC_CLIENT_ID" "OIDC_CLIENTID" }}
-  {{- if not (regexMatch "^[A-Z_][A-Z0-9_]*$" .key) }}
-    {{- fail (printf "%s: key %q is not an environment-variable name (use upper case, digits and underscores, e.g. JWT_SECRET)" .where .key) }}
-  {{- end }}
-  {{- if hasKey $misspelt .key }}
-    {{- fail (printf "%s: Heimdall does not read %s; the variable is spelt %s" .where .key (get $misspelt .key)) }}
-  {{- end }}
   {{- $classes := include "heimdall.variables.classesJson" .root | fromJson }}
   {{- $class := get $classes .key }}
-  {{- if not $class }}
+  {{- if not (regexMatch "^[A-Z_][A-Z0-9_]*$" .key) }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: key %q is not an environment-variable name (use upper case, digits and underscores, e.g. JWT_SECRET)" .where .key)) }}
+  {{- else if hasKey $misspelt .key }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: Heimdall does not read %s; the variable is spelt %s" .where .key (get $misspelt .key))) }}
+  {{- else if not $class }}
     {{- if not .root.Values.heimdall.allowUnknownVariables }}
       {{- $closest := include "heimdall.variables.closest" (dict "key" .key "classes" $classes) }}
-      {{- fail (printf "%s: Heimdall does not read %s%s. The chart passes only the variables Heimdall %s reads (its files/variables.yaml); for a newer Heimdall's, set heimdall.allowUnknownVariables=true" .where .key (ternary (printf " (did you mean %s?)" $closest) "" (ne $closest "")) .root.Chart.AppVersion) }}
+      {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: Heimdall does not read %s%s. The chart passes only the variables Heimdall %s reads (its files/variables.yaml); for a newer Heimdall's, set heimdall.allowUnknownVariables=true" .where .key (ternary (printf " (did you mean %s?)" $closest) "" (ne $closest "")) .root.Chart.AppVersion)) }}
     {{- end }}
   {{- else if and (eq .as "setting") (eq $class "secrets") }}
-    {{- fail (printf "%s: %s is a secret; non-secret settings only go here. Move it to heimdall.secrets, a secrets file or your existingSecret" .where .key) }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s is a secret; non-secret settings only go here. Move it to heimdall.secrets, a secrets file or your existingSecret" .where .key)) }}
   {{- else if eq $class "derived" }}
-    {{- fail (printf "%s: %s is derived from the postgresql / externalDatabase values; set it there instead" .where .key) }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s is derived from the postgresql / externalDatabase values; set it there instead" .where .key)) }}
   {{- else if eq $class "runtime" }}
-    {{- fail (printf "%s: the chart sets %s itself (NODE_EXTRA_CA_CERTS through caCertificates)" .where .key) }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: the chart sets %s itself (NODE_EXTRA_CA_CERTS through caCertificates)" .where .key)) }}
   {{- end }}
 {{- end }}
 
@@ -38,6 +36,7 @@ misspelling names the right spelling. Pass .root, the chart's context.
   {{- if not (hasKey $ "heimdallVariableClasses") }}
     {{- $listed := .Files.Get "files/variables.yaml" | fromYaml }}
     {{- if or (not $listed) (hasKey $listed "Error") }}
+      {{- /* The chart's own file, not a value: a broken chart fails at once. */}}
       {{- fail (printf "the chart's files/variables.yaml is missing or not YAML: %s" (get ($listed | default dict) "Error" | default "empty")) }}
     {{- end }}
     {{- $classes := dict }}
@@ -82,7 +81,7 @@ OKTA_ISSUER: OKTA_ISSUER_URL). .classes is the variables.classesJson map.
 {{- end }}
 
 {{/*
-Fails on an extraEnv entry the chart must own: a required secret (it comes
+Records a problem for an extraEnv entry the chart must own: a required secret (it comes
 from the selected Secrets, by reference), a derived database setting, a
 variable the chart sets itself, a name Heimdall does not read, a name
 given twice, or a secret with a literal value (use valueFrom).
@@ -93,19 +92,18 @@ given twice, or a secret with a literal value (use valueFrom).
   {{- range $i, $e := .Values.extraEnv }}
     {{- $where := printf "extraEnv[%d]" $i }}
     {{- if not (kindIs "map" $e) }}
-      {{- fail (printf "%s must be an EnvVar object like {name: FOO, value: \"bar\"}, not %s" $where (toJson $e)) }}
-    {{- end }}
-    {{- $name := $e.name | default "" | toString }}
-    {{- if has $name (concat $required (list "DATABASE_PASSWORD")) }}
-      {{- fail (printf "%s: %s is a required secret the chart supplies by reference; set it through heimdall.existingSecret, heimdall.secrets or a secrets file instead" $where $name) }}
-    {{- end }}
-    {{- include "heimdall.validateEnvName" (dict "key" $name "where" $where "as" "env" "root" $) }}
-    {{- if hasKey $seen $name }}
-      {{- fail (printf "%s: %s is already set by extraEnv[%d]; give each variable once" $where $name (get $seen $name)) }}
-    {{- end }}
-    {{- $_ := set $seen $name $i }}
-    {{- if and (has (include "heimdall.variables.classOf" (dict "key" $name "root" $)) (list "secrets" "either")) (hasKey $e "value") }}
-      {{- fail (printf "%s: %s is a secret and has a literal value, which would sit in the Deployment for anyone who can read it; use valueFrom.secretKeyRef, or heimdall.secrets / a secrets file" $where $name) }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "%s must be an EnvVar object like {name: FOO, value: \"bar\"}, not %s" $where (toJson $e))) }}
+    {{- else }}
+      {{- $name := $e.name | default "" | toString }}
+      {{- if has $name (concat $required (list "DATABASE_PASSWORD")) }}
+        {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "%s: %s is a required secret the chart supplies by reference; set it through heimdall.existingSecret, heimdall.secrets or a secrets file instead" $where $name)) }}
+      {{- else if hasKey $seen $name }}
+        {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "%s: %s is already set by extraEnv[%d]; give each variable once" $where $name (get $seen $name))) }}
+      {{- else if and (has (include "heimdall.variables.classOf" (dict "key" $name "root" $)) (list "secrets" "either")) (hasKey $e "value") }}
+        {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "%s: %s is a secret and has a literal value, which would sit in the Deployment for anyone who can read it; use valueFrom.secretKeyRef, or heimdall.secrets / a secrets file" $where $name)) }}
+      {{- end }}
+      {{- include "heimdall.validateEnvName" (dict "key" $name "where" $where "as" "env" "root" $) }}
+      {{- $_ := set $seen $name $i }}
     {{- end }}
   {{- end }}
 {{- end }}
