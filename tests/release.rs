@@ -151,6 +151,8 @@ fn renovate_finds_every_pin_it_bumps_with_the_value_the_code_uses() {
         ("golang", xtask::support::tools::GO_VERSION),
         ("kubernetes-validate", xtask::support::tools::KUBERNETES_VALIDATE_VERSION),
         ("github.com/rhysd/actionlint", xtask::support::tools::ACTIONLINT_VERSION),
+        ("github.com/getsops/sops/v3", xtask::support::tools::SOPS_VERSION),
+        ("filippo.io/age", xtask::support::tools::AGE_VERSION),
         ("sigs.k8s.io/kind", kind.as_str()),
         ("k8s.io/kubernetes", xtask::lifecycle::controlplane::KUBERNETES_VERSION),
         ("go.etcd.io/etcd/server/v3", xtask::lifecycle::controlplane::ETCD_VERSION),

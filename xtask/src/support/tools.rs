@@ -1,4 +1,4 @@
-//! Pinned external tools: installing Helm 3, Helm 4, the Kubernetes schemas and Gateway API CRDs into `.tools/`, and finding them again.
+//! Pinned external tools: installing Helm 3, Helm 4, the Kubernetes schemas, the CRDs and the Go-built test tools (actionlint, sops, age) into `.tools/`, and finding them again.
 
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
@@ -255,40 +255,85 @@ pub fn setup(quiet: bool) -> Result<()> {
         setup_renderd(&pin, &say)?;
     }
     setup_kubernetes_schemas(&say)?;
-    setup_actionlint(&say)?;
+    for tool in [actionlint_tool(), sops_tool(), age_keygen_tool()] {
+        tool.setup(&say)?;
+    }
     CRDS.iter().try_for_each(|crd| setup_crd(crd, &say))
 }
 
 /// The pinned actionlint release (github.com/rhysd/actionlint).
 pub const ACTIONLINT_VERSION: &str = "v1.7.12";
 
-pub fn actionlint() -> PathBuf {
-    tools_dir().join("actionlint").join(ACTIONLINT_VERSION).join("actionlint")
+/// The pinned sops release (github.com/getsops/sops), which the helm-secrets example's test
+/// encrypts and decrypts with, as helm-secrets does.
+pub const SOPS_VERSION: &str = "v3.13.3";
+
+/// The pinned age release (filippo.io/age), whose keys that test's sops encrypts to.
+pub const AGE_VERSION: &str = "v1.3.2";
+
+/// A command-line tool built from its Go module by `go install` into `.tools/<name>/<version>/`.
+pub struct GoTool {
+    pub name: &'static str,
+    /// The Go package of the command, e.g. `github.com/rhysd/actionlint/cmd/actionlint`.
+    pub package: &'static str,
+    pub version: &'static str,
+    /// `-X` flags its release build sets ("" when `go install` stamps the version itself).
+    pub stamp: String,
 }
 
-/// Installs the pinned actionlint unless present: `go install` with its version stamped in, as its release build does.
+pub fn actionlint_tool() -> GoTool {
+    GoTool {
+        name: "actionlint",
+        package: "github.com/rhysd/actionlint/cmd/actionlint",
+        version: ACTIONLINT_VERSION,
+        stamp: format!("-X github.com/rhysd/actionlint.version={ACTIONLINT_VERSION}"),
+    }
+}
+
+/// sops reads its version from its own source; age-keygen from the build info `go install` writes.
+pub fn sops_tool() -> GoTool {
+    GoTool { name: "sops", package: "github.com/getsops/sops/v3/cmd/sops", version: SOPS_VERSION, stamp: String::new() }
+}
+
+pub fn age_keygen_tool() -> GoTool {
+    GoTool { name: "age-keygen", package: "filippo.io/age/cmd/age-keygen", version: AGE_VERSION, stamp: String::new() }
+}
+
+pub fn actionlint() -> PathBuf {
+    actionlint_tool().binary()
+}
+
+/// Installs the pinned actionlint unless present.
 pub fn setup_actionlint(say: &dyn Fn(String)) -> Result<()> {
-    let bin = actionlint();
-    if bin.is_file() {
-        say(format!("setup: actionlint {ACTIONLINT_VERSION} present"));
-        return Ok(());
+    actionlint_tool().setup(say)
+}
+
+impl GoTool {
+    pub fn binary(&self) -> PathBuf {
+        tools_dir().join(self.name).join(self.version).join(self.name)
     }
-    say(format!("setup: building actionlint {ACTIONLINT_VERSION} with go install"));
-    let dir = bin.parent().unwrap();
-    std::fs::create_dir_all(dir)?;
-    let out = Command::new("go")
-        .args(["install", "-ldflags", &format!("-s -w -X github.com/rhysd/actionlint.version={ACTIONLINT_VERSION}")])
-        .arg(format!("github.com/rhysd/actionlint/cmd/actionlint@{ACTIONLINT_VERSION}"))
-        .env("GOBIN", dir)
-        .output()
-        .with_context(|| format!("running go install for actionlint (install Go {} or newer)", GO_VERSION))?;
-    if !out.status.success() {
-        bail!(
-            "go install github.com/rhysd/actionlint/cmd/actionlint@{ACTIONLINT_VERSION} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+
+    /// Installs the tool unless present: `go install package@version`, stripped, with its stamp.
+    pub fn setup(&self, say: &dyn Fn(String)) -> Result<()> {
+        let (bin, name, version) = (self.binary(), self.name, self.version);
+        if bin.is_file() {
+            say(format!("setup: {name} {version} present"));
+            return Ok(());
+        }
+        say(format!("setup: building {name} {version} with go install"));
+        let dir = bin.parent().unwrap();
+        std::fs::create_dir_all(dir)?;
+        let target = format!("{}@{version}", self.package);
+        let out = Command::new("go")
+            .args(["install", "-ldflags", format!("-s -w {}", self.stamp).trim_end(), &target])
+            .env("GOBIN", dir)
+            .output()
+            .with_context(|| format!("running go install for {name} (install Go {GO_VERSION} or newer)"))?;
+        if !out.status.success() {
+            bail!("go install {target} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// One pinned Helm, built by `go install` with its exact version stamped in.
