@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use xtask::support::tools::{age_keygen_tool, find_helms, sops_tool, GoTool};
+use xtask::support::tools::{find_helms, GoTool, AGE_KEYGEN, SOPS};
 
 const REQUIRED: [&str; 4] = ["JWT_SECRET", "API_KEY_SECRET", "DATABASE_PASSWORD", "ADMIN_PASSWORD"];
 
-fn installed(tool: GoTool) -> PathBuf {
+fn installed(tool: &GoTool) -> PathBuf {
     let bin = tool.binary();
     assert!(bin.is_file(), "{} {} is not installed at {}: run `cargo xtask setup`", tool.name, tool.version, bin.display());
     bin
@@ -24,7 +24,7 @@ fn run(cmd: &mut Command) -> Output {
 /// A fresh age key in `dir`; returns the key file and its public key.
 fn age_key(dir: &Path, name: &str) -> (PathBuf, String) {
     let key = dir.join(name);
-    run(Command::new(installed(age_keygen_tool())).arg("-o").arg(&key));
+    run(Command::new(installed(&AGE_KEYGEN)).arg("-o").arg(&key));
     let text = std::fs::read_to_string(&key).unwrap();
     let public = text.lines().find_map(|l| l.strip_prefix("# public key: ")).expect("age-keygen writes its public key").to_string();
     (key, public)
@@ -47,7 +47,7 @@ fn sops_rules(dir: &Path, public: &str) {
 }
 
 fn sops(dir: &Path) -> Command {
-    let mut cmd = Command::new(installed(sops_tool()));
+    let mut cmd = Command::new(installed(&SOPS));
     cmd.current_dir(dir).env_remove("SOPS_AGE_KEY_FILE").env_remove("SOPS_AGE_KEY");
     cmd
 }

@@ -1,4 +1,4 @@
-{{/* Names and labels: the name of every object the chart makes, and the labels that select its pods. The secret decision lives in _secrets.tpl. */}}
+{{/* Names and labels: the name of every object the chart makes, the labels that select its pods, and the extra objects' text. The secret decision lives in _secrets.tpl. */}}
 
 {{/* The chart name, or nameOverride. */}}
 {{- define "heimdall.name" -}}
@@ -127,4 +127,9 @@ app.kubernetes.io/component: database
 {{/* Name of the embedded database's headless Service. */}}
 {{- define "heimdall.postgresql.headlessName" -}}
   {{- printf "%s-postgresql-hl" (include "heimdall.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* An extraObjects entry (a map, or a string) as YAML text after tpl; pass (dict "entry" $entry "root" $). Read by extra-objects.yaml and checked by heimdall.extraObjects.validate. */}}
+{{- define "heimdall.extraObjects.text" -}}
+  {{- tpl (ternary .entry (toYaml .entry) (kindIs "string" .entry)) .root }}
 {{- end }}

@@ -279,7 +279,7 @@ drains and cluster upgrades would hang on it).
 {{/* Records a problem for each extraObjects entry that is not, after tpl, one object with apiVersion, kind and metadata.name. */}}
 {{- define "heimdall.extraObjects.validate" -}}
   {{- range $i, $entry := .Values.extraObjects }}
-    {{- $object := tpl (ternary $entry (toYaml $entry) (kindIs "string" $entry)) $ | fromYaml }}
+    {{- $object := include "heimdall.extraObjects.text" (dict "entry" $entry "root" $) | fromYaml }}
     {{- $metadata := $object.metadata | default dict }}
     {{- if hasKey $object "Error" }}
       {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "extraObjects[%d] is not one YAML object after tpl: %s" $i $object.Error)) }}

@@ -255,7 +255,7 @@ pub fn setup(quiet: bool) -> Result<()> {
         setup_renderd(&pin, &say)?;
     }
     setup_kubernetes_schemas(&say)?;
-    for tool in [actionlint_tool(), sops_tool(), age_keygen_tool()] {
+    for tool in [ACTIONLINT, SOPS, AGE_KEYGEN] {
         tool.setup(&say)?;
     }
     CRDS.iter().try_for_each(|crd| setup_crd(crd, &say))
@@ -277,43 +277,30 @@ pub struct GoTool {
     /// The Go package of the command, e.g. `github.com/rhysd/actionlint/cmd/actionlint`.
     pub package: &'static str,
     pub version: &'static str,
-    /// `-X` flags its release build sets ("" when `go install` stamps the version itself).
-    pub stamp: String,
+    /// The variable its release build stamps the version into with `-X` (None when the tool
+    /// reads it from its own source or from the build info `go install` writes).
+    pub version_variable: Option<&'static str>,
 }
 
-pub fn actionlint_tool() -> GoTool {
-    GoTool {
-        name: "actionlint",
-        package: "github.com/rhysd/actionlint/cmd/actionlint",
-        version: ACTIONLINT_VERSION,
-        stamp: format!("-X github.com/rhysd/actionlint.version={ACTIONLINT_VERSION}"),
-    }
-}
+pub const ACTIONLINT: GoTool = GoTool {
+    name: "actionlint",
+    package: "github.com/rhysd/actionlint/cmd/actionlint",
+    version: ACTIONLINT_VERSION,
+    version_variable: Some("github.com/rhysd/actionlint.version"),
+};
 
-/// sops reads its version from its own source; age-keygen from the build info `go install` writes.
-pub fn sops_tool() -> GoTool {
-    GoTool { name: "sops", package: "github.com/getsops/sops/v3/cmd/sops", version: SOPS_VERSION, stamp: String::new() }
-}
+pub const SOPS: GoTool =
+    GoTool { name: "sops", package: "github.com/getsops/sops/v3/cmd/sops", version: SOPS_VERSION, version_variable: None };
 
-pub fn age_keygen_tool() -> GoTool {
-    GoTool { name: "age-keygen", package: "filippo.io/age/cmd/age-keygen", version: AGE_VERSION, stamp: String::new() }
-}
-
-pub fn actionlint() -> PathBuf {
-    actionlint_tool().binary()
-}
-
-/// Installs the pinned actionlint unless present.
-pub fn setup_actionlint(say: &dyn Fn(String)) -> Result<()> {
-    actionlint_tool().setup(say)
-}
+pub const AGE_KEYGEN: GoTool =
+    GoTool { name: "age-keygen", package: "filippo.io/age/cmd/age-keygen", version: AGE_VERSION, version_variable: None };
 
 impl GoTool {
     pub fn binary(&self) -> PathBuf {
         tools_dir().join(self.name).join(self.version).join(self.name)
     }
 
-    /// Installs the tool unless present: `go install package@version`, stripped, with its stamp.
+    /// Installs the tool unless present: `go install package@version`, stripped, its version stamped in as its release build does.
     pub fn setup(&self, say: &dyn Fn(String)) -> Result<()> {
         let (bin, name, version) = (self.binary(), self.name, self.version);
         if bin.is_file() {
@@ -324,8 +311,9 @@ impl GoTool {
         let dir = bin.parent().unwrap();
         std::fs::create_dir_all(dir)?;
         let target = format!("{}@{version}", self.package);
+        let stamp = self.version_variable.map(|v| format!(" -X {v}={version}")).unwrap_or_default();
         let out = Command::new("go")
-            .args(["install", "-ldflags", format!("-s -w {}", self.stamp).trim_end(), &target])
+            .args(["install", "-ldflags", &format!("-s -w{stamp}"), &target])
             .env("GOBIN", dir)
             .output()
             .with_context(|| format!("running go install for {name} (install Go {GO_VERSION} or newer)"))?;

@@ -1,13 +1,13 @@
 //! `cargo xtask actionlint`: the GitHub workflows checked by the pinned actionlint that `tools` builds into `.tools/`.
 
-use crate::support::tools::{actionlint, repo_root, setup_actionlint};
+use crate::support::tools::{repo_root, ACTIONLINT};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Runs actionlint over every workflow in `dir`; fails with its findings (file:line:col: message [rule]).
 pub fn lint(dir: &Path) -> Result<usize> {
-    setup_actionlint(&|_| {})?;
+    ACTIONLINT.setup(&|_| {})?;
     let files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -16,7 +16,7 @@ pub fn lint(dir: &Path) -> Result<usize> {
     if files.is_empty() {
         bail!("no workflow files in {}", dir.display());
     }
-    let out = Command::new(actionlint()).arg("-no-color").args(&files).output().context("running actionlint")?;
+    let out = Command::new(ACTIONLINT.binary()).arg("-no-color").args(&files).output().context("running actionlint")?;
     if !out.status.success() {
         bail!(
             "actionlint found problems in {}:\n{}{}",
