@@ -4,25 +4,42 @@ CARGO ?= cargo
 # Extra flags for `cargo xtask e2e` in `make test` and `make e2e`, e.g. --no-node where there is no root.
 E2E_FLAGS ?=
 
-.PHONY: help setup template test lint test-chart renderer-check mutants mutants-pods docs e2e e2e-cluster e2e-serve snapshots bench secrets package migrate-values
+.PHONY: help setup template check test test-steps lint lint-fast test-chart renderer-check mutants mutants-pods docs e2e e2e-cluster e2e-serve snapshots bench secrets package migrate-values
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-setup: ## Install pinned Helm 3/4 (go install), Kubernetes schemas (pip) into .tools/
+setup: ## Install pinned Helm 3/4 (go install), Kubernetes schemas (pip) into the tools folder (~/.cache/heimdall-chart/tools, or XTASK_TOOLS_DIR)
 	$(CARGO) xtask setup
 
 template: setup ## Render the chart with its default values
 	$(CARGO) xtask template
 
-test: setup lint ## Run every test: format and lints, unit and tidy tests, the chart matrix, the renderer check, the mutation suite, the lifecycle suite (e2e), the pod mutants (with the node)
+# Where make test records each phase's wall time; it prints them as a table at its end (`cargo xtask phases`).
+PHASES := $(CURDIR)/target/phases.tsv
+# One step of make test, run with its wall time and exit status appended to $(PHASES): $(call phase,NAME,COMMAND)
+phase = echo '+ $(2)'; s=$$(date +%s%N); $(2); rc=$$?; printf '0\t%s\t%s\t%s\n' '$(1)' "$$(( ($$(date +%s%N) - s) / 1000000 ))" "$$rc" >> $(PHASES); exit $$rc
+# With --no-node there is no node for the pod mutants.
+E2E_STEP := $(if $(findstring --no-node,$(E2E_FLAGS)),$(CARGO) xtask e2e $(E2E_FLAGS),$(CARGO) xtask e2e --pod-mutants $(E2E_FLAGS))
+
+check: setup ## The inner loop (about 5 minutes warm on 2 cores): fmt, clippy, unit and tidy tests, the chart matrix, the renderer check
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace
 	$(CARGO) xtask renderer-check
-	$(CARGO) xtask mutants
-	$(CARGO) xtask e2e $(E2E_FLAGS)
-ifeq ($(findstring --no-node,$(E2E_FLAGS)),)
-	$(CARGO) xtask mutants --pods
-endif
+
+test: ## Run every test: format and lints, unit and tidy tests, the chart matrix, the renderer check, the mutation suite, the lifecycle suite (e2e) with the pod mutants on its node; ends with a table of where the time went
+	@mkdir -p target && : > $(PHASES)
+	@XTASK_PHASES=$(PHASES) $(MAKE) --no-print-directory test-steps; rc=$$?; echo; echo "make test: where the time went"; $(CARGO) xtask phases $(PHASES); exit $$rc
+
+test-steps:
+	@$(call phase,source archive,$(if $(findstring --no-node,$(E2E_FLAGS)),true,$(CARGO) xtask heimdall-source))
+	@$(call phase,setup,$(CARGO) xtask setup)
+	@$(call phase,lint,$(MAKE) --no-print-directory lint)
+	@$(call phase,tests (unit and tidy tests and the chart matrix),$(CARGO) test --workspace)
+	@$(call phase,renderer check,$(CARGO) xtask renderer-check)
+	@$(call phase,render mutants,$(CARGO) xtask mutants)
+	@$(call phase,e2e (builds and images and node and scenarios and pod mutants and teardown),$(E2E_STEP))
 
 MACOS_TARGET := x86_64-apple-darwin
 
@@ -43,7 +60,7 @@ renderer-check: setup ## Every case through each Helm's renderer and its helm te
 mutants: setup ## Plant each defect of tests/mutants/ into a throwaway chart copy; the matrix must catch every one
 	$(CARGO) xtask mutants
 
-mutants-pods: setup ## Plant each defect of tests/mutants/pods/ and run the e2e scenario it names on the built-in node (HEIMDALL_SOURCE)
+mutants-pods: setup ## Plant each defect of tests/mutants/pods/ and run the e2e scenario it names on a built-in node of its own (HEIMDALL_SOURCE; make test runs them on the e2e suite's node instead)
 	$(CARGO) xtask mutants --pods
 
 docs: ## Regenerate the chart README's value tables (from values.yaml) and the README's rule list

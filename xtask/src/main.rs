@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use xtask::lifecycle::node::images;
 use xtask::tasks::testchart::{self, Options};
 use xtask::{support::tools, tasks::bench, tasks::docs, tasks::e2e, tasks::migrate, tasks::mutants, tasks::package};
 
@@ -15,12 +16,12 @@ struct Cli {
 }
 
 /// How the matrix's Helm processes run.
-#[derive(clap::Args, Clone)]
+#[derive(clap::Args, Clone, Default)]
 struct PoolArgs {
     /// Parallel Helm processes (default: the number of cores).
     #[arg(long)]
     jobs: Option<usize>,
-    /// A Helm binary to use for its major version (else $HELM, .tools/, PATH).
+    /// A Helm binary to use for its major version (else $HELM, the tools folder, PATH).
     #[arg(long)]
     helm: Option<PathBuf>,
     /// Render through the `helm template` CLI, one process per render, instead of the renderer pools.
@@ -63,7 +64,7 @@ impl MatrixArgs {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Install pinned Helm 3 and Helm 4 (go install), the Kubernetes schemas (pip) and the HTTPRoute and OpenShift Route CRDs into .tools/.
+    /// Install pinned Helm 3 and Helm 4 (go install), the Kubernetes schemas (pip) and the HTTPRoute and OpenShift Route CRDs into the tools folder (XTASK_TOOLS_DIR, else ~/.cache/heimdall-chart/tools).
     Setup,
     /// Render every case under Helm 3 and Helm 4 and each Kubernetes version; check rules, schemas, lint and snapshots.
     TestChart {
@@ -107,7 +108,7 @@ enum Cmd {
         heimdall_source: Option<PathBuf>,
         /// With --pods: seconds pods may take to become Ready (a mutant that keeps them from it costs this;
         /// the unmutated chart's baselines get 600).
-        #[arg(long, default_value_t = 90)]
+        #[arg(long, default_value_t = POD_MUTANT_READY_TIMEOUT)]
         ready_timeout: u64,
     },
     /// Lifecycle tests under Helm 3 and Helm 4: against the cluster of --kubeconfig, else against the built-in
@@ -116,7 +117,7 @@ enum Cmd {
         /// Only scenarios whose name contains this.
         #[arg(long)]
         filter: Option<String>,
-        /// A Helm binary to use for its major version (else $HELM, .tools/, PATH).
+        /// A Helm binary to use for its major version (else $HELM, the tools folder, PATH).
         #[arg(long)]
         helm: Option<PathBuf>,
         /// Run against this cluster, in namespaces of the run's own that are always deleted.
@@ -146,8 +147,12 @@ enum Cmd {
         /// The built-in cluster without a node (no root needed; scenarios that need running pods are skipped).
         #[arg(long, conflicts_with_all = ["kubeconfig", "heimdall_source"])]
         no_node: bool,
+        /// Then every pod mutant of tests/mutants/pods/ on the suite's own node, before it stops (what
+        /// `mutants --pods --all` proves, without a node of its own; make test runs this).
+        #[arg(long, conflicts_with_all = ["kubeconfig", "no_node", "serve", "chart"])]
+        pod_mutants: bool,
     },
-    /// Check the GitHub workflows in .github/workflows with the pinned actionlint (installed into .tools/ if missing).
+    /// Check the GitHub workflows in .github/workflows with the pinned actionlint (installed into the tools folder if missing).
     Actionlint,
     /// Render every case with each Helm's renderer and with its `helm template` CLI; fail unless they answer byte for byte the same.
     RendererCheck {
@@ -175,6 +180,12 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Check the Heimdall source archive (HEIMDALL_SOURCE) the node's image and the app-source check
+    /// are built from: set, readable, the pinned one; else say what it is and where it comes from.
+    HeimdallSource,
+    /// Print the table of phases and their wall times that a run recorded in FILE (make test sets
+    /// XTASK_PHASES to it, and prints this at its end).
+    Phases { file: PathBuf },
     /// Render the chart with its default values (pinned Helm 3, newest Kubernetes schemas).
     Template {
         /// Extra arguments passed to helm template.
@@ -182,6 +193,9 @@ enum Cmd {
         args: Vec<String>,
     },
 }
+
+/// Seconds a pod mutant's pods may take to become Ready.
+const POD_MUTANT_READY_TIMEOUT: u64 = 90;
 
 fn main() -> ExitCode {
     match run() {
@@ -208,18 +222,26 @@ fn run() -> Result<ExitCode> {
             run_mutants(MatrixArgs { filter: None, config: None, chart: None, pool }, filter.as_deref())
         }
         Cmd::Mutants { filter, pool, pods: true, all, heimdall_source, ready_timeout } => {
-            let heimdall_source = heimdall_source.context(
-                "mutants --pods runs the built-in node, whose Heimdall image is built from source: pass --heimdall-source PATH (or set HEIMDALL_SOURCE) to the heimdall2 source archive",
-            )?;
+            let heimdall_source = images::heimdall_source(heimdall_source.as_deref())
+                .context("mutants --pods runs the built-in node, whose Heimdall image is built from source")?;
             let ready_timeout = std::time::Duration::from_secs(ready_timeout);
             let options = mutants::pods::PodOptions { heimdall_source, only: filter, all, ready_timeout };
             run_pod_mutants(MatrixArgs { filter: None, config: None, chart: None, pool }, &options)
         }
         Cmd::E2e { heimdall_source: None, no_node: false, kubeconfig: None, .. } => {
-            anyhow::bail!("the built-in cluster's node needs a Heimdall image, built from Heimdall's source: pass --heimdall-source PATH (or set HEIMDALL_SOURCE) to the heimdall2 source archive at the chart's appVersion; or pass --no-node for a cluster whose pods never run, or --kubeconfig for your own cluster")
+            let why = images::heimdall_source(None).err().map(|e| format!("{e:#}")).unwrap_or_default();
+            anyhow::bail!("the built-in cluster's node needs a Heimdall image. {why}; or pass --heimdall-source PATH; or --no-node for a cluster whose pods never run, or --kubeconfig for your own cluster")
+        }
+        Cmd::E2e { heimdall_source: Some(source), kubeconfig: None, .. } if images::heimdall_source(Some(&source)).is_err() => {
+            images::heimdall_source(Some(&source)).map(|_| ExitCode::FAILURE)
         }
         Cmd::E2e { serve: true, heimdall_source, no_enforcer, .. } => {
             e2e::served::serve(heimdall_source.as_deref(), !no_enforcer).map(|()| ExitCode::SUCCESS)
+        }
+        Cmd::E2e { filter, helm, ready_timeout, heimdall_source, helm_major, pod_mutants: true, .. } => {
+            let ready_timeout = std::time::Duration::from_secs(ready_timeout);
+            let options = e2e::Options { helm, filter, ready_timeout, heimdall_source, chart: None, helm_major };
+            e2e_suite_with_pod_mutants(options)
         }
         Cmd::E2e { filter, helm, kubeconfig, context, ready_timeout, serve: false, heimdall_source, chart, helm_major, .. } => {
             let ready_timeout = std::time::Duration::from_secs(ready_timeout);
@@ -244,6 +266,16 @@ fn run() -> Result<ExitCode> {
         }
         Cmd::Docs { check } => generate_docs(check),
         Cmd::Template { args } => template(&args),
+        Cmd::HeimdallSource => {
+            let path = images::heimdall_source(None)?;
+            println!("HEIMDALL_SOURCE: {} (heimdall2 v{}, sha256 as pinned)", path.display(), images::HEIMDALL_SOURCE_VERSION);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Phases { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            print!("{}", xtask::support::phases::table(&xtask::support::phases::read(&text)));
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::MigrateValues { from, out } => migrate_values(&from, &out),
     }
 }
@@ -274,8 +306,22 @@ fn e2e_suite(options: e2e::Options, kubeconfig: Option<PathBuf>, context: Option
             print!("{summary}");
             summary.failed
         }
-        None => e2e::served::run(&options)?,
+        None => e2e::served::run(&options, None)?,
     };
+    Ok(exit(failed == 0))
+}
+
+/// The suite on its built-in node, then every pod mutant on that node.
+fn e2e_suite_with_pod_mutants(options: e2e::Options) -> Result<ExitCode> {
+    let heimdall_source = options.heimdall_source.clone().context("--pod-mutants needs the node, and so --heimdall-source")?;
+    let ready_timeout = std::time::Duration::from_secs(POD_MUTANT_READY_TIMEOUT);
+    let pod_options = mutants::pods::PodOptions { heimdall_source, only: None, all: true, ready_timeout };
+    let root = tools::repo_root();
+    let selected = mutants::pods::select(mutants::pods::load(&root.join("tests/mutants/pods"))?, &pod_options, &root)?;
+    let matrix = MatrixArgs { filter: None, config: None, chart: None, pool: PoolArgs::default() };
+    let failed = mutants::pods::run_with_the_suite(&matrix.options(), &selected, &pod_options, &options, |m, fate, took| {
+        println!("{}", mutants::pods::line(m, fate, took));
+    })?;
     Ok(exit(failed == 0))
 }
 

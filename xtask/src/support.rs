@@ -5,6 +5,7 @@ pub mod command;
 pub mod manifest;
 pub mod netpol;
 pub mod parallel;
+pub mod phases;
 pub mod report;
 pub mod scratch;
 pub mod tools;

@@ -29,7 +29,7 @@ fn minor_of(kube_version: &str) -> String {
 }
 
 impl Schemas {
-    /// Schemas from `.tools/` as `cargo xtask setup` installs them.
+    /// Schemas from the tools folder as `cargo xtask setup` installs them.
     pub fn installed() -> Self {
         let crds = tools::CRDS.iter().map(|c| (c.kind.to_string(), c.installed())).collect();
         Self::from_dirs(Box::new(tools::schema_dir), crds)

@@ -126,7 +126,7 @@ fn staging_modules(kubernetes_go_mod: &str) -> Vec<String> {
         .collect()
 }
 
-/// Builds the Kubernetes components and etcd into `.tools/e2e/` unless already there.
+/// Builds the Kubernetes components and etcd into the tools folder's `e2e/` unless already there.
 /// `go install pkg@version` refuses modules with replace directives, which
 /// both have, so each is built from a small module of ours that requires it.
 pub fn build(say: &dyn Fn(String)) -> Result<()> {

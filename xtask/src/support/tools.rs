@@ -1,4 +1,4 @@
-//! Pinned external tools: installing Helm 3, Helm 4, the Kubernetes schemas, the CRDs and the Go-built test tools (actionlint, sops, age) into `.tools/`, and finding them again.
+//! Pinned external tools: installing Helm 3, Helm 4, the Kubernetes schemas, the CRDs and the Go-built test tools (actionlint, sops, age) into the tools folder ([`tools_dir`]), and finding them again.
 
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
@@ -97,11 +97,20 @@ pub fn repo_root() -> PathBuf {
     here.parent().expect("xtask lives one level below the root").to_path_buf()
 }
 
-/// `.tools/` under the repository root, gitignored; `$XTASK_TOOLS_DIR` moves it
-/// (the tests use an empty one to see what a fresh machine is told).
+/// Where set-up puts what it builds and fetches: `$XTASK_TOOLS_DIR` (the tests use an empty one to
+/// see what a fresh machine is told), else the user's cache, `$XDG_CACHE_HOME/heimdall-chart/tools`
+/// or `~/.cache/heimdall-chart/tools`, else `.tools/` under the repository root (gitignored).
+///
+/// A user-wide cache, like Go's and cargo's: everything in it is keyed by its inputs (a version in
+/// the path, a build stamp, a hash of the sources or of an image's recipe), so every clone of the
+/// repository can share it, and a fresh clone on a warm machine builds nothing again.
 pub fn tools_dir() -> PathBuf {
-    match std::env::var_os("XTASK_TOOLS_DIR").filter(|v| !v.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(dir) = var("XTASK_TOOLS_DIR") {
+        return dir;
+    }
+    match var("XDG_CACHE_HOME").or_else(|| var("HOME").map(|h| h.join(".cache"))) {
+        Some(cache) => cache.join("heimdall-chart").join("tools"),
         None => repo_root().join(".tools"),
     }
 }
@@ -183,7 +192,7 @@ pub fn find_helms(explicit: Option<&Path>) -> Result<Vec<Helm>> {
         candidates.push((PathBuf::from(p), "$HELM".into()));
     }
     for pin in HELM_PINS {
-        candidates.push((pin.binary(), ".tools/".into()));
+        candidates.push((pin.binary(), "the tools folder".into()));
     }
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
@@ -205,8 +214,9 @@ pub fn find_helms(explicit: Option<&Path>) -> Result<Vec<Helm>> {
     if !missing.is_empty() {
         let names: Vec<String> = missing.iter().map(|p| format!("Helm {} ({})", p.major, p.version)).collect();
         bail!(
-            "no {} found (looked at --helm, $HELM, .tools/helm/ and PATH). Run `cargo xtask setup` to build the pinned versions from their Go modules into .tools/",
-            names.join(" or ")
+            "no {} found (looked at --helm, $HELM, {} and PATH). Run `cargo xtask setup` to build the pinned versions from their Go modules there",
+            names.join(" or "),
+            tools_dir().join("helm").display()
         );
     }
     Ok(found)
@@ -271,7 +281,7 @@ pub const SOPS_VERSION: &str = "v3.13.3";
 /// The pinned age release (filippo.io/age), whose keys that test's sops encrypts to.
 pub const AGE_VERSION: &str = "v1.3.2";
 
-/// A command-line tool built from its Go module by `go install` into `.tools/<name>/<version>/`.
+/// A command-line tool built from its Go module by `go install` into `<tools folder>/<name>/<version>/`.
 pub struct GoTool {
     pub name: &'static str,
     /// The Go package of the command, e.g. `github.com/rhysd/actionlint/cmd/actionlint`.
@@ -335,7 +345,7 @@ fn setup_helm(pin: &HelmPin, say: &dyn Fn(String)) -> Result<()> {
     }
     if !have("go") {
         bail!(
-            "Helm {} is not in .tools/ and Go is not installed. Install Go {GO_VERSION} or newer (apt-get install golang, or https://go.dev/dl) and run `cargo xtask setup` again; or point $HELM / --helm at an existing Helm {} binary",
+            "Helm {} is not in the tools folder and Go is not installed. Install Go {GO_VERSION} or newer (apt-get install golang, or https://go.dev/dl) and run `cargo xtask setup` again; or point $HELM / --helm at an existing Helm {} binary",
             pin.version,
             pin.major
         );

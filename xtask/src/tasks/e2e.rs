@@ -583,6 +583,29 @@ pub struct Scenario {
     run: fn(&Env) -> Result<()>,
     pub needs_nodes: bool,
     pub enforcer: Enforcer,
+    pub helms: Helms,
+}
+
+/// Under which Helm a scenario runs when the run has both.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Helms {
+    /// Helm's own behaviour is what it tests (install and upgrade, hooks, `--wait`, `helm test`,
+    /// uninstall, the apply that reaches the API server): under each.
+    Each,
+    /// It tests the chart at run time (data, enforcement, stops, logs), which no Helm changes: under
+    /// this major version only. The runtime scenarios are spread so both Helms stay covered.
+    Once(u32),
+}
+
+impl Helms {
+    /// Whether the scenario runs under Helm `major` in a run whose Helms are `run_majors`: a run
+    /// asked for one Helm (`--helm-major`) runs every scenario under it.
+    fn runs_under(self, major: u32, run_majors: &[u32]) -> bool {
+        match self {
+            Helms::Each => true,
+            Helms::Once(m) => m == major || !run_majors.contains(&m),
+        }
+    }
 }
 
 /// Whether a scenario needs the nodes to enforce NetworkPolicies, to not enforce them, or neither.
@@ -596,7 +619,12 @@ pub enum Enforcer {
 }
 
 const fn scenario(name: &'static str, run: fn(&Env) -> Result<()>) -> Scenario {
-    Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either }
+    Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either, helms: Helms::Each }
+}
+
+/// A scenario about the chart at run time, run under one Helm (see [`Helms::Once`]).
+const fn runtime(name: &'static str, run: fn(&Env) -> Result<()>, major: u32) -> Scenario {
+    Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either, helms: Helms::Once(major) }
 }
 
 pub const SCENARIOS: &[Scenario] = &[
@@ -607,49 +635,57 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario("e. changed values reach the Secret and roll pods", changed_values_reach_the_secret_and_roll_pods),
     scenario("f. every rendering case is accepted by the API server", every_rendering_case_is_accepted),
     scenario("g. a non-restricted pod template draws a Pod Security warning", pod_security_warning_is_seen),
-    scenario(
+    runtime(
         "h. the secrets generator may touch only its Secret, fills only absent keys, runs concurrently",
         generator_scenarios::generator_rbac_and_logic,
+        3,
     ),
-    scenario(
+    runtime(
         "i. two Argo CD-style syncs (client-side render, PreSync hook, server-side apply) change no secret",
         generator_scenarios::gitops_syncs_change_no_secret,
+        4,
     ),
     Scenario {
         name: "j. Heimdall runs: helm install --wait, every pod Ready, helm test passes, GET /server answers, the admin logs in, JWT_SECRET rotation ends the session",
         run: running::heimdall_runs,
         needs_nodes: true,
         enforcer: Enforcer::Either,
+        helms: Helms::Each,
     },
     Scenario {
         name: "k. NetworkPolicies are enforced: the hook, DNS, PostgreSQL, helm test and the admitted ingress work; an unlabelled pod reaches neither PostgreSQL nor Heimdall, and does once the policies are gone",
         run: running::network_policies_hold,
         needs_nodes: true,
         enforcer: Enforcer::Needed,
+        helms: Helms::Once(3),
     },
     Scenario {
         name: "l. an external database and an arbitrary UID: wait-for-database lets Heimdall start, the admin logs in",
         run: running::external_database_and_arbitrary_uid,
         needs_nodes: true,
         enforcer: Enforcer::Either,
+        helms: Helms::Once(4),
     },
     Scenario {
         name: "m. an uploaded evaluation and the generated secrets survive upgrade, a deleted PostgreSQL pod, rollout, rotation, uninstall and reinstall; no secret in any log; pods stop within 5 s, in-flight requests answered",
         run: running::data_secrets_and_quiet_logs_survive,
         needs_nodes: true,
         enforcer: Enforcer::Either,
+        helms: Helms::Once(3),
     },
     Scenario {
         name: "n. an upgrade from the previous chart version keeps the uploaded evaluation and the generated secrets",
         run: running::upgrade_from_the_previous_chart,
         needs_nodes: true,
         enforcer: Enforcer::Either,
+        helms: Helms::Once(4),
     },
     Scenario {
         name: UNENFORCED_SCENARIO,
         run: running::policies_without_an_enforcer_stop_nothing,
         needs_nodes: true,
         enforcer: Enforcer::Absent,
+        helms: Helms::Once(3),
     },
 ];
 
@@ -737,7 +773,9 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<Summary> {
             namespaces: RefCell::new(Vec::new()),
         };
         std::fs::create_dir_all(&env.scratch)?;
-        for s in SCENARIOS.iter().filter(|s| options.filter.as_deref().is_none_or(|f| s.name.contains(f))) {
+        let majors: Vec<u32> = helms.iter().map(|h| h.major).collect();
+        let chosen = SCENARIOS.iter().filter(|s| options.filter.as_deref().is_none_or(|f| s.name.contains(f)));
+        for s in chosen.filter(|s| s.helms.runs_under(helm.major, &majors)) {
             run_scenario(&env, s, &mut summary);
         }
     }
@@ -793,6 +831,8 @@ fn run_scenario(env: &Env, s: &Scenario, summary: &mut Summary) {
     let t = Instant::now();
     let result = (s.run)(env);
     let cleanup = env.end();
+    let short: String = s.name.chars().take(60).collect();
+    crate::support::phases::record(&format!("{label} {short}"), t.elapsed(), result.is_ok() && cleanup.is_ok());
     match result.and(cleanup) {
         Ok(()) => {
             summary.passed += 1;
@@ -813,6 +853,18 @@ fn run_scenario(env: &Env, s: &Scenario, summary: &mut Summary) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runtime_scenarios_run_once_and_cover_both_helms() {
+        assert!(Helms::Each.runs_under(3, &[3, 4]) && Helms::Each.runs_under(4, &[3, 4]));
+        assert!(Helms::Once(3).runs_under(3, &[3, 4]) && !Helms::Once(3).runs_under(4, &[3, 4]));
+        assert!(Helms::Once(3).runs_under(4, &[4]), "a run of one Helm runs every scenario under it");
+        for major in [3, 4] {
+            assert!(SCENARIOS.iter().any(|s| s.needs_nodes && s.helms == Helms::Once(major)), "no runtime scenario under Helm {major}");
+        }
+        let each: Vec<&str> = SCENARIOS.iter().filter(|s| s.helms == Helms::Each).map(|s| &s.name[..1]).collect();
+        assert_eq!(each, ["a", "b", "c", "d", "e", "f", "g", "j"], "the scenarios that test Helm's own behaviour run under each");
+    }
 
     #[test]
     fn helms_missing_kind_error_is_read() {

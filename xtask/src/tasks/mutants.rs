@@ -5,7 +5,7 @@ pub mod pods;
 use crate::checks::rules::all_rules;
 use crate::engine::schema::Schemas;
 use crate::support::report::checks;
-use crate::tasks::testchart::{self, Options};
+use crate::tasks::testchart::{self, Options, Reach};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,6 +25,28 @@ pub struct MutantFile {
     pub replace: String,
     /// The exact set of checks that catch it (rule ids or harness checks such as `list-map`).
     pub caught_by: BTreeSet<String>,
+    /// Run it on the whole matrix (both Helms, every Kubernetes version), for a catch that needs
+    /// another Kubernetes version than a case's oldest; the other Helm and a second render are
+    /// implied by `agreement` and HC011.
+    #[serde(default)]
+    pub full_matrix: bool,
+}
+
+/// The Helm a narrow mutant run renders with: the current major version.
+pub const NARROW_HELM: u32 = 4;
+
+impl MutantFile {
+    /// How much of the matrix it takes to show the catches it declares: `agreement` needs both
+    /// Helms, HC011 a second render, `fullMatrix` every Kubernetes version; all else shows on one
+    /// Helm at each case's oldest version, a quarter of the renders.
+    pub fn reach(&self) -> Reach {
+        let needs_full = self.full_matrix || [checks::AGREEMENT, "HC011"].iter().any(|c| self.caught_by.contains(*c));
+        if needs_full {
+            Reach::Full
+        } else {
+            Reach::Narrow { helm_major: NARROW_HELM }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -166,9 +188,10 @@ fn failing_checks(outcome: &testchart::Outcome) -> BTreeMap<String, BTreeSet<Str
     by_check
 }
 
-/// Runs the matrix on the scratch copy with snapshots off.
-fn run_matrix(scratch: &Scratch, base: &Options, schemas: &Arc<Schemas>) -> Result<testchart::Outcome> {
+/// Runs the matrix on the scratch copy with snapshots off, as far as `reach` says.
+fn run_matrix(scratch: &Scratch, base: &Options, schemas: &Arc<Schemas>, reach: Reach) -> Result<testchart::Outcome> {
     let mut opts = base.clone();
+    opts.reach = reach;
     opts.repo = scratch.dir.path().to_path_buf();
     opts.snapshots = false;
     opts.verbose = false;
@@ -185,7 +208,7 @@ fn try_mutant(scratch: &Scratch, base: &Options, schemas: &Arc<Schemas>, m: &Mut
     let path = scratch.chart().join(&m.spec.template);
     let original = std::fs::read_to_string(&path)?;
     std::fs::write(&path, original.replacen(&m.spec.find, &m.spec.replace, 1))?;
-    let outcome = run_matrix(scratch, base, schemas);
+    let outcome = run_matrix(scratch, base, schemas, m.spec.reach());
     std::fs::write(&path, &original)?;
     let by_check = failing_checks(&outcome?);
     Ok(if by_check.is_empty() { Fate::Survived } else { Fate::Caught(by_check) })
@@ -214,7 +237,7 @@ pub fn run(base: &Options, mutants_dir: &Path, only: Option<&str>, mut progress:
     }
     let scratch = Scratch::new(&base.repo)?;
     let schemas = Arc::new(Schemas::installed());
-    let baseline = failing_checks(&run_matrix(&scratch, base, &schemas)?);
+    let baseline = failing_checks(&run_matrix(&scratch, base, &schemas, Reach::Full)?);
     if !baseline.is_empty() {
         bail!("the unmutated chart already fails the matrix ({baseline:?}): run `cargo xtask test-chart` and fix it first");
     }
@@ -238,7 +261,18 @@ fn problems(fates: &[(Mutant, Fate)], whole_suite: bool) -> Vec<String> {
         let Fate::Caught(by) = fate else { continue };
         let actual: BTreeSet<String> = by.keys().cloned().collect();
         if actual != m.spec.caught_by {
-            out.push(format!("mutant {}: caught by {}, but it declares caughtBy [{}]", m.name, join(&actual), join(&m.spec.caught_by)));
+            let hint = match m.spec.reach() {
+                Reach::Full => String::new(),
+                Reach::Narrow { helm_major } => format!(
+                    " (on the narrow matrix: Helm {helm_major}, each case's oldest Kubernetes version; `fullMatrix: true` runs it on the whole one)"
+                ),
+            };
+            out.push(format!(
+                "mutant {}: caught by {}, but it declares caughtBy [{}]{hint}",
+                m.name,
+                join(&actual),
+                join(&m.spec.caught_by)
+            ));
         }
         for (check, cases) in by {
             if let Some(rule) = all_rules().into_iter().find(|r| r.id == check) {
@@ -310,6 +344,7 @@ mod tests {
             find: find.into(),
             replace: "y".into(),
             caught_by: caught_by.iter().map(|s| s.to_string()).collect(),
+            full_matrix: false,
         }
     }
 
@@ -323,6 +358,14 @@ mod tests {
         assert!(staleness(dir.path(), &mutant("three", &["HC001"])).unwrap().contains("occurs 0 times"));
         let missing = MutantFile { template: "templates/b.yaml".into(), ..mutant("one", &["HC001"]) };
         assert!(staleness(dir.path(), &missing).unwrap().contains("does not exist"));
+    }
+
+    #[test]
+    fn a_mutant_runs_narrow_unless_a_declared_check_needs_the_whole_matrix() {
+        assert_eq!(mutant("a", &["HC001", "assert"]).reach(), Reach::Narrow { helm_major: NARROW_HELM });
+        assert_eq!(mutant("a", &["agreement"]).reach(), Reach::Full, "agreement compares the two Helms");
+        assert_eq!(mutant("a", &["HC011", "HC024"]).reach(), Reach::Full, "HC011 needs a second render");
+        assert_eq!(MutantFile { full_matrix: true, ..mutant("a", &["schema"]) }.reach(), Reach::Full);
     }
 
     #[test]

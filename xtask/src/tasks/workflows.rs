@@ -1,4 +1,4 @@
-//! `cargo xtask actionlint`: the GitHub workflows checked by the pinned actionlint that `tools` builds into `.tools/`.
+//! `cargo xtask actionlint`: the GitHub workflows checked by the pinned actionlint that `tools` builds into the tools folder.
 
 use crate::support::tools::{repo_root, ACTIONLINT};
 use anyhow::{bail, Context, Result};

@@ -1,4 +1,4 @@
-//! Container images without a registry: stand-ins for the chart's default images (Heimdall from its source archive, PostgreSQL 17 from Debian) and the sandbox image, built as root file systems, packed as OCI layouts with umoci, cached under `.tools/images/` by their inputs, and imported into the node's containerd under the exact references the chart names.
+//! Container images without a registry: stand-ins for the chart's default images (Heimdall from its source archive, PostgreSQL 17 from Debian) and the sandbox image, built as root file systems, packed as OCI layouts with umoci, cached in the tools folder's `images/` by their inputs, and imported into the node's containerd under the exact references the chart names.
 
 use super::build;
 use crate::support::tools::{repo_root, tools_dir};
@@ -79,6 +79,44 @@ pub fn heimdall(reference: String, source: &Path) -> Result<Image> {
 
 fn entrypoint_source() -> PathBuf {
     repo_root().join("xtask/node/images/postgres-entrypoint.sh")
+}
+
+/// The Heimdall release the stand-in image is built from: the chart's appVersion (a test keeps them equal).
+pub const HEIMDALL_SOURCE_VERSION: &str = "2.13.1";
+/// The commit of that tag in github.com/mitre/heimdall2.
+const HEIMDALL_SOURCE_COMMIT: &str = "a50e6d3a32c00d2086acef474193077507d81b54";
+/// sha256 of the source archive every run here is proven with.
+pub const HEIMDALL_SOURCE_SHA256: &str = "be1db2f75507c580deff90c377e88727e6edc1b02afab0454dae75300a8eadb0";
+
+/// The Heimdall source archive a run is given (`--heimdall-source`, else `HEIMDALL_SOURCE`), checked
+/// to be the pinned one; else one message that says what the archive is, where it comes from and the
+/// hash it must have. Nothing here downloads it: this machine reaches package registries only.
+pub fn heimdall_source(given: Option<&Path>) -> Result<PathBuf> {
+    let what = format!(
+        "the node's stand-in Heimdall image, and the check of the chart's variable list, are built from Heimdall's own source: \
+         heimdall2-v{v}-backend-src.tar.gz, the server's part of github.com/mitre/heimdall2 at tag v{v} (commit {HEIMDALL_SOURCE_COMMIT}, \
+         the chart's appVersion; package.json, yarn.lock, lerna.json, tsconfig.json, .nvmrc, VERSION, Dockerfile, cmd.sh, apps/backend/, \
+         libs/common/ and libs/password-complexity/, Apache-2.0). This project keeps it in shared/upstream/ beside the repository, \
+         where .ci/run finds it; its sha256 must be {HEIMDALL_SOURCE_SHA256}. The harness does not download it (it needs no network \
+         beyond package registries)",
+        v = HEIMDALL_SOURCE_VERSION
+    );
+    let path =
+        match given.map(Path::to_path_buf).or_else(|| std::env::var_os("HEIMDALL_SOURCE").filter(|p| !p.is_empty()).map(PathBuf::from)) {
+            Some(path) => path,
+            None => bail!(
+                "HEIMDALL_SOURCE is not set: {what}. Set HEIMDALL_SOURCE=/path/to/heimdall2-v{HEIMDALL_SOURCE_VERSION}-backend-src.tar.gz"
+            ),
+        };
+    let bytes = std::fs::read(&path)
+        .map_err(|e| anyhow::anyhow!("HEIMDALL_SOURCE names {}, which cannot be read ({e}): {what}", path.display()))?;
+    let digest = format!("{:x}", Sha256::digest(&bytes));
+    ensure!(
+        digest == HEIMDALL_SOURCE_SHA256,
+        "HEIMDALL_SOURCE names {}, whose sha256 is {digest}, not the pinned one: {what}",
+        path.display()
+    );
+    Ok(path)
 }
 
 /// Fills a root file system folder with an image's files.
@@ -407,6 +445,21 @@ mod tests {
         assert_eq!(inside(root.path(), "run/postgresql").unwrap(), root.path().join("run/postgresql"));
         let err = inside(root.path(), "var/run/postgresql").unwrap_err().to_string();
         assert!(err.contains("/var/run/postgresql passes through the symbolic link"), "{err}");
+    }
+
+    #[test]
+    fn the_source_archive_is_the_charts_app_version_and_a_wrong_one_is_named() {
+        let chart: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(repo_root().join("heimdall/Chart.yaml")).unwrap()).unwrap();
+        assert_eq!(chart["appVersion"].as_str(), Some(HEIMDALL_SOURCE_VERSION));
+        let dir = tempfile::tempdir().unwrap();
+        let wrong = dir.path().join("other.tar.gz");
+        std::fs::write(&wrong, b"not heimdall").unwrap();
+        let err = format!("{:#}", heimdall_source(Some(&wrong)).unwrap_err());
+        assert!(err.contains("other.tar.gz") && err.contains("not the pinned one") && err.contains(HEIMDALL_SOURCE_SHA256), "{err}");
+        assert!(err.contains("github.com/mitre/heimdall2 at tag v2.13.1") && err.contains("shared/upstream/"), "{err}");
+        let missing = format!("{:#}", heimdall_source(Some(&dir.path().join("absent.tar.gz"))).unwrap_err());
+        assert!(missing.contains("absent.tar.gz") && missing.contains("cannot be read"), "{missing}");
     }
 
     #[test]

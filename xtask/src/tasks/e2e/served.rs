@@ -4,7 +4,7 @@ use super::{namespaces, Options, UNENFORCED_SCENARIO};
 use crate::lifecycle::controlplane::{self, ControlPlane};
 use crate::lifecycle::node::{self, host::HostState, Node};
 use crate::support::cluster::{poll, Cluster};
-use crate::support::tools;
+use crate::support::{phases, tools};
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;
@@ -28,7 +28,7 @@ pub fn serve(heimdall_source: Option<&Path>, enforce: bool) -> Result<()> {
             node::preflight()?;
             node::build::build_coredns(&say)?;
             node::build::build_kube_router(&say)?;
-            phases.mark("builds");
+            phases.mark("builds: CoreDNS and kube-router");
             let images = node::prepare_images(source, &say)?;
             phases.mark("images");
             Some(images)
@@ -83,7 +83,9 @@ impl Phases {
     }
 
     fn mark(&mut self, name: &'static str) {
-        self.done.push((name, self.last.elapsed().as_secs_f64()));
+        let took = self.last.elapsed();
+        phases::record(name, took, true);
+        self.done.push((name, took.as_secs_f64()));
         self.last = Instant::now();
     }
 
@@ -118,22 +120,29 @@ fn wait_established(cluster: &Cluster, name: &str) -> Result<()> {
 }
 
 /// A `cargo xtask e2e --serve` child and what it printed.
-pub(crate) struct Served {
+pub struct Served {
     child: Child,
     pub kubeconfig: PathBuf,
     pub context: String,
     folder: PathBuf,
 }
 
+/// More work for the suite's node after its scenarios, before it stops (the pod mutants); it is
+/// told whether the scenarios passed.
+pub type OnTheNode<'a> = &'a mut dyn FnMut(&Served, bool) -> Result<()>;
+
 /// `cargo xtask e2e` without `--kubeconfig`: the suite against a served control plane, run as the very
-/// command an operator types (`cargo xtask e2e --kubeconfig ... --context ...`), then the checks that
-/// only a cluster of our own allows. Returns the number of failures.
-pub fn run(options: &Options) -> Result<usize> {
+/// command an operator types (`cargo xtask e2e --kubeconfig ... --context ...`), then `on_node`'s
+/// work on the same node, then the checks that only a cluster of our own allows. Returns the number
+/// of failures.
+pub fn run(options: &Options, on_node: Option<OnTheNode>) -> Result<usize> {
     controlplane::linux_only("`cargo xtask e2e` without --kubeconfig")?;
     tools::setup(true)?;
+    let t = Instant::now();
     controlplane::build(&|m| eprintln!("{m}"))?;
+    phases::record("builds: Kubernetes components and etcd", t.elapsed(), true);
     let host_before = options.heimdall_source.is_some().then(HostState::take).transpose()?;
-    let mut served = start_served(options, true)?;
+    let mut served = start_served(options, true, true)?;
     let cluster = Arc::new(Cluster::from_kubeconfig(&served.kubeconfig, Some(&served.context))?);
     let (before, runs_before) = (footprint(&cluster)?, runs(&cluster)?);
     let status = kubeconfig_run(&served, options)?.status()?;
@@ -145,6 +154,12 @@ pub fn run(options: &Options) -> Result<usize> {
             failures.push(what.to_string());
         }
     };
+    if let Some(work) = on_node {
+        let (t, result) = (Instant::now(), work(&served, status.success()));
+        phases::record("pod mutants, on the suite's node", t.elapsed(), result.is_ok());
+        check("the pod mutants, on this node after the scenarios, are each caught by their scenario", result);
+    }
+    let checks_started = Instant::now();
     check("each kubeconfig user authenticates as itself (client certificate, exec plugin)", users_authenticate(&served));
     check("the run touched nothing outside its namespaces", same_footprint(&before, &footprint(&cluster)?));
     // A filtered run may create no namespace (e.g. only scenario j, skipped here); the full run must.
@@ -152,9 +167,11 @@ pub fn run(options: &Options) -> Result<usize> {
     check("Ctrl-C during a run deletes its namespaces", interrupted_run_cleans_up(&cluster, &served));
     // This client's own credentials folder must be gone before the host is compared.
     drop(cluster);
+    phases::record("suite checks on the cluster", checks_started.elapsed(), true);
     let t = Instant::now();
     check("Ctrl-C stops the served control plane and deletes its folder", stop_served(&mut served));
     println!("      teardown took {:.1}s", t.elapsed().as_secs_f64());
+    phases::record("teardown (the node and control plane stopped, every host change undone)", t.elapsed(), true);
     if let Some(source) = &options.heimdall_source {
         check(
             "the stand-in images carry the published images' documented facts (users, paths, entrypoints, stop signal)",
@@ -167,16 +184,19 @@ pub fn run(options: &Options) -> Result<usize> {
             host_unchanged(before),
         );
         if options.filter.is_none() {
+            let t = Instant::now();
+            let result = killed_node_is_undone_by_the_next(options, before);
+            phases::record("two more nodes: one killed outright, undone by the next", t.elapsed(), result.is_ok());
             check(
                 "a node killed outright (SIGKILL) is undone by the next node's claim, and that node's stop leaves the host as it was",
-                killed_node_is_undone_by_the_next(options, before),
+                result,
             );
         }
         if options.filter.as_deref().is_none_or(|f| UNENFORCED_SCENARIO.contains(f)) {
-            check(
-                "on a second node without an enforcer, scenario o passes: the probe k sees refused connects",
-                unenforced_node_lets_the_probe_through(options, before),
-            );
+            let t = Instant::now();
+            let result = unenforced_node_lets_the_probe_through(options, before);
+            phases::record("a node without an enforcer: scenario o", t.elapsed(), result.is_ok());
+            check("on a second node without an enforcer, scenario o passes: the probe k sees refused connects", result);
         }
     }
     println!("{} suite checks failed", failures.len());
@@ -207,7 +227,7 @@ fn kubeconfig_run(served: &Served, options: &Options) -> Result<Command> {
 /// Starts a second served cluster whose node runs no enforcer, runs scenario o on it (under one Helm)
 /// and stops it; o must have passed, not been skipped, and the host must be as it was.
 fn unenforced_node_lets_the_probe_through(options: &Options, host_before: &HostState) -> Result<()> {
-    let mut served = start_served(options, false)?;
+    let mut served = start_served(options, false, false)?;
     let one = Options { filter: Some(UNENFORCED_SCENARIO.into()), helm_major: Some(options.helm_major.unwrap_or(3)), ..options.clone() };
     let out = kubeconfig_run(&served, &one).and_then(|mut c| Ok(c.stderr(Stdio::inherit()).output()?));
     let stopped = stop_served(&mut served);
@@ -228,7 +248,7 @@ fn unenforced_node_lets_the_probe_through(options: &Options, host_before: &HostS
 /// folder stay. The next served node must undo them when it claims the host, and leave the host as
 /// it was when it stops.
 fn killed_node_is_undone_by_the_next(options: &Options, host_before: &HostState) -> Result<()> {
-    let mut killed = start_served(options, true)?;
+    let mut killed = start_served(options, true, false)?;
     // SAFETY: kill(2) on a process this one started.
     unsafe { libc::kill(killed.child.id() as libc::pid_t, libc::SIGKILL) };
     killed.child.wait()?;
@@ -238,7 +258,7 @@ fn killed_node_is_undone_by_the_next(options: &Options, host_before: &HostState)
         "the killed node left no bridge or no folder, so this check would prove nothing; it left:\n{}",
         left.join("\n")
     );
-    let mut next = start_served(options, true).context("starting the node after the killed one")?;
+    let mut next = start_served(options, true, false).context("starting the node after the killed one")?;
     ensure!(!killed.folder.exists(), "the next node left the killed node's folder {} (CA key, admin key)", killed.folder.display());
     stop_served(&mut next)?;
     host_unchanged(host_before).context("after the node that followed the killed one")
@@ -252,9 +272,13 @@ pub(crate) fn host_unchanged(before: &HostState) -> Result<()> {
 }
 
 /// Starts `cargo xtask e2e --serve [--no-enforcer]` (this same binary) and reads where its kubeconfig is.
-pub(crate) fn start_served(options: &Options, enforce: bool) -> Result<Served> {
+/// With `record_phases`, the child records its builds, images and start-up as phases of the run.
+pub(crate) fn start_served(options: &Options, enforce: bool, record_phases: bool) -> Result<Served> {
     let mut cmd = child_xtask()?;
     cmd.args(["e2e", "--serve"]).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    if !record_phases {
+        cmd.env_remove(phases::VARIABLE);
+    }
     if !enforce {
         cmd.arg("--no-enforcer");
     }

@@ -4,7 +4,7 @@ use super::{failing_checks, run_matrix, Scratch};
 use crate::engine::schema::Schemas;
 use crate::lifecycle::node::host::HostState;
 use crate::tasks::e2e::{self, served};
-use crate::tasks::testchart::Options;
+use crate::tasks::testchart::{Options, Reach};
 use anyhow::{bail, ensure, Context, Result};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -98,6 +98,10 @@ fn changed_since(repo: &Path, tag: &str) -> Result<BTreeSet<String>> {
     Ok(String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect())
 }
 
+/// How many pod mutants run at once, each in namespaces of its own: a mutant mostly waits (for a
+/// crash, a probe, a timeout), so two share the two cores of the machine the suite is sized for.
+const AT_ONCE: usize = 2;
+
 /// Runs the selected mutants: each through the render matrix (it must survive), then the node: the
 /// unmutated chart must pass each named scenario, and each mutant must fail its own. Returns whether
 /// every mutant was caught by its scenario alone.
@@ -105,7 +109,7 @@ pub fn run(
     base: &Options,
     mutants: &[PodMutant],
     options: &PodOptions,
-    mut progress: impl FnMut(&PodMutant, &PodFate, Duration),
+    progress: impl FnMut(&PodMutant, &PodFate, Duration) + Send,
 ) -> Result<bool> {
     let scratch = Scratch::new(&base.repo)?;
     let static_fates = survive_the_matrix(&scratch, base, mutants)?;
@@ -116,13 +120,38 @@ pub fn run(
         ready_timeout: options.ready_timeout,
         heimdall_source: Some(options.heimdall_source.clone()),
         chart: None,
-        helm_major: Some(3),
+        helm_major: None,
     };
-    let mut node = served::start_served(&e2e_options, true)?;
-    let result = on_the_node(&node, &scratch, mutants, static_fates, options, &mut progress);
+    let mut node = served::start_served(&e2e_options, true, true)?;
+    let result = on_the_node(&node, &scratch, mutants, static_fates, options, Baselines::Run, progress);
     served::stop_served(&mut node)?;
     served::host_unchanged(&host_before).context("the node did not leave the host as it found it")?;
     result
+}
+
+/// `cargo xtask e2e --pod-mutants`: the whole e2e suite, then the pod mutants on its node before it
+/// stops, so they cost no node of their own; the suite's scenarios, passed with the unmutated chart
+/// under the Helm each mutant's scenario runs with, are their baselines. Returns the suite's failures
+/// (the pod mutants count as one suite check).
+pub fn run_with_the_suite(
+    base: &Options,
+    mutants: &[PodMutant],
+    options: &PodOptions,
+    e2e_options: &e2e::Options,
+    progress: impl FnMut(&PodMutant, &PodFate, Duration) + Send,
+) -> Result<usize> {
+    let scratch = Scratch::new(&base.repo)?;
+    let static_fates = survive_the_matrix(&scratch, base, mutants)?;
+    let mut fates = Some(static_fates);
+    let mut progress = Some(progress);
+    let mut on_node = |node: &served::Served, suite_passed: bool| -> Result<()> {
+        let baselines = if suite_passed && e2e_options.filter.is_none() { Baselines::ThisSuite } else { Baselines::Run };
+        let (fates, progress) = (fates.take().context("the pod mutants run once")?, progress.take().context("the pod mutants run once")?);
+        let all_caught = on_the_node(node, &scratch, mutants, fates, options, baselines, progress)?;
+        ensure!(all_caught, "not every pod mutant was caught by its scenario alone (the lines above say which)");
+        Ok(())
+    };
+    served::run(e2e_options, Some(&mut on_node))
 }
 
 /// Each mutant planted into the scratch chart and run through the matrix (snapshots off): the checks
@@ -130,11 +159,12 @@ pub fn run(
 fn survive_the_matrix(scratch: &Scratch, base: &Options, mutants: &[PodMutant]) -> Result<Vec<Vec<String>>> {
     let schemas = Arc::new(Schemas::installed());
     let mut out = Vec::new();
+    println!("pod mutants: each through the whole render matrix first, which must not notice it");
     for m in mutants {
         let path = plant(&scratch.chart(), m)?;
         let original = std::fs::read_to_string(&path)?;
         std::fs::write(&path, original.replacen(&m.find, &m.replace, 1))?;
-        let outcome = run_matrix(scratch, base, &schemas);
+        let outcome = run_matrix(scratch, base, &schemas, Reach::Full);
         std::fs::write(&path, &original)?;
         out.push(failing_checks(&outcome?).into_keys().collect());
     }
@@ -150,39 +180,59 @@ fn plant(chart: &Path, m: &PodMutant) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The baseline, then each mutant against its scenario, on the served node.
+/// Where the proof comes from that the unmutated chart passes each mutant's scenario.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Baselines {
+    /// Run each scenario with the unmutated chart first.
+    Run,
+    /// The whole e2e suite just passed on this node, every scenario under the Helm a mutant's runs with.
+    ThisSuite,
+}
+
+/// The baselines, then each mutant against its scenario, [`AT_ONCE`] at a time, on the served node.
 fn on_the_node(
     node: &served::Served,
     scratch: &Scratch,
     mutants: &[PodMutant],
     static_fates: Vec<Vec<String>>,
     options: &PodOptions,
-    progress: &mut impl FnMut(&PodMutant, &PodFate, Duration),
+    baselines: Baselines,
+    progress: impl FnMut(&PodMutant, &PodFate, Duration) + Send,
 ) -> Result<bool> {
     let scenarios: BTreeSet<&str> = mutants.iter().map(|m| m.scenario.as_str()).collect();
-    for letter in &scenarios {
+    for letter in scenarios.iter().filter(|_| baselines == Baselines::Run) {
         let t = Instant::now();
         if let Some(why) = scenario_fails(node, &scratch.chart(), letter, BASELINE_READY_TIMEOUT)? {
             bail!("the unmutated chart fails scenario {letter} on the node, so no mutant can be judged by it:\n{why}");
         }
         println!("baseline  scenario {letter} passes with the unmutated chart ({:.1}s)", t.elapsed().as_secs_f64());
     }
-    let mut all_caught = true;
-    for (m, caught_statically) in mutants.iter().zip(static_fates) {
+    if baselines == Baselines::ThisSuite {
+        println!(
+            "baseline  scenarios {} passed with the unmutated chart in the suite above",
+            scenarios.iter().copied().collect::<Vec<_>>().join(", ")
+        );
+    }
+    // Each mutated copy is made before the threads start: the scratch chart is shared.
+    let planted: Vec<(&PodMutant, Vec<String>, Option<PathBuf>)> = mutants
+        .iter()
+        .zip(static_fates)
+        .map(|(m, caught)| Ok((m, caught.clone(), if caught.is_empty() { Some(mutated_copy(scratch, m)?) } else { None })))
+        .collect::<Result<_>>()?;
+    let progress = std::sync::Mutex::new(progress);
+    let fates = crate::support::parallel::parallel_map(&planted, AT_ONCE, |(m, caught_statically, chart)| -> Result<bool> {
         let t = Instant::now();
-        let fate = if caught_statically.is_empty() {
-            let chart = mutated_copy(scratch, m)?;
-            match scenario_fails(node, &chart, &m.scenario, options.ready_timeout)? {
+        let fate = match chart {
+            Some(chart) => match scenario_fails(node, chart, &m.scenario, options.ready_timeout)? {
                 Some(why) => PodFate::Caught(reason(&why)),
                 None => PodFate::Survived,
-            }
-        } else {
-            PodFate::CaughtWithoutPods(caught_statically)
+            },
+            None => PodFate::CaughtWithoutPods(caught_statically.clone()),
         };
-        all_caught &= matches!(fate, PodFate::Caught(_));
-        progress(m, &fate, t.elapsed());
-    }
-    Ok(all_caught)
+        (progress.lock().unwrap())(m, &fate, t.elapsed());
+        Ok(matches!(fate, PodFate::Caught(_)))
+    });
+    fates.into_iter().try_fold(true, |all, caught| Ok(all & caught?))
 }
 
 /// A copy of the scratch chart with `m` planted, in a folder of its own.
@@ -199,14 +249,26 @@ fn mutated_copy(scratch: &Scratch, m: &PodMutant) -> Result<PathBuf> {
 /// The unmutated chart's runs may take as long as a slow machine needs: only mutants are kept short.
 const BASELINE_READY_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Runs one scenario (Helm 3) against the node with `chart`; None if it passed, else what it printed
-/// after its FAIL line.
+/// The Helm a scenario runs under when the suite runs it once (Helm 3 for those it runs under each).
+fn scenario_helm(letter: &str) -> u32 {
+    let prefix = format!("{letter}. ");
+    match e2e::SCENARIOS.iter().find(|s| s.name.starts_with(&prefix)).map(|s| s.helms) {
+        Some(e2e::Helms::Once(major)) => major,
+        _ => 3,
+    }
+}
+
+/// Runs one scenario against the node with `chart`, under the Helm the suite runs it with; None if
+/// it passed, else what it printed after its FAIL line.
 fn scenario_fails(node: &served::Served, chart: &Path, letter: &str, ready_timeout: Duration) -> Result<Option<String>> {
     let filter = scenario_filter(letter).context("no such scenario")?;
+    let helm = scenario_helm(letter).to_string();
     let out = served::child_xtask()?
+        // A mutant's scenario is part of the pod-mutant phase, not a phase of its own.
+        .env_remove(crate::support::phases::VARIABLE)
         .args(["e2e", "--kubeconfig"])
         .arg(&node.kubeconfig)
-        .args(["--context", &node.context, "--filter", &filter, "--helm-major", "3", "--chart"])
+        .args(["--context", &node.context, "--filter", &filter, "--helm-major", &helm, "--chart"])
         .arg(chart)
         .arg("--ready-timeout")
         .arg(ready_timeout.as_secs().to_string())
