@@ -210,6 +210,7 @@ fn main() -> ExitCode {
 fn run() -> Result<ExitCode> {
     let command = Cli::parse().command;
     sweep_orphaned_folders(&command);
+    let _run_temp = watch_the_host(&command)?;
     match command {
         Cmd::Setup => setup(),
         Cmd::TestChart { matrix, review, junit, repo } => test_chart(matrix.options(), review, junit, repo),
@@ -296,6 +297,25 @@ fn sweep_orphaned_folders(command: &Cmd) {
     for dir in xtask::support::scratch::sweep_orphans() {
         eprintln!("removed {}: the run that made it was killed before it could", dir.display());
     }
+}
+
+/// Before a command that starts a node and then compares the host with how it found it: the run's
+/// own temp folder (TMPDIR for it and every process it starts), and the witness that tells the
+/// run's changes to the host from another program's. Started first, before any thread or child.
+fn watch_the_host(command: &Cmd) -> Result<Option<xtask::support::scratch::Folder>> {
+    let starts_a_node = match command {
+        Cmd::E2e { serve, kubeconfig, no_node, heimdall_source, .. } => {
+            !serve && kubeconfig.is_none() && !no_node && heimdall_source.is_some()
+        }
+        Cmd::Mutants { pods, .. } => *pods,
+        _ => false,
+    };
+    if !starts_a_node || !cfg!(target_os = "linux") {
+        return Ok(None);
+    }
+    let folder = xtask::lifecycle::node::witness::redirect_temp()?;
+    xtask::lifecycle::node::witness::start_global().context("starting the witness of the host check (it needs root, as the node does)")?;
+    Ok(Some(folder))
 }
 
 /// The scenarios against `kubeconfig`'s cluster, or the whole suite on a control plane (and node) of its own.

@@ -10,6 +10,7 @@ pub mod host;
 pub mod images;
 mod journal;
 mod storage;
+pub mod witness;
 
 use crate::lifecycle::controlplane::{self, free_port, Components, ControlPlane, SERVICE_CIDR};
 use crate::support::cluster::{poll, Cluster};

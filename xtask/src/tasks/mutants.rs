@@ -26,8 +26,8 @@ pub struct MutantFile {
     /// The exact set of checks that catch it (rule ids or harness checks such as `list-map`).
     pub caught_by: BTreeSet<String>,
     /// Run it on the whole matrix (both Helms, every Kubernetes version), for a catch that needs
-    /// another Kubernetes version than a case's oldest; the other Helm and a second render are
-    /// implied by `agreement` and HC011.
+    /// another Kubernetes version than a case's oldest; the other Helm, a second render and lint are
+    /// implied by `agreement`, HC011 and `lint`.
     #[serde(default)]
     pub full_matrix: bool,
 }
@@ -37,10 +37,10 @@ pub const NARROW_HELM: u32 = 4;
 
 impl MutantFile {
     /// How much of the matrix it takes to show the catches it declares: `agreement` needs both
-    /// Helms, HC011 a second render, `fullMatrix` every Kubernetes version; all else shows on one
-    /// Helm at each case's oldest version, a quarter of the renders.
+    /// Helms, HC011 a second render, `lint` Helm's linter, `fullMatrix` every Kubernetes version;
+    /// all else shows on one Helm at each case's oldest version, a quarter of the renders, unlinted.
     pub fn reach(&self) -> Reach {
-        let needs_full = self.full_matrix || [checks::AGREEMENT, "HC011"].iter().any(|c| self.caught_by.contains(*c));
+        let needs_full = self.full_matrix || [checks::AGREEMENT, checks::LINT, "HC011"].iter().any(|c| self.caught_by.contains(*c));
         if needs_full {
             Reach::Full
         } else {
@@ -365,6 +365,7 @@ mod tests {
         assert_eq!(mutant("a", &["HC001", "assert"]).reach(), Reach::Narrow { helm_major: NARROW_HELM });
         assert_eq!(mutant("a", &["agreement"]).reach(), Reach::Full, "agreement compares the two Helms");
         assert_eq!(mutant("a", &["HC011", "HC024"]).reach(), Reach::Full, "HC011 needs a second render");
+        assert_eq!(mutant("a", &["lint"]).reach(), Reach::Full, "a narrow run lints nothing");
         assert_eq!(MutantFile { full_matrix: true, ..mutant("a", &["schema"]) }.reach(), Reach::Full);
     }
 

@@ -51,8 +51,9 @@ pub enum Reach {
     /// Every Helm and every Kubernetes version of each case; a second render wherever the two Helms'
     /// renderings differ, so randomness (HC011) is told from a Helm difference (agreement).
     Full,
-    /// One Helm, each case's oldest Kubernetes version, one render each: the mutation suite's run for
-    /// a defect whose declared checks need neither the other Helm, another version nor a second render.
+    /// One Helm, each case's oldest Kubernetes version, one render each, no `helm lint`: the mutation
+    /// suite's run for a defect whose declared checks need neither the other Helm, another version, a
+    /// second render nor lint.
     Narrow { helm_major: u32 },
 }
 
@@ -292,18 +293,18 @@ fn prepare_chart_copies(cases: &[Case], layout: &Layout, opts: &Options) -> Resu
 }
 
 /// Every render job, then one `helm lint --strict` per rendering case and Helm (at the newest
-/// Kubernetes version; a narrow run renders and lints at the oldest only).
+/// Kubernetes version); a narrow run renders at each case's oldest version only, and lints nothing.
 fn plan_tasks(cases: &[Case], helm_count: usize, reach: Reach) -> Vec<Task> {
-    let oldest = |ci: usize| cases[ci].kube_versions().first().cloned().unwrap();
     let mut jobs = matrix::plan(cases, helm_count);
     if reach != Reach::Full {
-        jobs.retain(|j| j.kube_version == oldest(j.case));
+        jobs.retain(|j| Some(&j.kube_version) == cases[j.case].kube_versions().first());
+        return jobs.into_iter().map(Task::Render).collect();
     }
     let mut tasks: Vec<Task> = jobs.into_iter().map(Task::Render).collect();
     for (ci, case) in cases.iter().enumerate() {
         if case.spec.expect == Expect::Renders {
-            let version = if reach == Reach::Full { case.kube_versions().last().cloned().unwrap() } else { oldest(ci) };
-            tasks.extend((0..helm_count).map(|hi| Task::Lint { case: ci, helm: hi, kube_version: version.clone() }));
+            let newest = case.kube_versions().last().cloned().unwrap();
+            tasks.extend((0..helm_count).map(|hi| Task::Lint { case: ci, helm: hi, kube_version: newest.clone() }));
         }
     }
     tasks

@@ -1,5 +1,6 @@
 //! What the node changes on the host, and how it is undone: a snapshot of sysctls, iptables tables, ipsets, mounts, network links, cgroups, fixed paths and node processes, taken before the node starts, restored when it stops, and compared again by the suite afterwards (with the temp folder's entries, which the runs must leave as they found them).
 
+use super::witness::{self, Author, Witness};
 use anyhow::{Context, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -67,8 +68,11 @@ pub struct HostState {
     pub paths: BTreeSet<String>,
     /// `pid comm` of node processes and of anything running in a pod's cgroup.
     pub processes: BTreeSet<String>,
-    /// Entries of the temp folder: compared, never restored (others may write there too).
+    /// Entries of the shared temp folder: compared, never restored (others may write there too).
     pub temp: BTreeSet<String>,
+    /// Entries of the run's own temp folder (`TMPDIR` of its processes), when it has one.
+    #[serde(default)]
+    pub run_temp: BTreeSet<String>,
 }
 
 impl HostState {
@@ -82,7 +86,11 @@ impl HostState {
             cgroups: cgroups(),
             paths: FIXED_PATHS.iter().filter(|p| Path::new(p).exists()).map(|p| p.to_string()).collect(),
             processes: node_processes(),
-            temp: names_in(&std::env::temp_dir().to_string_lossy()),
+            temp: names_in(&witness::shared_temp_dir().to_string_lossy()),
+            run_temp: match witness::shared_temp_dir() == std::env::temp_dir() {
+                true => BTreeSet::new(),
+                false => names_in(&std::env::temp_dir().to_string_lossy()),
+            },
         })
     }
 
@@ -107,10 +115,11 @@ impl HostState {
             ("path", &before.paths, &self.paths),
             ("process", &before.processes, &self.processes),
             ("temp entry", &before.temp, &self.temp),
+            ("entry in the run's temp folder", &before.run_temp, &self.run_temp),
         ];
         for (what, was, now) in sets {
             out.extend(now.difference(was).map(|x| format!("new {what}: {x}")));
-            if what != "process" && what != "temp entry" {
+            if what != "process" && !what.contains("temp") {
                 out.extend(was.difference(now).map(|x| format!("gone {what}: {x}")));
             }
         }
@@ -165,6 +174,35 @@ impl HostState {
         }
         failed
     }
+}
+
+/// Differences from the host's state before a run, split by who made them: the run's own (and
+/// what the witness cannot place) fail the check; another program's are notes.
+#[derive(Debug, Default, PartialEq)]
+pub struct Judged {
+    pub blamed: Vec<String>,
+    pub ignored: Vec<String>,
+}
+
+/// Asks the witness (where the run has one) who made each new temp entry and each new node
+/// process; every other difference, and everything without a witness, stays the run's.
+pub fn judge(differences: Vec<String>, witness: Option<&Witness>) -> Judged {
+    let mut judged = Judged::default();
+    for difference in differences {
+        let author = match (witness, difference.strip_prefix("new temp entry: "), difference.strip_prefix("new process: ")) {
+            (Some(w), Some(name), _) => w.temp_entry(name),
+            (Some(w), _, Some(process)) => process.split(' ').next().and_then(|p| p.parse().ok()).map_or(Author::Unknown, |p| w.process(p)),
+            _ => Author::Unknown,
+        };
+        match author {
+            Author::Other(pid, comm) => {
+                judged.ignored.push(format!("ignored {difference}: made by pid {pid} ({comm}), which is not a process of the run"))
+            }
+            Author::Run(pid, comm) => judged.blamed.push(format!("{difference} (made by pid {pid}, {comm}, a process of the run)")),
+            Author::Unknown => judged.blamed.push(difference),
+        }
+    }
+    judged
 }
 
 fn read_sysctl(key: &str) -> Option<String> {

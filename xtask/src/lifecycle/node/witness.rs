@@ -1,0 +1,402 @@
+//! Who changed the host during a run: the kernel's own record of it, so the host check blames only
+//! the run. fanotify reports every entry created in the shared temp folder with the id of the
+//! process that created it; the proc connector reports every fork, so the run's process tree is
+//! known even for processes that exited long before the check. A temp entry, or a node process,
+//! is the run's when its process descends from the run's first process; anything else was another
+//! program's, and is named in a note, never a failure.
+//!
+//! The run's processes also write their temporary files under a folder of the run (`TMPDIR`, see
+//! [`redirect_temp`]), so a program that honours it leaves nothing in the shared folder at all.
+
+use anyhow::{Context, Result};
+use kernel::{fanotify_on, listen, proc_connector, read_creations, read_forks};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The shared temp folder as it was before the run moved `TMPDIR` to a folder of its own; its
+/// children inherit it through this variable.
+const SHARED_TMPDIR: &str = "XTASK_SHARED_TMPDIR";
+
+/// The temp folder every program on the machine shares (the one the host check compares).
+pub fn shared_temp_dir() -> PathBuf {
+    std::env::var_os(SHARED_TMPDIR).filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(std::env::temp_dir)
+}
+
+/// Makes the run's own temp folder in the shared one and points `TMPDIR` at it, for this process
+/// and every process it starts (Go, Node.js, Python, gcc and Helm honour it). Call it first, before
+/// any thread or child starts; the folder goes like every scratch folder.
+pub fn redirect_temp() -> Result<crate::support::scratch::Folder> {
+    let shared = shared_temp_dir();
+    let folder = crate::support::scratch::folder("xtask-run-temp-")?;
+    std::env::set_var(SHARED_TMPDIR, &shared);
+    std::env::set_var("TMPDIR", folder.path());
+    Ok(folder)
+}
+
+/// What the kernel said about one process or temp entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Author {
+    /// A process of the run (pid and command name).
+    Run(i32, String),
+    /// Another program's process.
+    Other(i32, String),
+    /// Nothing was seen (made before the witness started, or its events were lost).
+    Unknown,
+}
+
+/// The two listeners and what they heard.
+pub struct Witness {
+    root: i32,
+    heard: Arc<Mutex<Heard>>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Heard {
+    /// child process → the process that forked it.
+    parents: HashMap<i32, i32>,
+    /// A temp entry's name → the process that created it, with its command name when it was asked.
+    created: HashMap<String, (i32, String)>,
+    /// Events the kernel dropped (a full queue): then Unknown stays possible for anything.
+    lost: bool,
+}
+
+static GLOBAL: OnceLock<Witness> = OnceLock::new();
+
+/// Starts the witness of this run (this process and its descendants) on the shared temp folder,
+/// once per process; [`global`] finds it again.
+pub fn start_global() -> Result<()> {
+    if GLOBAL.get().is_none() {
+        let witness = Witness::start(&shared_temp_dir(), std::process::id() as i32)?;
+        let _ = GLOBAL.set(witness);
+    }
+    Ok(())
+}
+
+/// The run's witness, if [`start_global`] started one.
+pub fn global() -> Option<&'static Witness> {
+    GLOBAL.get()
+}
+
+impl Witness {
+    /// Listens for forks everywhere and for entries created in `temp`; `root` is the run's first
+    /// process. Needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) on Linux.
+    pub fn start(temp: &Path, root: i32) -> Result<Witness> {
+        let heard = Arc::new(Mutex::new(Heard::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let forks = proc_connector().context("listening to the kernel's fork events (the proc connector)")?;
+        let creations = fanotify_on(temp).with_context(|| format!("watching {} with fanotify", temp.display()))?;
+        let threads = vec![listen(forks, &heard, &stop, read_forks), listen(creations, &heard, &stop, read_creations)];
+        Ok(Witness { root, heard, stop, threads })
+    }
+
+    /// Who created the temp entry `name`.
+    pub fn temp_entry(&self, name: &str) -> Author {
+        let heard = self.heard.lock().unwrap();
+        match heard.created.get(name) {
+            Some((pid, comm)) => self.judge(&heard, *pid, comm.clone()),
+            None => Author::Unknown,
+        }
+    }
+
+    /// Whose process `pid` is (its command name read now).
+    pub fn process(&self, pid: i32) -> Author {
+        let heard = self.heard.lock().unwrap();
+        self.judge(&heard, pid, comm_of(pid))
+    }
+
+    fn judge(&self, heard: &Heard, pid: i32, comm: String) -> Author {
+        if descends(&heard.parents, pid, self.root) {
+            Author::Run(pid, comm)
+        } else if heard.parents.contains_key(&pid) || !heard.lost {
+            Author::Other(pid, comm)
+        } else {
+            Author::Unknown
+        }
+    }
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.threads.drain(..).for_each(|t| drop(t.join()));
+    }
+}
+
+/// Whether `pid` is `root` or was forked, at any depth, by it.
+fn descends(parents: &HashMap<i32, i32>, mut pid: i32, root: i32) -> bool {
+    for _ in 0..4096 {
+        if pid == root {
+            return true;
+        }
+        match parents.get(&pid) {
+            Some(parent) if *parent != pid => pid = *parent,
+            _ => return false,
+        }
+    }
+    false
+}
+
+fn comm_of(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|c| c.trim().to_string()).unwrap_or_else(|_| "(exited)".into())
+}
+
+#[cfg(target_os = "linux")]
+mod kernel {
+    use super::{comm_of, Heard};
+    use anyhow::{bail, Result};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::path::Path;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    pub type Reader = fn(&[u8], &mut Heard);
+
+    /// A thread that reads `fd` until told to stop, handing each read to `read`.
+    pub(super) fn listen(fd: OwnedFd, heard: &Arc<Mutex<Heard>>, stop: &Arc<AtomicBool>, read: Reader) -> std::thread::JoinHandle<()> {
+        let (heard, stop) = (heard.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            while !stop.load(Ordering::SeqCst) {
+                let mut poll = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+                // SAFETY: poll(2) on one valid descriptor.
+                if unsafe { libc::poll(&mut poll, 1, 200) } <= 0 {
+                    continue;
+                }
+                // SAFETY: read(2) into a buffer of the length given.
+                let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+                let mut heard = heard.lock().unwrap();
+                match n {
+                    n if n > 0 => read(&buf[..n as usize], &mut heard),
+                    // ENOBUFS: the kernel dropped events for a full socket.
+                    _ if std::io::Error::last_os_error().raw_os_error() == Some(libc::ENOBUFS) => heard.lost = true,
+                    _ => {}
+                }
+            }
+        })
+    }
+
+    fn check(ret: i32, what: &str) -> Result<i32> {
+        if ret < 0 {
+            bail!("{what}: {}", std::io::Error::last_os_error());
+        }
+        Ok(ret)
+    }
+
+    // linux/connector.h and linux/cn_proc.h
+    const NETLINK_CONNECTOR: i32 = 11;
+    const CN_IDX_PROC: u32 = 1;
+    const CN_VAL_PROC: u32 = 1;
+    const PROC_CN_MCAST_LISTEN: u32 = 1;
+    const PROC_EVENT_FORK: u32 = 1;
+    const NLMSG_HEADER: usize = 16;
+    const CN_MSG_HEADER: usize = 20;
+
+    /// A netlink socket subscribed to the kernel's process events.
+    pub(super) fn proc_connector() -> Result<OwnedFd> {
+        // SAFETY: socket(2); the descriptor is owned from here on.
+        let fd = unsafe {
+            OwnedFd::from_raw_fd(check(libc::socket(libc::PF_NETLINK, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, NETLINK_CONNECTOR), "socket")?)
+        };
+        let size: libc::c_int = 16 << 20;
+        // SAFETY: setsockopt(2) with an int; a larger queue loses no fork under a burst of them.
+        unsafe { libc::setsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, (&size as *const libc::c_int).cast(), 4) };
+        // SAFETY: a zeroed sockaddr_nl is valid; bind(2) with its size.
+        let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        addr.nl_family = libc::AF_NETLINK as u16;
+        addr.nl_groups = CN_IDX_PROC;
+        let len = std::mem::size_of::<libc::sockaddr_nl>() as u32;
+        check(unsafe { libc::bind(fd.as_raw_fd(), (&addr as *const libc::sockaddr_nl).cast(), len) }, "bind")?;
+        let mut msg = Vec::with_capacity(NLMSG_HEADER + CN_MSG_HEADER + 4);
+        msg.extend(((NLMSG_HEADER + CN_MSG_HEADER + 4) as u32).to_ne_bytes());
+        msg.extend((libc::NLMSG_DONE as u16).to_ne_bytes());
+        msg.extend([0u8; 2 + 4]);
+        msg.extend(std::process::id().to_ne_bytes());
+        msg.extend(CN_IDX_PROC.to_ne_bytes());
+        msg.extend(CN_VAL_PROC.to_ne_bytes());
+        msg.extend([0u8; 8]);
+        msg.extend(4u16.to_ne_bytes());
+        msg.extend([0u8; 2]);
+        msg.extend(PROC_CN_MCAST_LISTEN.to_ne_bytes());
+        // SAFETY: send(2) of a buffer of the length given.
+        check(unsafe { libc::send(fd.as_raw_fd(), msg.as_ptr().cast(), msg.len(), 0) } as i32, "send")?;
+        Ok(fd)
+    }
+
+    pub(super) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+        Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    }
+
+    /// Each fork event in a read: child process → parent process (threads are left out).
+    pub(super) fn read_forks(buf: &[u8], heard: &mut Heard) {
+        let mut at = 0;
+        while let Some(len) = u32_at(buf, at).map(|l| l as usize).filter(|l| *l >= NLMSG_HEADER) {
+            let event = &buf[at..(at + len).min(buf.len())];
+            // proc_event: what, cpu, an 8-byte timestamp, then fork_proc_event's four ids.
+            let base = NLMSG_HEADER + CN_MSG_HEADER;
+            if u32_at(event, base) == Some(PROC_EVENT_FORK) {
+                let id = |i: usize| u32_at(event, base + 16 + 4 * i).map(|v| v as i32);
+                if let (Some(parent_tgid), Some(child_pid), Some(child_tgid)) = (id(1), id(2), id(3)) {
+                    if child_pid == child_tgid {
+                        heard.parents.insert(child_tgid, parent_tgid);
+                    }
+                }
+            }
+            at += len.next_multiple_of(4);
+        }
+    }
+
+    // linux/fanotify.h
+    const FAN_CLASS_NOTIF: u32 = 0;
+    const FAN_REPORT_DFID_NAME: u32 = 0x400 | 0x800;
+    const FAN_MARK_ADD: u32 = 1;
+    const FAN_CREATE: u64 = 0x100;
+    const FAN_MOVED_TO: u64 = 0x80;
+    const FAN_ONDIR: u64 = 0x4000_0000;
+    const FAN_EVENT_INFO_TYPE_DFID_NAME: u8 = 2;
+    const FAN_Q_OVERFLOW: u64 = 0x4000;
+
+    /// A fanotify group told of every entry created in (or moved into) `dir`.
+    pub(super) fn fanotify_on(dir: &Path) -> Result<OwnedFd> {
+        let flags = FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | libc::FAN_CLOEXEC;
+        // SAFETY: fanotify_init(2); the descriptor is owned from here on.
+        let fd =
+            unsafe { OwnedFd::from_raw_fd(check(libc::fanotify_init(flags, (libc::O_RDONLY | libc::O_CLOEXEC) as u32), "fanotify_init")?) };
+        let path = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes())?;
+        // SAFETY: fanotify_mark(2) with a NUL-terminated path.
+        check(
+            unsafe {
+                libc::fanotify_mark(fd.as_raw_fd(), FAN_MARK_ADD, FAN_CREATE | FAN_MOVED_TO | FAN_ONDIR, libc::AT_FDCWD, path.as_ptr())
+            },
+            "fanotify_mark",
+        )?;
+        Ok(fd)
+    }
+
+    /// Each creation event in a read: the entry's name → its creator, with the creator's command name
+    /// asked at once (it may exit soon; the fork events still place it in a tree).
+    pub(super) fn read_creations(buf: &[u8], heard: &mut Heard) {
+        let mut at = 0;
+        // fanotify_event_metadata: event_len, vers, reserved, metadata_len, mask (8), fd, pid.
+        while let Some(len) = u32_at(buf, at).map(|l| l as usize).filter(|l| *l >= 24) {
+            let event = &buf[at..(at + len).min(buf.len())];
+            let meta_len = event.get(6..8).map(|b| u16::from_ne_bytes([b[0], b[1]]) as usize).unwrap_or(24);
+            let pid = u32_at(event, 20).unwrap_or(0) as i32;
+            let mask = event.get(8..16).map(|b| u64::from_ne_bytes(b.try_into().unwrap())).unwrap_or(0);
+            if mask & FAN_Q_OVERFLOW != 0 {
+                heard.lost = true;
+            }
+            if let Some(name) = entry_name(&event[meta_len.min(event.len())..]) {
+                heard.created.insert(name, (pid, comm_of(pid)));
+            }
+            at += len;
+        }
+    }
+
+    /// The name in an event's DFID_NAME info record: header (type, pad, len), fsid (8), file_handle
+    /// (handle_bytes, handle_type, the handle), then the name, NUL-terminated.
+    pub(super) fn entry_name(mut info: &[u8]) -> Option<String> {
+        while info.len() >= 4 {
+            let (kind, len) = (info[0], u16::from_ne_bytes([info[2], info[3]]) as usize);
+            let record = info.get(..len.max(4))?;
+            if kind == FAN_EVENT_INFO_TYPE_DFID_NAME {
+                let handle_bytes = u32_at(record, 12)? as usize;
+                let name = record.get(20 + handle_bytes..)?;
+                let end = name.iter().position(|b| *b == 0)?;
+                return Some(String::from_utf8_lossy(&name[..end]).into_owned());
+            }
+            info = &info[len.max(4)..];
+        }
+        None
+    }
+}
+
+/// The listeners need Linux; elsewhere the witness cannot start (nor does the node it serves).
+#[cfg(not(target_os = "linux"))]
+mod kernel {
+    use super::Heard;
+    use anyhow::{bail, Result};
+    use std::path::Path;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::{Arc, Mutex};
+
+    pub struct OwnedFd;
+    pub type Reader = fn(&[u8], &mut Heard);
+    pub fn proc_connector() -> Result<OwnedFd> {
+        bail!("the proc connector is Linux's")
+    }
+    pub fn fanotify_on(_: &Path) -> Result<OwnedFd> {
+        bail!("fanotify is Linux's")
+    }
+    pub fn listen(_: OwnedFd, _: &Arc<Mutex<Heard>>, _: &Arc<AtomicBool>, _: Reader) -> std::thread::JoinHandle<()> {
+        unreachable!("no listener starts without its descriptor")
+    }
+    pub fn read_forks(_: &[u8], _: &mut Heard) {}
+    pub fn read_creations(_: &[u8], _: &mut Heard) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_is_its_first_process_and_whatever_that_forked() {
+        let parents = HashMap::from([(20, 10), (30, 20), (40, 99), (99, 1)]);
+        assert!(descends(&parents, 10, 10) && descends(&parents, 30, 10));
+        assert!(!descends(&parents, 40, 10) && !descends(&parents, 7, 10));
+    }
+
+    /// A stand-in run: a shell that creates the file it reads from its input, so its child is of the
+    /// run; this test process is not (it forked the shell), so what it creates is another program's.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_temp_entry_is_blamed_on_the_run_only_when_a_process_of_the_run_made_it() {
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: fanotify and the proc connector need root (make test runs as root)");
+            return;
+        }
+        use std::io::Write;
+        let shared = tempfile::tempdir().unwrap();
+        let mut run = std::process::Command::new("sh")
+            .args(["-c", "read name; mkdir \"$name\"; read done"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let witness = Witness::start(shared.path(), run.id() as i32).unwrap();
+        std::fs::write(shared.path().join("unrelated.tmp"), "another program's").unwrap();
+        let mut input = run.stdin.take().unwrap();
+        writeln!(input, "{}", shared.path().join("leak.A2DzP1").display()).unwrap();
+        for _ in 0..100 {
+            if shared.path().join("leak.A2DzP1").exists() && witness.temp_entry("leak.A2DzP1") != Author::Unknown {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        // The fork events come on a socket of their own: let it catch up.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        writeln!(input).unwrap();
+        run.wait().unwrap();
+        assert!(matches!(witness.temp_entry("leak.A2DzP1"), Author::Run(_, comm) if comm == "mkdir" || comm == "(exited)"));
+        assert_eq!(witness.temp_entry("unrelated.tmp"), Author::Other(std::process::id() as i32, comm_of(std::process::id() as i32)));
+        assert_eq!(witness.temp_entry("never-made"), Author::Unknown);
+        // The host check: the run's leak fails it, the other program's entry is a note, and an entry
+        // nobody saw made stays the run's.
+        let differences = ["new temp entry: leak.A2DzP1", "new temp entry: unrelated.tmp", "new temp entry: never-made", "new link: veth0"];
+        let judged = crate::lifecycle::node::host::judge(differences.iter().map(|d| d.to_string()).collect(), Some(&witness));
+        assert_eq!(judged.blamed.len(), 3, "{judged:#?}");
+        assert!(
+            judged.blamed[0].starts_with("new temp entry: leak.A2DzP1 (made by pid") && judged.blamed[0].ends_with("a process of the run)")
+        );
+        assert_eq!(judged.blamed[1..], ["new temp entry: never-made", "new link: veth0"]);
+        assert_eq!(judged.ignored.len(), 1, "{judged:#?}");
+        assert!(
+            judged.ignored[0].starts_with("ignored new temp entry: unrelated.tmp: made by pid")
+                && judged.ignored[0].contains("not a process of the run")
+        );
+        let without = crate::lifecycle::node::host::judge(vec!["new temp entry: unrelated.tmp".into()], None);
+        assert_eq!(without.blamed, ["new temp entry: unrelated.tmp"], "without a witness nothing is excused");
+    }
+}
