@@ -16,7 +16,7 @@ mod running;
 pub mod served;
 
 use crate::engine::config::Config;
-use crate::engine::matrix::Expect;
+use crate::engine::matrix::{self, Expect};
 use crate::engine::render;
 use crate::lifecycle::node::UNENFORCED_LABEL;
 use crate::support::cluster::{self, Cluster};
@@ -25,10 +25,9 @@ use crate::support::tools::{self, Helm};
 use anyhow::{bail, ensure, Context, Result};
 use base64::Engine;
 use serde_json::{json, Value as Json};
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub(crate) const RELEASE: &str = "heimdall";
@@ -57,9 +56,9 @@ pub struct Env<'a> {
     pub helm: &'a Helm,
     pub scratch: PathBuf,
     /// What the suite did in place of the cluster (hook Jobs it ran), reported with the scenario.
-    pub notes: RefCell<Vec<String>>,
+    pub notes: Mutex<Vec<String>>,
     /// The namespaces this scenario created, deleted when it ends.
-    namespaces: RefCell<Vec<String>>,
+    namespaces: Mutex<Vec<String>>,
 }
 
 impl Env<'_> {
@@ -91,7 +90,7 @@ impl Env<'_> {
     }
 
     fn note(&self, what: String) {
-        self.notes.borrow_mut().push(what);
+        self.notes.lock().unwrap().push(what);
     }
 
     /// `helm install`/`upgrade` with its hooks. With nodes, Helm runs them. Without, the release is
@@ -132,19 +131,19 @@ impl Env<'_> {
     fn namespace(&self, name: &str) -> Result<String> {
         let ns = format!("{}{name}-h{}", namespaces::prefix(&self.target.run_id), self.helm.major);
         namespaces::create(self.cluster, &ns, &self.target.run_id)?;
-        self.namespaces.borrow_mut().push(ns.clone());
+        self.namespaces.lock().unwrap().push(ns.clone());
         Ok(ns)
     }
 
     /// Deletes a namespace of this scenario now (e.g. one per case, so a real cluster never holds them all).
     fn delete_namespace(&self, ns: &str) -> Result<()> {
-        self.namespaces.borrow_mut().retain(|n| n != ns);
+        self.namespaces.lock().unwrap().retain(|n| n != ns);
         namespaces::delete(self.cluster, ns)
     }
 
     /// Deletes every namespace the scenario created; run whether it passed or failed.
     fn end(&self) -> Result<()> {
-        let created = std::mem::take(&mut *self.namespaces.borrow_mut());
+        let created = std::mem::take(&mut *self.namespaces.lock().unwrap());
         created.iter().try_for_each(|ns| namespaces::delete(self.cluster, ns))
     }
 
@@ -423,12 +422,24 @@ fn changed_values_reach_the_secret_and_roll_pods(env: &Env) -> Result<()> {
 fn every_rendering_case_is_accepted(env: &Env) -> Result<()> {
     let config = Config::at_root(&tools::repo_root())?;
     let cases = config.cases()?;
-    let mut failures = Vec::new();
-    for (i, case) in cases.iter().enumerate().filter(|(_, c)| c.spec.expect == Expect::Renders) {
-        let work = env.scratch.join(format!("cases-h{}", env.helm.major));
-        let prepared = render::prepare(case, &config, &work, render::Purpose::AsShipped)?;
-        let ns = env.namespace(&format!("case-{i:02}"))?;
-        // f judges what the API server accepts, not what runs: on a cluster with nodes, no case starts pods.
+    let rendering: Vec<(usize, &matrix::Case)> = cases.iter().enumerate().filter(|(_, c)| c.spec.expect == Expect::Renders).collect();
+    // Cases are independent, and their pods are held back: a few at once, in namespaces of their own.
+    let results = crate::support::parallel::parallel_map(&rendering, CASES_AT_ONCE, |(i, case)| case_is_accepted(env, &config, *i, case));
+    let failures: Vec<String> = results.into_iter().filter_map(Result::err).map(|e| format!("{e:#}")).collect();
+    ensure!(failures.is_empty(), "{}", failures.join("\n"));
+    Ok(())
+}
+
+/// How many cases f installs at once: each is a few API calls and Helm processes, no pod.
+const CASES_AT_ONCE: usize = 3;
+
+/// One case of f in a namespace of its own, deleted when it is judged.
+fn case_is_accepted(env: &Env, config: &Config, i: usize, case: &matrix::Case) -> Result<()> {
+    let work = env.scratch.join(format!("cases-h{}", env.helm.major));
+    let prepared = render::prepare(case, config, &work, render::Purpose::AsShipped)?;
+    let ns = env.namespace(&format!("case-{i:02}"))?;
+    // f judges what the API server accepts, not what runs: on a cluster with nodes, no case starts pods.
+    let judged = (|| -> Result<()> {
         let quota = if env.target.nodes > 0 { Some(hold_pods_back(env, &ns)?) } else { None };
         let mut base = vec![
             "install".to_string(),
@@ -438,21 +449,16 @@ fn every_rendering_case_is_accepted(env: &Env) -> Result<()> {
             ns.clone(),
         ];
         base.extend(prepared.value_args.iter().cloned());
-        match install_case(env, &base) {
-            Ok(Installed::Yes) => {
-                let admitted = release_pods(env, quota.as_deref()).and_then(|()| hook_pods_are_admitted(env, &case.spec.release, &ns));
-                if let Err(e) = admitted {
-                    failures.push(format!("{}: {e:#}", case.name));
-                }
+        match install_case(env, &base)? {
+            Installed::Yes => release_pods(env, quota.as_deref()).and_then(|()| hook_pods_are_admitted(env, &case.spec.release, &ns)),
+            Installed::KindNotServed(why) => {
+                env.note(format!("skipped case {}: {why}", case.name));
+                Ok(())
             }
-            Ok(Installed::KindNotServed(why)) => env.note(format!("skipped case {}: {why}", case.name)),
-            Err(e) => failures.push(format!("{}: {e:#}", case.name)),
         }
-        // One at a time: a cluster with nodes would otherwise start every case's pods at once.
-        env.delete_namespace(&ns)?;
-    }
-    ensure!(failures.is_empty(), "{}", failures.join("\n"));
-    Ok(())
+    })();
+    env.delete_namespace(&ns)?;
+    judged.with_context(|| case.name.clone())
 }
 
 /// A ResourceQuota of no pods in `ns`, so the workloads a case installs create none; its path. Only on a
@@ -769,8 +775,8 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<Summary> {
             target: &target,
             helm,
             scratch: scratch.path().join(format!("helm{}", helm.major)),
-            notes: RefCell::new(Vec::new()),
-            namespaces: RefCell::new(Vec::new()),
+            notes: Mutex::new(Vec::new()),
+            namespaces: Mutex::new(Vec::new()),
         };
         std::fs::create_dir_all(&env.scratch)?;
         let majors: Vec<u32> = helms.iter().map(|h| h.major).collect();
@@ -837,13 +843,13 @@ fn run_scenario(env: &Env, s: &Scenario, summary: &mut Summary) {
         Ok(()) => {
             summary.passed += 1;
             println!("ok    {label} {} ({:.1}s)", s.name, t.elapsed().as_secs_f64());
-            for note in env.notes.borrow_mut().drain(..).collect::<std::collections::BTreeSet<_>>() {
+            for note in env.notes.lock().unwrap().drain(..).collect::<std::collections::BTreeSet<_>>() {
                 println!("      note: {}", note.lines().next().unwrap_or_default());
             }
         }
         Err(e) => {
             summary.failed += 1;
-            env.notes.borrow_mut().clear();
+            env.notes.lock().unwrap().clear();
             let e = format!("{e:#}").replace('\n', "\n      ");
             println!("FAIL  {label} {} ({:.1}s)\n      {e}", s.name, t.elapsed().as_secs_f64());
         }
