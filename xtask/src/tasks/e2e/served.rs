@@ -150,65 +150,82 @@ pub fn run(options: &Options, on_node: Option<OnTheNode>) -> Result<usize> {
     let cluster = Arc::new(Cluster::from_kubeconfig(&served.kubeconfig, Some(&served.context))?);
     let (before, runs_before) = (footprint(&cluster)?, runs(&cluster)?);
     let status = kubeconfig_run(&served, options)?.status()?;
-    let mut failures = Vec::new();
-    let mut check = |what: &str, result: Result<()>| match result {
-        Ok(()) => println!("ok    suite: {what}"),
-        Err(e) => {
-            println!("FAIL  suite: {what}\n      {}", format!("{e:#}").replace('\n', "\n      "));
-            failures.push(what.to_string());
-        }
-    };
+    let mut suite = SuiteChecks::default();
     if let Some(work) = on_node {
         let (t, result) = (Instant::now(), work(&served, status.success()));
         phases::record("pod mutants, on the suite's node", t.elapsed(), result.is_ok());
-        check("the pod mutants, on this node after the scenarios, are each caught by their scenario", result);
+        suite.check("the pod mutants, on this node after the scenarios, are each caught by their scenario", result);
     }
     let checks_started = Instant::now();
-    check("each kubeconfig user authenticates as itself (client certificate, exec plugin)", users_authenticate(&served));
-    check("the run touched nothing outside its namespaces", same_footprint(&before, &footprint(&cluster)?));
+    suite.check("each kubeconfig user authenticates as itself (client certificate, exec plugin)", users_authenticate(&served));
+    suite.check("the run touched nothing outside its namespaces", same_footprint(&before, &footprint(&cluster)?));
     // A filtered run may create no namespace (e.g. only scenario j, skipped here); the full run must.
-    check("every namespace of the run is deleted", the_runs_namespaces_deleted(&cluster, &runs_before, options.filter.is_none()));
-    check("Ctrl-C during a run deletes its namespaces", interrupted_run_cleans_up(&cluster, &served));
+    suite.check("every namespace of the run is deleted", the_runs_namespaces_deleted(&cluster, &runs_before, options.filter.is_none()));
+    suite.check("Ctrl-C during a run deletes its namespaces", interrupted_run_cleans_up(&cluster, &served));
     // This client's own credentials folder must be gone before the host is compared.
     drop(cluster);
     phases::record("suite checks on the cluster", checks_started.elapsed(), true);
     let t = Instant::now();
-    check("Ctrl-C stops the served control plane and deletes its folder", stop_served(&mut served));
+    suite.check("Ctrl-C stops the served control plane and deletes its folder", stop_served(&mut served));
     println!("      teardown took {:.1}s", t.elapsed().as_secs_f64());
     phases::record("teardown (the node and control plane stopped, every host change undone)", t.elapsed(), true);
     if let Some(source) = &options.heimdall_source {
-        check(
+        suite.check(
             "the stand-in images carry the published images' documented facts (users, paths, entrypoints, stop signal)",
             node::stand_ins_match_documented_facts(source),
         );
     }
     if let Some(before) = &host_before {
-        check(
-            "the node left the host as it found it (sysctls, iptables, ipsets, mounts, links, cgroups, paths, processes)",
-            host_unchanged(before),
-        );
-        // The node that follows the killed one is the one without an enforcer, so the two checks
-        // cost one node start less; o's check stops it and compares the host (an unfiltered run
-        // runs both).
-        let mut next = None;
-        if options.filter.is_none() {
-            let t = Instant::now();
-            let result = killed_node_is_undone_by_the_next(options, before).map(|node| next = Some(node));
-            phases::record("a node killed outright, undone by the next", t.elapsed(), result.is_ok());
-            check(
-                "a node killed outright (SIGKILL) is undone by the next node's claim (the node without an enforcer below, whose stop leaves the host as it was)",
-                result,
-            );
-        }
-        if options.filter.as_deref().is_none_or(|f| UNENFORCED_SCENARIO.contains(f)) {
-            let t = Instant::now();
-            let result = unenforced_node_lets_the_probe_through(options, before, next.take());
-            phases::record("a node without an enforcer: scenario o", t.elapsed(), result.is_ok());
-            check("on a second node without an enforcer, scenario o passes: the probe k sees refused connects", result);
+        host_checks(options, before, &mut suite);
+    }
+    println!("{} suite checks failed", suite.failed);
+    Ok(usize::from(!status.success()) + suite.failed)
+}
+
+/// The suite checks after the scenarios: each prints its line; failures are counted.
+#[derive(Default)]
+struct SuiteChecks {
+    failed: usize,
+}
+
+impl SuiteChecks {
+    fn check(&mut self, what: &str, result: Result<()>) {
+        match result {
+            Ok(()) => println!("ok    suite: {what}"),
+            Err(e) => {
+                println!("FAIL  suite: {what}\n      {}", format!("{e:#}").replace('\n', "\n      "));
+                self.failed += 1;
+            }
         }
     }
-    println!("{} suite checks failed", failures.len());
-    Ok(usize::from(!status.success()) + failures.len())
+}
+
+/// The checks of the host after the node stopped: as it was, then the extra nodes of the
+/// killed-node and no-enforcer checks.
+fn host_checks(options: &Options, before: &HostState, suite: &mut SuiteChecks) {
+    suite.check(
+        "the node left the host as it found it (sysctls, iptables, ipsets, mounts, links, cgroups, paths, processes)",
+        host_unchanged(before),
+    );
+    // The node that follows the killed one is the one without an enforcer, so the two checks
+    // cost one node start less; o's check stops it and compares the host (an unfiltered run
+    // runs both).
+    let mut next = None;
+    if options.filter.is_none() {
+        let t = Instant::now();
+        let result = killed_node_is_undone_by_the_next(options, before).map(|node| next = Some(node));
+        phases::record("a node killed outright, undone by the next", t.elapsed(), result.is_ok());
+        suite.check(
+            "a node killed outright (SIGKILL) is undone by the next node's claim (the node without an enforcer below, whose stop leaves the host as it was)",
+            result,
+        );
+    }
+    if options.filter.as_deref().is_none_or(|f| UNENFORCED_SCENARIO.contains(f)) {
+        let t = Instant::now();
+        let result = unenforced_node_lets_the_probe_through(options, before, next.take());
+        phases::record("a node without an enforcer: scenario o", t.elapsed(), result.is_ok());
+        suite.check("on a second node without an enforcer, scenario o passes: the probe k sees refused connects", result);
+    }
 }
 
 /// `cargo xtask e2e --kubeconfig K --context C` (this same binary) with the run's options.
