@@ -33,6 +33,7 @@ test: ## Run every test: format and lints, unit and tidy tests, the chart matrix
 	@XTASK_PHASES=$(PHASES) $(MAKE) --no-print-directory test-steps; rc=$$?; echo; echo "make test: where the time went"; $(CARGO) xtask phases $(PHASES); exit $$rc
 
 test-steps:
+	@$(call phase,build the harness (cargo),$(CARGO) build -p xtask)
 	@$(call phase,source archive,$(if $(findstring --no-node,$(E2E_FLAGS)),true,$(CARGO) xtask heimdall-source))
 	@$(call phase,setup,$(CARGO) xtask setup)
 	@$(call phase,lint,$(MAKE) --no-print-directory lint)

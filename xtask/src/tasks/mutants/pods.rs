@@ -141,7 +141,9 @@ pub fn run_with_the_suite(
     progress: impl FnMut(&PodMutant, &PodFate, Duration) + Send,
 ) -> Result<usize> {
     let scratch = Scratch::new(&base.repo)?;
+    let t = Instant::now();
     let static_fates = survive_the_matrix(&scratch, base, mutants)?;
+    crate::support::phases::record("pod mutants: each through the whole render matrix", t.elapsed(), true);
     let mut fates = Some(static_fates);
     let mut progress = Some(progress);
     let mut on_node = |node: &served::Served, suite_passed: bool| -> Result<()> {
