@@ -184,15 +184,14 @@ pub struct Judged {
     pub ignored: Vec<String>,
 }
 
-/// Asks the witness (where the run has one) who made each new temp entry and each new node
-/// process; every other difference, and everything without a witness, stays the run's.
+/// Asks the witness (where the run has one) who made each new temp entry, node process and mount;
+/// every other difference, and everything without a witness, stays the run's.
 pub fn judge(differences: Vec<String>, witness: Option<&Witness>) -> Judged {
     let mut judged = Judged::default();
     for difference in differences {
-        let author = match (witness, difference.strip_prefix("new temp entry: "), difference.strip_prefix("new process: ")) {
-            (Some(w), Some(name), _) => w.temp_entry(name),
-            (Some(w), _, Some(process)) => process.split(' ').next().and_then(|p| p.parse().ok()).map_or(Author::Unknown, |p| w.process(p)),
-            _ => Author::Unknown,
+        let author = match witness {
+            Some(w) => author(w, &difference),
+            None => Author::Unknown,
         };
         match author {
             Author::Other(pid, comm) => {
@@ -203,6 +202,19 @@ pub fn judge(differences: Vec<String>, witness: Option<&Witness>) -> Judged {
         }
     }
     judged
+}
+
+/// Who made one difference, where the witness can tell: a new temp entry, node process or mount.
+fn author(witness: &Witness, difference: &str) -> Author {
+    if let Some(name) = difference.strip_prefix("new temp entry: ") {
+        witness.temp_entry(name)
+    } else if let Some(process) = difference.strip_prefix("new process: ") {
+        process.split(' ').next().and_then(|p| p.parse().ok()).map_or(Author::Unknown, |pid| witness.process(pid))
+    } else if let Some(point) = difference.strip_prefix("new mount: ") {
+        witness.mount(point)
+    } else {
+        Author::Unknown
+    }
 }
 
 fn read_sysctl(key: &str) -> Option<String> {

@@ -9,7 +9,7 @@
 //! [`redirect_temp`]), so a program that honours it leaves nothing in the shared folder at all.
 
 use anyhow::{Context, Result};
-use kernel::{fanotify_on, listen, proc_connector, read_creations, read_forks};
+use kernel::{fanotify_on, fanotify_on_mounts, listen, proc_connector, read_creations, read_forks, read_mounts};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,6 +60,8 @@ struct Heard {
     parents: HashMap<i32, i32>,
     /// A temp entry's name → the process that created it, with its command name when it was asked.
     created: HashMap<String, (i32, String)>,
+    /// A mount point → the process that attached a mount there.
+    mounted: HashMap<String, (i32, String)>,
     /// Events the kernel dropped (a full queue): then Unknown stays possible for anything.
     lost: bool,
 }
@@ -89,7 +91,12 @@ impl Witness {
         let stop = Arc::new(AtomicBool::new(false));
         let forks = proc_connector().context("listening to the kernel's fork events (the proc connector)")?;
         let creations = fanotify_on(temp).with_context(|| format!("watching {} with fanotify", temp.display()))?;
-        let threads = vec![listen(forks, &heard, &stop, read_forks), listen(creations, &heard, &stop, read_creations)];
+        let mut threads = vec![listen(forks, &heard, &stop, read_forks), listen(creations, &heard, &stop, read_creations)];
+        // Mount events came with Linux 6.14: without them, mounts stay the run's to explain.
+        match fanotify_on_mounts() {
+            Ok(mounts) => threads.push(listen(mounts, &heard, &stop, read_mounts)),
+            Err(e) => eprintln!("witness: mounts are not attributed on this kernel ({e:#}); every new mount is blamed on the run"),
+        }
         Ok(Witness { root, heard, stop, threads })
     }
 
@@ -97,6 +104,15 @@ impl Witness {
     pub fn temp_entry(&self, name: &str) -> Author {
         let heard = self.heard.lock().unwrap();
         match heard.created.get(name) {
+            Some((pid, comm)) => self.judge(&heard, *pid, comm.clone()),
+            None => Author::Unknown,
+        }
+    }
+
+    /// Who attached the mount at `point`.
+    pub fn mount(&self, point: &str) -> Author {
+        let heard = self.heard.lock().unwrap();
+        match heard.mounted.get(point) {
             Some((pid, comm)) => self.judge(&heard, *pid, comm.clone()),
             None => Author::Unknown,
         }
@@ -296,6 +312,74 @@ mod kernel {
         }
     }
 
+    const FAN_REPORT_MNT: u32 = 0x4000;
+    const FAN_MARK_MNTNS: u32 = 0x110;
+    const FAN_MNT_ATTACH: u64 = 0x0100_0000;
+    const FAN_EVENT_INFO_TYPE_MNT: u8 = 7;
+    const SYS_STATMOUNT: libc::c_long = 457;
+    const STATMOUNT_MNT_POINT: u64 = 0x10;
+
+    /// A fanotify group told of every mount attached in this process's mount namespace (Linux 6.14).
+    pub(super) fn fanotify_on_mounts() -> Result<OwnedFd> {
+        let flags = FAN_CLASS_NOTIF | FAN_REPORT_MNT | libc::FAN_CLOEXEC;
+        // SAFETY: fanotify_init(2); the descriptor is owned from here on.
+        let fd =
+            unsafe { OwnedFd::from_raw_fd(check(libc::fanotify_init(flags, (libc::O_RDONLY | libc::O_CLOEXEC) as u32), "fanotify_init")?) };
+        let ns = std::fs::File::open("/proc/self/ns/mnt")?;
+        // SAFETY: fanotify_mark(2) on a mount namespace, named by its descriptor (no path).
+        check(
+            unsafe { libc::fanotify_mark(fd.as_raw_fd(), FAN_MARK_ADD | FAN_MARK_MNTNS, FAN_MNT_ATTACH, ns.as_raw_fd(), std::ptr::null()) },
+            "fanotify_mark on the mount namespace",
+        )?;
+        Ok(fd)
+    }
+
+    /// Each mount event in a read: where the mount was attached (asked of the kernel by its id at
+    /// once, while it is there) → the process that attached it.
+    pub(super) fn read_mounts(buf: &[u8], heard: &mut Heard) {
+        let mut at = 0;
+        while let Some(len) = u32_at(buf, at).map(|l| l as usize).filter(|l| *l >= 24) {
+            let event = &buf[at..(at + len).min(buf.len())];
+            let meta_len = event.get(6..8).map(|b| u16::from_ne_bytes([b[0], b[1]]) as usize).unwrap_or(24);
+            let pid = u32_at(event, 20).unwrap_or(0) as i32;
+            let mut info = &event[meta_len.min(event.len())..];
+            while info.len() >= 4 {
+                let (kind, len) = (info[0], (u16::from_ne_bytes([info[2], info[3]]) as usize).max(4));
+                // fanotify_event_info_mnt: the header, then the mount's 64-bit id at offset 8.
+                let id = info.get(8..16).filter(|_| kind == FAN_EVENT_INFO_TYPE_MNT).map(|b| u64::from_ne_bytes(b.try_into().unwrap()));
+                if let Some(point) = id.and_then(mount_point) {
+                    heard.mounted.insert(point, (pid, comm_of(pid)));
+                }
+                info = info.get(len..).unwrap_or_default();
+            }
+            at += len;
+        }
+    }
+
+    /// statmount(2) (Linux 6.8): the mount point of the mount with this unique id.
+    fn mount_point(id: u64) -> Option<String> {
+        // mnt_id_req, version 0: size, a spare word, the id, the fields wanted.
+        let mut request = Vec::with_capacity(24);
+        request.extend(24u32.to_ne_bytes());
+        request.extend(0u32.to_ne_bytes());
+        request.extend(id.to_ne_bytes());
+        request.extend(STATMOUNT_MNT_POINT.to_ne_bytes());
+        let mut answer = vec![0u64; 1024];
+        let size = answer.len() * 8;
+        // SAFETY: statmount(2) with a request of its declared size and a buffer of the length given.
+        let ret = unsafe { libc::syscall(SYS_STATMOUNT, request.as_ptr(), answer.as_mut_ptr(), size, 0u32) };
+        if ret != 0 {
+            return None;
+        }
+        let bytes: Vec<u8> = answer.iter().flat_map(|w| w.to_ne_bytes()).collect();
+        // struct statmount: the mask at 8, mnt_point (an offset into the strings at 512) at 108.
+        let mask = u64::from_ne_bytes(bytes[8..16].try_into().ok()?);
+        let offset = u32_at(&bytes, 108)? as usize;
+        let text = bytes.get(512 + offset..).filter(|_| mask & STATMOUNT_MNT_POINT != 0)?;
+        let end = text.iter().position(|b| *b == 0)?;
+        Some(String::from_utf8_lossy(&text[..end]).into_owned())
+    }
+
     /// The name in an event's DFID_NAME info record: header (type, pad, len), fsid (8), file_handle
     /// (handle_bytes, handle_type, the handle), then the name, NUL-terminated.
     pub(super) fn entry_name(mut info: &[u8]) -> Option<String> {
@@ -334,7 +418,11 @@ mod kernel {
     pub fn listen(_: OwnedFd, _: &Arc<Mutex<Heard>>, _: &Arc<AtomicBool>, _: Reader) -> std::thread::JoinHandle<()> {
         unreachable!("no listener starts without its descriptor")
     }
+    pub fn fanotify_on_mounts() -> Result<OwnedFd> {
+        bail!("fanotify is Linux's")
+    }
     pub fn read_forks(_: &[u8], _: &mut Heard) {}
+    pub fn read_mounts(_: &[u8], _: &mut Heard) {}
     pub fn read_creations(_: &[u8], _: &mut Heard) {}
 }
 
@@ -398,5 +486,52 @@ mod tests {
         );
         let without = crate::lifecycle::node::host::judge(vec!["new temp entry: unrelated.tmp".into()], None);
         assert_eq!(without.blamed, ["new temp entry: unrelated.tmp"], "without a witness nothing is excused");
+    }
+
+    /// The same for mounts: one attached by a process of a stand-in run is the run's, one this test
+    /// process attaches is another program's.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_mount_is_blamed_on_the_run_only_when_a_process_of_the_run_attached_it() {
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: fanotify and the proc connector need root (make test runs as root)");
+            return;
+        }
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let (theirs, ours) = (dir.path().join("run-mount"), dir.path().join("unrelated-mount"));
+        std::fs::create_dir(&theirs).unwrap();
+        std::fs::create_dir(&ours).unwrap();
+        let mut run = std::process::Command::new("sh")
+            .args(["-c", "read dir; mount -t tmpfs witness-test \"$dir\"; read done"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let witness = Witness::start(dir.path(), run.id() as i32).unwrap();
+        let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+        let tmpfs = std::ffi::CString::new("tmpfs").unwrap();
+        // SAFETY: mount(2) of a fresh tmpfs on a folder of this test.
+        assert_eq!(unsafe { libc::mount(tmpfs.as_ptr(), c(&ours).as_ptr(), tmpfs.as_ptr(), 0, std::ptr::null()) }, 0);
+        let mut input = run.stdin.take().unwrap();
+        writeln!(input, "{}", theirs.display()).unwrap();
+        let point = |p: &Path| p.display().to_string();
+        for _ in 0..100 {
+            if witness.mount(&point(&theirs)) != Author::Unknown {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        writeln!(input).unwrap();
+        run.wait().unwrap();
+        let (run_author, other_author) = (witness.mount(&point(&theirs)), witness.mount(&point(&ours)));
+        for p in [&theirs, &ours] {
+            // SAFETY: umount2(2) of the tmpfs mounted above.
+            unsafe { libc::umount2(c(p).as_ptr(), libc::MNT_DETACH) };
+        }
+        assert!(matches!(run_author, Author::Run(_, ref comm) if comm == "mount" || comm == "(exited)"), "{run_author:?}");
+        assert!(matches!(other_author, Author::Other(pid, _) if pid == std::process::id() as i32), "{other_author:?}");
+        let judged = crate::lifecycle::node::host::judge(vec![format!("new mount: {}", point(&ours))], Some(&witness));
+        assert!(judged.blamed.is_empty() && judged.ignored.len() == 1, "{judged:#?}");
     }
 }
