@@ -219,7 +219,10 @@ fn on_the_node(
     let planted: Vec<(&PodMutant, Vec<String>, Option<PathBuf>)> = mutants
         .iter()
         .zip(static_fates)
-        .map(|(m, caught)| Ok((m, caught.clone(), if caught.is_empty() { Some(mutated_copy(scratch, m)?) } else { None })))
+        .map(|(m, caught)| {
+            let chart = if caught.is_empty() { Some(mutated_copy(scratch, m)?) } else { None };
+            Ok((m, caught, chart))
+        })
         .collect::<Result<_>>()?;
     let progress = std::sync::Mutex::new(progress);
     let fates = crate::support::parallel::parallel_map(&planted, AT_ONCE, |(m, caught_statically, chart)| -> Result<bool> {
