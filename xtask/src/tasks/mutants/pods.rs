@@ -111,8 +111,7 @@ pub fn run(
     options: &PodOptions,
     progress: impl FnMut(&PodMutant, &PodFate, Duration) + Send,
 ) -> Result<bool> {
-    let scratch = Scratch::new(&base.repo)?;
-    let static_fates = survive_the_matrix(&scratch, base, mutants)?;
+    let (scratch, static_fates) = planted_through_the_matrix(base, mutants)?;
     let host_before = HostState::take()?;
     let e2e_options = e2e::Options {
         helm: None,
@@ -140,10 +139,7 @@ pub fn run_with_the_suite(
     e2e_options: &e2e::Options,
     progress: impl FnMut(&PodMutant, &PodFate, Duration) + Send,
 ) -> Result<usize> {
-    let scratch = Scratch::new(&base.repo)?;
-    let t = Instant::now();
-    let static_fates = survive_the_matrix(&scratch, base, mutants)?;
-    crate::support::phases::record("pod mutants: each through the whole render matrix", t.elapsed(), true);
+    let (scratch, static_fates) = planted_through_the_matrix(base, mutants)?;
     let mut fates = Some(static_fates);
     let mut progress = Some(progress);
     let mut on_node = |node: &served::Served, suite_passed: bool| -> Result<()> {
@@ -154,6 +150,16 @@ pub fn run_with_the_suite(
         Ok(())
     };
     served::run(e2e_options, Some(&mut on_node))
+}
+
+/// A scratch repository, and each mutant's catches by the whole render matrix there (it must have
+/// none), timed as a phase.
+fn planted_through_the_matrix(base: &Options, mutants: &[PodMutant]) -> Result<(Scratch, Vec<Vec<String>>)> {
+    let scratch = Scratch::new(&base.repo)?;
+    let t = Instant::now();
+    let static_fates = survive_the_matrix(&scratch, base, mutants)?;
+    crate::support::phases::record("pod mutants: each through the whole render matrix", t.elapsed(), true);
+    Ok((scratch, static_fates))
 }
 
 /// Each mutant planted into the scratch chart and run through the matrix (snapshots off): the checks
