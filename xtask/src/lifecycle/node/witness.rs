@@ -292,9 +292,8 @@ mod kernel {
         Ok(fd)
     }
 
-    /// Each creation event in a read: the entry's name → its creator, with the creator's command name
-    /// asked at once (it may exit soon; the fork events still place it in a tree).
-    pub(super) fn read_creations(buf: &[u8], heard: &mut Heard) {
+    /// Each fanotify event in a read, as (pid, mask, its info records), in order.
+    fn fanotify_events(buf: &[u8], mut each: impl FnMut(i32, u64, &[u8])) {
         let mut at = 0;
         // fanotify_event_metadata: event_len, vers, reserved, metadata_len, mask (8), fd, pid.
         while let Some(len) = u32_at(buf, at).map(|l| l as usize).filter(|l| *l >= 24) {
@@ -302,14 +301,22 @@ mod kernel {
             let meta_len = event.get(6..8).map(|b| u16::from_ne_bytes([b[0], b[1]]) as usize).unwrap_or(24);
             let pid = u32_at(event, 20).unwrap_or(0) as i32;
             let mask = event.get(8..16).map(|b| u64::from_ne_bytes(b.try_into().unwrap())).unwrap_or(0);
+            each(pid, mask, &event[meta_len.min(event.len())..]);
+            at += len;
+        }
+    }
+
+    /// Each creation event in a read: the entry's name → its creator, with the creator's command name
+    /// asked at once (it may exit soon; the fork events still place it in a tree).
+    pub(super) fn read_creations(buf: &[u8], heard: &mut Heard) {
+        fanotify_events(buf, |pid, mask, info| {
             if mask & FAN_Q_OVERFLOW != 0 {
                 heard.lost = true;
             }
-            if let Some(name) = entry_name(&event[meta_len.min(event.len())..]) {
+            if let Some(name) = entry_name(info) {
                 heard.created.insert(name, (pid, comm_of(pid)));
             }
-            at += len;
-        }
+        });
     }
 
     const FAN_REPORT_MNT: u32 = 0x4000;
@@ -337,12 +344,7 @@ mod kernel {
     /// Each mount event in a read: where the mount was attached (asked of the kernel by its id at
     /// once, while it is there) → the process that attached it.
     pub(super) fn read_mounts(buf: &[u8], heard: &mut Heard) {
-        let mut at = 0;
-        while let Some(len) = u32_at(buf, at).map(|l| l as usize).filter(|l| *l >= 24) {
-            let event = &buf[at..(at + len).min(buf.len())];
-            let meta_len = event.get(6..8).map(|b| u16::from_ne_bytes([b[0], b[1]]) as usize).unwrap_or(24);
-            let pid = u32_at(event, 20).unwrap_or(0) as i32;
-            let mut info = &event[meta_len.min(event.len())..];
+        fanotify_events(buf, |pid, _, mut info| {
             while info.len() >= 4 {
                 let (kind, len) = (info[0], (u16::from_ne_bytes([info[2], info[3]]) as usize).max(4));
                 // fanotify_event_info_mnt: the header, then the mount's 64-bit id at offset 8.
@@ -352,8 +354,7 @@ mod kernel {
                 }
                 info = info.get(len..).unwrap_or_default();
             }
-            at += len;
-        }
+        });
     }
 
     /// statmount(2) (Linux 6.8): the mount point of the mount with this unique id.
