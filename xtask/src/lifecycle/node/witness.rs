@@ -102,8 +102,13 @@ impl Witness {
 
     /// Who created the temp entry `name`.
     pub fn temp_entry(&self, name: &str) -> Author {
+        self.recorded(|heard| heard.created.get(name))
+    }
+
+    /// The author of what `find` looks up among the creations heard, if any was heard.
+    fn recorded(&self, find: impl FnOnce(&Heard) -> Option<&(i32, String)>) -> Author {
         let heard = self.heard.lock().unwrap();
-        match heard.created.get(name) {
+        match find(&heard) {
             Some((pid, comm)) => self.judge(&heard, *pid, comm.clone()),
             None => Author::Unknown,
         }
@@ -111,11 +116,7 @@ impl Witness {
 
     /// Who attached the mount at `point`.
     pub fn mount(&self, point: &str) -> Author {
-        let heard = self.heard.lock().unwrap();
-        match heard.mounted.get(point) {
-            Some((pid, comm)) => self.judge(&heard, *pid, comm.clone()),
-            None => Author::Unknown,
-        }
+        self.recorded(|heard| heard.mounted.get(point))
     }
 
     /// Whose process `pid` is (its command name read now).
