@@ -1,25 +1,53 @@
-//! The chart's start script (heimdall/files/start-heimdall.sh), run under dash and bash against a fake image layout: the steps in order, the password line redacted, node exec'd as the same process, failures that stop with a message.
+//! The chart's start script (heimdall/files/start-heimdall.sh), run under dash and bash with the host's node against a fake image layout: the steps in order and behind the migration lock, the password line redacted, node exec'd as the same process, failures that stop with a message.
 
 use heimdall_chart_tests::repo_root;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 
 const PASSWORD: &str = "e2e-seeded-Password-7f3a";
 const IMAGE: &str = "docker.io/mitre/heimdall2:2.13.1";
 
 /// A fake /app/apps/backend: a sequelize that says what it does (the seeder prints the password, as
-/// Heimdall's does), dist/src/main.js, and a `node` on PATH that prints its own PID and arguments.
+/// Heimdall's does, and both steps note their start and end in $TRACE), a pg whose advisory lock is a
+/// directory (taken by mkdir, as atomic as PostgreSQL's), the database settings, and a
+/// dist/src/main.js that prints its PID. The script runs under the host's real node.
 fn layout() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    std::fs::create_dir_all(root.join("node_modules/.bin")).unwrap();
-    std::fs::create_dir_all(root.join("dist/src")).unwrap();
-    std::fs::create_dir_all(root.join("bin")).unwrap();
-    std::fs::write(root.join("dist/src/main.js"), "").unwrap();
-    executable(
-        &root.join("node_modules/.bin/sequelize"),
-        r#"#!/bin/sh
+    for folder in ["node_modules/.bin", "node_modules/pg", "dist/src", "dist/db"] {
+        std::fs::create_dir_all(root.join(folder)).unwrap();
+    }
+    std::fs::write(root.join("dist/src/main.js"), "console.log('server: pid ' + process.pid);\n").unwrap();
+    std::fs::write(root.join("dist/db/database.js"), DATABASE_SETTINGS).unwrap();
+    std::fs::write(root.join("node_modules/pg/index.js"), FAKE_PG).unwrap();
+    executable(&root.join("node_modules/.bin/sequelize"), FAKE_SEQUELIZE);
+    dir
+}
+
+const DATABASE_SETTINGS: &str =
+    "module.exports = {username: 'postgres', password: 'x', host: 'db', port: 5432, database: 'heimdall', dialectOptions: {ssl: false}};\n";
+
+/// pg's Client, with the lock a directory beside the layout (shared by every start of one test).
+const FAKE_PG: &str = r#"
+const fs = require('fs');
+const lock = process.env.LOCK_DIR;
+class Client {
+  async connect() { if (process.env.DATABASE_DOWN) throw new Error('connect ECONNREFUSED 10.0.0.9:5432'); }
+  take() { try { fs.mkdirSync(lock); this.held = true; return true; } catch (e) { return false; } }
+  async query(sql) {
+    if (sql.includes('pg_try_advisory_lock')) return {rows: [{taken: this.take()}]};
+    while (!this.take()) await new Promise(ok => setTimeout(ok, 20));
+    return {rows: [{}]};
+  }
+  async end() { if (this.held) fs.rmdirSync(lock); }
+}
+module.exports = {Client};
+"#;
+
+const FAKE_SEQUELIZE: &str = r#"#!/bin/sh
+echo "begin $1 $PPID" >> "$TRACE"
+sleep 0.2
 case "$1" in
   db:migrate) echo "migrations: done" ;;
   db:seed:all)
@@ -27,13 +55,11 @@ case "$1" in
     echo "New administrator email is: admin@heimdall.example"
     echo "New administrator password is: $SEED_PASSWORD"
     echo "You should change this password on first login." >&2
+    echo "end $1 $PPID" >> "$TRACE"
     exit "${SEED_EXIT:-0}" ;;
 esac
-"#,
-    );
-    executable(&root.join("bin/node"), "#!/bin/sh\necho \"server: pid $$, args $*\"\n");
-    dir
-}
+echo "end $1 $PPID" >> "$TRACE"
+"#;
 
 fn executable(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
@@ -47,21 +73,26 @@ fn shells() -> Vec<&'static str> {
     shells
 }
 
-/// Runs the script as the Deployment does (`sh -c SCRIPT start-heimdall IMAGE` in the backend folder);
-/// its output and the PID it ran as.
-fn start(shell: &str, dir: &Path, seed_exit: &str) -> (Output, u32) {
+/// Starts the script as the Deployment does (`sh -c SCRIPT start-heimdall IMAGE` in the backend folder),
+/// with the lock and the trace beside the layout.
+fn spawn_start(shell: &str, dir: &Path, extra_env: &[(&str, &str)]) -> Child {
     let script = std::fs::read_to_string(repo_root().join("heimdall/files/start-heimdall.sh")).unwrap();
-    let path = format!("{}:{}", dir.join("bin").display(), std::env::var("PATH").unwrap());
-    let child = Command::new(shell)
+    Command::new(shell)
         .args(["-c", &script, "start-heimdall", IMAGE])
         .current_dir(dir)
-        .env("PATH", path)
         .env("SEED_PASSWORD", PASSWORD)
-        .env("SEED_EXIT", seed_exit)
+        .env("LOCK_DIR", dir.join("advisory-lock"))
+        .env("TRACE", dir.join("trace"))
+        .envs(extra_env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs the script to its end; its output and the PID it ran as.
+fn start(shell: &str, dir: &Path, seed_exit: &str) -> (Output, u32) {
+    let child = spawn_start(shell, dir, &[("SEED_EXIT", seed_exit)]);
     let pid = child.id();
     (child.wait_with_output().unwrap(), pid)
 }
@@ -79,10 +110,7 @@ fn migrates_seeds_then_execs_node_in_the_same_process() {
         assert!(out.status.success(), "{shell}: {}", text(&out));
         let order = ["migrations: done", "New administrator email is", "server: pid"].map(|s| said.find(s));
         assert!(order.iter().all(Option::is_some) && order.windows(2).all(|w| w[0] < w[1]), "{shell}: steps out of order:\n{said}");
-        assert!(
-            said.contains(&format!("server: pid {pid}, args dist/src/main")),
-            "{shell}: node did not replace the shell (pid {pid}):\n{said}"
-        );
+        assert!(said.contains(&format!("server: pid {pid}\n")), "{shell}: node did not replace the shell (pid {pid}):\n{said}");
     }
 }
 
@@ -122,4 +150,46 @@ fn an_image_of_another_layout_fails_naming_the_file_and_the_image() {
         assert!(all.contains("dist/src/main.js is missing in image docker.io/mitre/heimdall2:2.13.1"), "{shell}: {all}");
         assert!(all.contains("image.tag") && !all.contains("migrations: done"), "{shell}: {all}");
     }
+}
+
+/// Three replicas starting at once on one database: their migrations and seeds never overlap (each
+/// step's begin is followed by its own end), the later ones say they wait for the lock, and all start.
+#[test]
+fn replicas_starting_at_once_migrate_one_after_the_other() {
+    let dir = layout();
+    let children: Vec<Child> = (0..3).map(|_| spawn_start("sh", dir.path(), &[])).collect();
+    let outputs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    let said: Vec<String> = outputs.iter().map(text).collect();
+    assert!(outputs.iter().all(|o| o.status.success()), "a replica failed:\n{}", said.join("\n---\n"));
+    let trace = std::fs::read_to_string(dir.path().join("trace")).unwrap();
+    let steps: Vec<Vec<&str>> = trace.lines().map(|l| l.split(' ').collect()).collect();
+    assert_eq!(steps.len(), 12, "3 replicas, 2 steps, begin and end each:\n{trace}");
+    for pair in steps.chunks(2) {
+        let (begin, end) = (&pair[0], &pair[1]);
+        assert!(begin[0] == "begin" && end[0] == "end" && begin[1..] == end[1..], "steps overlapped:\n{trace}");
+    }
+    let waited = said.iter().filter(|s| s.contains("another replica is migrating the database; waiting")).count();
+    assert!(waited >= 1, "no replica said it waited:\n{}", said.join("\n---\n"));
+    assert!(said.iter().filter(|s| s.contains("took the migration lock after")).count() == waited, "{}", said.join("\n---\n"));
+}
+
+#[test]
+fn an_unreachable_database_stops_before_any_step_naming_it() {
+    let dir = layout();
+    let out = spawn_start("sh", dir.path(), &[("DATABASE_DOWN", "1")]).wait_with_output().unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(69), "{all}");
+    assert!(all.contains("could not take the migration lock in PostgreSQL db:5432/heimdall: connect ECONNREFUSED"), "{all}");
+    assert!(!all.contains("migrations: done") && !all.contains("server: pid"), "{all}");
+}
+
+#[test]
+fn a_failed_migration_stops_before_the_seed_with_its_status() {
+    let dir = layout();
+    executable(&dir.path().join("node_modules/.bin/sequelize"), "#!/bin/sh\necho \"$1: relation exists\" >&2\nexit 5\n");
+    let out = spawn_start("sh", dir.path(), &[]).wait_with_output().unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{all}");
+    assert!(all.contains("db:migrate: relation exists") && all.contains("migrating the database failed (exit 5)"), "{all}");
+    assert!(!all.contains("db:seed:all") && !all.contains("server: pid"), "{all}");
 }

@@ -69,6 +69,7 @@ checks what it reads as it goes, so running it here checks it.
   {{- $_ = include "heimdall.openshift.adaptSecurityContext" . }}
   {{- $_ = include "heimdall.autoscaling.validate" . }}
   {{- $_ = include "heimdall.podDisruptionBudget.validate" . }}
+  {{- $_ = include "heimdall.shutdown.validate" . }}
   {{- $_ = include "heimdall.networkPolicy.validate" . }}
   {{- $_ = include "heimdall.caCertificates.validate" . }}
   {{- $_ = include "heimdall.extraObjects.validate" . }}
@@ -255,6 +256,25 @@ drains and cluster upgrades would hang on it).
     {{- else if lt (include "heimdall.pdb.allowedDisruptions" . | int) 1 }}
       {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "podDisruptionBudget allows no voluntary disruption at %s Heimdall replica(s) (%s): node drains and cluster upgrades would hang on it. Use maxUnavailable: 1 (and minAvailable: null), or run more replicas" (include "heimdall.pdb.replicas" .) (include "heimdall.pdb.bound" .))) }}
     {{- end }}
+  {{- end }}
+{{- end }}
+
+{{/*
+Records a problem when a rolling update could replace no pod (maxSurge and
+maxUnavailable both 0, which the API server refuses), or when the preStop
+sleep does not end within the grace period (SIGTERM would never come first).
+*/}}
+{{- define "heimdall.shutdown.validate" -}}
+  {{- $r := .Values.updateStrategy.rollingUpdate }}
+  {{- if and (eq .Values.updateStrategy.type "RollingUpdate") $r }}
+    {{- if and (eq (toString $r.maxSurge | trimSuffix "%" | int) 0) (eq (toString $r.maxUnavailable | trimSuffix "%" | int) 0) }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "updateStrategy.rollingUpdate: maxSurge (%v) and maxUnavailable (%v) are both 0, so no pod could ever be replaced: set maxSurge to 1 (the chart's default)" $r.maxSurge $r.maxUnavailable)) }}
+    {{- end }}
+  {{- end }}
+  {{- $grace := 30 }}
+  {{- if not (kindIs "invalid" .Values.terminationGracePeriodSeconds) }}{{ $grace = int .Values.terminationGracePeriodSeconds }}{{ end }}
+  {{- if and (gt (int .Values.preStopSleepSeconds) 0) (ge (int .Values.preStopSleepSeconds) $grace) }}
+    {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "preStopSleepSeconds (%d) is not below the grace period (terminationGracePeriodSeconds: %d), so Heimdall would be killed before it ever got SIGTERM: lower preStopSleepSeconds or raise terminationGracePeriodSeconds" (int .Values.preStopSleepSeconds) $grace)) }}
   {{- end }}
 {{- end }}
 
