@@ -693,6 +693,13 @@ pub const SCENARIOS: &[Scenario] = &[
         enforcer: Enforcer::Absent,
         helms: Helms::Once(3),
     },
+    Scenario {
+        name: "p. production: 3 replicas on an empty database start with no restart; a rolling upgrade under steady load through the Service fails no request",
+        run: running::production_behaviours,
+        needs_nodes: true,
+        enforcer: Enforcer::Either,
+        helms: Helms::Once(4),
+    },
 ];
 
 /// Scenario o, which the default run also runs on a second node started without an enforcer.

@@ -1,7 +1,9 @@
 //! Scenarios j, k and l, for clusters with nodes: the chart's install with NetworkPolicies really runs (`helm install --wait` with real hooks, every pod Ready, `helm test` passes, `GET /server` answers through the Service, the admin logs in with the generated password and a wrong one is refused, a changed JWT_SECRET ends the old session); where policies are enforced, what they admit works and a pod without the right labels reaches neither PostgreSQL nor Heimdall; an external database with an arbitrary UID.
 
+mod production;
 mod survival;
 
+pub use production::production_behaviours;
 pub use survival::{data_secrets_and_quiet_logs_survive, upgrade_from_the_previous_chart};
 
 use super::{generated_secret_name, Env, RELEASE};
@@ -288,15 +290,20 @@ fn run_client(env: &Env, ns: &str, name: &str, script: &str, extra_env: &[(&str,
 /// [`run_client`] with labels on the pod (for the peers a NetworkPolicy admits).
 fn run_client_labelled(env: &Env, ns: &str, name: &str, script: &str, extra_env: &[(&str, &str)], labels: &Json) -> Result<String> {
     let deployment = env.deployment(ns)?.context("no Deployment")?;
-    let service = env.cluster.get(&format!("/api/v1/namespaces/{ns}/services/{RELEASE}"))?.context("no Service")?;
-    let port = service["spec"]["ports"].as_array().into_iter().flatten().find(|p| p["name"] == "http").and_then(|p| p["port"].as_u64());
-    let mut pod = client_pod(&deployment, port.context("the Service has no port named http")?, name, script, extra_env);
+    let mut pod = client_pod(&deployment, service_port(env, ns)?, name, script, extra_env);
     pod["metadata"]["labels"] = labels.clone();
     env.cluster.create(&format!("/api/v1/namespaces/{ns}/pods"), &pod)?;
     let phase = wait_finished(env, ns, name)?;
     let (_, log) = env.cluster.request_text("GET", &format!("/api/v1/namespaces/{ns}/pods/{name}/log"), None)?;
     ensure!(phase == "Succeeded", "pod {name} failed: {}", log.trim());
     Ok(log)
+}
+
+/// The port of the release's Service named http.
+fn service_port(env: &Env, ns: &str) -> Result<u64> {
+    let service = env.cluster.get(&format!("/api/v1/namespaces/{ns}/services/{RELEASE}"))?.context("no Service")?;
+    let port = service["spec"]["ports"].as_array().into_iter().flatten().find(|p| p["name"] == "http").and_then(|p| p["port"].as_u64());
+    port.context("the Service has no port named http")
 }
 
 /// Waits for a pod to finish; its phase.

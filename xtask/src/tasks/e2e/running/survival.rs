@@ -157,7 +157,7 @@ fn heimdall_pod(env: &Env, ns: &str) -> Result<Json> {
 }
 
 /// How long `pod`'s Heimdall container took to stop after SIGTERM, read from the API: the kubelet sends
-/// SIGTERM at deletionTimestamp minus the grace period and records the container's finishedAt (both to
+/// SIGTERM at deletionTimestamp minus the grace period (after the preStop sleep) and records the container's finishedAt (both to
 /// the second). Waits until the pod is gone; fails past [`STOP_LIMIT`] with the container's last state.
 fn stop_time(env: &Env, ns: &str, pod: &Json) -> Result<StopTime> {
     let name = pod["metadata"]["name"].as_str().context("a pod without a name")?;
@@ -178,8 +178,9 @@ fn stop_time(env: &Env, ns: &str, pod: &Json) -> Result<StopTime> {
             None => Some(marked.elapsed()),
         })
     })?;
-    let stop = StopTime { container: container_stop_seconds(&last), gone };
-    let over = stop.container.map_or(gone > STOP_LIMIT, |s| s > STOP_LIMIT.as_secs() as i64);
+    let pre_stop = Duration::from_secs(pre_stop_seconds(&last).max(0) as u64);
+    let stop = StopTime { container: container_stop_seconds(&last), gone, pre_stop };
+    let over = stop.container.map_or(gone > STOP_LIMIT + pre_stop, |s| s > STOP_LIMIT.as_secs() as i64);
     if over {
         bail!("pod {name}: {stop}, over {} s; its container: {}", STOP_LIMIT.as_secs(), last["status"]["containerStatuses"]);
     }
@@ -190,6 +191,8 @@ fn stop_time(env: &Env, ns: &str, pod: &Json) -> Result<StopTime> {
 struct StopTime {
     container: Option<i64>,
     gone: Duration,
+    /// The preStop sleep before SIGTERM, which the limit does not count.
+    pre_stop: Duration,
 }
 
 impl std::fmt::Display for StopTime {
@@ -198,16 +201,28 @@ impl std::fmt::Display for StopTime {
             Some(s) => write!(f, "container stopped {s}s after SIGTERM (to the second)")?,
             None => write!(f, "container stop time not recorded")?,
         }
-        write!(f, ", pod gone {:.1}s after its deletion was seen", self.gone.as_secs_f64())
+        write!(
+            f,
+            ", pod gone {:.1}s after its deletion was seen ({} s of preStop sleep first)",
+            self.gone.as_secs_f64(),
+            self.pre_stop.as_secs()
+        )
     }
 }
 
-/// finishedAt of the pod's `heimdall` container minus the moment SIGTERM was sent, in seconds.
+/// finishedAt of the pod's `heimdall` container minus the moment SIGTERM was sent, in seconds: the
+/// deletion's start plus the container's preStop sleep (the kubelet sends SIGTERM when it ends).
 fn container_stop_seconds(pod: &Json) -> Option<i64> {
     let meta = &pod["metadata"];
-    let sigterm = unix_seconds(meta["deletionTimestamp"].as_str()?)? - meta["deletionGracePeriodSeconds"].as_i64()?;
+    let deleted = unix_seconds(meta["deletionTimestamp"].as_str()?)? - meta["deletionGracePeriodSeconds"].as_i64()?;
     let heimdall = pod["status"]["containerStatuses"].as_array()?.iter().find(|c| c["name"] == "heimdall")?;
-    Some(unix_seconds(heimdall["state"]["terminated"]["finishedAt"].as_str()?)? - sigterm)
+    Some(unix_seconds(heimdall["state"]["terminated"]["finishedAt"].as_str()?)? - deleted - pre_stop_seconds(pod))
+}
+
+/// The preStop sleep of the pod's `heimdall` container, in seconds (0 without one).
+fn pre_stop_seconds(pod: &Json) -> i64 {
+    let spec = pod["spec"]["containers"].as_array().into_iter().flatten().find(|c| c["name"] == "heimdall");
+    spec.and_then(|c| c["lifecycle"]["preStop"]["sleep"]["seconds"].as_i64()).unwrap_or(0)
 }
 
 /// Seconds since 1970 of an API timestamp ("2026-12-01T14:58:01Z").
@@ -442,5 +457,13 @@ mod tests {
         let running = json!({"metadata": {"deletionTimestamp": "2026-12-01T14:58:31Z", "deletionGracePeriodSeconds": 30},
             "status": {"containerStatuses": [{"name": "heimdall", "state": {"running": {}}}]}});
         assert_eq!(container_stop_seconds(&running), None);
+    }
+
+    #[test]
+    fn the_container_stop_counts_from_the_end_of_the_pre_stop_sleep() {
+        let pod = json!({"metadata": {"deletionTimestamp": "2026-12-01T14:58:31Z", "deletionGracePeriodSeconds": 30},
+            "spec": {"containers": [{"name": "heimdall", "lifecycle": {"preStop": {"sleep": {"seconds": 5}}}}]},
+            "status": {"containerStatuses": [{"name": "heimdall", "state": {"terminated": {"finishedAt": "2026-12-01T14:58:07Z"}}}]}});
+        assert_eq!(container_stop_seconds(&pod), Some(1));
     }
 }

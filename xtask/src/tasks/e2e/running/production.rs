@@ -1,0 +1,223 @@
+//! Scenario p, for clusters with nodes: production behaviours. Three replicas on an empty database reach Ready with no restart (the start command's migration lock), and a `helm upgrade` that rolls every pod under steady load through the Service fails no request (maxUnavailable 0 and the preStop sleep).
+
+use super::{client_pod, install_and_wait, service_port, wait_rolled_out, ADMIN_EMAIL_VALUE};
+use crate::support::cluster::poll;
+use crate::tasks::e2e::{upgrade, Env};
+use anyhow::{ensure, Context, Result};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// Replicas of the first install: more than one races for the migrations on an empty database.
+const REPLICAS: &str = "replicaCount=3";
+
+/// p. `replicaCount: 3` on a fresh install: every pod Ready and no container restarted; then an upgrade
+/// to 2 replicas with a changed pod annotation (every pod replaced, one scaled away) under a steady load
+/// of new connections through the Service: no request fails.
+pub fn production_behaviours(env: &Env) -> Result<()> {
+    let ns = env.namespace("production")?;
+    let chart = env.chart_copy("production")?;
+    let values = ["--set", REPLICAS, "--set-string", ADMIN_EMAIL_VALUE];
+    install_and_wait(env, &ns, &chart, &values)?;
+    replicas_started_clean(env, &ns)?;
+    let load = Load::start(env, &ns)?;
+    let rolled = ["--set", "replicaCount=2", "--set-string", ADMIN_EMAIL_VALUE, "--set-string", "podAnnotations.e2e/rolled=1", "--wait"];
+    let (began, load_before) = (Instant::now(), load.counts(env)?.seconds);
+    env.release_ok(&upgrade(&ns, &chart, &rolled))?;
+    wait_rolled_out(env, &ns)?;
+    wait_old_pods_gone(env, &ns)?;
+    let counts = load.finish(env)?;
+    let took = began.elapsed();
+    env.note(format!("rolling upgrade to 2 replicas, {:.0} s from {load_before:.0} s of load: {counts}", took.as_secs_f64()));
+    counts.judge(took).with_context(|| format!("the upgrade began at {load_before:.1} s of the load and took {:.0} s", took.as_secs_f64()))
+}
+
+/// Every container of the namespace's pods, init containers included, never restarted; notes how many
+/// Heimdall pods waited for another's migrations (the lock at work).
+fn replicas_started_clean(env: &Env, ns: &str) -> Result<()> {
+    let pods = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
+    let items = pods["items"].as_array().cloned().unwrap_or_default();
+    let restarts = restarts_by_container(&items);
+    let waited = items.iter().filter(|p| logged(env, ns, p, "waiting for it").unwrap_or(false)).count();
+    env.note(format!("{} pods Ready; restarts {restarts:?}; {waited} Heimdall pod(s) waited for the migration lock", items.len()));
+    let restarted: Vec<String> = restarts.iter().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c} ({n})")).collect();
+    ensure!(
+        restarted.is_empty(),
+        "a fresh install with {REPLICAS} restarted {}: replicas must wait for each other's migrations, not crash",
+        restarted.join(", ")
+    );
+    Ok(())
+}
+
+/// `pod/container` → restartCount, for every container that has a status.
+fn restarts_by_container(pods: &[Json]) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for pod in pods {
+        let name = pod["metadata"]["name"].as_str().unwrap_or("?");
+        for kind in ["initContainerStatuses", "containerStatuses"] {
+            for c in pod["status"][kind].as_array().into_iter().flatten() {
+                out.insert(format!("{name}/{}", c["name"].as_str().unwrap_or("?")), c["restartCount"].as_u64().unwrap_or(0));
+            }
+        }
+    }
+    out
+}
+
+/// Whether the pod's `heimdall` container logged `text` (false for pods without one).
+fn logged(env: &Env, ns: &str, pod: &Json, text: &str) -> Result<bool> {
+    let name = pod["metadata"]["name"].as_str().unwrap_or("?");
+    let has = pod["spec"]["containers"].as_array().into_iter().flatten().any(|c| c["name"] == "heimdall");
+    if !has {
+        return Ok(false);
+    }
+    let (status, log) = env.cluster.request_text("GET", &format!("/api/v1/namespaces/{ns}/pods/{name}/log?container=heimdall"), None)?;
+    Ok(status == 200 && log.contains(text))
+}
+
+/// Waits until no pod of the namespace is terminating (the rollout's old pods have finished their stop).
+fn wait_old_pods_gone(env: &Env, ns: &str) -> Result<()> {
+    poll(env.target.ready_timeout, Duration::from_millis(500), "the old pods finishing their stop", |_| {
+        let pods = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
+        let stopping = pods["items"].as_array().into_iter().flatten().any(|p| !p["metadata"]["deletionTimestamp"].is_null());
+        Ok((!stopping).then_some(()))
+    })
+}
+
+/// The least request rate the load must reach (issue 32: at least 10 a second).
+const MIN_RATE: f64 = 10.0;
+const LOAD_POD: &str = "e2e-load";
+
+/// A pod that sends `GET /server` to the Service's cluster IP every 25 ms, each on a new connection (so
+/// kube-proxy routes every request afresh, as a new client's would be), and answers its counts on port 8080.
+struct Load {
+    path: String,
+}
+
+/// What the load pod counted: answers 200, failures by kind (an error code or `HTTP <status>`).
+#[derive(Deserialize)]
+struct Counts {
+    ok: u64,
+    failed: u64,
+    kinds: BTreeMap<String, u64>,
+    /// The first failures, each with its kind and when it happened.
+    failures: Vec<String>,
+    /// The slowest answer, in milliseconds.
+    slowest: u64,
+    seconds: f64,
+}
+
+impl Load {
+    fn start(env: &Env, ns: &str) -> Result<Load> {
+        let deployment = env.deployment(ns)?.context("no Deployment")?;
+        let mut pod = client_pod(&deployment, service_port(env, ns)?, LOAD_POD, LOAD, &[]);
+        pod["spec"]["containers"][0]["ports"] = json!([{"name": "counts", "containerPort": 8080}]);
+        env.cluster.create(&format!("/api/v1/namespaces/{ns}/pods"), &pod)?;
+        let load = Load { path: format!("/api/v1/namespaces/{ns}/pods/{LOAD_POD}:8080/proxy/") };
+        poll(env.target.ready_timeout, Duration::from_millis(500), "the load pod's first answer", |_| {
+            Ok(load.counts(env).ok().filter(|c| c.ok > 0).map(|_| ()))
+        })?;
+        Ok(load)
+    }
+
+    fn counts(&self, env: &Env) -> Result<Counts> {
+        let (status, body) = env.cluster.request_text("GET", &self.path, None)?;
+        ensure!(status == 200, "the load pod answered {status}: {body}");
+        serde_json::from_str(&body).with_context(|| format!("the load pod's counts: {body}"))
+    }
+
+    /// The counts so far; the pod is deleted.
+    fn finish(self, env: &Env) -> Result<Counts> {
+        let counts = self.counts(env);
+        let ns = self.path.split('/').nth(4).unwrap_or_default().to_string();
+        env.cluster.request("DELETE", &format!("/api/v1/namespaces/{ns}/pods/{LOAD_POD}?gracePeriodSeconds=0"), None)?;
+        counts
+    }
+}
+
+impl Counts {
+    /// No failed request, and the load was steady (at least [`MIN_RATE`] a second) for longer than the upgrade.
+    fn judge(&self, upgrade: Duration) -> Result<()> {
+        let rate = (self.ok + self.failed) as f64 / self.seconds.max(1.0);
+        ensure!(
+            self.seconds >= upgrade.as_secs_f64(),
+            "the load ran {:.0} s, less than the upgrade's {:.0} s",
+            self.seconds,
+            upgrade.as_secs_f64()
+        );
+        ensure!(rate >= MIN_RATE, "the load reached {rate:.1} requests a second, below {MIN_RATE}: the node is too busy to prove anything");
+        ensure!(self.failed == 0, "{self}: a rolling update must fail no request (maxUnavailable 0, the preStop sleep)");
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} ok, {} failed {:?} in {:.0} s, slowest answer {} ms", self.ok, self.failed, self.kinds, self.seconds, self.slowest)?;
+        if !self.failures.is_empty() {
+            write!(f, " (first failures: {})", self.failures.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// The load: a request every 25 ms to the Service's cluster IP (looked up once: a lookup per request
+/// would measure the cluster's DNS, whose lost UDP answers stall a lookup the resolver's 5 s), without
+/// keep-alive (`agent: false`), 5 s timeout; counts on :8080, with the first failures and slow answers.
+const LOAD: &str = r#"
+const http = require('http');
+const target = new URL(process.env.URL + '/server');
+const counts = {ok: 0, failed: 0, kinds: {}, failures: [], slowest: 0};
+const started = Date.now();
+const at = () => (Date.now() - started) / 1000;
+const fail = kind => {
+  counts.failed++; counts.kinds[kind] = (counts.kinds[kind] || 0) + 1;
+  if (counts.failures.length < 20) counts.failures.push(kind + ' at ' + at().toFixed(1) + ' s');
+};
+let address;
+const once = () => {
+  if (!address) return;
+  const sent = Date.now();
+  const req = http.get({host: address, port: target.port, path: target.pathname, headers: {host: target.host}, agent: false, timeout: 5000}, res => {
+    res.on('error', e => fail(e.code || e.message));
+    res.on('end', () => {
+      counts.slowest = Math.max(counts.slowest, Date.now() - sent);
+      if (Date.now() - sent > 1000 && counts.failures.length < 20) counts.failures.push('slow ' + (Date.now() - sent) + ' ms sent at ' + ((sent - started) / 1000).toFixed(1) + ' s');
+      res.statusCode === 200 ? counts.ok++ : fail('HTTP ' + res.statusCode);
+    });
+    res.resume();
+  });
+  req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), {code: 'TIMEOUT'})));
+  req.on('error', e => fail(e.code || e.message));
+};
+require('dns').lookup(target.hostname, (e, a) => { if (e) { console.error(e.message); process.exit(2); } address = a; });
+setInterval(once, 25);
+http.createServer((q, s) => {
+  s.setHeader('content-type', 'application/json');
+  s.end(JSON.stringify({...counts, seconds: (Date.now() - started) / 1000}));
+}).listen(8080);
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restarts_are_counted_per_container_init_containers_included() {
+        let pods = [json!({"metadata": {"name": "heimdall-a"}, "status": {
+            "initContainerStatuses": [{"name": "wait-for-database", "restartCount": 0}],
+            "containerStatuses": [{"name": "heimdall", "restartCount": 2}]}})];
+        let counted = restarts_by_container(&pods);
+        assert_eq!(counted["heimdall-a/heimdall"], 2);
+        assert_eq!(counted["heimdall-a/wait-for-database"], 0);
+    }
+
+    #[test]
+    fn a_failed_request_a_thin_load_or_a_short_load_fails_the_judgement() {
+        let counts = |ok, failed, seconds| Counts { ok, failed, kinds: BTreeMap::new(), failures: vec![], slowest: 0, seconds };
+        assert!(counts(1200, 0, 40.0).judge(Duration::from_secs(30)).is_ok());
+        assert!(counts(1199, 1, 40.0).judge(Duration::from_secs(30)).is_err());
+        assert!(counts(300, 0, 40.0).judge(Duration::from_secs(30)).is_err());
+        assert!(counts(1200, 0, 20.0).judge(Duration::from_secs(30)).is_err());
+    }
+}
