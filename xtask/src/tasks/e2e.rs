@@ -554,7 +554,7 @@ fn hook_pods_are_admitted(env: &Env, release: &str, ns: &str) -> Result<()> {
 }
 
 /// All four required secrets, inline, for scenarios that must not depend on the generator.
-const SUPPLIED_SECRETS: [&str; 4] = [
+pub(crate) const SUPPLIED_SECRETS: [&str; 4] = [
     "heimdall.secrets.JWT_SECRET=e2e-supplied-jwt-secret-00000000000000000000000000000000000000000000000000",
     "heimdall.secrets.API_KEY_SECRET=e2e-supplied-api-key-secret-0000000000",
     "heimdall.secrets.DATABASE_PASSWORD=e2e-supplied-database-password",
@@ -694,11 +694,18 @@ pub const SCENARIOS: &[Scenario] = &[
         helms: Helms::Once(3),
     },
     Scenario {
-        name: "p. production: 3 replicas on an empty database start with no restart; a rolling upgrade under steady load through the Service fails no request",
+        name: "p. production: 3 replicas, and an HPA of minReplicas 2, start on an empty database with no restart; a rolling upgrade under steady load through the Service fails no request",
         run: running::production_behaviours,
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(4),
+    },
+    Scenario {
+        name: "q. a failed upgrade: an image that cannot be pulled fails --wait while the old pod serves every request; the rollback (helm rollback, Helm 4's --rollback-on-failure) restores the release and the admin's login",
+        run: running::failed_upgrade_rolls_back,
+        needs_nodes: true,
+        enforcer: Enforcer::Either,
+        helms: Helms::Each,
     },
 ];
 
@@ -876,7 +883,7 @@ mod tests {
             assert!(SCENARIOS.iter().any(|s| s.needs_nodes && s.helms == Helms::Once(major)), "no runtime scenario under Helm {major}");
         }
         let each: Vec<&str> = SCENARIOS.iter().filter(|s| s.helms == Helms::Each).map(|s| &s.name[..1]).collect();
-        assert_eq!(each, ["a", "b", "c", "d", "e", "f", "g", "j"], "the scenarios that test Helm's own behaviour run under each");
+        assert_eq!(each, ["a", "b", "c", "d", "e", "f", "g", "j", "q"], "the scenarios that test Helm's own behaviour run under each");
     }
 
     #[test]

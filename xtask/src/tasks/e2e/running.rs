@@ -3,7 +3,7 @@
 mod production;
 mod survival;
 
-pub use production::production_behaviours;
+pub use production::{failed_upgrade_rolls_back, production_behaviours};
 pub use survival::{data_secrets_and_quiet_logs_survive, upgrade_from_the_previous_chart};
 
 use super::{generated_secret_name, Env, RELEASE};
@@ -292,7 +292,13 @@ fn run_client_labelled(env: &Env, ns: &str, name: &str, script: &str, extra_env:
     let deployment = env.deployment(ns)?.context("no Deployment")?;
     let mut pod = client_pod(&deployment, service_port(env, ns)?, name, script, extra_env);
     pod["metadata"]["labels"] = labels.clone();
-    env.cluster.create(&format!("/api/v1/namespaces/{ns}/pods"), &pod)?;
+    run_pod(env, ns, &pod)
+}
+
+/// Runs `pod` (a [`client_pod`]) to completion; its log. Fails with the log unless it succeeded.
+fn run_pod(env: &Env, ns: &str, pod: &Json) -> Result<String> {
+    let name = pod["metadata"]["name"].as_str().context("a client pod without a name")?;
+    env.cluster.create(&format!("/api/v1/namespaces/{ns}/pods"), pod)?;
     let phase = wait_finished(env, ns, name)?;
     let (_, log) = env.cluster.request_text("GET", &format!("/api/v1/namespaces/{ns}/pods/{name}/log"), None)?;
     ensure!(phase == "Succeeded", "pod {name} failed: {}", log.trim());

@@ -1,26 +1,35 @@
-//! Scenario p, for clusters with nodes: production behaviours. Three replicas on an empty database reach Ready with no restart (the start command's migration lock), and a `helm upgrade` that rolls every pod under steady load through the Service fails no request (maxUnavailable 0 and the preStop sleep).
+//! Production behaviours, for clusters with nodes. Scenario p: three replicas on an empty database reach Ready with no restart (the start command's migration lock), and a `helm upgrade` that rolls every pod under steady load through the Service fails no request (maxUnavailable 0 and the preStop sleep). Scenario q: an upgrade to an image that cannot be pulled fails `--wait` while the old pod serves every request, and the rollback restores the release.
 
-use super::{client_pod, install_and_wait, service_port, wait_rolled_out, ADMIN_EMAIL_VALUE};
+use super::{client_pod, install_and_wait, run_pod, service_port, wait_rolled_out, ADMIN_EMAIL_VALUE, FIRST_LOGIN, HELPERS};
 use crate::support::cluster::poll;
-use crate::tasks::e2e::{upgrade, Env};
+use crate::tasks::e2e::{upgrade, Env, RELEASE, SUPPLIED_SECRETS};
 use anyhow::{ensure, Context, Result};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Replicas of the first install: more than one races for the migrations on an empty database.
 const REPLICAS: &str = "replicaCount=3";
 
-/// p. `replicaCount: 3` on a fresh install: every pod Ready and no container restarted; then an upgrade
-/// to 2 replicas with a changed pod annotation (every pod replaced, one scaled away) under a steady load
-/// of new connections through the Service: no request fails.
+/// p. `replicaCount: 3` and, beside it, an HPA whose minReplicas is 2, each a fresh install on an empty
+/// database: every pod Ready and no container restarted; then an upgrade of the first to 2 replicas with
+/// a changed pod annotation (every pod replaced, one scaled away) under a steady load of new connections
+/// through the Service: no request fails.
 pub fn production_behaviours(env: &Env) -> Result<()> {
-    let ns = env.namespace("production")?;
+    let (ns, autoscaled) = (env.namespace("production")?, env.namespace("autoscaled")?);
     let chart = env.chart_copy("production")?;
     let values = ["--set", REPLICAS, "--set-string", ADMIN_EMAIL_VALUE];
-    install_and_wait(env, &ns, &chart, &values)?;
-    replicas_started_clean(env, &ns)?;
+    let hpa = ["--set", "autoscaling.enabled=true", "--set-string", ADMIN_EMAIL_VALUE];
+    std::thread::scope(|s| {
+        let scaled = s.spawn(|| install_and_wait(env, &autoscaled, &chart, &hpa).and_then(|_| wait_ready_replicas(env, &autoscaled, 2)));
+        let three = install_and_wait(env, &ns, &chart, &values);
+        three.and(scaled.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the autoscaled install panicked"))))
+    })?;
+    replicas_started_clean(env, &ns, REPLICAS)?;
+    replicas_started_clean(env, &autoscaled, "an HPA of minReplicas 2")?;
+    env.delete_namespace(&autoscaled)?;
     let load = Load::start(env, &ns)?;
     let rolled = ["--set", "replicaCount=2", "--set-string", ADMIN_EMAIL_VALUE, "--set-string", "podAnnotations.e2e/rolled=1", "--wait"];
     let (began, load_before) = (Instant::now(), load.counts(env)?.seconds);
@@ -33,18 +42,37 @@ pub fn production_behaviours(env: &Env) -> Result<()> {
     counts.judge(took).with_context(|| format!("the upgrade began at {load_before:.1} s of the load and took {:.0} s", took.as_secs_f64()))
 }
 
+/// Waits until the Deployment has `count` Ready replicas (an HPA scales it up to its minReplicas after
+/// the install); on timeout, the HPA's status says why not.
+fn wait_ready_replicas(env: &Env, ns: &str, count: u64) -> Result<()> {
+    poll(env.target.ready_timeout, Duration::from_secs(2), &format!("{count} Ready replicas"), |up| {
+        let d = env.deployment(ns)?.context("no Deployment")?;
+        if d["status"]["readyReplicas"].as_u64().unwrap_or(0) >= count {
+            return Ok(Some(()));
+        }
+        if up {
+            let hpa = env.cluster.get(&format!("/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers/{RELEASE}"))?;
+            anyhow::bail!("the Deployment has not {count} Ready replicas: {}; its HPA: {}", d["status"], hpa.unwrap_or_default()["status"]);
+        }
+        Ok(None)
+    })
+}
+
 /// Every container of the namespace's pods, init containers included, never restarted; notes how many
 /// Heimdall pods waited for another's migrations (the lock at work).
-fn replicas_started_clean(env: &Env, ns: &str) -> Result<()> {
+fn replicas_started_clean(env: &Env, ns: &str, install: &str) -> Result<()> {
     let pods = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
     let items = pods["items"].as_array().cloned().unwrap_or_default();
     let restarts = restarts_by_container(&items);
     let waited = items.iter().filter(|p| logged(env, ns, p, "waiting for it").unwrap_or(false)).count();
-    env.note(format!("{} pods Ready; restarts {restarts:?}; {waited} Heimdall pod(s) waited for the migration lock", items.len()));
+    env.note(format!(
+        "{install}: {} pods Ready; restarts {restarts:?}; {waited} Heimdall pod(s) waited for the migration lock",
+        items.len()
+    ));
     let restarted: Vec<String> = restarts.iter().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c} ({n})")).collect();
     ensure!(
         restarted.is_empty(),
-        "a fresh install with {REPLICAS} restarted {}: replicas must wait for each other's migrations, not crash",
+        "a fresh install with {install} restarted {}: replicas must wait for each other's migrations, not crash",
         restarted.join(", ")
     );
     Ok(())
@@ -84,6 +112,67 @@ fn wait_old_pods_gone(env: &Env, ns: &str) -> Result<()> {
     })
 }
 
+/// An image registry on the loopback address where nothing listens: the pull is refused at once, and
+/// no traffic leaves the machine.
+const MISSING_IMAGE: &str = "image.registry=127.0.0.1:1";
+/// How long the failing upgrade waits: its new pod fails its pull within seconds.
+const FAILING_UPGRADE_TIMEOUT: &str = "40s";
+
+/// q. With every secret supplied (so no hook Job needs the image: the upgrade reaches the Deployment),
+/// an upgrade to an image that cannot be pulled, under the load: `--wait` fails within its timeout
+/// while the old pod serves every request, and the release is rolled back the documented way (Helm 3:
+/// `helm rollback`; Helm 4: `--rollback-on-failure`) to the image it had, its revision deployed, and
+/// the admin logs in with the password it had.
+pub fn failed_upgrade_rolls_back(env: &Env) -> Result<()> {
+    let ns = env.namespace("rollback")?;
+    let chart = env.chart_copy("rollback")?;
+    let mut values = vec!["--set-string", ADMIN_EMAIL_VALUE];
+    for secret in SUPPLIED_SECRETS {
+        values.extend(["--set-string", secret]);
+    }
+    install_and_wait(env, &ns, &chart, &values)?;
+    let before = deployed_image(env, &ns)?;
+    let load = Load::start(env, &ns)?;
+    let began = Instant::now();
+    fail_upgrade_and_roll_back(env, &ns, &chart, &values)?;
+    wait_rolled_out(env, &ns)?;
+    wait_old_pods_gone(env, &ns)?;
+    let (counts, took) = (load.finish(env)?, began.elapsed());
+    env.note(format!("failed upgrade and rollback, {:.0} s: {counts}", took.as_secs_f64()));
+    counts.judge(took).context("while an upgrade to a missing image failed and was rolled back")?;
+    ensure!(deployed_image(env, &ns)? == before, "after the rollback the Deployment runs {}, not {before}", deployed_image(env, &ns)?);
+    let status = env.helm_ok(&["status", RELEASE, "--namespace", &ns, "--output", "json"])?;
+    let status: Json = serde_json::from_str(&status.stdout)?;
+    ensure!(status["info"]["status"] == "deployed", "after the rollback the release is {}, not deployed", status["info"]["status"]);
+    let deployment = env.deployment(&ns)?.context("no Deployment")?;
+    let mut login = client_pod(&deployment, service_port(env, &ns)?, "e2e-login", &format!("{HELPERS}{FIRST_LOGIN}"), &[]);
+    login["spec"]["containers"][0]["env"][2]["valueFrom"]["secretKeyRef"]["name"] = json!(format!("{RELEASE}-secrets"));
+    run_pod(env, &ns, &login).context("after the rollback the admin must log in with the password it had")?;
+    Ok(())
+}
+
+/// The failing upgrade (`--wait` with a short timeout; Helm 4 with `--rollback-on-failure`), then, under
+/// Helm 3, `helm rollback --wait`.
+fn fail_upgrade_and_roll_back(env: &Env, ns: &str, chart: &Path, values: &[&str]) -> Result<()> {
+    let mut args = values.to_vec();
+    args.extend(["--set-string", MISSING_IMAGE, "--wait", "--timeout", FAILING_UPGRADE_TIMEOUT]);
+    if env.helm.major >= 4 {
+        args.push("--rollback-on-failure");
+    }
+    let run = env.helm(&upgrade(ns, chart, &args))?;
+    ensure!(!run.success, "{} succeeded, though its image cannot be pulled", run.command_line());
+    if env.helm.major < 4 {
+        env.helm_ok(&["rollback", RELEASE, "--namespace", ns, "--wait", "--timeout", "300s"])?;
+    }
+    Ok(())
+}
+
+/// The image of the Deployment's Heimdall container.
+fn deployed_image(env: &Env, ns: &str) -> Result<String> {
+    let d = env.deployment(ns)?.context("no Deployment")?;
+    Ok(d["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or_default().to_string())
+}
+
 /// The least request rate the load must reach (issue 32: at least 10 a second).
 const MIN_RATE: f64 = 10.0;
 const LOAD_POD: &str = "e2e-load";
@@ -111,7 +200,10 @@ impl Load {
     fn start(env: &Env, ns: &str) -> Result<Load> {
         let deployment = env.deployment(ns)?.context("no Deployment")?;
         let mut pod = client_pod(&deployment, service_port(env, ns)?, LOAD_POD, LOAD, &[]);
-        pod["spec"]["containers"][0]["ports"] = json!([{"name": "counts", "containerPort": 8080}]);
+        let container = &mut pod["spec"]["containers"][0];
+        container["ports"] = json!([{"name": "counts", "containerPort": 8080}]);
+        // Only the URL: the load logs in as nobody, and the release may have no generated Secret.
+        container["env"] = json!([container["env"][0].clone()]);
         env.cluster.create(&format!("/api/v1/namespaces/{ns}/pods"), &pod)?;
         let load = Load { path: format!("/api/v1/namespaces/{ns}/pods/{LOAD_POD}:8080/proxy/") };
         poll(env.target.ready_timeout, Duration::from_millis(500), "the load pod's first answer", |_| {

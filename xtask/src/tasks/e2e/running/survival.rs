@@ -234,14 +234,16 @@ fn unix_seconds(ts: &str) -> Option<i64> {
     Some(days * 86400 + n(11..13)? * 3600 + n(14..16)? * 60 + n(17..19)?)
 }
 
-/// An upload whose body the client streams over about two seconds goes straight to the Heimdall pod;
-/// once its first part is on the wire the pod is deleted. The upload must still be answered 201 (the
-/// server finished it after SIGTERM), and the pod must stop within the limit.
+/// An upload whose body the client streams over the pod's preStop sleep and two seconds more goes
+/// straight to the Heimdall pod; once its first part is on the wire the pod is deleted. The upload must
+/// still be answered 201 (the server finished it after SIGTERM), and the pod must stop within the limit.
 fn in_flight_requests_finish(env: &Env, ns: &str, evaluation: &Evaluation) -> Result<()> {
     let pod = heimdall_pod(env, ns)?;
     let ip = pod["status"]["podIP"].as_str().context("the Heimdall pod has no IP")?;
     let deployment = env.deployment(ns)?.context("no Deployment")?;
-    let extra = [("API_KEY", evaluation.api_key.as_str())];
+    let seconds = pre_stop_seconds(&pod) + 2;
+    let parts = (seconds * 5).to_string();
+    let extra = [("API_KEY", evaluation.api_key.as_str()), ("PARTS", parts.as_str())];
     let mut client = super::client_pod(&deployment, 3000, "e2e-in-flight", &format!("{HELPERS}{IN_FLIGHT}"), &extra);
     client["spec"]["containers"][0]["env"][0]["value"] = json!(format!("http://{ip}:3000"));
     env.cluster.create(&format!("/api/v1/namespaces/{ns}/pods"), &client)?;
@@ -255,7 +257,7 @@ fn in_flight_requests_finish(env: &Env, ns: &str, evaluation: &Evaluation) -> Re
     let phase = super::wait_finished(env, ns, "e2e-in-flight")?;
     let (_, said) = env.cluster.request_text("GET", &log_path, None)?;
     ensure!(phase == "Succeeded", "an upload in flight when its pod was deleted was not answered 201: {}", said.trim());
-    env.note(format!("deleted during a 2 s upload, which was answered 201; {took}"));
+    env.note(format!("deleted during a {seconds} s upload, which was answered 201; {took}"));
     wait_all_ready(env, ns)
 }
 
@@ -428,7 +430,7 @@ let part = 0;
 const body = new ReadableStream({async pull(c) {
   if (part === 1) console.log('sending');
   if (part > 0) await new Promise(ok => setTimeout(ok, 200));
-  if (part === 0) c.enqueue(text(head)); else if (part <= 10) c.enqueue(text('x'.repeat(10000)));
+  if (part === 0) c.enqueue(text(head)); else if (part <= Number(process.env.PARTS)) c.enqueue(text('x'.repeat(10000)));
   else { c.enqueue(text('"}\r\n--' + boundary + '--\r\n')); c.close(); }
   part++; }});
 fetch(process.env.URL + '/evaluations', {method: 'POST', body, duplex: 'half', headers: {authorization: 'Api-Key ' + process.env.API_KEY,
