@@ -707,6 +707,13 @@ pub const SCENARIOS: &[Scenario] = &[
         enforcer: Enforcer::Either,
         helms: Helms::Each,
     },
+    Scenario {
+        name: "r. the backup and restore guide runs as written: dump and Secret saved, the namespace deleted, the Secret, the chart and the dump restored; the evaluation and its API key answer",
+        run: running::restore_from_the_guide,
+        needs_nodes: true,
+        enforcer: Enforcer::Either,
+        helms: Helms::Once(3),
+    },
 ];
 
 /// Scenario o, which the default run also runs on a second node started without an enforcer.

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 pub const STOP_LIMIT: Duration = Duration::from_secs(5);
 
 /// An evaluation uploaded through the API, and the API key (made with the admin's session) that reads it.
-struct Evaluation {
+pub(super) struct Evaluation {
     id: String,
     api_key: String,
 }
@@ -93,13 +93,13 @@ fn supplied_values(supplied: &BTreeMap<String, String>) -> Vec<String> {
 }
 
 /// The generator's Secret, key by key.
-fn generated(env: &Env, ns: &str) -> Result<BTreeMap<String, String>> {
+pub(super) fn generated(env: &Env, ns: &str) -> Result<BTreeMap<String, String>> {
     env.secret(ns, &generated_secret_name())?.context("the generator's Secret is missing")
 }
 
 /// The evaluation is still listed and readable with the API key, and the generated secrets are
 /// byte-identical to `expected`.
-fn still_there(env: &Env, ns: &str, evaluation: &Evaluation, expected: &BTreeMap<String, String>, after: &str) -> Result<()> {
+pub(super) fn still_there(env: &Env, ns: &str, evaluation: &Evaluation, expected: &BTreeMap<String, String>, after: &str) -> Result<()> {
     let now = generated(env, ns)?;
     let changed: Vec<&String> = expected.keys().chain(now.keys()).filter(|k| expected.get(*k) != now.get(*k)).collect();
     ensure!(changed.is_empty(), "after {after}, generated secrets changed: {changed:?}");
@@ -114,7 +114,7 @@ fn still_there(env: &Env, ns: &str, evaluation: &Evaluation, expected: &BTreeMap
 
 /// Logs in as the admin, makes an API key with that session (POST /apikeys), uploads an evaluation with
 /// the key (POST /evaluations, multipart) and reads it back.
-fn upload_evaluation(env: &Env, ns: &str) -> Result<Evaluation> {
+pub(super) fn upload_evaluation(env: &Env, ns: &str) -> Result<Evaluation> {
     let said = run_client(env, ns, "e2e-upload", &format!("{HELPERS}{UPLOAD}"), &[])?;
     let last = said.lines().last().unwrap_or("");
     let answer: Json = serde_json::from_str(last).with_context(|| format!("the upload pod printed no JSON: {said}"))?;
