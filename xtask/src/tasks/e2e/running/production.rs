@@ -116,7 +116,7 @@ fn wait_old_pods_gone(env: &Env, ns: &str) -> Result<()> {
 /// no traffic leaves the machine.
 const MISSING_IMAGE: &str = "image.registry=127.0.0.1:1";
 /// How long the failing upgrade waits: its new pod fails its pull within seconds.
-const FAILING_UPGRADE_TIMEOUT: &str = "40s";
+const FAILING_UPGRADE_TIMEOUT: &str = "25s";
 
 /// q. With every secret supplied (so no hook Job needs the image: the upgrade reaches the Deployment),
 /// an upgrade to an image that cannot be pulled, under the load: `--wait` fails within its timeout
