@@ -180,7 +180,8 @@ const LOAD_POD: &str = "e2e-load";
 /// A pod that sends `GET /server` to the Service's cluster IP every 25 ms, each on a new connection (so
 /// kube-proxy routes every request afresh, as a new client's would be), and answers its counts on port 8080.
 struct Load {
-    path: String,
+    /// The load pod, by the API server's path.
+    pod: String,
 }
 
 /// What the load pod counted: answers 200, failures by kind (an error code or `HTTP <status>`).
@@ -205,7 +206,7 @@ impl Load {
         // Only the URL: the load logs in as nobody, and the release may have no generated Secret.
         container["env"] = json!([container["env"][0].clone()]);
         env.cluster.create(&format!("/api/v1/namespaces/{ns}/pods"), &pod)?;
-        let load = Load { path: format!("/api/v1/namespaces/{ns}/pods/{LOAD_POD}:8080/proxy/") };
+        let load = Load { pod: format!("/api/v1/namespaces/{ns}/pods/{LOAD_POD}") };
         poll(env.target.ready_timeout, Duration::from_millis(500), "the load pod's first answer", |_| {
             Ok(load.counts(env).ok().filter(|c| c.ok > 0).map(|_| ()))
         })?;
@@ -213,7 +214,7 @@ impl Load {
     }
 
     fn counts(&self, env: &Env) -> Result<Counts> {
-        let (status, body) = env.cluster.request_text("GET", &self.path, None)?;
+        let (status, body) = env.cluster.request_text("GET", &format!("{}:8080/proxy/", self.pod), None)?;
         ensure!(status == 200, "the load pod answered {status}: {body}");
         serde_json::from_str(&body).with_context(|| format!("the load pod's counts: {body}"))
     }
@@ -221,8 +222,7 @@ impl Load {
     /// The counts so far; the pod is deleted.
     fn finish(self, env: &Env) -> Result<Counts> {
         let counts = self.counts(env);
-        let ns = self.path.split('/').nth(4).unwrap_or_default().to_string();
-        env.cluster.request("DELETE", &format!("/api/v1/namespaces/{ns}/pods/{LOAD_POD}?gracePeriodSeconds=0"), None)?;
+        env.cluster.request("DELETE", &format!("{}?gracePeriodSeconds=0", self.pod), None)?;
         counts
     }
 }

@@ -32,6 +32,7 @@ pub fn restore_from_the_guide(env: &Env) -> Result<()> {
     let secrets = generated(env, &ns)?;
     let work = env.scratch.join("restore-files");
     std::fs::create_dir_all(&work)?;
+    shim_kubectl(env, &work)?;
     run_step(env, &work, &ns, 0, &blocks[0])?;
     run_step(env, &work, &ns, 1, &blocks[1])?;
     disaster(env, &ns)?;
@@ -71,11 +72,10 @@ fn guide_blocks(markdown: &str) -> Result<Vec<String>> {
 }
 
 /// Runs one block under `bash -euo pipefail` in `work`, with the run's namespace and the files the
-/// backup made put in, and the suite's kubectl (on the run's cluster and context) first on PATH.
+/// backup made put in, and the suite's kubectl ([`shim_kubectl`], made once) first on PATH.
 fn run_step(env: &Env, work: &Path, ns: &str, step: usize, block: &str) -> Result<()> {
     let script = put_in(block, ns, work)?;
-    let bin = shim_kubectl(env, work)?;
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!("{}:{}", work.join(SHIM_DIR).display(), std::env::var("PATH").unwrap_or_default());
     let out = std::process::Command::new("bash")
         .args(["-euo", "pipefail", "-c", &script])
         .current_dir(work)
@@ -119,16 +119,19 @@ fn made(work: &Path, suffix: &str) -> Result<String> {
     Ok(names[0].clone())
 }
 
-/// A `kubectl` on PATH that is the suite's, on the run's context.
-fn shim_kubectl(env: &Env, work: &Path) -> Result<std::path::PathBuf> {
-    let bin = work.join(".bin");
+/// The folder under the work folder that holds the kubectl shim.
+const SHIM_DIR: &str = ".bin";
+
+/// A `kubectl` in `work/.bin` that is the suite's, on the run's context.
+fn shim_kubectl(env: &Env, work: &Path) -> Result<()> {
+    let bin = work.join(SHIM_DIR);
     std::fs::create_dir_all(&bin)?;
     let context = env.cluster.context.as_ref().map(|c| format!("--context '{c}' ")).unwrap_or_default();
     let shim = format!("#!/bin/sh\nexec '{}' {context}\"$@\"\n", controlplane::component("kubectl").display());
     let path = bin.join("kubectl");
     std::fs::write(&path, shim)?;
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
-    Ok(bin)
+    Ok(())
 }
 
 /// The disaster: the namespace deleted, and gone; then made again, empty, as an operator's cluster set-up would.
