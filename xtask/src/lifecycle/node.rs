@@ -28,6 +28,47 @@ pub const POD_CIDR: &str = "10.244.0.0/24";
 pub const GATEWAY: &str = "10.244.0.1";
 pub const NODE_NAME: &str = "heimdall-e2e-node";
 
+/// What tells the nodes of this host apart. Both share the bridge, kube-proxy, the controllers and
+/// CoreDNS (one network namespace needs one of each); each has its own containerd, kubelet, half of
+/// the pod range and cgroup tree.
+pub struct Member {
+    pub name: &'static str,
+    pod_cidr: &'static str,
+    /// The first and last address its pods get.
+    addresses: (&'static str, &'static str),
+    /// A kubelet removes pod cgroups under its root that it does not know as orphans, so each needs its own.
+    cgroup_root: &'static str,
+    /// Carries the [`DRAINABLE`] taint: only pods that tolerate it run there.
+    tainted: bool,
+    /// Its containerd's and kubelet's component names (and log files).
+    processes: (&'static str, &'static str),
+}
+
+/// The node every run has: NetworkPolicies are enforced here only (kube-router's firewall sees this
+/// node's pods), so only the drain scenario's pods tolerate the second node's taint.
+pub const FIRST: Member = Member {
+    name: NODE_NAME,
+    pod_cidr: "10.244.0.0/25",
+    addresses: ("10.244.0.2", "10.244.0.127"),
+    cgroup_root: "/",
+    tainted: false,
+    processes: ("containerd", "kubelet"),
+};
+
+/// The second node, for the drain scenario: only pods that tolerate the [`DRAINABLE`] taint run on it.
+pub const SECOND: Member = Member {
+    name: "heimdall-e2e-node-2",
+    pod_cidr: "10.244.0.128/25",
+    addresses: ("10.244.0.129", "10.244.0.254"),
+    cgroup_root: "/heimdall-e2e-node-2",
+    tainted: true,
+    processes: ("containerd-2", "kubelet-2"),
+};
+
+/// A node with this label may be cordoned and drained by the suite: without two, the drain scenario
+/// is skipped by name. The second node also has a NoSchedule taint of this key and value.
+pub const DRAINABLE: (&str, &str) = ("heimdall-chart-e2e/drains", "allowed");
+
 /// What the machine must have, and the Debian packages that bring it.
 const NEEDED: [(&str, &str); 12] = [
     ("containerd", "containerd"),
@@ -65,7 +106,8 @@ fn on_path(cmd: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file()))
 }
 
-/// The images a node needs, built or found in the cache.
+/// The images a node needs, built or found in the cache. Both nodes import all: the Heimdall pods'
+/// wait-for-database container runs the PostgreSQL image.
 pub struct Images {
     list: Vec<images::Image>,
 }
@@ -174,14 +216,27 @@ pub struct Node {
     _claim: Claim,
 }
 
-/// Files of the node: its folder and the control plane's credentials.
+/// Files of a node: its folder and the control plane's credentials.
 struct Layout {
     dir: PathBuf,
     plane: PathBuf,
     server: String,
+    member: &'static Member,
 }
 
 impl Layout {
+    fn new(plane: &ControlPlane, member: &'static Member) -> Result<Layout> {
+        let folder = if member.tainted { "node-2" } else { "node" };
+        let layout = Layout {
+            dir: plane.dir.path().join(folder),
+            plane: plane.dir.path().to_path_buf(),
+            server: plane.cluster.server.clone(),
+            member,
+        };
+        std::fs::create_dir_all(&layout.dir)?;
+        Ok(layout)
+    }
+
     fn at(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
@@ -207,24 +262,19 @@ impl Node {
     /// Starts containerd (and imports the images), the kubelet, kube-proxy, kube-controller-manager,
     /// kube-scheduler, kube-router's NetworkPolicy firewall, CoreDNS and the volume provisioner; returns
     /// once the node is Ready, the firewall's chains exist and DNS answers. Without `enforce`, no firewall:
-    /// the node is labelled [`UNENFORCED_LABEL`]`=unenforced` instead.
-    pub fn start(claim: Claim, plane: &ControlPlane, images: &Images, enforce: bool, say: &dyn Fn(String)) -> Result<Node> {
-        let layout =
-            Layout { dir: plane.dir.path().join("node"), plane: plane.dir.path().to_path_buf(), server: plane.cluster.server.clone() };
-        std::fs::create_dir_all(&layout.dir)?;
+    /// the node is labelled [`UNENFORCED_LABEL`]`=unenforced` instead. With `second`, [`SECOND`] joins
+    /// too (its containerd importing beside the first's), and is Ready on return.
+    pub fn start(claim: Claim, plane: &ControlPlane, images: &Images, enforce: bool, second: bool, say: &dyn Fn(String)) -> Result<Node> {
+        let layout = Layout::new(plane, &FIRST)?;
         if let Some(t) = TEARDOWN.lock().unwrap().as_mut() {
             t.dir = Some(layout.dir.clone());
         }
-        write_credentials(&layout)?;
+        let second = second.then(|| Layout::new(plane, &SECOND)).transpose()?;
+        let layouts: Vec<&Layout> = std::iter::once(&layout).chain(second.as_ref()).collect();
+        layouts.iter().try_for_each(|l| write_credentials(l))?;
         let mut node = Node { components: Components::new(&layout.dir), _provisioner: start_provisioner(&layout), _claim: claim };
         grant_node_rights(&plane.cluster)?;
-        node.spawn("containerd", Command::new("containerd").arg("--config").arg(write_containerd_config(&layout)?))?;
-        wait_for_containerd(&layout, &node.components)?;
-        let t = Instant::now();
-        for image in &images.list {
-            images::import(image, &layout.ctr())?;
-        }
-        say(format!("node: {} images imported in {:.1}s", images.list.len(), t.elapsed().as_secs_f64()));
+        node.start_runtimes(&layouts, images, say)?;
         node.start_components(&layout)?;
         plane.cluster.create("/apis/storage.k8s.io/v1/storageclasses", &storage::storage_class())?;
         node.wait_ready(&plane.cluster, &layout)?;
@@ -232,19 +282,56 @@ impl Node {
             true => node.start_firewall(&layout)?,
             false => label_unenforced(&plane.cluster)?,
         }
+        if let Some(second) = &second {
+            node.join_second(&plane.cluster, second)?;
+        }
         Ok(node)
     }
 
-    fn start_components(&mut self, layout: &Layout) -> Result<()> {
+    /// [`SECOND`]'s kubelet, in a cgroup tree of its own, registered with the [`DRAINABLE`] taint; waits
+    /// until it is Ready.
+    fn join_second(&mut self, cluster: &Cluster, layout: &Layout) -> Result<()> {
+        make_cgroup_root(SECOND.cgroup_root)?;
+        self.start_kubelet(layout)?;
+        self.wait_for(SECOND.processes.1, "the second node being Ready", &|| node_ready(cluster, SECOND.name))
+    }
+
+    /// Each member's containerd, the images imported into all at once.
+    fn start_runtimes(&mut self, layouts: &[&Layout], images: &Images, say: &dyn Fn(String)) -> Result<()> {
+        for layout in layouts {
+            let config = write_containerd_config(layout)?;
+            self.spawn(layout.member.processes.0, Command::new("containerd").arg("--config").arg(config))?;
+        }
+        layouts.iter().try_for_each(|l| wait_for_containerd(l, &self.components))?;
+        let t = Instant::now();
+        std::thread::scope(|scope| {
+            let imports: Vec<_> = layouts
+                .iter()
+                .map(|l| scope.spawn(move || images.list.iter().try_for_each(|image| images::import(image, &l.ctr()))))
+                .collect();
+            imports.into_iter().try_for_each(|i| i.join().unwrap_or_else(|_| Err(anyhow::anyhow!("an image import panicked"))))
+        })?;
+        let names: Vec<&str> = layouts.iter().map(|l| l.member.name).collect();
+        say(format!("{}: {} images imported in {:.1}s", names.join(" and "), images.list.len(), t.elapsed().as_secs_f64()));
+        Ok(())
+    }
+
+    fn start_kubelet(&mut self, layout: &Layout) -> Result<()> {
         let kubelet = write_kubelet_config(layout)?;
-        self.spawn(
-            "kubelet",
-            Command::new(controlplane::component("kubelet"))
-                .arg(format!("--config={}", kubelet.display()))
-                .arg(format!("--kubeconfig={}", layout.at("kubelet.kubeconfig").display()))
-                .arg(format!("--root-dir={}", layout.at("kubelet").display()))
-                .args([&format!("--hostname-override={NODE_NAME}"), &format!("--node-ip={GATEWAY}"), "--v=1"]),
-        )?;
+        let member = layout.member;
+        let mut command = Command::new(controlplane::component("kubelet"));
+        command
+            .arg(format!("--config={}", kubelet.display()))
+            .arg(format!("--kubeconfig={}", layout.at("kubelet.kubeconfig").display()))
+            .arg(format!("--root-dir={}", layout.at("kubelet").display()))
+            .args([&format!("--hostname-override={}", member.name), &format!("--node-ip={GATEWAY}"), "--v=1"])
+            .arg(format!("--node-labels={}={}", DRAINABLE.0, DRAINABLE.1));
+        self.spawn(member.processes.1, &mut command)
+    }
+
+    /// The first node's kubelet, and the components both nodes share.
+    fn start_components(&mut self, layout: &Layout) -> Result<()> {
+        self.start_kubelet(layout)?;
         self.spawn(
             "kube-proxy",
             Command::new(controlplane::component("kube-proxy")).arg(format!("--config={}", write_proxy_config(layout)?.display())),
@@ -304,7 +391,7 @@ impl Node {
     fn wait_ready(&mut self, cluster: &Cluster, layout: &Layout) -> Result<()> {
         type Ready<'a> = &'a dyn Fn() -> Result<bool>;
         let steps: [(&str, &str, Ready); 3] = [
-            ("kubelet", "the node being Ready", &|| node_ready(cluster)),
+            ("kubelet", "the node being Ready", &|| node_ready(cluster, NODE_NAME)),
             ("kube-controller-manager", "the default ServiceAccount", &|| {
                 Ok(cluster.get("/api/v1/namespaces/default/serviceaccounts/default")?.is_some())
             }),
@@ -345,6 +432,26 @@ impl Drop for Node {
     }
 }
 
+/// The kubelet refuses a cgroup root that does not exist: made in every hierarchy, a cpuset given its
+/// parent's CPUs and memory nodes (a v1 cpuset admits no process without them). The host restore
+/// removes it with the other new cgroups.
+fn make_cgroup_root(root: &str) -> Result<()> {
+    let name = root.trim_start_matches('/');
+    for hierarchy in std::fs::read_dir("/sys/fs/cgroup").context("reading /sys/fs/cgroup")?.flatten() {
+        if hierarchy.path().is_symlink() || !hierarchy.path().join("cgroup.procs").exists() {
+            continue;
+        }
+        let dir = hierarchy.path().join(name);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating cgroup {}", dir.display()))?;
+        for inherited in ["cpuset.cpus", "cpuset.mems"] {
+            if let Ok(value) = std::fs::read_to_string(hierarchy.path().join(inherited)) {
+                std::fs::write(dir.join(inherited), value.trim()).with_context(|| format!("writing {}/{inherited}", dir.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn start_provisioner(layout: &Layout) -> storage::Provisioner {
     storage::Provisioner::start(
         layout.at("admin.kubeconfig"),
@@ -373,8 +480,8 @@ fn firewall_ready() -> Result<bool> {
     Ok(out.status.success())
 }
 
-fn node_ready(cluster: &Cluster) -> Result<bool> {
-    let node = cluster.get(&format!("/api/v1/nodes/{NODE_NAME}"))?;
+fn node_ready(cluster: &Cluster, name: &str) -> Result<bool> {
+    let node = cluster.get(&format!("/api/v1/nodes/{name}"))?;
     Ok(node
         .is_some_and(|n| n["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Ready" && c["status"] == "True")))
 }
@@ -391,11 +498,12 @@ fn coredns_ready(layout: &Layout) -> Result<bool> {
 /// The kubelet's identity (system:node:NAME in system:nodes), its serving certificate for the bridge
 /// address, and kubeconfigs for the kubelet and for the components that act as cluster admins.
 fn write_credentials(layout: &Layout) -> Result<()> {
-    let plane = &layout.plane;
-    controlplane::signed_by_ca(plane, "kubelet-client", &format!("/O=system:nodes/CN=system:node:{NODE_NAME}"), &[])?;
-    std::fs::write(plane.join("kubelet-san.ext"), format!("subjectAltName=IP:{GATEWAY},DNS:{NODE_NAME}\n"))?;
-    controlplane::signed_by_ca(plane, "kubelet-serving", &format!("/CN={NODE_NAME}"), &["-extfile", "kubelet-san.ext"])?;
-    write_kubeconfig(layout, "kubelet.kubeconfig", "kubelet-client")?;
+    let (plane, name) = (&layout.plane, layout.member.name);
+    controlplane::signed_by_ca(plane, &format!("{name}-client"), &format!("/O=system:nodes/CN=system:node:{name}"), &[])?;
+    let extensions = format!("{name}-san.ext");
+    std::fs::write(plane.join(&extensions), format!("subjectAltName=IP:{GATEWAY},DNS:{name}\n"))?;
+    controlplane::signed_by_ca(plane, &format!("{name}-serving"), &format!("/CN={name}"), &["-extfile", &extensions])?;
+    write_kubeconfig(layout, "kubelet.kubeconfig", &format!("{name}-client"))?;
     write_kubeconfig(layout, "admin.kubeconfig", "admin")
 }
 
@@ -428,7 +536,7 @@ fn write_containerd_config(layout: &Layout) -> Result<PathBuf> {
     let c = layout.at("containerd");
     let net = layout.at("cni/net.d");
     std::fs::create_dir_all(&net)?;
-    std::fs::write(net.join("10-heimdall-e2e.conflist"), cni_config(&layout.at("cni/ipam")))?;
+    std::fs::write(net.join("10-heimdall-e2e.conflist"), cni_config(&layout.at("cni/ipam"), layout.member))?;
     let text = format!(
         r#"version = 2
 root = "{root}"
@@ -466,13 +574,13 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     Ok(path)
 }
 
-/// The pod network: our bridge, addresses from the pod range, routes to the pod and Service ranges
-/// only (no default route), nothing masqueraded.
-fn cni_config(ipam_dir: &Path) -> String {
+/// The pod network: our bridge, addresses from the member's half of the pod range, routes to the pod
+/// and Service ranges only (no default route), nothing masqueraded.
+fn cni_config(ipam_dir: &Path, member: &Member) -> String {
     json!({"cniVersion": "0.4.0", "name": "heimdall-e2e", "plugins": [{
         "type": "bridge", "bridge": BRIDGE, "isGateway": true, "isDefaultGateway": false, "ipMasq": false, "hairpinMode": true,
         "ipam": {"type": "host-local", "dataDir": ipam_dir.display().to_string(),
-            "ranges": [[{"subnet": POD_CIDR, "gateway": GATEWAY}]],
+            "ranges": [[{"subnet": POD_CIDR, "gateway": GATEWAY, "rangeStart": member.addresses.0, "rangeEnd": member.addresses.1}]],
             "routes": [{"dst": SERVICE_CIDR, "gw": GATEWAY}]}}]})
     .to_string()
 }
@@ -511,7 +619,8 @@ tlsPrivateKeyFile: {key}
 clusterDNS: [{GATEWAY}]
 clusterDomain: cluster.local
 resolvConf: {resolv}
-podCIDR: {POD_CIDR}
+podCIDR: {pod_cidr}
+cgroupRoot: {cgroup_root}
 podLogsDir: {logs}
 volumePluginDir: {plugins}
 failSwapOn: false
@@ -519,16 +628,22 @@ serializeImagePulls: false
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {{memory.available: 100Mi, nodefs.available: 1%, imagefs.available: 1%, nodefs.inodesFree: 1%}}
-"#,
+{taints}"#,
         sock = layout.socket(),
         port = free_port()?,
         healthz = free_port()?,
         ca = layout.plane("ca.crt"),
-        crt = layout.plane("kubelet-serving.crt"),
-        key = layout.plane("kubelet-serving.key"),
+        crt = layout.plane(&format!("{}-serving.crt", layout.member.name)),
+        key = layout.plane(&format!("{}-serving.key", layout.member.name)),
         resolv = layout.at("resolv.conf").display(),
         logs = layout.at("pod-logs").display(),
         plugins = layout.at("volume-plugins").display(),
+        pod_cidr = layout.member.pod_cidr,
+        cgroup_root = layout.member.cgroup_root,
+        taints = match layout.member.tainted {
+            true => format!("registerWithTaints: [{{key: {}, value: {}, effect: NoSchedule}}]\n", DRAINABLE.0, DRAINABLE.1),
+            false => String::new(),
+        },
     );
     let path = layout.at("kubelet.yaml");
     std::fs::write(&path, text)?;
@@ -585,7 +700,7 @@ mod tests {
 
     #[test]
     fn pods_get_no_default_route_and_nothing_is_masqueraded() {
-        let cni: serde_json::Value = serde_json::from_str(&cni_config(Path::new("/x/ipam"))).unwrap();
+        let cni: serde_json::Value = serde_json::from_str(&cni_config(Path::new("/x/ipam"), &FIRST)).unwrap();
         let bridge = &cni["plugins"][0];
         assert_eq!(bridge["ipMasq"], false);
         assert_eq!(bridge["isDefaultGateway"], false);

@@ -45,13 +45,18 @@ pub fn serve(heimdall_source: Option<&Path>, enforce: bool) -> Result<()> {
     install_crds(&plane.cluster)?;
     phases.mark("control plane up");
     let mut node = match (claim, &images) {
-        (Some(claim), Some(images)) => Some(Node::start(claim, &plane, images, enforce, &say)?),
+        // With an enforcer, the drain scenario's second node too: the cluster without one runs only o.
+        (Some(claim), Some(images)) => Some(Node::start(claim, &plane, images, enforce, enforce, &say)?),
         _ => None,
     };
     if node.is_some() {
-        phases.mark("node up");
+        phases.mark(if enforce { "nodes up" } else { "node up" });
     }
-    let what = if node.is_some() { format!("and node {} (pods run)", node::NODE_NAME) } else { "(no node: pods never run)".into() };
+    let what = match (&node, enforce) {
+        (Some(_), true) => format!("and nodes {} and {} (pods run)", node::NODE_NAME, node::SECOND.name),
+        (Some(_), false) => format!("and node {} (pods run)", node::NODE_NAME),
+        (None, _) => "(no node: pods never run)".into(),
+    };
     eprintln!(
         "e2e --serve: kube-apiserver {} ready at {} {what}; {}. Ctrl-C stops it, undoes every host change and deletes {}.\n  cargo xtask e2e --kubeconfig {} --context {}",
         controlplane::KUBERNETES_VERSION,
