@@ -18,7 +18,7 @@ pub mod served;
 use crate::engine::config::Config;
 use crate::engine::matrix::{self, Expect};
 use crate::engine::render;
-use crate::lifecycle::node::UNENFORCED_LABEL;
+use crate::lifecycle::node::{DRAINABLE, UNENFORCED_LABEL};
 use crate::support::cluster::{self, Cluster};
 use crate::support::command::Run;
 use crate::support::tools::{self, Helm};
@@ -43,6 +43,8 @@ pub struct Target {
     pub ready_timeout: Duration,
     /// A node that declares NetworkPolicies unenforced (label [`crate::lifecycle::node::UNENFORCED_LABEL`]), by name.
     pub unenforced: Option<String>,
+    /// Ready nodes the suite may cordon and drain (label [`DRAINABLE`]), by name.
+    pub drainable: Vec<String>,
     /// The chart the scenarios install (a copy of it per scenario): the repository's, or a mutant's.
     pub chart: PathBuf,
     /// The harness config's patterns of files a chart copy never takes.
@@ -590,6 +592,8 @@ pub struct Scenario {
     pub needs_nodes: bool,
     pub enforcer: Enforcer,
     pub helms: Helms,
+    /// It cordons and drains nodes: skipped without two [`DRAINABLE`] ones, and its pod mutants run alone.
+    pub drains: bool,
 }
 
 /// Under which Helm a scenario runs when the run has both.
@@ -625,12 +629,12 @@ pub enum Enforcer {
 }
 
 const fn scenario(name: &'static str, run: fn(&Env) -> Result<()>) -> Scenario {
-    Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either, helms: Helms::Each }
+    Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either, helms: Helms::Each, drains: false }
 }
 
 /// A scenario about the chart at run time, run under one Helm (see [`Helms::Once`]).
 const fn runtime(name: &'static str, run: fn(&Env) -> Result<()>, major: u32) -> Scenario {
-    Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either, helms: Helms::Once(major) }
+    Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either, helms: Helms::Once(major), drains: false }
 }
 
 pub const SCENARIOS: &[Scenario] = &[
@@ -657,6 +661,7 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Each,
+        drains: false,
     },
     Scenario {
         name: "k. NetworkPolicies are enforced: the hook, DNS, PostgreSQL, helm test and the admitted ingress work; an unlabelled pod reaches neither PostgreSQL nor Heimdall, and does once the policies are gone",
@@ -664,6 +669,7 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_nodes: true,
         enforcer: Enforcer::Needed,
         helms: Helms::Once(3),
+        drains: false,
     },
     Scenario {
         name: "l. an external database and an arbitrary UID: wait-for-database lets Heimdall start, the admin logs in",
@@ -671,6 +677,7 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(4),
+        drains: false,
     },
     Scenario {
         name: "m. an uploaded evaluation and the generated secrets survive upgrade, a deleted PostgreSQL pod, rollout, rotation, uninstall and reinstall; no secret in any log; pods stop within 5 s, in-flight requests answered",
@@ -678,6 +685,7 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(3),
+        drains: false,
     },
     Scenario {
         name: "n. an upgrade from the previous chart version keeps the uploaded evaluation and the generated secrets",
@@ -685,6 +693,7 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(4),
+        drains: false,
     },
     Scenario {
         name: UNENFORCED_SCENARIO,
@@ -692,6 +701,7 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_nodes: true,
         enforcer: Enforcer::Absent,
         helms: Helms::Once(3),
+        drains: false,
     },
     Scenario {
         name: "p. production: 3 replicas, and an HPA of minReplicas 2, start on an empty database with no restart; a rolling upgrade under steady load through the Service fails no request",
@@ -699,6 +709,7 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(4),
+        drains: false,
     },
     Scenario {
         name: "q. a failed upgrade: an image that cannot be pulled fails --wait while the old pod serves every request; the rollback (helm rollback, Helm 4's --rollback-on-failure) restores the release and the admin's login",
@@ -706,6 +717,7 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Each,
+        drains: false,
     },
     Scenario {
         name: "r. the backup and restore guide runs as written: dump and Secret saved, the namespace deleted, the Secret, the chart and the dump restored; the evaluation and its API key answer",
@@ -713,6 +725,15 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(3),
+        drains: false,
+    },
+    Scenario {
+        name: "s. node drains, as docs/node-drains.md runs them: with a disruption budget and one replica per node, each node drained in turn under steady load through the Service; the second drain's evictions wait for the budget, and no request fails",
+        run: running::drains_honour_the_budget,
+        needs_nodes: true,
+        enforcer: Enforcer::Either,
+        helms: Helms::Once(4),
+        drains: true,
     },
 ];
 
@@ -772,11 +793,12 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<Summary> {
     let mut helms = tools::find_helms(options.helm.as_deref())?;
     helms.retain(|h| options.helm_major.is_none_or(|m| h.major == m));
     ensure!(!helms.is_empty(), "no Helm {} found", options.helm_major.unwrap_or(0));
-    let (nodes, unenforced) = ready_nodes(&cluster)?;
+    let ReadyNodes { count: nodes, unenforced, drainable } = ready_nodes(&cluster)?;
     let config = Config::at_root(&tools::repo_root())?;
     let chart = options.chart.clone().unwrap_or(config.chart);
     let local_files = config.local_files;
-    let target = Target { run_id: namespaces::new_run_id()?, nodes, ready_timeout: options.ready_timeout, unenforced, chart, local_files };
+    let run_id = namespaces::new_run_id()?;
+    let target = Target { run_id, nodes, ready_timeout: options.ready_timeout, unenforced, drainable, chart, local_files };
     cluster.confine_writes(&namespaces::prefix(&target.run_id));
     namespaces::delete_on_interrupt(&cluster, target.run_id.clone());
     crate::lifecycle::controlplane::install_signal_cleanup()?;
@@ -810,9 +832,17 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<Summary> {
     Ok(summary)
 }
 
-/// Ready nodes that accept pods, and the first that declares NetworkPolicies unenforced; a user that
-/// may not list nodes is told what the suite needs.
-fn ready_nodes(cluster: &Cluster) -> Result<(usize, Option<String>)> {
+/// What the suite needs to know of the cluster's Ready nodes that accept pods.
+struct ReadyNodes {
+    count: usize,
+    /// The first that declares NetworkPolicies unenforced.
+    unenforced: Option<String>,
+    /// Those labelled [`DRAINABLE`].
+    drainable: Vec<String>,
+}
+
+/// The Ready nodes that accept pods; a user that may not list nodes is told what the suite needs.
+fn ready_nodes(cluster: &Cluster) -> Result<ReadyNodes> {
     let nodes = cluster.request("GET", "/api/v1/nodes", None)?;
     ensure!(
         nodes["kind"] == "NodeList",
@@ -826,8 +856,10 @@ fn ready_nodes(cluster: &Cluster) -> Result<(usize, Option<String>)> {
         .filter(|n| n["spec"]["unschedulable"] != true)
         .filter(|n| n["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Ready" && c["status"] == "True"))
         .collect();
-    let unenforced = ready.iter().find(|n| n["metadata"]["labels"][UNENFORCED_LABEL] == "unenforced");
-    Ok((ready.len(), unenforced.and_then(|n| n["metadata"]["name"].as_str()).map(str::to_string)))
+    let name = |n: &&Json| n["metadata"]["name"].as_str().map(str::to_string);
+    let unenforced = ready.iter().find(|n| n["metadata"]["labels"][UNENFORCED_LABEL] == "unenforced").and_then(name);
+    let drainable = ready.iter().filter(|n| n["metadata"]["labels"][DRAINABLE.0] == DRAINABLE.1).filter_map(name).collect();
+    Ok(ReadyNodes { count: ready.len(), unenforced, drainable })
 }
 
 /// Why a scenario cannot run on this cluster's nodes, if it cannot.
@@ -847,6 +879,15 @@ fn run_scenario(env: &Env, s: &Scenario, summary: &mut Summary) {
     let label = env.helm.label();
     if s.needs_nodes && env.target.nodes == 0 {
         println!("skip  {label} {} (needs running pods; this cluster has no ready nodes)", s.name);
+        summary.skipped.push(format!("{label} {}", s.name));
+        return;
+    }
+    if s.drains && env.target.drainable.len() < 2 {
+        let why = format!(
+            "it cordons and drains nodes: it needs two Ready nodes labelled {}={}, as the built-in cluster's are",
+            DRAINABLE.0, DRAINABLE.1
+        );
+        println!("skip  {label} {} ({why})", s.name);
         summary.skipped.push(format!("{label} {}", s.name));
         return;
     }

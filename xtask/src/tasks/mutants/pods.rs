@@ -231,7 +231,7 @@ fn on_the_node(
         })
         .collect::<Result<_>>()?;
     let progress = std::sync::Mutex::new(progress);
-    let fates = crate::support::parallel::parallel_map(&planted, AT_ONCE, |(m, caught_statically, chart)| -> Result<bool> {
+    let judge = |(m, caught_statically, chart): &(&PodMutant, Vec<String>, Option<PathBuf>)| -> Result<bool> {
         let t = Instant::now();
         let fate = match chart {
             Some(chart) => match scenario_fails(node, chart, &m.scenario, options.ready_timeout)? {
@@ -242,8 +242,18 @@ fn on_the_node(
         };
         (progress.lock().unwrap())(m, &fate, t.elapsed());
         Ok(matches!(fate, PodFate::Caught(_)))
-    });
+    };
+    // A scenario that cordons nodes would stall the pods of one running beside it: such mutants run alone, after.
+    let (alone, beside): (Vec<_>, Vec<_>) = planted.into_iter().partition(|(m, _, _)| scenario_drains(&m.scenario));
+    let mut fates = crate::support::parallel::parallel_map(&beside, AT_ONCE, |planted| judge(planted));
+    fates.extend(alone.iter().map(&judge));
     fates.into_iter().try_fold(true, |all, caught| Ok(all & caught?))
+}
+
+/// Whether the scenario with this letter cordons and drains nodes.
+fn scenario_drains(letter: &str) -> bool {
+    let prefix = format!("{letter}. ");
+    e2e::SCENARIOS.iter().any(|s| s.name.starts_with(&prefix) && s.drains)
 }
 
 /// A copy of the scratch chart with `m` planted, in a folder of its own.

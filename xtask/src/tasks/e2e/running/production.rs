@@ -104,7 +104,7 @@ fn logged(env: &Env, ns: &str, pod: &Json, text: &str) -> Result<bool> {
 }
 
 /// Waits until no pod of the namespace is terminating (the rollout's old pods have finished their stop).
-fn wait_old_pods_gone(env: &Env, ns: &str) -> Result<()> {
+pub(super) fn wait_old_pods_gone(env: &Env, ns: &str) -> Result<()> {
     poll(env.target.ready_timeout, Duration::from_millis(500), "the old pods finishing their stop", |_| {
         let pods = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
         let stopping = pods["items"].as_array().into_iter().flatten().any(|p| !p["metadata"]["deletionTimestamp"].is_null());
@@ -179,14 +179,14 @@ const LOAD_POD: &str = "e2e-load";
 
 /// A pod that sends `GET /server` to the Service's cluster IP every 25 ms, each on a new connection (so
 /// kube-proxy routes every request afresh, as a new client's would be), and answers its counts on port 8080.
-struct Load {
+pub(super) struct Load {
     /// The load pod, by the API server's path.
     pod: String,
 }
 
 /// What the load pod counted: answers 200, failures by kind (an error code or `HTTP <status>`).
 #[derive(Deserialize)]
-struct Counts {
+pub(super) struct Counts {
     ok: u64,
     failed: u64,
     kinds: BTreeMap<String, u64>,
@@ -194,13 +194,21 @@ struct Counts {
     failures: Vec<String>,
     /// The slowest answer, in milliseconds.
     slowest: u64,
-    seconds: f64,
+    pub(super) seconds: f64,
 }
 
 impl Load {
-    fn start(env: &Env, ns: &str) -> Result<Load> {
+    pub(super) fn start(env: &Env, ns: &str) -> Result<Load> {
+        Load::start_on(env, ns, None)
+    }
+
+    /// The load pod, on `node` if given (a node no drain of the scenario empties).
+    pub(super) fn start_on(env: &Env, ns: &str, node: Option<&str>) -> Result<Load> {
         let deployment = env.deployment(ns)?.context("no Deployment")?;
         let mut pod = client_pod(&deployment, service_port(env, ns)?, LOAD_POD, LOAD, &[]);
+        if let Some(node) = node {
+            pod["spec"]["nodeSelector"] = json!({"kubernetes.io/hostname": node});
+        }
         let container = &mut pod["spec"]["containers"][0];
         container["ports"] = json!([{"name": "counts", "containerPort": 8080}]);
         // Only the URL: the load logs in as nobody, and the release may have no generated Secret.
@@ -213,14 +221,14 @@ impl Load {
         Ok(load)
     }
 
-    fn counts(&self, env: &Env) -> Result<Counts> {
+    pub(super) fn counts(&self, env: &Env) -> Result<Counts> {
         let (status, body) = env.cluster.request_text("GET", &format!("{}:8080/proxy/", self.pod), None)?;
         ensure!(status == 200, "the load pod answered {status}: {body}");
         serde_json::from_str(&body).with_context(|| format!("the load pod's counts: {body}"))
     }
 
     /// The counts so far; the pod is deleted.
-    fn finish(self, env: &Env) -> Result<Counts> {
+    pub(super) fn finish(self, env: &Env) -> Result<Counts> {
         let counts = self.counts(env);
         env.cluster.request("DELETE", &format!("{}?gracePeriodSeconds=0", self.pod), None)?;
         counts
@@ -229,7 +237,7 @@ impl Load {
 
 impl Counts {
     /// No failed request, and the load was steady (at least [`MIN_RATE`] a second) for longer than the upgrade.
-    fn judge(&self, upgrade: Duration) -> Result<()> {
+    pub(super) fn judge(&self, upgrade: Duration) -> Result<()> {
         let rate = (self.ok + self.failed) as f64 / self.seconds.max(1.0);
         ensure!(
             self.seconds >= upgrade.as_secs_f64(),
@@ -238,7 +246,10 @@ impl Counts {
             upgrade.as_secs_f64()
         );
         ensure!(rate >= MIN_RATE, "the load reached {rate:.1} requests a second, below {MIN_RATE}: the node is too busy to prove anything");
-        ensure!(self.failed == 0, "{self}: a rolling update must fail no request (maxUnavailable 0, the preStop sleep)");
+        ensure!(
+            self.failed == 0,
+            "{self}: a change of pods must fail no request (maxUnavailable 0, the preStop sleep, the disruption budget)"
+        );
         Ok(())
     }
 }

@@ -46,21 +46,7 @@ pub fn restore_from_the_guide(env: &Env) -> Result<()> {
 
 /// The guide's ```sh blocks, in order; exactly one per [`STEPS`], else the guide and the scenario drifted.
 fn guide_blocks(markdown: &str) -> Result<Vec<String>> {
-    let mut blocks = Vec::new();
-    let mut current: Option<Vec<&str>> = None;
-    for line in markdown.lines() {
-        let fence = line.trim_start();
-        match current.as_mut() {
-            None if fence == "```sh" => current = Some(Vec::new()),
-            Some(lines) if fence == "```" => {
-                blocks.push(lines.join("\n"));
-                current = None;
-            }
-            Some(lines) => lines.push(line.trim_start()),
-            None => {}
-        }
-    }
-    ensure!(current.is_none(), "{GUIDE}: a ```sh block is not closed");
+    let blocks = fenced_blocks(markdown, "sh").with_context(|| GUIDE.to_string())?;
     ensure!(
         blocks.len() == STEPS.len(),
         "{GUIDE} has {} sh blocks; scenario r runs {} ({}): update the scenario with the guide",
@@ -68,6 +54,27 @@ fn guide_blocks(markdown: &str) -> Result<Vec<String>> {
         STEPS.len(),
         STEPS.join(", ")
     );
+    Ok(blocks)
+}
+
+/// A Markdown text's fenced blocks of `language` (```sh), in order, each line without the fence's indent.
+pub(super) fn fenced_blocks(markdown: &str, language: &str) -> Result<Vec<String>> {
+    let opening = format!("```{language}");
+    let mut blocks = Vec::new();
+    let mut current: Option<(usize, Vec<&str>)> = None;
+    for line in markdown.lines() {
+        let fence = line.trim_start();
+        match current.as_mut() {
+            None if fence == opening => current = Some((line.len() - fence.len(), Vec::new())),
+            Some((_, lines)) if fence == "```" => {
+                blocks.push(lines.join("\n"));
+                current = None;
+            }
+            Some((indent, lines)) => lines.push(&line[(line.len() - line.trim_start().len()).min(*indent)..]),
+            None => {}
+        }
+    }
+    ensure!(current.is_none(), "a {opening} block is not closed");
     Ok(blocks)
 }
 
@@ -120,10 +127,10 @@ fn made(work: &Path, suffix: &str) -> Result<String> {
 }
 
 /// The folder under the work folder that holds the kubectl shim.
-const SHIM_DIR: &str = ".bin";
+pub(super) const SHIM_DIR: &str = ".bin";
 
 /// A `kubectl` in `work/.bin` that is the suite's, on the run's context.
-fn shim_kubectl(env: &Env, work: &Path) -> Result<()> {
+pub(super) fn shim_kubectl(env: &Env, work: &Path) -> Result<()> {
     let bin = work.join(SHIM_DIR);
     std::fs::create_dir_all(&bin)?;
     let context = env.cluster.context.as_ref().map(|c| format!("--context '{c}' ")).unwrap_or_default();
@@ -160,6 +167,12 @@ mod tests {
         let text = "x\n   ```sh\n   a \\\n     b\n   ```\n```yaml\nno\n```\n```sh\nc\n```\n";
         let err = guide_blocks(text).unwrap_err().to_string();
         assert!(err.contains("has 2 sh blocks"), "{err}");
+    }
+
+    #[test]
+    fn a_block_keeps_its_lines_indent_beyond_the_fences() {
+        let text = "- a list item:\n  ```yaml\n  a:\n    b: 1\n  ```\n";
+        assert_eq!(fenced_blocks(text, "yaml").unwrap(), ["a:\n  b: 1"]);
     }
 
     #[test]
