@@ -127,7 +127,7 @@ impl HostState {
     }
 
     /// Puts back what the node changed since `self` was taken: stray pod processes are killed, new
-    /// mounts, links, ipsets, cgroups and fixed paths removed, iptables tables and sysctls restored.
+    /// mounts, the run's links, ipsets, cgroups and fixed paths removed, iptables tables and sysctls restored.
     /// Returns what could not be undone.
     pub fn restore(&self) -> Vec<String> {
         let mut failed = Vec::new();
@@ -143,9 +143,9 @@ impl HostState {
         }
         // A pod's veth goes with its network namespace, even between the look and the delete: one
         // already gone needs no undoing.
-        for link in now.links.difference(&self.links).filter(|l| Path::new("/sys/class/net").join(l).exists()) {
+        for link in runs_links(now.links.difference(&self.links), super::BRIDGE) {
             let mut gone_meanwhile = Vec::new();
-            run_or_note(Command::new("ip").args(["link", "delete", link]), &format!("ip link delete {link}"), &mut gone_meanwhile);
+            run_or_note(Command::new("ip").args(["link", "delete", &link]), &format!("ip link delete {link}"), &mut gone_meanwhile);
             failed.extend(gone_meanwhile.into_iter().filter(|f| !f.contains("Cannot find device")));
         }
         for (table, text) in &now.iptables {
@@ -176,6 +176,17 @@ impl HostState {
     }
 }
 
+/// Of the new links, those that are still there and the run's: the bridge, and the links on it
+/// (enslaved first: deleting the bridge frees them). Another program's new link is left alone.
+pub(crate) fn runs_links<'a>(new: impl Iterator<Item = &'a String>, bridge: &str) -> Vec<String> {
+    let net = Path::new("/sys/class/net");
+    let on_bridge = |l: &str| std::fs::read_link(net.join(l).join("master")).is_ok_and(|m| m.file_name().is_some_and(|n| n == bridge));
+    let new: Vec<&String> = new.filter(|l| net.join(l).exists()).collect();
+    let mut out: Vec<String> = new.iter().filter(|l| on_bridge(l)).map(|l| l.to_string()).collect();
+    out.extend(new.iter().filter(|l| l.as_str() == bridge).map(|l| l.to_string()));
+    out
+}
+
 /// Differences from the host's state before a run, split by who made them: the run's own (and
 /// what the witness cannot place) fail the check; another program's are notes.
 #[derive(Debug, Default, PartialEq)]
@@ -184,7 +195,7 @@ pub struct Judged {
     pub ignored: Vec<String>,
 }
 
-/// Asks the witness (where the run has one) who made each new temp entry, node process and mount;
+/// Asks the witness (where the run has one) who made each new temp entry, node process, mount and link;
 /// every other difference, and everything without a witness, stays the run's.
 pub fn judge(differences: Vec<String>, witness: Option<&Witness>) -> Judged {
     let mut judged = Judged::default();
@@ -198,13 +209,15 @@ pub fn judge(differences: Vec<String>, witness: Option<&Witness>) -> Judged {
                 judged.ignored.push(format!("ignored {difference}: made by pid {pid} ({comm}), which is not a process of the run"))
             }
             Author::Run(pid, comm) => judged.blamed.push(format!("{difference} (made by pid {pid}, {comm}, a process of the run)")),
+            Author::OtherLink(why) => judged.ignored.push(format!("ignored {difference}: {why}, so another program made it")),
+            Author::RunLink(why) => judged.blamed.push(format!("{difference} ({why})")),
             Author::Unknown => judged.blamed.push(difference),
         }
     }
     judged
 }
 
-/// Who made one difference, where the witness can tell: a new temp entry, node process or mount.
+/// Who made one difference, where the witness can tell: a new temp entry, node process, mount or link.
 fn author(witness: &Witness, difference: &str) -> Author {
     if let Some(name) = difference.strip_prefix("new temp entry: ") {
         witness.temp_entry(name)
@@ -212,6 +225,8 @@ fn author(witness: &Witness, difference: &str) -> Author {
         process.split(' ').next().and_then(|p| p.parse().ok()).map_or(Author::Unknown, |pid| witness.process(pid))
     } else if let Some(point) = difference.strip_prefix("new mount: ") {
         witness.mount(point)
+    } else if let Some(name) = difference.strip_prefix("new link: ") {
+        witness.link(name)
     } else {
         Author::Unknown
     }

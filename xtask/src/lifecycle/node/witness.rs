@@ -5,12 +5,17 @@
 //! is the run's when its process descends from the run's first process; anything else was another
 //! program's, and is named in a note, never a failure.
 //!
+//! Network links have no creator in the kernel's record (rtnetlink's notifications carry port id
+//! 0), so they are placed by what they joined: rtnetlink reports every link and its master, and the
+//! run's links are its bridge and the pod veths on it. A new link that never joined the bridge is
+//! another program's.
+//!
 //! The run's processes also write their temporary files under a folder of the run (`TMPDIR`, see
 //! [`redirect_temp`]), so a program that honours it leaves nothing in the shared folder at all.
 
 use anyhow::{Context, Result};
-use kernel::{fanotify_on, fanotify_on_mounts, listen, proc_connector, read_creations, read_forks, read_mounts};
-use std::collections::HashMap;
+use kernel::{fanotify_on, fanotify_on_mounts, link_events, listen, proc_connector, read_creations, read_forks, read_links, read_mounts};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -42,6 +47,10 @@ pub enum Author {
     Run(i32, String),
     /// Another program's process.
     Other(i32, String),
+    /// A link of the run: its bridge, or a link that joined it.
+    RunLink(String),
+    /// A link that never joined the run's bridge.
+    OtherLink(String),
     /// Nothing was seen (made before the witness started, or its events were lost).
     Unknown,
 }
@@ -64,6 +73,14 @@ struct Heard {
     mounted: HashMap<String, (i32, String)>,
     /// Events the kernel dropped (a full queue): then Unknown stays possible for anything.
     lost: bool,
+    /// The run's bridge, by name.
+    bridge: String,
+    /// A link's index → its name, as last reported.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    link_names: HashMap<i32, String>,
+    /// Links reported (by name), and those that had the bridge as master at some report.
+    links_seen: HashSet<String>,
+    joined: HashSet<String>,
 }
 
 static GLOBAL: OnceLock<Witness> = OnceLock::new();
@@ -72,7 +89,7 @@ static GLOBAL: OnceLock<Witness> = OnceLock::new();
 /// once per process; [`global`] finds it again.
 pub fn start_global() -> Result<()> {
     if GLOBAL.get().is_none() {
-        let witness = Witness::start(&shared_temp_dir(), std::process::id() as i32)?;
+        let witness = Witness::start(&shared_temp_dir(), std::process::id() as i32, super::BRIDGE)?;
         let _ = GLOBAL.set(witness);
     }
     Ok(())
@@ -84,14 +101,19 @@ pub fn global() -> Option<&'static Witness> {
 }
 
 impl Witness {
-    /// Listens for forks everywhere and for entries created in `temp`; `root` is the run's first
-    /// process. Needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) on Linux.
-    pub fn start(temp: &Path, root: i32) -> Result<Witness> {
-        let heard = Arc::new(Mutex::new(Heard::default()));
+    /// Listens for forks everywhere, for entries created in `temp` and for links (`bridge` is the
+    /// run's); `root` is the run's first process. Needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) on Linux.
+    pub fn start(temp: &Path, root: i32, bridge: &str) -> Result<Witness> {
+        let heard = Arc::new(Mutex::new(Heard { bridge: bridge.to_string(), ..Heard::default() }));
         let stop = Arc::new(AtomicBool::new(false));
         let forks = proc_connector().context("listening to the kernel's fork events (the proc connector)")?;
         let creations = fanotify_on(temp).with_context(|| format!("watching {} with fanotify", temp.display()))?;
-        let mut threads = vec![listen(forks, &heard, &stop, read_forks), listen(creations, &heard, &stop, read_creations)];
+        let links = link_events().context("listening to the kernel's link events (rtnetlink)")?;
+        let mut threads = vec![
+            listen(forks, &heard, &stop, read_forks),
+            listen(creations, &heard, &stop, read_creations),
+            listen(links, &heard, &stop, read_links),
+        ];
         // Mount events came with Linux 6.14: without them, mounts stay the run's to explain.
         match fanotify_on_mounts() {
             Ok(mounts) => threads.push(listen(mounts, &heard, &stop, read_mounts)),
@@ -117,6 +139,18 @@ impl Witness {
     /// Who attached the mount at `point`.
     pub fn mount(&self, point: &str) -> Author {
         self.recorded(|heard| heard.mounted.get(point))
+    }
+
+    /// Whose link `name` is: the run's when it is the run's bridge or joined it.
+    pub fn link(&self, name: &str) -> Author {
+        let heard = self.heard.lock().unwrap();
+        if name == heard.bridge || heard.joined.contains(name) {
+            Author::RunLink(format!("it is or joined the run's bridge {}", heard.bridge))
+        } else if heard.links_seen.contains(name) {
+            Author::OtherLink(format!("it never joined the run's bridge {}", heard.bridge))
+        } else {
+            Author::Unknown
+        }
     }
 
     /// Whose process `pid` is (its command name read now).
@@ -245,6 +279,72 @@ mod kernel {
 
     pub(super) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
         Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    }
+
+    // linux/rtnetlink.h and linux/if_link.h
+    const RTMGRP_LINK: u32 = 1;
+    const RTM_NEWLINK: u16 = 16;
+    const RTM_DELLINK: u16 = 17;
+    const IFINFO_HEADER: usize = 16;
+    const IFLA_IFNAME: u16 = 3;
+    const IFLA_MASTER: u16 = 10;
+
+    /// A netlink socket subscribed to the kernel's link notifications.
+    pub(super) fn link_events() -> Result<OwnedFd> {
+        // SAFETY: socket(2); the descriptor is owned from here on.
+        let fd = unsafe {
+            OwnedFd::from_raw_fd(check(libc::socket(libc::PF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::NETLINK_ROUTE), "socket")?)
+        };
+        // SAFETY: a zeroed sockaddr_nl is valid; bind(2) with its size.
+        let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        addr.nl_family = libc::AF_NETLINK as u16;
+        addr.nl_groups = RTMGRP_LINK;
+        let len = std::mem::size_of::<libc::sockaddr_nl>() as u32;
+        check(unsafe { libc::bind(fd.as_raw_fd(), (&addr as *const libc::sockaddr_nl).cast(), len) }, "bind")?;
+        Ok(fd)
+    }
+
+    /// Each link message in a read: a new link's name by index, and whether its master is the bridge;
+    /// a deleted link's index forgotten (the kernel reuses indexes).
+    pub(super) fn read_links(buf: &[u8], heard: &mut Heard) {
+        let mut at = 0;
+        while let Some(len) = u32_at(buf, at).map(|l| l as usize).filter(|l| *l >= NLMSG_HEADER) {
+            let message = &buf[at..(at + len).min(buf.len())];
+            let kind = message.get(4..6).map(|b| u16::from_ne_bytes([b[0], b[1]]));
+            let index = u32_at(message, NLMSG_HEADER + 4).map(|i| i as i32);
+            if let (Some(RTM_DELLINK), Some(index)) = (kind, index) {
+                heard.link_names.remove(&index);
+            }
+            if let (Some(RTM_NEWLINK), Some(index)) = (kind, index) {
+                let (name, master) = link_attributes(message.get(NLMSG_HEADER + IFINFO_HEADER..).unwrap_or_default());
+                if let Some(name) = name {
+                    let bridge_index = heard.link_names.iter().find(|(_, n)| **n == heard.bridge).map(|(i, _)| *i);
+                    if master.is_some() && master == bridge_index {
+                        heard.joined.insert(name.clone());
+                    }
+                    heard.links_seen.insert(name.clone());
+                    heard.link_names.insert(index, name);
+                }
+            }
+            at += len.next_multiple_of(4);
+        }
+    }
+
+    /// IFLA_IFNAME and IFLA_MASTER of a link message's attributes (length, type, value; 4-aligned).
+    fn link_attributes(mut attributes: &[u8]) -> (Option<String>, Option<i32>) {
+        let (mut name, mut master) = (None, None);
+        while attributes.len() >= 4 {
+            let (len, kind) =
+                (u16::from_ne_bytes([attributes[0], attributes[1]]) as usize, u16::from_ne_bytes([attributes[2], attributes[3]]));
+            let value = attributes.get(4..len.max(4)).unwrap_or_default();
+            match kind {
+                IFLA_IFNAME => name = Some(String::from_utf8_lossy(value.split(|b| *b == 0).next().unwrap_or_default()).into_owned()),
+                IFLA_MASTER => master = u32_at(value, 0).map(|m| m as i32),
+                _ => {}
+            }
+            attributes = attributes.get(len.max(4).next_multiple_of(4)..).unwrap_or_default();
+        }
+        (name, master)
     }
 
     /// Each fork event in a read: child process → parent process (threads are left out).
@@ -423,6 +523,10 @@ mod kernel {
     pub fn fanotify_on_mounts() -> Result<OwnedFd> {
         bail!("fanotify is Linux's")
     }
+    pub fn link_events() -> Result<OwnedFd> {
+        bail!("rtnetlink is Linux's")
+    }
+    pub fn read_links(_: &[u8], _: &mut Heard) {}
     pub fn read_forks(_: &[u8], _: &mut Heard) {}
     pub fn read_mounts(_: &[u8], _: &mut Heard) {}
     pub fn read_creations(_: &[u8], _: &mut Heard) {}
@@ -455,7 +559,7 @@ mod tests {
             .stdin(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let witness = Witness::start(shared.path(), run.id() as i32).unwrap();
+        let witness = Witness::start(shared.path(), run.id() as i32, "no-such-bridge").unwrap();
         std::fs::write(shared.path().join("unrelated.tmp"), "another program's").unwrap();
         let mut input = run.stdin.take().unwrap();
         writeln!(input, "{}", shared.path().join("leak.A2DzP1").display()).unwrap();
@@ -509,7 +613,7 @@ mod tests {
             .stdin(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let witness = Witness::start(dir.path(), run.id() as i32).unwrap();
+        let witness = Witness::start(dir.path(), run.id() as i32, "no-such-bridge").unwrap();
         let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
         let tmpfs = std::ffi::CString::new("tmpfs").unwrap();
         // SAFETY: mount(2) of a fresh tmpfs on a folder of this test.
@@ -535,5 +639,51 @@ mod tests {
         assert!(matches!(other_author, Author::Other(pid, _) if pid == std::process::id() as i32), "{other_author:?}");
         let judged = crate::lifecycle::node::host::judge(vec![format!("new mount: {}", point(&ours))], Some(&witness));
         assert!(judged.blamed.is_empty() && judged.ignored.len() == 1, "{judged:#?}");
+    }
+
+    /// Links: the run's bridge and a veth that joined it are the run's; a link made beside the run
+    /// that never joined it is another program's, a note, and the restore leaves it alone.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_link_is_blamed_on_the_run_only_when_it_is_or_joined_the_runs_bridge() {
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: rtnetlink's link events and making links need root (make test runs as root)");
+            return;
+        }
+        let n = std::process::id() % 100_000;
+        let (bridge, veth, peer, other) = (format!("xw{n}br"), format!("xw{n}va"), format!("xw{n}vb"), format!("xw{n}ot"));
+        let dir = tempfile::tempdir().unwrap();
+        let witness = Witness::start(dir.path(), 1, &bridge).unwrap();
+        let ip = |args: &str| assert!(std::process::Command::new("ip").args(args.split(' ')).status().unwrap().success(), "ip {args}");
+        ip(&format!("link add {bridge} type bridge"));
+        ip(&format!("link add {veth} type veth peer name {peer}"));
+        ip(&format!("link set {veth} master {bridge}"));
+        ip(&format!("link add {other} type bridge"));
+        for _ in 0..100 {
+            if matches!(witness.link(&veth), Author::RunLink(_)) && witness.link(&other) != Author::Unknown {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let authors = [&bridge, &veth, &peer, &other].map(|l| witness.link(l));
+        let restored = crate::lifecycle::node::host::runs_links([&bridge, &veth, &peer, &other].into_iter(), &bridge);
+        for link in [&veth, &bridge, &other] {
+            ip(&format!("link delete {link}"));
+        }
+        assert!(matches!(&authors[0], Author::RunLink(_)) && matches!(&authors[1], Author::RunLink(_)), "{authors:?}");
+        assert!(matches!(&authors[2], Author::OtherLink(_)) && matches!(&authors[3], Author::OtherLink(_)), "{authors:?}");
+        assert_eq!(witness.link("never-made"), Author::Unknown);
+        assert_eq!(
+            restored,
+            [veth.clone(), bridge.clone()],
+            "the restore deletes the links on the bridge, then the bridge; never another's"
+        );
+        let differences = vec![format!("new link: {veth}"), format!("new link: {other}")];
+        let judged = crate::lifecycle::node::host::judge(differences, Some(&witness));
+        assert_eq!(judged.blamed, [format!("new link: {veth} (it is or joined the run's bridge {bridge})")]);
+        assert_eq!(
+            judged.ignored,
+            [format!("ignored new link: {other}: it never joined the run's bridge {bridge}, so another program made it")]
+        );
     }
 }
