@@ -2,6 +2,7 @@
 
 pub mod assertions;
 pub mod config;
+pub mod generate;
 pub mod matrix;
 pub mod normalise;
 pub mod render;

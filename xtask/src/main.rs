@@ -111,6 +111,26 @@ enum Cmd {
         #[arg(long, default_value_t = POD_MUTANT_READY_TIMEOUT)]
         ready_timeout: u64,
     },
+    /// Value sets generated from values.schema.json, rendered by Helm 3 and Helm 4, judged by the API server: the
+    /// chart refuses a set naming a value, or the built-in control plane accepts every object in a server-side dry
+    /// run. A failing set is shrunk and printed as a --set-json line and a case file.
+    Fuzz {
+        /// Sets per batch (make test runs one batch).
+        #[arg(long, default_value_t = 64)]
+        cases: u32,
+        /// The first batch's seed (each further batch adds 1).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Keep running batches until this many seconds have passed.
+        #[arg(long)]
+        time: Option<u64>,
+        /// The most values one set gives.
+        #[arg(long, default_value_t = 4)]
+        most: usize,
+        /// List every failing set of a batch, unshrunk, instead of stopping at the first.
+        #[arg(long)]
+        survey: bool,
+    },
     /// Lifecycle tests under Helm 3 and Helm 4: against the cluster of --kubeconfig, else against the built-in
     /// control plane (kube-apiserver and etcd built from their Go modules), started as `e2e --serve`.
     E2e {
@@ -260,6 +280,11 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::MigrateValues { from, out } => migrate_values(&from, &out),
+        Cmd::Fuzz { cases, seed, time, most, survey } => {
+            let time = time.map(std::time::Duration::from_secs);
+            xtask::tasks::fuzz::run(&xtask::tasks::fuzz::FuzzOptions { cases, seed, time, most, survey })?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

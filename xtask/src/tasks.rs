@@ -4,6 +4,7 @@ pub mod bench;
 pub mod docs;
 pub mod e2e;
 pub mod equivalence;
+pub mod fuzz;
 pub mod migrate;
 pub mod mutants;
 pub mod package;
