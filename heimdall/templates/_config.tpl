@@ -40,7 +40,7 @@ variable, a database key set by hand, or a combination that cannot work.
       {{- if not (or (kindIs "string" $value) (kindIs "bool" $value) (kindIs "float64" $value) (kindIs "int64" $value) (kindIs "int" $value)) }}
         {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "%s: %s must be a string (got %s); quote it" $where $key (kindOf $value))) }}
       {{- end }}
-      {{- $_ := set $data $key (toString $value) }}
+      {{- $_ := set $data $key (include "heimdall.platform.text" $value) }}
     {{- end }}
   {{- end }}
   {{- /* The app compares these with "true" exactly in places: True and TRUE become true (anything else is a problem below). */}}

@@ -13,7 +13,7 @@
 
 {{/* The database port Heimdall connects to. */}}
 {{- define "heimdall.database.port" -}}
-  {{- if .Values.postgresql.enabled }}5432{{ else }}{{ .Values.externalDatabase.port }}{{ end }}
+  {{- if .Values.postgresql.enabled }}5432{{ else }}{{ .Values.externalDatabase.port | int }}{{ end }}
 {{- end }}
 
 {{/* The database name. */}}

@@ -2,7 +2,8 @@
 
 {{/*
 An image reference from {registry, repository, tag, digest}; pass (dict
-"image" $img "default" $tag "root" $). global.imageRegistry, when set,
+"image" $img "path" "postgresql.image" "default" $tag "root" $), where path
+names the value in messages. global.imageRegistry, when set,
 replaces the image's own registry, so one value moves every image to a mirror.
 */}}
 {{- define "heimdall.imageRef" -}}
@@ -13,7 +14,10 @@ replaces the image's own registry, so one value moves every image to a mirror.
   {{- if $img.digest }}
     {{- printf "%s@%s" $repo $img.digest }}
   {{- else }}
-    {{- $tag := default .default $img.tag | toString }}
+    {{- $tag := include "heimdall.platform.text" (default .default $img.tag) }}
+    {{- if not $tag }}
+      {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s.tag is empty and %s.digest unset, so %s has no version: set a release tag (or a sha256 digest)" .path .path $img.repository)) }}
+    {{- end }}
     {{- if eq $tag "latest" }}
       {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "image tag \"latest\" for %s is not allowed: pin a release (the default is the chart's appVersion) or a digest" $img.repository)) }}
     {{- end }}
@@ -23,7 +27,7 @@ replaces the image's own registry, so one value moves every image to a mirror.
 
 {{/* The Heimdall image reference (the app, its CA init container, the secrets generator and the test pod). */}}
 {{- define "heimdall.image" -}}
-  {{- include "heimdall.imageRef" (dict "image" .Values.image "default" .Chart.AppVersion "root" .) }}
+  {{- include "heimdall.imageRef" (dict "image" .Values.image "path" "image" "default" .Chart.AppVersion "root" .) }}
 {{- end }}
 
 {{/*
@@ -60,5 +64,5 @@ imagePullSecrets:
 
 {{/* The PostgreSQL image reference (also used by the wait-for-database init container). */}}
 {{- define "heimdall.postgresql.image" -}}
-  {{- include "heimdall.imageRef" (dict "image" .Values.postgresql.image "default" "" "root" .) }}
+  {{- include "heimdall.imageRef" (dict "image" .Values.postgresql.image "path" "postgresql.image" "default" "" "root" .) }}
 {{- end }}

@@ -1,11 +1,26 @@
 {{/* The platform: OpenShift's security contexts, probe timings and the PodDisruptionBudget's arithmetic. */}}
 
-{{/* The timing fields of a probe from its values block. */}}
+{{/* The timing fields of a probe from its values block, numbers in full (`int`: Go prints a large
+float as 1e+06). */}}
 {{- define "heimdall.probeTimings" -}}
-initialDelaySeconds: {{ .initialDelaySeconds }}
-periodSeconds: {{ .periodSeconds }}
-timeoutSeconds: {{ .timeoutSeconds }}
-failureThreshold: {{ .failureThreshold }}
+initialDelaySeconds: {{ .initialDelaySeconds | int }}
+periodSeconds: {{ .periodSeconds | int }}
+timeoutSeconds: {{ .timeoutSeconds | int }}
+failureThreshold: {{ .failureThreshold | int }}
+{{- end }}
+
+{{/* A scalar value as text, a whole number in full: Go prints a float64 of 1000000 as 1e+06, and
+values files give every number as a float64.
+Usage: {{ include "heimdall.platform.text" .Values.image.tag }} */}}
+{{- define "heimdall.platform.text" -}}
+  {{- if and (kindIs "float64" .) (eq . (float64 (int64 .))) }}{{ int64 . }}{{ else }}{{ toString . }}{{ end }}
+{{- end }}
+
+{{/* An IntOrString value as Kubernetes reads it: a percentage as given, a number in full (Go prints a
+large float as 1e+06, which YAML reads as a float the API server refuses).
+Usage: {{ include "heimdall.platform.intOrPercent" .Values.podDisruptionBudget.maxUnavailable }} */}}
+{{- define "heimdall.platform.intOrPercent" -}}
+  {{- if kindIs "string" . }}{{ . }}{{ else }}{{ . | int }}{{ end }}
 {{- end }}
 
 {{/* Heimdall's replica count as the PodDisruptionBudget sees it: the HPA's minReplicas when autoscaling, else replicaCount. */}}
@@ -16,7 +31,7 @@ failureThreshold: {{ .failureThreshold }}
 {{/* The PodDisruptionBudget's bound as written, for messages ("minAvailable 1"). */}}
 {{- define "heimdall.pdb.bound" -}}
   {{- $p := .Values.podDisruptionBudget }}
-  {{- if not (kindIs "invalid" $p.minAvailable) }}minAvailable {{ $p.minAvailable }}{{ else }}maxUnavailable {{ $p.maxUnavailable }}{{ end }}
+  {{- if not (kindIs "invalid" $p.minAvailable) }}minAvailable {{ include "heimdall.platform.intOrPercent" $p.minAvailable }}{{ else }}maxUnavailable {{ include "heimdall.platform.intOrPercent" $p.maxUnavailable }}{{ end }}
 {{- end }}
 
 {{/* Voluntary disruptions the PodDisruptionBudget allows at heimdall.pdb.replicas; percentages round up, as Kubernetes' disruption controller does. */}}

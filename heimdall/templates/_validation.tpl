@@ -91,6 +91,9 @@ checks what it reads as it goes, so running it here checks it.
   {{- if and .Values.httpRoute.enabled (not .Values.httpRoute.parentRefs) }}
     {{- include "heimdall.validation.record" (dict "root" $ "message" "httpRoute.parentRefs is empty: name the Gateway to attach to, e.g. --set httpRoute.parentRefs[0].name=my-gateway") }}
   {{- end }}
+  {{- if and .Values.ingress.enabled (not .Values.ingress.hosts) }}
+    {{- include "heimdall.validation.record" (dict "root" $ "message" "ingress.hosts is empty: an Ingress needs a rule (the API server refuses one with neither rules nor a default backend); list a host, e.g. --set ingress.hosts[0].host=heimdall.example.com --set ingress.hosts[0].paths[0].path=/ --set ingress.hosts[0].paths[0].pathType=Prefix") }}
+  {{- end }}
   {{- if and .Values.route.enabled (not .Values.route.host) }}
     {{- include "heimdall.validation.record" (dict "root" $ "message" "route.host is empty: set the host name the Route serves, e.g. --set route.host=heimdall.apps.example.com") }}
   {{- end }}
@@ -252,9 +255,9 @@ drains and cluster upgrades would hang on it).
   {{- $p := .Values.podDisruptionBudget }}
   {{- if $p.enabled }}
     {{- if eq (kindIs "invalid" $p.minAvailable) (kindIs "invalid" $p.maxUnavailable) }}
-      {{- include "heimdall.validation.record" (dict "root" $ "message" "podDisruptionBudget: set exactly one of minAvailable and maxUnavailable (set the other to null)") }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" "podDisruptionBudget.minAvailable and podDisruptionBudget.maxUnavailable are both set: set exactly one (the other to null)") }}
     {{- else if lt (include "heimdall.pdb.allowedDisruptions" . | int) 1 }}
-      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "podDisruptionBudget allows no voluntary disruption at %s Heimdall replica(s) (%s): node drains and cluster upgrades would hang on it. Use maxUnavailable: 1 (and minAvailable: null), or run more replicas" (include "heimdall.pdb.replicas" .) (include "heimdall.pdb.bound" .))) }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "podDisruptionBudget.%s allows no voluntary disruption at %s Heimdall replica(s): node drains and cluster upgrades would hang on it. Use maxUnavailable: 1 (and minAvailable: null), or run more replicas" (include "heimdall.pdb.bound" .) (include "heimdall.pdb.replicas" .))) }}
     {{- end }}
   {{- end }}
 {{- end }}
@@ -267,8 +270,10 @@ sleep does not end within the grace period (SIGTERM would never come first).
 {{- define "heimdall.shutdown.validate" -}}
   {{- $r := .Values.updateStrategy.rollingUpdate }}
   {{- if and (eq .Values.updateStrategy.type "RollingUpdate") $r }}
-    {{- if and (eq (toString $r.maxSurge | trimSuffix "%" | int) 0) (eq (toString $r.maxUnavailable | trimSuffix "%" | int) 0) }}
-      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "updateStrategy.rollingUpdate: maxSurge (%v) and maxUnavailable (%v) are both 0, so no pod could ever be replaced: set maxSurge to 1 (the chart's default)" $r.maxSurge $r.maxUnavailable)) }}
+    {{- $surge := include "heimdall.platform.text" $r.maxSurge }}
+    {{- $unavailable := include "heimdall.platform.text" $r.maxUnavailable }}
+    {{- if and (eq ($surge | trimSuffix "%" | int) 0) (eq ($unavailable | trimSuffix "%" | int) 0) }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "updateStrategy.rollingUpdate: maxSurge (%s) and maxUnavailable (%s) are both 0, so no pod could ever be replaced: set maxSurge to 1 (the chart's default)" $surge $unavailable)) }}
     {{- end }}
   {{- end }}
   {{- $grace := 30 }}
