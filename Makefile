@@ -3,8 +3,10 @@
 CARGO ?= cargo
 # Extra flags for `cargo xtask e2e` in `make test` and `make e2e`, e.g. --no-node where there is no root.
 E2E_FLAGS ?=
+# Value sets `make test` generates and dry-runs (`cargo xtask fuzz`); the same sets every run (seed 1).
+FUZZ_CASES ?= 256
 
-.PHONY: help setup template check test test-steps lint lint-fast test-chart renderer-check mutants mutants-pods docs e2e e2e-cluster e2e-serve snapshots bench secrets package migrate-values
+.PHONY: help setup template check test test-steps lint lint-fast test-chart renderer-check mutants mutants-pods fuzz docs e2e e2e-cluster e2e-serve snapshots bench secrets package migrate-values
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -40,6 +42,7 @@ test-steps:
 	@$(call phase,tests (unit and tidy tests and the chart matrix),$(CARGO) test --workspace)
 	@$(call phase,renderer check,$(CARGO) xtask renderer-check)
 	@$(call phase,render mutants,$(CARGO) xtask mutants)
+	@$(call phase,fuzz (generated value sets and server-side dry runs),$(CARGO) xtask fuzz --cases $(FUZZ_CASES) --seed 1)
 	@$(call phase,e2e (builds and images and node and scenarios and pod mutants and teardown),$(E2E_STEP))
 
 MACOS_TARGET := x86_64-apple-darwin
@@ -63,6 +66,9 @@ mutants: setup ## Plant each defect of tests/mutants/ into a throwaway chart cop
 
 mutants-pods: setup ## Plant each defect of tests/mutants/pods/ and run the e2e scenario it names on a built-in node of its own (HEIMDALL_SOURCE; make test runs them on the e2e suite's node instead)
 	$(CARGO) xtask mutants --pods
+
+fuzz: setup ## Value sets generated from values.schema.json, judged by the built-in control plane's server-side dry runs: make fuzz [TIME=1800] [SEED=7]
+	$(CARGO) xtask fuzz --seed $(or $(SEED),1) $(if $(TIME),--time $(TIME),--cases $(FUZZ_CASES))
 
 docs: ## Regenerate the chart README's value tables (from values.yaml) and the README's rule list
 	$(CARGO) xtask docs
