@@ -246,21 +246,26 @@ mod kernel {
     const NLMSG_HEADER: usize = 16;
     const CN_MSG_HEADER: usize = 20;
 
-    /// A netlink socket subscribed to the kernel's process events.
-    pub(super) fn proc_connector() -> Result<OwnedFd> {
+    /// A netlink socket of `protocol` bound to the multicast `groups`, with a large queue (a burst of
+    /// events is not lost).
+    fn netlink_listener(kind: i32, protocol: i32, groups: u32) -> Result<OwnedFd> {
         // SAFETY: socket(2); the descriptor is owned from here on.
-        let fd = unsafe {
-            OwnedFd::from_raw_fd(check(libc::socket(libc::PF_NETLINK, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, NETLINK_CONNECTOR), "socket")?)
-        };
+        let fd = unsafe { OwnedFd::from_raw_fd(check(libc::socket(libc::PF_NETLINK, kind | libc::SOCK_CLOEXEC, protocol), "socket")?) };
         let size: libc::c_int = 16 << 20;
-        // SAFETY: setsockopt(2) with an int; a larger queue loses no fork under a burst of them.
+        // SAFETY: setsockopt(2) with an int.
         unsafe { libc::setsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, (&size as *const libc::c_int).cast(), 4) };
         // SAFETY: a zeroed sockaddr_nl is valid; bind(2) with its size.
         let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         addr.nl_family = libc::AF_NETLINK as u16;
-        addr.nl_groups = CN_IDX_PROC;
+        addr.nl_groups = groups;
         let len = std::mem::size_of::<libc::sockaddr_nl>() as u32;
         check(unsafe { libc::bind(fd.as_raw_fd(), (&addr as *const libc::sockaddr_nl).cast(), len) }, "bind")?;
+        Ok(fd)
+    }
+
+    /// A netlink socket subscribed to the kernel's process events.
+    pub(super) fn proc_connector() -> Result<OwnedFd> {
+        let fd = netlink_listener(libc::SOCK_DGRAM, NETLINK_CONNECTOR, CN_IDX_PROC)?;
         let mut msg = Vec::with_capacity(NLMSG_HEADER + CN_MSG_HEADER + 4);
         msg.extend(((NLMSG_HEADER + CN_MSG_HEADER + 4) as u32).to_ne_bytes());
         msg.extend((libc::NLMSG_DONE as u16).to_ne_bytes());
@@ -291,17 +296,7 @@ mod kernel {
 
     /// A netlink socket subscribed to the kernel's link notifications.
     pub(super) fn link_events() -> Result<OwnedFd> {
-        // SAFETY: socket(2); the descriptor is owned from here on.
-        let fd = unsafe {
-            OwnedFd::from_raw_fd(check(libc::socket(libc::PF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::NETLINK_ROUTE), "socket")?)
-        };
-        // SAFETY: a zeroed sockaddr_nl is valid; bind(2) with its size.
-        let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        addr.nl_family = libc::AF_NETLINK as u16;
-        addr.nl_groups = RTMGRP_LINK;
-        let len = std::mem::size_of::<libc::sockaddr_nl>() as u32;
-        check(unsafe { libc::bind(fd.as_raw_fd(), (&addr as *const libc::sockaddr_nl).cast(), len) }, "bind")?;
-        Ok(fd)
+        netlink_listener(libc::SOCK_RAW, libc::NETLINK_ROUTE, RTMGRP_LINK)
     }
 
     /// Each link message in a read: a new link's name by index, and whether its master is the bridge;
