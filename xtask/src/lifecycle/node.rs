@@ -194,7 +194,7 @@ pub fn teardown() {
             libc::waitpid(*pid as libc::pid_t, std::ptr::null_mut(), 0);
         }
     }
-    let mut failed = t.before.restore();
+    let mut failed = t.before.restore(std::process::id());
     if let Some(dir) = &t.dir {
         if let Err(e) = std::fs::remove_dir_all(dir) {
             failed.push(format!("removing {}: {e}", dir.display()));

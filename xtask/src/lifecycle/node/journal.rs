@@ -62,7 +62,7 @@ impl Journal {
         // Temp entries are compared, never restored: what the killed node left there is swept below.
         let now = HostState { temp: record.before.temp.clone(), ..HostState::take()? };
         let left = now.differences(&record.before);
-        let failed = record.before.restore();
+        let failed = record.before.restore(record.pid);
         let swept = crate::support::scratch::sweep_orphans();
         if !failed.is_empty() {
             bail!(
