@@ -1,7 +1,7 @@
 //! Scenario s, for clusters with two nodes the suite may drain: docs/node-drains.md runs as written. Its values block is the release's values (with a toleration of the built-in second node's taint), and its two `sh` blocks, taken from the Markdown with the nodes' names put in, drain the node without the database and then the node with it, under a steady load through the Service: no request fails, and the second drain's evictions wait for the disruption budget.
 
 use super::production::{wait_old_pods_gone, Load};
-use super::restore::{fenced_blocks, shim_kubectl, SHIM_DIR};
+use super::restore::{fenced_blocks, guide_bash, shim_kubectl};
 use super::{install_and_wait, wait_rolled_out, ADMIN_EMAIL_VALUE};
 use crate::lifecycle::node::DRAINABLE;
 use crate::tasks::e2e::Env;
@@ -111,10 +111,7 @@ fn nodes_to_drain(env: &Env, ns: &str) -> Result<(String, String)> {
 /// Runs a script under `bash -euo pipefail` with the suite's kubectl; its output (stdout and stderr,
 /// where kubectl drain reports refused evictions).
 fn run_block(env: &Env, work: &Path, script: &str) -> Result<String> {
-    let path = format!("{}:{}", work.join(SHIM_DIR).display(), std::env::var("PATH").unwrap_or_default());
-    let mut bash = std::process::Command::new("bash");
-    bash.args(["-euo", "pipefail", "-c", script]).current_dir(work).env("PATH", path).env("KUBECONFIG", &env.cluster.kubeconfig);
-    let out = bash.output().context("running bash")?;
+    let out = guide_bash(env, work, script)?;
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     if !out.status.success() {
         bail!("{GUIDE}: this block failed ({}):\n{script}\n{text}", out.status);

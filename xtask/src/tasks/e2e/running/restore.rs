@@ -82,14 +82,7 @@ pub(super) fn fenced_blocks(markdown: &str, language: &str) -> Result<Vec<String
 /// backup made put in, and the suite's kubectl ([`shim_kubectl`], made once) first on PATH.
 fn run_step(env: &Env, work: &Path, ns: &str, step: usize, block: &str) -> Result<()> {
     let script = put_in(block, ns, work)?;
-    let path = format!("{}:{}", work.join(SHIM_DIR).display(), std::env::var("PATH").unwrap_or_default());
-    let out = std::process::Command::new("bash")
-        .args(["-euo", "pipefail", "-c", &script])
-        .current_dir(work)
-        .env("PATH", path)
-        .env("KUBECONFIG", &env.cluster.kubeconfig)
-        .output()
-        .context("running bash")?;
+    let out = guide_bash(env, work, &script)?;
     if !out.status.success() {
         bail!(
             "{GUIDE}, step {} ({}), failed ({}):\n{script}\n{}{}",
@@ -102,6 +95,15 @@ fn run_step(env: &Env, work: &Path, ns: &str, step: usize, block: &str) -> Resul
     }
     env.note(format!("{GUIDE}: {} ran as written", STEPS[step]));
     Ok(())
+}
+
+/// A guide's script under `bash -euo pipefail` in `work`, with the suite's kubectl ([`shim_kubectl`])
+/// first on PATH and the run's kubeconfig; its output, whatever its status.
+pub(super) fn guide_bash(env: &Env, work: &Path, script: &str) -> Result<std::process::Output> {
+    let path = format!("{}:{}", work.join(SHIM_DIR).display(), std::env::var("PATH").unwrap_or_default());
+    let mut bash = std::process::Command::new("bash");
+    bash.args(["-euo", "pipefail", "-c", script]).current_dir(work).env("PATH", path).env("KUBECONFIG", &env.cluster.kubeconfig);
+    bash.output().context("running bash")
 }
 
 /// The block with the run's namespace for the guide's, and the files this run's backup made for the
@@ -127,7 +129,7 @@ fn made(work: &Path, suffix: &str) -> Result<String> {
 }
 
 /// The folder under the work folder that holds the kubectl shim.
-pub(super) const SHIM_DIR: &str = ".bin";
+const SHIM_DIR: &str = ".bin";
 
 /// A `kubectl` in `work/.bin` that is the suite's, on the run's context.
 pub(super) fn shim_kubectl(env: &Env, work: &Path) -> Result<()> {
