@@ -45,6 +45,8 @@ fn stub_config(chart: &Path, tests: &Path) -> Config {
         namespace,
         local_files: vec![],
         checks: Checks::Generic,
+        recorder: None,
+        cluster_only_refusals: vec![],
     }
 }
 

@@ -21,7 +21,7 @@ fn scratch_repo(extra_case: Option<&str>) -> tempfile::TempDir {
 }
 
 /// What one `cargo xtask test-chart --repo` run said: the failures of every row but template
-/// coverage (which two cases cannot satisfy), and coverage's own, as printed.
+/// coverage and refusal coverage (which two cases cannot satisfy), and coverage's own, as printed.
 struct Said {
     failures: String,
     coverage: String,
@@ -43,7 +43,7 @@ fn run(repo: &Path, ci: bool, review: bool) -> Said {
     let printed = read_test_chart(cmd.output().expect("xtask runs"));
     assert!(printed.stdout.contains(" passed, "), "test-chart did not finish:\n{}\n{}", printed.stdout, printed.stderr);
     let said = |coverage: bool| {
-        let lines = printed.failures.iter().filter(|(step, _)| (step == "coverage") == coverage);
+        let lines = printed.failures.iter().filter(|(step, _)| (step == "coverage" || step == "refusals") == coverage);
         lines.map(|(_, line)| line.as_str()).collect::<Vec<_>>().join("\n")
     };
     Said { failures: said(false), coverage: said(true) }

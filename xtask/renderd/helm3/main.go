@@ -45,6 +45,7 @@ func render(t *serve.Template, warnings io.Writer) (*serve.Rendered, error) {
 	client.DisableHooks = t.NoHooks
 	client.APIVersions = chartutil.VersionSet(t.APIVersions)
 	client.IncludeCRDs = t.IncludeCRDs
+	client.SkipSchemaValidation = t.SkipSchemaValidation
 	client.Namespace = t.Namespace
 	name, chartRef, err := client.NameAndChart(t.Args)
 	if err != nil {

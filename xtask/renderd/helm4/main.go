@@ -49,6 +49,7 @@ func render(t *serve.Template, _ io.Writer) (*serve.Rendered, error) {
 	client.DisableHooks = t.NoHooks
 	client.APIVersions = common.VersionSet(t.APIVersions)
 	client.IncludeCRDs = t.IncludeCRDs
+	client.SkipSchemaValidation = t.SkipSchemaValidation
 	client.Namespace = t.Namespace
 	name, chartRef, err := client.NameAndChart(t.Args)
 	if err != nil {

@@ -28,6 +28,7 @@ type Template struct {
 	Set, SetString, SetFile         []string
 	SetJSON, SetLiteral             []string
 	NoHooks, IncludeCRDs, SkipTests bool
+	SkipSchemaValidation            bool
 	Strict                          bool
 	Args                            []string
 }
@@ -248,6 +249,7 @@ func parse(cmd string, args []string) (*Template, error) {
 		f.BoolVar(&t.NoHooks, "no-hooks", false, "")
 		f.BoolVar(&t.IncludeCRDs, "include-crds", false, "")
 		f.BoolVar(&t.SkipTests, "skip-tests", false, "")
+		f.BoolVar(&t.SkipSchemaValidation, "skip-schema-validation", false, "")
 	}
 	f.StringSliceVarP(&t.ValueFiles, "values", "f", []string{}, "")
 	f.StringArrayVar(&t.Set, "set", []string{}, "")

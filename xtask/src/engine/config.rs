@@ -35,6 +35,10 @@ struct File {
     #[serde(default)]
     local_files: Vec<String>,
     checks: Checks,
+    #[serde(default)]
+    recorder: Option<String>,
+    #[serde(default)]
+    cluster_only_refusals: Vec<String>,
 }
 
 /// The harness's configuration, with every path made absolute.
@@ -55,6 +59,12 @@ pub struct Config {
     /// never takes: a developer's own files must not change what a case renders.
     pub local_files: Vec<String>,
     pub checks: Checks,
+    /// The template the chart's validations record each problem with, when it has one: every call of
+    /// it must be reached by an expected-failure case.
+    pub recorder: Option<String>,
+    /// The starts of recorded messages only a cluster can produce (they judge what `lookup` finds,
+    /// which `helm template` never does), left to the lifecycle scenarios.
+    pub cluster_only_refusals: Vec<String>,
 }
 
 impl Config {
@@ -73,6 +83,8 @@ impl Config {
             namespace: file.namespace,
             local_files: file.local_files,
             checks: file.checks,
+            recorder: file.recorder,
+            cluster_only_refusals: file.cluster_only_refusals,
         };
         config.validate(&format!("harness config {}", path.display()), "point `chart:` at the chart's folder")?;
         Ok(config)

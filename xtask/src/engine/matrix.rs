@@ -57,6 +57,9 @@ pub struct CaseFile {
     /// API versions the cluster serves beyond Kubernetes' own (`--api-versions`), e.g. security.openshift.io/v1.
     #[serde(default)]
     pub api_versions: Vec<String>,
+    /// Render with `--skip-schema-validation`, as an operator may: what the templates refuse without the schema.
+    #[serde(default)]
+    pub skip_schema_validation: bool,
     /// Values passed as a values file.
     #[serde(default)]
     pub values: Option<serde_yaml::Value>,

@@ -190,6 +190,9 @@ pub fn template_argv(helm: &Helm, case: &Case, prepared: &Prepared, kube_version
     for v in &case.spec.api_versions {
         argv.extend(["--api-versions".to_string(), v.clone()]);
     }
+    if case.spec.skip_schema_validation {
+        argv.push("--skip-schema-validation".into());
+    }
     argv
 }
 

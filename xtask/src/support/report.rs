@@ -46,6 +46,8 @@ pub mod checks {
     pub const STALE: &str = "stale";
     /// A template produced no document in any case.
     pub const COVERAGE: &str = "coverage";
+    /// A problem the chart's validation can record is produced by no expected-failure case.
+    pub const REFUSALS: &str = "refusals";
     /// An entry of the case's `assert:` list does not hold.
     pub const ASSERT: &str = "assert";
     /// The chart's variable list or the served-paths list disagrees with the app's source.
@@ -53,7 +55,7 @@ pub mod checks {
     /// The harness could not run a step (a Helm binary missing, an I/O error).
     pub const HARNESS: &str = "harness";
     /// The harness's checks a planted defect may be caught by (snapshots are not a check: reviewers accept diffs).
-    pub const CATCHING: &[&str] = &[RENDER, EXPECT_FAILS, PARSE, SCHEMA, LIST_MAP, LINT, AGREEMENT, COVERAGE, APP_SOURCE, ASSERT];
+    pub const CATCHING: &[&str] = &[RENDER, EXPECT_FAILS, PARSE, SCHEMA, LIST_MAP, LINT, AGREEMENT, COVERAGE, REFUSALS, APP_SOURCE, ASSERT];
 }
 
 /// One row of the summary: a render job, a lint or a case-level check.

@@ -214,6 +214,7 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     let pool_time = wall.elapsed() - prepare_time;
 
     let covered: BTreeSet<String> = results.iter().flat_map(|r| r.sources.iter().cloned()).collect();
+    let refusals = refusals_of(&cases, &tasks, &results);
     let mut outcome = collect(&results, [("prepare", prepare_time), ("pool", pool_time), ("after", Duration::ZERO)]);
     let case_rows = compare_cases(&cases, &tasks, &results, &layout, mode, opts.verbose, &mut outcome);
     outcome.rows = results.into_iter().map(|r| r.row).chain(case_rows).collect();
@@ -224,6 +225,7 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         let rendered = |r: &&Row| !r.failures.iter().any(|f| [checks::RENDER, checks::EXPECT_FAILS, checks::PARSE].contains(&f.check));
         let renders_passed = outcome.rows.iter().filter(|r| r.step == "render").all(|r| rendered(&r));
         outcome.rows.push(template_coverage(&layout, &covered, renders_passed));
+        outcome.rows.push(refusal_coverage(&layout, &refusals)?);
         if layout.config.checks == Checks::All {
             outcome.rows.push(app_source(&layout, opts)?);
         }
@@ -605,6 +607,33 @@ fn template_coverage(layout: &Layout, covered: &BTreeSet<String>, renders_passed
         row.fail(checks::COVERAGE, format!("{t} produced no document in any case: add a case that renders it"));
     }
     row
+}
+
+/// The errors of the expected-failure cases' renders.
+fn refusals_of(cases: &[Case], tasks: &[Task], results: &[TaskResult]) -> Vec<String> {
+    let failing = |task: &Task| matches!(task, Task::Render(job) if matches!(cases[job.case].spec.expect, Expect::Fails(_)));
+    tasks.iter().zip(results).filter(|(t, _)| failing(t)).filter_map(|(_, r)| r.text.clone()).collect()
+}
+
+/// Every problem the chart's recorder (chart-harness.yaml `recorder:`) can record is produced by an
+/// expected-failure case; without a recorder the row checks nothing.
+fn refusal_coverage(layout: &Layout, refusals: &[String]) -> Result<Row> {
+    let mut row = Row::new("(refusals)", "-", "-", "refusals");
+    let Some(recorder) = &layout.config.recorder else {
+        return Ok(row);
+    };
+    let sites = crate::checks::refusals::sites(&layout.config.chart, recorder)?;
+    let sites = crate::checks::refusals::without_cluster_only(sites, &layout.config.cluster_only_refusals)?;
+    for site in crate::checks::refusals::unreached(&sites, refusals) {
+        row.fail(
+            checks::REFUSALS,
+            format!(
+                "{} records {:?}, which no expected-failure case produces: add a case under tests/cases/fails/ that does",
+                site.at, site.message
+            ),
+        );
+    }
+    Ok(row)
 }
 
 /// The variable list and the served-paths list against the Heimdall source archive HEIMDALL_SOURCE
