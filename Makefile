@@ -42,7 +42,7 @@ test-steps:
 	@$(call phase,tests (unit and tidy tests and the chart matrix),$(CARGO) test --workspace)
 	@$(call phase,renderer check,$(CARGO) xtask renderer-check)
 	@$(call phase,render mutants,$(CARGO) xtask mutants)
-	@$(call phase,fuzz (generated value sets and server-side dry runs),$(CARGO) xtask fuzz --cases $(FUZZ_CASES) --seed 1)
+	@$(call phase,fuzz (generated value sets and server-side dry runs; boundaries; the fuzz mutants),$(CARGO) xtask fuzz --cases $(FUZZ_CASES) --seed 1 --mutants)
 	@$(call phase,e2e (builds and images and node and scenarios and pod mutants and teardown),$(E2E_STEP))
 
 MACOS_TARGET := x86_64-apple-darwin

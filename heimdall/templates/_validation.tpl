@@ -77,7 +77,7 @@ checks what it reads as it goes, so running it here checks it.
 
 {{/* Combinations of values that render but cannot work. */}}
 
-{{/* Records a problem when more than one of ingress, httpRoute and route is enabled (Heimdall has one EXTERNAL_URL), or when the one enabled lacks what it attaches to. */}}
+{{/* Records a problem when more than one of ingress, httpRoute and route is enabled (Heimdall has one EXTERNAL_URL), when the one enabled lacks what it attaches to, or when the Service has affinity settings Kubernetes would discard. */}}
 {{- define "heimdall.exposure.validate" -}}
   {{- $on := list }}
   {{- range $name := list "ingress" "httpRoute" "route" }}
@@ -96,6 +96,9 @@ checks what it reads as it goes, so running it here checks it.
   {{- end }}
   {{- if and .Values.route.enabled (not .Values.route.host) }}
     {{- include "heimdall.validation.record" (dict "root" $ "message" "route.host is empty: set the host name the Route serves, e.g. --set route.host=heimdall.apps.example.com") }}
+  {{- end }}
+  {{- if and .Values.service.sessionAffinityConfig (ne .Values.service.sessionAffinity "ClientIP") }}
+    {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "service.sessionAffinityConfig is set but service.sessionAffinity is %q, not ClientIP: Kubernetes discards the config without a word. Set service.sessionAffinity=ClientIP, or drop sessionAffinityConfig" .Values.service.sessionAffinity)) }}
   {{- end }}
 {{- end }}
 

@@ -130,6 +130,9 @@ enum Cmd {
         /// List every failing set of a batch, unshrunk, instead of stopping at the first.
         #[arg(long)]
         survey: bool,
+        /// Then plant each fuzz mutant (tests/mutants/fuzz/) and require the oracle it names to catch it.
+        #[arg(long)]
+        mutants: bool,
     },
     /// Lifecycle tests under Helm 3 and Helm 4: against the cluster of --kubeconfig, else against the built-in
     /// control plane (kube-apiserver and etcd built from their Go modules), started as `e2e --serve`.
@@ -280,9 +283,9 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::MigrateValues { from, out } => migrate_values(&from, &out),
-        Cmd::Fuzz { cases, seed, time, most, survey } => {
+        Cmd::Fuzz { cases, seed, time, most, survey, mutants } => {
             let time = time.map(std::time::Duration::from_secs);
-            xtask::tasks::fuzz::run(&xtask::tasks::fuzz::FuzzOptions { cases, seed, time, most, survey })?;
+            xtask::tasks::fuzz::run(&xtask::tasks::fuzz::FuzzOptions { cases, seed, time, most, survey, mutants })?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -14,6 +14,12 @@ pub struct Knob {
     /// The value's path, key by key (`ingress`, `hosts`).
     pub path: Vec<String>,
     pub candidates: Vec<Json>,
+    /// For a plain integer, boolean or string: a value unlikely to be found in a rendering by
+    /// chance, which tells the fields the value lands in.
+    pub probe: Option<Json>,
+    /// The values at its boundaries a user may give (0, a large number, false, ""), other than its
+    /// default: the rendering must carry each one or refuse it, never drop it.
+    pub edges: Vec<Json>,
 }
 
 impl Knob {
@@ -48,8 +54,28 @@ fn walk(schema: &Json, default: &Json, path: &mut Vec<String>, out: &mut Vec<Kno
         candidates.push(default.clone());
     }
     if !candidates.is_empty() && !path.is_empty() {
-        out.push(Knob { path: path.clone(), candidates });
+        let (probe, edges) = probe_and_edges(schema, default);
+        out.push(Knob { path: path.clone(), candidates, probe, edges });
     }
+}
+
+/// A plain scalar's probe and edges (see [`Knob`]); none for enums, patterns, lists and maps.
+fn probe_and_edges(schema: &Json, default: &Json) -> (Option<Json>, Vec<Json>) {
+    if schema["enum"].is_array() || schema["pattern"].is_string() || schema["oneOf"].is_array() || schema["anyOf"].is_array() {
+        return (None, Vec::new());
+    }
+    let within = |v: &i64| schema["minimum"].as_i64().is_none_or(|m| *v >= m) && schema["maximum"].as_i64().is_none_or(|m| *v <= m);
+    let (probe, edges): (Option<Json>, Vec<Json>) = match types(schema).iter().find(|t| *t != "null").map(String::as_str) {
+        Some("integer") => {
+            let probe = [37, 1234, 7].into_iter().find(|v| within(v) && default.as_i64() != Some(*v)).map(Json::from);
+            let large = schema["maximum"].as_i64().unwrap_or(1_000_000);
+            (probe, [0, large].into_iter().filter(within).map(Json::from).collect())
+        }
+        Some("boolean") => (Some(Json::Bool(default != &Json::Bool(true))), vec![json!(false), json!(true)]),
+        Some("string") if schema["minLength"].as_u64().unwrap_or(0) == 0 => (Some(json!("fuzz-probe")), vec![json!("")]),
+        _ => (None, Vec::new()),
+    };
+    (probe, edges.into_iter().filter(|e| e != default).collect())
 }
 
 /// The values `schema` allows at its edges, simplest first.
@@ -234,6 +260,12 @@ mod tests {
         assert_eq!(of("hosts"), [json!([]), json!([{"host": "e2e"}])]);
         assert_eq!(of("labels"), [json!({}), json!({"e2e-key": "e2e"})]);
         assert_eq!(of("nested.on"), [json!(false), json!(true)]);
+        let edges = |name: &str| knobs.iter().find(|k| k.name() == name).map(|k| (k.probe.clone(), k.edges.clone())).unwrap();
+        assert_eq!(edges("replicas"), (Some(json!(7)), vec![json!(10)]), "7 is the probe within 1..=10; 0 is out of bounds");
+        assert_eq!(edges("timeout"), (Some(json!(37)), vec![json!(0), json!(1_000_000)]));
+        assert_eq!(edges("enabled"), (Some(json!(true)), vec![json!(false), json!(true)]));
+        assert_eq!(edges("kind"), (None, vec![]), "an enum's members are its candidates already");
+        assert_eq!(edges("name"), (None, vec![]), "a string that may not be empty has no edge");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `cargo xtask fuzz`: value sets generated from the chart's values schema ([`generate`]), each rendered by Helm 3 and Helm 4 and judged by an oracle the chart did not write, the API server. For every set one of these must hold: the chart refuses it with a message that names one of the set's values, or the API server accepts every rendered object in a server-side dry run (strict field validation) on the built-in control plane, CRDs installed. A Go template error, a YAML error or an object the API server refuses fails the set; proptest shrinks it to the fewest, simplest values that still fail, printed as a `--set-json` line and as a case file.
 
+use crate::checks::refusals::Site;
 use crate::engine::config::Config;
 use crate::engine::generate::{self, Knob, Set};
 use crate::support::cluster::Cluster;
@@ -9,10 +10,12 @@ use crate::tasks::e2e::served;
 use anyhow::{bail, ensure, Context, Result};
 use proptest::test_runner::{Config as RunnerConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use serde_json::{json, Value as Json};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+mod boundaries;
 
 /// How a fuzz run is asked for.
 pub struct FuzzOptions {
@@ -25,6 +28,8 @@ pub struct FuzzOptions {
     pub most: usize,
     /// List every failing set of a batch (unshrunk) instead of stopping at the first.
     pub survey: bool,
+    /// Then plant each fuzz mutant and require the oracle it names to catch it ([`run_mutants`]).
+    pub mutants: bool,
 }
 
 /// The release and namespace every set renders as.
@@ -50,7 +55,15 @@ pub fn run(options: &FuzzOptions) -> Result<()> {
     let chart = work.path().join("chart");
     crate::engine::render::copy_chart(&config.chart, &chart, &config.local_files)?;
     let names = value_names(&knobs);
-    let oracle = Oracle { cluster, helms, chart, work: work.path().to_path_buf(), names, kinds: Mutex::default(), tally: Mutex::default() };
+    let sites = match &config.recorder {
+        Some(recorder) => crate::checks::refusals::sites(&config.chart, recorder)?,
+        None => Vec::new(),
+    };
+    let work = work.path().to_path_buf();
+    let oracle = Oracle { cluster, helms, chart, work, names, sites, kinds: Mutex::default(), tally: Mutex::default() };
+    let began = Instant::now();
+    let reach = boundaries::check(&oracle, &knobs)?;
+    println!("fuzz: {reach} ({:.0} s)", began.elapsed().as_secs_f64());
     let began = Instant::now();
     let mut seed = options.seed;
     loop {
@@ -60,8 +73,48 @@ pub fn run(options: &FuzzOptions) -> Result<()> {
         }
         seed += 1;
     }
-    println!("{}", oracle.tally.lock().unwrap().summary(&knobs, seed - options.seed + 1, began.elapsed()));
+    println!("{}", oracle.tally.lock().unwrap().summary(&knobs, &oracle.sites, seed - options.seed + 1, began.elapsed()));
+    if options.mutants {
+        run_mutants(&oracle, &knobs, &config.tests.join("mutants").join("fuzz"))?;
+    }
     served::stop_served(&mut served)
+}
+
+/// The oracles a fuzz mutant may name as the one that catches it.
+const ORACLES: [&str; 1] = ["boundaries"];
+
+/// Plants each mutant under `dir` into the chart copy in turn, runs the oracle it names (`caughtBy`),
+/// and fails unless that oracle fails: a defect only these oracles can see (no case gives the value
+/// that shows it) proves each one still looks.
+fn run_mutants(oracle: &Oracle, knobs: &[Knob], dir: &Path) -> Result<()> {
+    for mutant in crate::tasks::mutants::load(dir)? {
+        let named: Vec<&str> = mutant.spec.caught_by.iter().map(String::as_str).collect();
+        let [by] = named[..] else { bail!("fuzz mutant {}: caughtBy names one oracle of {ORACLES:?}", mutant.name) };
+        ensure!(ORACLES.contains(&by), "fuzz mutant {}: caughtBy names {by:?}, which is no fuzz oracle ({ORACLES:?})", mutant.name);
+        let path = oracle.chart.join(&mutant.spec.template);
+        let original =
+            std::fs::read_to_string(&path).with_context(|| format!("fuzz mutant {}: reading {}", mutant.name, path.display()))?;
+        ensure!(
+            original.matches(&mutant.spec.find).count() == 1,
+            "fuzz mutant {} is stale: its find text is not in {} exactly once",
+            mutant.name,
+            mutant.spec.template
+        );
+        std::fs::write(&path, original.replacen(&mutant.spec.find, &mutant.spec.replace, 1))?;
+        let caught = boundaries::check(oracle, knobs).err();
+        std::fs::write(&path, original)?;
+        match caught {
+            Some(why) => {
+                println!("caught    {:<40} by {by}: {}", mutant.name, format!("{why:#}").lines().nth(1).unwrap_or_default().trim())
+            }
+            None => bail!(
+                "fuzz mutant {} survived: {by} did not catch it ({})\nreproduce: cargo xtask fuzz --cases 1 --mutants",
+                mutant.name,
+                mutant.spec.defect
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// The built-in control plane without a node: dry runs need no pod.
@@ -129,18 +182,22 @@ struct Tally {
     refused: usize,
     dry_runs: usize,
     knobs: HashSet<usize>,
+    /// Indexes of the chart's validation sites a refusal produced.
+    validators: BTreeSet<usize>,
 }
 
 impl Tally {
-    fn summary(&self, knobs: &[Knob], batches: u64, took: Duration) -> String {
+    fn summary(&self, knobs: &[Knob], sites: &[Site], batches: u64, took: Duration) -> String {
         format!(
-            "fuzz: {} sets in {batches} batch(es), {:.0} s: {} refused by the chart naming a value, {} objects accepted by server-side dry runs; {} of {} values touched",
+            "fuzz: {} sets in {batches} batch(es), {:.0} s: {} refused by the chart naming a value, {} objects accepted by server-side dry runs; {} of {} values touched; {} of {} validators reached (test-chart's refusals check holds a case to each)",
             self.sets,
             took.as_secs_f64(),
             self.refused,
             self.dry_runs,
             self.knobs.len(),
-            knobs.len()
+            knobs.len(),
+            self.validators.len(),
+            sites.len(),
         )
     }
 }
@@ -153,31 +210,28 @@ struct Oracle {
     work: PathBuf,
     /// What a refusal may call a value ([`value_names`]).
     names: Vec<String>,
+    /// The problems the chart's validation can record, for the validators a refusal reached.
+    sites: Vec<Site>,
     /// apiVersion/kind → the API path of its collection in the namespace, from discovery.
     kinds: Mutex<HashMap<String, String>>,
     tally: Mutex<Tally>,
 }
 
+/// What one Helm made of a values document: its objects, or the chart's refusal (which names a value).
+enum Rendered {
+    Objects(Vec<Json>),
+    Refused,
+}
+
 impl Oracle {
     fn judge(&self, knobs: &[Knob], set: &Set) -> Result<()> {
-        let file = self.work.join("values.json");
-        std::fs::write(&file, generate::values_document(knobs, set).to_string())?;
+        let values = generate::values_document(knobs, set);
         let mut objects: Vec<Json> = Vec::new();
         let mut refused = false;
         for helm in &self.helms {
-            let run = self.render(helm, &file)?;
-            match run.success {
-                true => objects.extend(
-                    manifest::parse(&run.stdout)?
-                        .docs
-                        .into_iter()
-                        .map(|d| serde_json::to_value(&d.value))
-                        .collect::<Result<Vec<_>, _>>()?,
-                ),
-                false => {
-                    refusal_names_a_value(&run.stderr, &self.names).with_context(|| format!("{}: {}", helm.label(), run.command_line()))?;
-                    refused = true;
-                }
+            match self.rendered(helm, &values, "values.json")? {
+                Rendered::Objects(rendered) => objects.extend(rendered),
+                Rendered::Refused => refused = true,
             }
         }
         let unique: Vec<Json> = objects.into_iter().fold(Vec::new(), |mut u, o| {
@@ -186,18 +240,38 @@ impl Oracle {
             }
             u
         });
-        for account in unique.iter().filter(|o| o["kind"] == "ServiceAccount") {
-            self.make(account)?;
-        }
-        for object in unique.iter().filter(|o| o["kind"] != "ServiceAccount") {
-            self.dry_run(object)?;
-        }
+        self.admit(&unique)?;
         let mut tally = self.tally.lock().unwrap();
         tally.sets += 1;
         tally.refused += usize::from(refused);
         tally.dry_runs += unique.len();
         tally.knobs.extend(set.keys());
         Ok(())
+    }
+
+    /// `values` (written to `file` in the work folder) rendered by `helm`: its objects, or a refusal
+    /// that names a value (a refusal that names none, or a broken template, is the error).
+    fn rendered(&self, helm: &Helm, values: &Json, file: &str) -> Result<Rendered> {
+        let file = self.work.join(file);
+        std::fs::write(&file, values.to_string())?;
+        let run = self.render(helm, &file)?;
+        if !run.success {
+            refusal_names_a_value(&run.stderr, &self.names).with_context(|| format!("{}: {}", helm.label(), run.command_line()))?;
+            let produced = self.sites.iter().enumerate().filter(|(_, s)| s.produced_by(&run.stderr)).map(|(i, _)| i);
+            self.tally.lock().unwrap().validators.extend(produced);
+            return Ok(Rendered::Refused);
+        }
+        let docs = manifest::parse(&run.stdout)?.docs;
+        Ok(Rendered::Objects(docs.into_iter().map(|d| serde_json::to_value(&d.value)).collect::<Result<Vec<_>, _>>()?))
+    }
+
+    /// Applies the rendering's ServiceAccounts and dry-runs every other object; the API server's
+    /// answers (each object as it would be stored, defaults filled in), in the order of `objects`.
+    fn admit(&self, objects: &[Json]) -> Result<Vec<Json>> {
+        for account in objects.iter().filter(|o| o["kind"] == "ServiceAccount") {
+            self.make(account)?;
+        }
+        objects.iter().map(|o| if o["kind"] == "ServiceAccount" { Ok(o.clone()) } else { self.dry_run(o) }).collect()
     }
 
     fn render(&self, helm: &Helm, values: &Path) -> Result<crate::support::command::Run> {
@@ -215,8 +289,9 @@ impl Oracle {
         }
     }
 
-    /// A server-side dry run of `object` in the fuzz namespace, with strict field validation.
-    fn dry_run(&self, object: &Json) -> Result<()> {
+    /// A server-side dry run of `object` in the fuzz namespace, with strict field validation: the
+    /// object as the API server would store it.
+    fn dry_run(&self, object: &Json) -> Result<Json> {
         let collection = self.collection(object)?;
         let answer = self.cluster.request("POST", &format!("{collection}?dryRun=All&fieldValidation=Strict"), Some(object))?;
         if answer["kind"] == "Status" && answer["status"] == "Failure" {
@@ -227,7 +302,7 @@ impl Oracle {
                 answer["message"]
             );
         }
-        Ok(())
+        Ok(answer)
     }
 
     /// Applies a ServiceAccount of the rendering for real (server-side apply, strict): a Pod's admission
@@ -296,7 +371,12 @@ mod tests {
 
     #[test]
     fn a_refusal_must_name_a_value_and_a_template_error_is_never_one() {
-        let knob = |path: &str| Knob { path: path.split('.').map(str::to_string).collect(), candidates: vec![json!(1)] };
+        let knob = |path: &str| Knob {
+            path: path.split('.').map(str::to_string).collect(),
+            candidates: vec![json!(1)],
+            probe: None,
+            edges: vec![],
+        };
         let names = value_names(&[knob("ingress.hosts"), knob("heimdall.secretsGenerator.resources.limits")]);
         assert_eq!(
             names,

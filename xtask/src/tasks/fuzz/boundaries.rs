@@ -1,0 +1,229 @@
+//! Oracle 2, values at their boundaries. For each plain value of the schema (an integer, a boolean
+//! or a string: [`Knob::probe`]), a probe finds the fields it lands in: those that hold the probe's
+//! value in the rendering, and another without it. Then each of the value's edges (0, a large
+//! number, false, "") must land there too, as the API server stores the object (a field left out
+//! and defaulted by the server to something else is a dropped value: `{{ with }}` on a 0), unless the
+//! chart refuses the edge with a message that names a value.
+
+use super::{Oracle, Rendered, NAMESPACE, RELEASE};
+use crate::engine::generate::Knob;
+use anyhow::{bail, Result};
+use serde_json::{json, Value as Json};
+use std::collections::BTreeMap;
+
+/// What the boundary pass reached, for the closing line.
+#[derive(Debug, Default)]
+pub(super) struct Reach {
+    /// Plain values with a probe.
+    probed: usize,
+    /// Of those, the ones found in some field.
+    mapped: usize,
+    fields: usize,
+    carried: usize,
+    refused: usize,
+}
+
+impl std::fmt::Display for Reach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "boundaries: {} of {} plain values land in a field ({} fields); their edges (0, large, false, \"\"): {} carried into the stored object, {} refused naming a value",
+            self.mapped, self.probed, self.fields, self.carried, self.refused
+        )
+    }
+}
+
+/// One field a value lands in: the object (kind and name) and the JSON pointer within it.
+#[derive(Debug, Clone, PartialEq)]
+struct Field {
+    kind: String,
+    name: String,
+    pointer: String,
+}
+
+/// Runs the boundary pass over every knob with a probe; fails listing every dropped edge.
+pub(super) fn check(oracle: &Oracle, knobs: &[Knob]) -> Result<Reach> {
+    let helm = oracle.helms.last().expect("fuzz runs with at least one Helm");
+    let mut reach = Reach::default();
+    let mut dropped = Vec::new();
+    for knob in knobs {
+        let Some(probe) = &knob.probe else { continue };
+        reach.probed += 1;
+        let context = context_of(knob, knobs);
+        let fields = match (
+            oracle.rendered(helm, &context, "boundary.json")?,
+            oracle.rendered(helm, &with(&context, knob, probe), "boundary.json")?,
+        ) {
+            (Rendered::Objects(base), Rendered::Objects(probed)) => fields_holding(probe, &base, &probed),
+            _ => continue,
+        };
+        if fields.is_empty() {
+            continue;
+        }
+        reach.mapped += 1;
+        reach.fields += fields.len();
+        for edge in &knob.edges {
+            let values = with(&context, knob, edge);
+            let Rendered::Objects(objects) = oracle.rendered(helm, &values, "boundary.json")? else {
+                reach.refused += 1;
+                continue;
+            };
+            let stored = oracle.admit(&objects)?;
+            match dropped_at(&fields, &objects, &stored, edge) {
+                None => reach.carried += 1,
+                Some(how) => dropped.push(format!(
+                    "{}={edge} is dropped: {how} (with {}={probe} it is {probe} there)\n  reproduce: helm template {RELEASE} heimdall --namespace {NAMESPACE} --set-json '{}'",
+                    knob.name(),
+                    knob.name(),
+                    flat(&values).join("' --set-json '")
+                )),
+            }
+        }
+    }
+    if !dropped.is_empty() {
+        bail!("{} value(s) at a boundary never reach the object they are documented for:\n{}", dropped.len(), dropped.join("\n"));
+    }
+    Ok(reach)
+}
+
+/// The values that turn on the features above `knob` (each ancestor's `enabled`), so its fields render.
+fn context_of(knob: &Knob, knobs: &[Knob]) -> Json {
+    let mut values = json!({});
+    for depth in 1..knob.path.len() {
+        let mut switch = knob.path[..depth].to_vec();
+        switch.push("enabled".into());
+        if let Some(enabled) = knobs.iter().find(|k| k.path == switch && k.path != knob.path && k.candidates.contains(&json!(true))) {
+            values = with(&values, enabled, &json!(true));
+        }
+    }
+    values
+}
+
+/// `values` with `knob` set to `value`.
+fn with(values: &Json, knob: &Knob, value: &Json) -> Json {
+    let mut out = values.clone();
+    let mut at = &mut out;
+    for key in &knob.path[..knob.path.len() - 1] {
+        at = at.as_object_mut().expect("parents are maps").entry(key.clone()).or_insert_with(|| json!({}));
+    }
+    at[knob.path.last().expect("a knob has a path").as_str()] = value.clone();
+    out
+}
+
+/// The values as `path=json` pairs, for a `--set-json` line.
+fn flat(values: &Json) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut leaves = BTreeMap::new();
+    collect_leaves(values, String::new(), &mut leaves, true);
+    for (path, value) in leaves {
+        out.push(format!("{}={value}", path.trim_start_matches('/').replace('/', ".")));
+    }
+    out
+}
+
+/// The fields of `probed` that hold `probe` while the same field of `base` does not.
+fn fields_holding(probe: &Json, base: &[Json], probed: &[Json]) -> Vec<Field> {
+    let mut out = Vec::new();
+    for object in probed {
+        let (kind, name) = identity(object);
+        let before = base.iter().find(|b| identity(b) == (kind.clone(), name.clone()));
+        let mut leaves = BTreeMap::new();
+        collect_leaves(object, String::new(), &mut leaves, false);
+        for (pointer, value) in leaves {
+            if &value == probe && before.and_then(|b| b.pointer(&pointer)) != Some(probe) {
+                out.push(Field { kind: kind.clone(), name: name.clone(), pointer });
+            }
+        }
+    }
+    out
+}
+
+/// How `edge` went missing from `fields`: the stored object's value where the rendering left the
+/// field out or changed it. The API server leaves zero values (0, false, "") out of what it returns,
+/// so a zero missing there was carried when the rendering has it, when it is "" (an empty string and
+/// no string are one to Kubernetes), or when the rendering dropped the whole map around it (0 or
+/// false turned the feature off: `preStopSleepSeconds: 0`, no preStop hook). A zero left out of a
+/// map still rendered is dropped, whether the server then defaults it (a grace period of 30) or the
+/// field's absence means something else (`automountServiceAccountToken` left out is true).
+fn dropped_at(fields: &[Field], objects: &[Json], stored: &[Json], edge: &Json) -> Option<String> {
+    for field in fields {
+        let Some(at) = objects.iter().position(|o| identity(o) == (field.kind.clone(), field.name.clone())) else {
+            return Some(format!("{} {} is no longer rendered", field.kind, field.name));
+        };
+        let parent = &field.pointer[..field.pointer.rfind('/').unwrap_or(0)];
+        let rendered = objects[at].pointer(&field.pointer);
+        let zero = [json!(0), json!(false), json!("")].contains(edge);
+        let omitted = zero && (rendered == Some(edge) || edge == &json!("") || objects[at].pointer(parent).is_none());
+        let got = stored[at].pointer(&field.pointer).cloned().unwrap_or(if omitted { edge.clone() } else { Json::Null });
+        if &got != edge {
+            let rendered = objects[at].pointer(&field.pointer).map_or("left out".to_string(), |v| format!("rendered as {v}"));
+            return Some(format!("{} {} {} is {rendered}, and the API server stores {got}", field.kind, field.name, field.pointer));
+        }
+    }
+    None
+}
+
+fn identity(object: &Json) -> (String, String) {
+    (object["kind"].as_str().unwrap_or_default().to_string(), object["metadata"]["name"].as_str().unwrap_or_default().to_string())
+}
+
+/// Every scalar of `value` by JSON pointer; `maps_only` stops at lists (a values document).
+fn collect_leaves(value: &Json, at: String, out: &mut BTreeMap<String, Json>, maps_only: bool) {
+    match value {
+        Json::Object(map) => {
+            for (key, child) in map {
+                collect_leaves(child, format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")), out, maps_only);
+            }
+        }
+        Json::Array(items) if !maps_only => {
+            for (i, child) in items.iter().enumerate() {
+                collect_leaves(child, format!("{at}/{i}"), out, maps_only);
+            }
+        }
+        _ => {
+            out.insert(at, value.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn knob(path: &str, candidates: Vec<Json>) -> Knob {
+        Knob { path: path.split('.').map(str::to_string).collect(), candidates, probe: None, edges: vec![] }
+    }
+
+    fn deployment(spec: Json) -> Json {
+        json!({"kind": "Deployment", "metadata": {"name": "app"}, "spec": spec})
+    }
+
+    #[test]
+    fn a_probe_finds_the_fields_it_lands_in_and_a_dropped_zero_is_told_by_the_stored_default() {
+        let base = [deployment(json!({"replicas": 1, "template": {"spec": {"grace": 30}}}))];
+        let probed = [deployment(json!({"replicas": 1, "template": {"spec": {"grace": 37}}}))];
+        let fields = fields_holding(&json!(37), &base, &probed);
+        assert_eq!(fields, [Field { kind: "Deployment".into(), name: "app".into(), pointer: "/spec/template/spec/grace".into() }]);
+        let left_out = [deployment(json!({"replicas": 1, "template": {"spec": {}}}))];
+        let zero = [deployment(json!({"replicas": 1, "template": {"spec": {"grace": 0}}}))];
+        assert_eq!(dropped_at(&fields, &zero, &left_out, &json!(0)), None, "rendered 0, which the server leaves out of its answer");
+        let defaulted = [deployment(json!({"replicas": 1, "template": {"spec": {"grace": 30}}}))];
+        let how = dropped_at(&fields, &left_out, &defaulted, &json!(0)).expect("a 0 the server defaults to 30 is dropped");
+        assert!(how.contains("/spec/template/spec/grace is left out, and the API server stores 30"), "{how}");
+        let how = dropped_at(&fields, &left_out, &left_out, &json!(false)).expect("false left out of a map still there is dropped");
+        assert!(how.contains("is left out, and the API server stores null"), "{how}");
+        let feature_off = [deployment(json!({"replicas": 1, "template": {}}))];
+        assert_eq!(dropped_at(&fields, &feature_off, &feature_off, &json!(0)), None, "0 turned the map around it off");
+        assert_eq!(dropped_at(&fields, &left_out, &left_out, &json!("")), None, "no string is an empty one");
+        assert!(dropped_at(&fields, &left_out, &left_out, &json!(1_000_000)).is_some(), "a large value left out is dropped");
+    }
+
+    #[test]
+    fn the_context_turns_on_the_features_above_a_value() {
+        let knobs = [knob("autoscaling.enabled", vec![json!(false), json!(true)]), knob("autoscaling.minReplicas", vec![json!(1)])];
+        assert_eq!(context_of(&knobs[1], &knobs), json!({"autoscaling": {"enabled": true}}));
+        assert_eq!(context_of(&knobs[0], &knobs), json!({}), "a switch is not its own context");
+        let values = with(&context_of(&knobs[1], &knobs), &knobs[1], &json!(0));
+        assert_eq!(flat(&values), ["autoscaling.enabled=true", "autoscaling.minReplicas=0"]);
+    }
+}
