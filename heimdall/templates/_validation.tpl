@@ -65,6 +65,7 @@ checks what it reads as it goes, so running it here checks it.
   {{- if or .Values.postgresql.enabled .Values.waitForDatabase.enabled }}
     {{- $_ = include "heimdall.postgresql.image" . }}
   {{- end }}
+  {{- $_ = include "heimdall.postgresql.validateClaimTemplate" . }}
   {{- $_ = include "heimdall.imagePullSecretNames" . }}
   {{- $_ = include "heimdall.openshift.adaptSecurityContext" . }}
   {{- $_ = include "heimdall.autoscaling.validate" . }}

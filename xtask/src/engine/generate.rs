@@ -1,7 +1,7 @@
 //! Value sets generated from a chart's `values.schema.json`: every leaf value (a "knob") with the
 //! values its schema allows at their edges (both booleans; an integer's bounds, 0, 1 and a large one;
-//! each enum member; an empty and a one-entry list or map; null where the type allows it; the chart's
-//! default), simplest first. A set is a few knobs, each at one of its values: proptest picks them by
+//! each enum member; an empty and a one-entry list or map; null where the type allows it; its
+//! documented `examples`; the chart's default), simplest first. A set is a few knobs, each at one of its values: proptest picks them by
 //! seed, and shrinks a failing set to fewer knobs at simpler values.
 
 use proptest::prelude::*;
@@ -50,8 +50,11 @@ fn walk(schema: &Json, default: &Json, path: &mut Vec<String>, out: &mut Vec<Kno
         }
     }
     let mut candidates = candidates(schema);
-    if !default.is_null() && !candidates.contains(default) {
-        candidates.push(default.clone());
+    let documented = schema["examples"].as_array().into_iter().flatten();
+    for value in documented.chain((!default.is_null()).then_some(default)) {
+        if !candidates.contains(value) {
+            candidates.push(value.clone());
+        }
     }
     if !candidates.is_empty() && !path.is_empty() {
         let (probe, edges) = probe_and_edges(schema, default);
@@ -240,6 +243,7 @@ mod tests {
             "kind": {"type": "string", "enum": ["A", "B"]},
             "name": {"type": "string", "minLength": 1},
             "digest": {"type": "string", "pattern": "^x"},
+            "size": {"type": "string", "pattern": "^[0-9]+Gi$", "examples": ["8Gi", "20Gi"]},
             "timeout": {"type": ["integer", "null"]},
             "hosts": {"type": "array", "items": {"type": "object", "required": ["host"], "properties": {"host": {"type": "string", "minLength": 1}}}},
             "labels": {"type": "object", "additionalProperties": {"type": "string"}},
@@ -256,6 +260,7 @@ mod tests {
         assert_eq!(of("kind"), [json!("A"), json!("B")]);
         assert_eq!(of("name"), [json!("e2e")], "minLength 1 leaves the empty string out");
         assert_eq!(of("digest"), [json!("xyz")], "a patterned string takes only its default");
+        assert_eq!(of("size"), [json!("8Gi"), json!("20Gi")], "and its documented examples");
         assert_eq!(of("timeout"), [json!(0), json!(1), json!(1_000_000), Json::Null]);
         assert_eq!(of("hosts"), [json!([]), json!([{"host": "e2e"}])]);
         assert_eq!(of("labels"), [json!({}), json!({"e2e-key": "e2e"})]);

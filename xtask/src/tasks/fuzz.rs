@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 mod boundaries;
+mod upgrades;
 
 /// How a fuzz run is asked for.
 pub struct FuzzOptions {
@@ -60,10 +61,15 @@ pub fn run(options: &FuzzOptions) -> Result<()> {
         None => Vec::new(),
     };
     let work = work.path().to_path_buf();
-    let oracle = Oracle { cluster, helms, chart, work, names, sites, kinds: Mutex::default(), tally: Mutex::default() };
+    let (kubeconfig, context) = (served.kubeconfig.clone(), served.context.clone());
+    let oracle =
+        Oracle { cluster, helms, chart, work, kubeconfig, context, names, sites, kinds: Mutex::default(), tally: Mutex::default() };
     let began = Instant::now();
     let reach = boundaries::check(&oracle, &knobs)?;
     println!("fuzz: {reach} ({:.0} s)", began.elapsed().as_secs_f64());
+    let began = Instant::now();
+    let moves = upgrades::check(&oracle, &knobs, options.cases / 8, options.seed)?;
+    println!("fuzz: {moves} ({:.0} s)", began.elapsed().as_secs_f64());
     let began = Instant::now();
     let mut seed = options.seed;
     loop {
@@ -81,7 +87,7 @@ pub fn run(options: &FuzzOptions) -> Result<()> {
 }
 
 /// The oracles a fuzz mutant may name as the one that catches it.
-const ORACLES: [&str; 1] = ["boundaries"];
+const ORACLES: [&str; 2] = ["boundaries", "upgrades"];
 
 /// Plants each mutant under `dir` into the chart copy in turn, runs the oracle it names (`caughtBy`),
 /// and fails unless that oracle fails: a defect only these oracles can see (no case gives the value
@@ -101,7 +107,10 @@ fn run_mutants(oracle: &Oracle, knobs: &[Knob], dir: &Path) -> Result<()> {
             mutant.spec.template
         );
         std::fs::write(&path, original.replacen(&mutant.spec.find, &mutant.spec.replace, 1))?;
-        let caught = boundaries::check(oracle, knobs).err();
+        let caught = match by {
+            "boundaries" => boundaries::check(oracle, knobs).err(),
+            _ => upgrades::check(oracle, knobs, 0, 1).err(),
+        };
         std::fs::write(&path, original)?;
         match caught {
             Some(why) => {
@@ -208,6 +217,9 @@ struct Oracle {
     helms: Vec<Helm>,
     chart: PathBuf,
     work: PathBuf,
+    /// The control plane, for the real upgrades.
+    kubeconfig: PathBuf,
+    context: String,
     /// What a refusal may call a value ([`value_names`]).
     names: Vec<String>,
     /// The problems the chart's validation can record, for the validators a refusal reached.

@@ -87,7 +87,7 @@ pub(super) fn check(oracle: &Oracle, knobs: &[Knob]) -> Result<Reach> {
 }
 
 /// The values that turn on the features above `knob` (each ancestor's `enabled`), so its fields render.
-fn context_of(knob: &Knob, knobs: &[Knob]) -> Json {
+pub(super) fn context_of(knob: &Knob, knobs: &[Knob]) -> Json {
     let mut values = json!({});
     for depth in 1..knob.path.len() {
         let mut switch = knob.path[..depth].to_vec();
@@ -100,7 +100,7 @@ fn context_of(knob: &Knob, knobs: &[Knob]) -> Json {
 }
 
 /// `values` with `knob` set to `value`.
-fn with(values: &Json, knob: &Knob, value: &Json) -> Json {
+pub(super) fn with(values: &Json, knob: &Knob, value: &Json) -> Json {
     let mut out = values.clone();
     let mut at = &mut out;
     for key in &knob.path[..knob.path.len() - 1] {
@@ -168,7 +168,7 @@ fn identity(object: &Json) -> (String, String) {
 }
 
 /// Every scalar of `value` by JSON pointer; `maps_only` stops at lists (a values document).
-fn collect_leaves(value: &Json, at: String, out: &mut BTreeMap<String, Json>, maps_only: bool) {
+pub(super) fn collect_leaves(value: &Json, at: String, out: &mut BTreeMap<String, Json>, maps_only: bool) {
     match value {
         Json::Object(map) => {
             for (key, child) in map {
