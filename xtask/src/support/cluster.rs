@@ -212,6 +212,39 @@ impl Cluster {
         serde_json::from_str(&text).with_context(|| format!("{method} {path} answered no JSON: {}", clip(&text)))
     }
 
+    /// Requests of one method, each with a JSON body, sent by one curl over one connection (`--next`
+    /// between them): each JSON answer, in order. Many small requests cost one process, not many.
+    pub fn request_many(&self, method: &str, requests: &[(String, Json)]) -> Result<Vec<Json>> {
+        const END: &str = "\n--xtask-answer-end--\n";
+        let Some((first, _)) = requests.first() else { return Ok(Vec::new()) };
+        let (mut cmd, _header_file) = self.curl_command(method, first, None, false)?;
+        // Every option of the first request but its URL, again for each further one.
+        let options: Vec<std::ffi::OsString> = cmd.get_args().map(|a| a.to_os_string()).collect();
+        let options = options[..options.len() - 1].to_vec();
+        let bodies = tempfile::tempdir_in(self.files.path())?;
+        for (i, (path, body)) in requests.iter().enumerate() {
+            let text = body.to_string();
+            self.check_confinement(method, path, Some(("application/json", &text)))?;
+            if i > 0 {
+                cmd.arg("--next").args(&options).arg(format!("{}{path}", self.server));
+            }
+            let file = bodies.path().join(i.to_string());
+            std::fs::write(&file, text)?;
+            header(&mut cmd, "Content-Type: application/json");
+            cmd.arg("--data-binary").arg(format!("@{}", file.display())).args(["--write-out", END]);
+        }
+        let out = curl(cmd, None).with_context(|| format!("{} {method} requests on {}", requests.len(), self.server))?;
+        let answers: Vec<&str> = out.split(END).take(requests.len()).collect();
+        ensure!(answers.len() == requests.len(), "curl answered {} of {} requests: {}", answers.len(), requests.len(), clip(&out));
+        answers
+            .iter()
+            .zip(requests)
+            .map(|(text, (path, _))| {
+                serde_json::from_str(text).with_context(|| format!("{method} {path} answered no JSON: {}", clip(text)))
+            })
+            .collect()
+    }
+
     /// A request whose answer is not JSON (e.g. `/readyz`, or an app behind the service proxy): its status and body.
     pub fn request_text(&self, method: &str, path: &str, body: Option<(&str, &str)>) -> Result<(u16, String)> {
         let text = self.call(method, path, body, None, true)?;

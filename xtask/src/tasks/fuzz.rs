@@ -277,13 +277,37 @@ impl Oracle {
         Ok(Rendered::Objects(docs.into_iter().map(|d| serde_json::to_value(&d.value)).collect::<Result<Vec<_>, _>>()?))
     }
 
-    /// Applies the rendering's ServiceAccounts and dry-runs every other object; the API server's
-    /// answers (each object as it would be stored, defaults filled in), in the order of `objects`.
+    /// Applies the rendering's ServiceAccounts and dry-runs every other object (server-side, strict
+    /// field validation, all in one curl); the API server's answers (each object as it would be
+    /// stored, defaults filled in), in the order of `objects`.
     fn admit(&self, objects: &[Json]) -> Result<Vec<Json>> {
         for account in objects.iter().filter(|o| o["kind"] == "ServiceAccount") {
             self.make(account)?;
         }
-        objects.iter().map(|o| if o["kind"] == "ServiceAccount" { Ok(o.clone()) } else { self.dry_run(o) }).collect()
+        let requests = objects
+            .iter()
+            .map(|o| Ok((format!("{}?dryRun=All&fieldValidation=Strict", self.collection(o)?), o.clone())))
+            .collect::<Result<Vec<_>>>()?;
+        let judged: Vec<(String, Json)> = requests.into_iter().filter(|(_, o)| o["kind"] != "ServiceAccount").collect();
+        let mut answers = self.cluster.request_many("POST", &judged)?.into_iter();
+        let mut stored = Vec::new();
+        for object in objects {
+            if object["kind"] == "ServiceAccount" {
+                stored.push(object.clone());
+                continue;
+            }
+            let answer = answers.next().context("an answer for every dry run")?;
+            if answer["kind"] == "Status" && answer["status"] == "Failure" {
+                bail!(
+                    "the API server refuses {} {}: {}",
+                    object["kind"].as_str().unwrap_or("?"),
+                    object["metadata"]["name"].as_str().unwrap_or("?"),
+                    answer["message"]
+                );
+            }
+            stored.push(answer);
+        }
+        Ok(stored)
     }
 
     fn render(&self, helm: &Helm, values: &Path) -> Result<crate::support::command::Run> {
@@ -299,22 +323,6 @@ impl Oracle {
             Some(pool) => pool.run(argv),
             None => crate::support::command::run_with_env(argv, &[("KUBECONFIG", std::ffi::OsStr::new("/dev/null"))]),
         }
-    }
-
-    /// A server-side dry run of `object` in the fuzz namespace, with strict field validation: the
-    /// object as the API server would store it.
-    fn dry_run(&self, object: &Json) -> Result<Json> {
-        let collection = self.collection(object)?;
-        let answer = self.cluster.request("POST", &format!("{collection}?dryRun=All&fieldValidation=Strict"), Some(object))?;
-        if answer["kind"] == "Status" && answer["status"] == "Failure" {
-            bail!(
-                "the API server refuses {} {}: {}",
-                object["kind"].as_str().unwrap_or("?"),
-                object["metadata"]["name"].as_str().unwrap_or("?"),
-                answer["message"]
-            );
-        }
-        Ok(answer)
     }
 
     /// Applies a ServiceAccount of the rendering for real (server-side apply, strict): a Pod's admission

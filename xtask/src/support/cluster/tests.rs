@@ -136,6 +136,14 @@ fn a_confined_client_refuses_writes_outside_its_namespaces_before_sending() {
         let msg = format!("{:#}", c.request_typed(method, path, body).err().unwrap());
         assert!(msg.contains("curl:"), "{method} {path} should reach curl: {msg}");
     }
+    // Several requests in one curl: one outside the namespaces refuses them all before any is sent.
+    let inside = ("/api/v1/namespaces/e2e-abc-a-h3/secrets".to_string(), serde_json::json!({}));
+    let outside = ("/api/v1/namespaces/default/secrets".to_string(), serde_json::json!({}));
+    let msg = format!("{:#}", c.request_many("POST", &[inside.clone(), outside]).err().unwrap());
+    assert!(msg.contains("writes only inside its own namespaces"), "{msg}");
+    let msg = format!("{:#}", c.request_many("POST", &[inside.clone(), inside]).err().unwrap());
+    assert!(msg.contains("2 POST requests") && msg.contains("curl:"), "both reach curl: {msg}");
+    assert!(c.request_many("POST", &[]).unwrap().is_empty());
 }
 
 #[test]
