@@ -47,6 +47,7 @@ fn stub_config(chart: &Path, tests: &Path) -> Config {
         checks: Checks::Generic,
         recorder: None,
         cluster_only_refusals: vec![],
+        globals: Default::default(),
     }
 }
 

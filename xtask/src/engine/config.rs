@@ -6,6 +6,7 @@
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The file the harness reads at the repository root unless told otherwise.
@@ -39,6 +40,20 @@ struct File {
     recorder: Option<String>,
     #[serde(default)]
     cluster_only_refusals: Vec<String>,
+    #[serde(default)]
+    globals: BTreeMap<String, Precedence>,
+}
+
+/// How a global value meets the values it stands for (each a dotted path).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Precedence {
+    /// Values that win over the global when set: the global is only their default.
+    #[serde(default)]
+    pub default: Vec<String>,
+    /// Values the global replaces when it is set.
+    #[serde(default, rename = "override")]
+    pub override_: Vec<String>,
 }
 
 /// The harness's configuration, with every path made absolute.
@@ -65,6 +80,9 @@ pub struct Config {
     /// The starts of recorded messages only a cluster can produce (they judge what `lookup` finds,
     /// which `helm template` never does), left to the lifecycle scenarios.
     pub cluster_only_refusals: Vec<String>,
+    /// Global values (dotted paths) and how they meet the values they stand for; `cargo xtask fuzz`
+    /// sets both and checks the rendering follows this.
+    pub globals: BTreeMap<String, Precedence>,
 }
 
 impl Config {
@@ -85,6 +103,7 @@ impl Config {
             checks: file.checks,
             recorder: file.recorder,
             cluster_only_refusals: file.cluster_only_refusals,
+            globals: file.globals,
         };
         config.validate(&format!("harness config {}", path.display()), "point `chart:` at the chart's folder")?;
         Ok(config)

@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 mod boundaries;
+mod precedence;
 mod upgrades;
 
 /// How a fuzz run is asked for.
@@ -70,6 +71,8 @@ pub fn run(options: &FuzzOptions) -> Result<()> {
     let began = Instant::now();
     let moves = upgrades::check(&oracle, &knobs, options.cases / 8, options.seed)?;
     println!("fuzz: {moves} ({:.0} s)", began.elapsed().as_secs_f64());
+    let pairs = precedence::check(&oracle, &knobs, &config.globals)?;
+    println!("fuzz: precedence: {pairs} global values against the values they stand for, each as documented");
     let began = Instant::now();
     let mut seed = options.seed;
     loop {
@@ -81,18 +84,18 @@ pub fn run(options: &FuzzOptions) -> Result<()> {
     }
     println!("{}", oracle.tally.lock().unwrap().summary(&knobs, &oracle.sites, seed - options.seed + 1, began.elapsed()));
     if options.mutants {
-        run_mutants(&oracle, &knobs, &config.tests.join("mutants").join("fuzz"))?;
+        run_mutants(&oracle, &knobs, &config, &config.tests.join("mutants").join("fuzz"))?;
     }
     served::stop_served(&mut served)
 }
 
 /// The oracles a fuzz mutant may name as the one that catches it.
-const ORACLES: [&str; 2] = ["boundaries", "upgrades"];
+const ORACLES: [&str; 3] = ["boundaries", "upgrades", "precedence"];
 
 /// Plants each mutant under `dir` into the chart copy in turn, runs the oracle it names (`caughtBy`),
 /// and fails unless that oracle fails: a defect only these oracles can see (no case gives the value
 /// that shows it) proves each one still looks.
-fn run_mutants(oracle: &Oracle, knobs: &[Knob], dir: &Path) -> Result<()> {
+fn run_mutants(oracle: &Oracle, knobs: &[Knob], config: &Config, dir: &Path) -> Result<()> {
     for mutant in crate::tasks::mutants::load(dir)? {
         let named: Vec<&str> = mutant.spec.caught_by.iter().map(String::as_str).collect();
         let [by] = named[..] else { bail!("fuzz mutant {}: caughtBy names one oracle of {ORACLES:?}", mutant.name) };
@@ -109,7 +112,8 @@ fn run_mutants(oracle: &Oracle, knobs: &[Knob], dir: &Path) -> Result<()> {
         std::fs::write(&path, original.replacen(&mutant.spec.find, &mutant.spec.replace, 1))?;
         let caught = match by {
             "boundaries" => boundaries::check(oracle, knobs).err(),
-            _ => upgrades::check(oracle, knobs, 0, 1).err(),
+            "upgrades" => upgrades::check(oracle, knobs, 0, 1).err(),
+            _ => precedence::check(oracle, knobs, &config.globals).err(),
         };
         std::fs::write(&path, original)?;
         match caught {
