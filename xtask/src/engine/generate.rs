@@ -217,14 +217,18 @@ pub fn chosen(knobs: &[Knob], set: &Set) -> BTreeMap<String, Json> {
 pub fn values_document(knobs: &[Knob], set: &Set) -> Json {
     let mut root = json!({});
     for (k, raw) in set {
-        let knob = &knobs[*k];
-        let mut at = &mut root;
-        for key in &knob.path[..knob.path.len() - 1] {
-            at = at.as_object_mut().expect("parents are maps").entry(key.clone()).or_insert_with(|| json!({}));
-        }
-        at[knob.path.last().expect("a knob has a path").as_str()] = pick(knob, raw).clone();
+        put(&mut root, &knobs[*k], pick(&knobs[*k], raw).clone());
     }
     root
+}
+
+/// Puts `value` at `knob`'s place in the values document `root`, making the maps above it.
+pub fn put(root: &mut Json, knob: &Knob, value: Json) {
+    let mut at = root;
+    for key in &knob.path[..knob.path.len() - 1] {
+        at = at.as_object_mut().expect("parents are maps").entry(key.clone()).or_insert_with(|| json!({}));
+    }
+    at[knob.path.last().expect("a knob has a path").as_str()] = value;
 }
 
 /// `--set-json` arguments that give the chosen values, as a shell line's tail.

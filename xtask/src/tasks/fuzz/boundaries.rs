@@ -102,11 +102,7 @@ pub(super) fn context_of(knob: &Knob, knobs: &[Knob]) -> Json {
 /// `values` with `knob` set to `value`.
 pub(super) fn with(values: &Json, knob: &Knob, value: &Json) -> Json {
     let mut out = values.clone();
-    let mut at = &mut out;
-    for key in &knob.path[..knob.path.len() - 1] {
-        at = at.as_object_mut().expect("parents are maps").entry(key.clone()).or_insert_with(|| json!({}));
-    }
-    at[knob.path.last().expect("a knob has a path").as_str()] = value.clone();
+    crate::engine::generate::put(&mut out, knob, value.clone());
     out
 }
 
