@@ -151,10 +151,7 @@ fn knobs_of(chart: &Path) -> Result<Vec<Knob>> {
 
 /// One proptest run of `options.cases` sets from `seed`; the shrunk failure, if one fails.
 fn batch(oracle: &Oracle, knobs: &[Knob], options: &FuzzOptions, seed: u64) -> Result<()> {
-    let config = RunnerConfig { cases: options.cases, failure_persistence: None, ..RunnerConfig::default() };
-    let mut seed_bytes = [0u8; 32];
-    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
+    let mut runner = seeded_runner(options.cases, seed);
     let failed = Mutex::new(Vec::new());
     let result = runner.run(&generate::sets(knobs, options.most), |set| match oracle.judge(knobs, &set) {
         Err(e) if options.survey => {
@@ -174,6 +171,14 @@ fn batch(oracle: &Oracle, knobs: &[Knob], options: &FuzzOptions, seed: u64) -> R
         Err(TestError::Fail(why, set)) => bail!("{}", failure_report(knobs, &set, &why.to_string(), seed)),
         Err(TestError::Abort(why)) => bail!("the fuzz run stopped: {why}"),
     }
+}
+
+/// A proptest runner of `cases` cases whose draws depend on `seed` alone (no failure file).
+fn seeded_runner(cases: u32, seed: u64) -> TestRunner {
+    let config = RunnerConfig { cases, failure_persistence: None, ..RunnerConfig::default() };
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes))
 }
 
 /// The shrunk failing set: what failed, the `--set-json` line that reproduces it, and a case file.

@@ -12,7 +12,6 @@ use crate::engine::generate::{self, Knob, Set};
 use crate::support::tools::Helm;
 use anyhow::{bail, Context, Result};
 use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config as RunnerConfig, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value as Json;
 
 /// Moves whose upgrade really runs even though no immutable field changes.
@@ -126,10 +125,7 @@ fn single_value_moves(knobs: &[Knob]) -> Vec<(Json, Json)> {
 /// `count` generated sets A, each with B giving the same values anew (each knob picks again): a
 /// user changing the values they had set.
 fn generated_pairs(knobs: &[Knob], count: u32, seed: u64) -> Vec<(Json, Json)> {
-    let mut seed_bytes = [0u8; 32];
-    seed_bytes[..8].copy_from_slice(&seed.wrapping_add(0x5eed).to_le_bytes());
-    let config = RunnerConfig { failure_persistence: None, ..RunnerConfig::default() };
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
+    let mut runner = super::seeded_runner(count, seed.wrapping_add(0x5eed));
     let pairs = generate::sets(knobs, 4).prop_flat_map(|a| {
         let n = a.len();
         (proptest::strategy::Just(a), proptest::collection::vec(0..1024usize, n))
