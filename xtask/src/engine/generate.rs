@@ -17,9 +17,11 @@ pub struct Knob {
     /// For a plain integer, boolean or string: a value unlikely to be found in a rendering by
     /// chance, which tells the fields the value lands in.
     pub probe: Option<Json>,
-    /// The values at its boundaries a user may give (0, a large number, false, ""), other than its
-    /// default: the rendering must carry each one or refuse it, never drop it.
+    /// The values at its boundaries a user may give (0, a large number, false, "", an empty list),
+    /// other than its default: the rendering must carry each one or refuse it, never drop it.
     pub edges: Vec<Json>,
+    /// Its first documented example (the schema's `examples`), if any.
+    pub example: Option<Json>,
 }
 
 impl Knob {
@@ -50,6 +52,7 @@ fn walk(schema: &Json, default: &Json, path: &mut Vec<String>, out: &mut Vec<Kno
         }
     }
     let mut candidates = candidates(schema);
+    let example = schema["examples"].get(0).cloned();
     let documented = schema["examples"].as_array().into_iter().flatten();
     for value in documented.chain((!default.is_null()).then_some(default)) {
         if !candidates.contains(value) {
@@ -58,11 +61,12 @@ fn walk(schema: &Json, default: &Json, path: &mut Vec<String>, out: &mut Vec<Kno
     }
     if !candidates.is_empty() && !path.is_empty() {
         let (probe, edges) = probe_and_edges(schema, default);
-        out.push(Knob { path: path.clone(), candidates, probe, edges });
+        out.push(Knob { path: path.clone(), candidates, probe, edges, example });
     }
 }
 
-/// A plain scalar's probe and edges (see [`Knob`]); none for enums, patterns, lists and maps.
+/// A plain scalar's or a list's probe and edges (see [`Knob`]); none for enums, patterns and maps. A
+/// list's probe is one item, its simplest; its edge the empty list.
 fn probe_and_edges(schema: &Json, default: &Json) -> (Option<Json>, Vec<Json>) {
     if schema["enum"].is_array() || schema["pattern"].is_string() || schema["oneOf"].is_array() || schema["anyOf"].is_array() {
         return (None, Vec::new());
@@ -76,6 +80,10 @@ fn probe_and_edges(schema: &Json, default: &Json) -> (Option<Json>, Vec<Json>) {
         }
         Some("boolean") => (Some(Json::Bool(default != &Json::Bool(true))), vec![json!(false), json!(true)]),
         Some("string") if schema["minLength"].as_u64().unwrap_or(0) == 0 => (Some(json!("fuzz-probe")), vec![json!("")]),
+        Some("array") => {
+            let empty = schema["minItems"].as_u64().unwrap_or(0) == 0;
+            (simplest(&schema["items"]).map(|item| json!([item])), empty.then(|| json!([])).into_iter().collect())
+        }
         _ => (None, Vec::new()),
     };
     (probe, edges.into_iter().filter(|e| e != default).collect())
@@ -136,10 +144,11 @@ fn integers(schema: &Json) -> Vec<Json> {
     unique.into_iter().map(Json::from).collect()
 }
 
-/// "" and a plain word, within the length bounds; none for a patterned string (its default stands).
+/// "" and a plain word, within the length bounds; for a patterned string, its documented examples
+/// only (else its default stands).
 fn strings(schema: &Json) -> Vec<Json> {
     if schema["pattern"].is_string() {
-        return Vec::new();
+        return schema["examples"].as_array().cloned().unwrap_or_default();
     }
     let min = schema["minLength"].as_u64().unwrap_or(0);
     ["", "e2e"].into_iter().filter(|s| s.len() as u64 >= min).map(Json::from).collect()
@@ -250,6 +259,7 @@ mod tests {
             "size": {"type": "string", "pattern": "^[0-9]+Gi$", "examples": ["8Gi", "20Gi"]},
             "timeout": {"type": ["integer", "null"]},
             "hosts": {"type": "array", "items": {"type": "object", "required": ["host"], "properties": {"host": {"type": "string", "minLength": 1}}}},
+            "paths": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^/", "examples": ["/app"]}},
             "labels": {"type": "object", "additionalProperties": {"type": "string"}},
             "nested": {"type": "object", "properties": {"on": {"type": "boolean"}}}
         }})
@@ -275,6 +285,14 @@ mod tests {
         assert_eq!(edges("enabled"), (Some(json!(true)), vec![json!(false), json!(true)]));
         assert_eq!(edges("kind"), (None, vec![]), "an enum's members are its candidates already");
         assert_eq!(edges("name"), (None, vec![]), "a string that may not be empty has no edge");
+        assert_eq!(edges("hosts"), (Some(json!([{"host": "e2e"}])), vec![json!([])]), "a list: one item, then none");
+        assert_eq!(
+            edges("paths"),
+            (Some(json!(["/app"])), vec![]),
+            "a list that may not be empty has no edge; a patterned item its example"
+        );
+        let example = |name: &str| knobs.iter().find(|k| k.name() == name).unwrap().example.clone();
+        assert_eq!((example("size"), example("replicas")), (Some(json!("8Gi")), None));
     }
 
     #[test]

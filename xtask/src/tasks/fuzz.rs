@@ -88,7 +88,7 @@ pub fn run(options: &FuzzOptions) -> Result<()> {
     }
     println!("{}", oracle.tally.lock().unwrap().summary(&knobs, &oracle.sites, seed - options.seed + 1, began.elapsed()));
     if options.mutants {
-        run_mutants(&oracle, &knobs, &config, &config.tests.join("mutants").join("fuzz"))?;
+        run_mutants(&oracle, &config, &config.tests.join("mutants").join("fuzz"))?;
     }
     served::stop_served(&mut served)
 }
@@ -98,8 +98,9 @@ const ORACLES: [&str; 3] = ["boundaries", "upgrades", "precedence"];
 
 /// Plants each mutant under `dir` into the chart copy in turn, runs the oracle it names (`caughtBy`),
 /// and fails unless that oracle fails: a defect only these oracles can see (no case gives the value
-/// that shows it) proves each one still looks.
-fn run_mutants(oracle: &Oracle, knobs: &[Knob], config: &Config, dir: &Path) -> Result<()> {
+/// that shows it) proves each one still looks. The knobs are read again from the planted chart: a
+/// mutant may change the schema or the defaults.
+fn run_mutants(oracle: &Oracle, config: &Config, dir: &Path) -> Result<()> {
     for mutant in crate::tasks::mutants::load(dir)? {
         let named: Vec<&str> = mutant.spec.caught_by.iter().map(String::as_str).collect();
         let [by] = named[..] else { bail!("fuzz mutant {}: caughtBy names one oracle of {ORACLES:?}", mutant.name) };
@@ -110,10 +111,11 @@ fn run_mutants(oracle: &Oracle, knobs: &[Knob], config: &Config, dir: &Path) -> 
         let path = oracle.chart.join(&mutant.spec.template);
         let original = std::fs::read_to_string(&path)?;
         std::fs::write(&path, original.replacen(&mutant.spec.find, &mutant.spec.replace, 1))?;
+        let knobs = knobs_of(&oracle.chart)?;
         let caught = match by {
-            "boundaries" => boundaries::check(oracle, knobs).err(),
-            "upgrades" => upgrades::check(oracle, knobs, 0, 1).err(),
-            _ => precedence::check(oracle, knobs, &config.globals).err(),
+            "boundaries" => boundaries::check(oracle, &knobs).err(),
+            "upgrades" => upgrades::check(oracle, &knobs, 0, 1).err(),
+            _ => precedence::check(oracle, &knobs, &config.globals).err(),
         };
         std::fs::write(&path, original)?;
         match caught {
@@ -405,6 +407,7 @@ mod tests {
             candidates: vec![json!(1)],
             probe: None,
             edges: vec![],
+            example: None,
         };
         let names = value_names(&[knob("ingress.hosts"), knob("heimdall.secretsGenerator.resources.limits")]);
         assert_eq!(

@@ -3,7 +3,10 @@
 //! value in the rendering, and another without it. Then each of the value's edges (0, a large
 //! number, false, "") must land there too, as the API server stores the object (a field left out
 //! and defaulted by the server to something else is a dropped value: `{{ with }}` on a 0), unless the
-//! chart refuses the edge with a message that names a value.
+//! chart refuses the edge with a message that names a value. A list with a default of items is
+//! probed with one item of its own, which shows where the default lands; an empty list must then
+//! leave none of the default there, as stored (a chart that puts its own list back, or leaves a
+//! field empty that the API server fills with a default of its own).
 
 use super::{Oracle, Rendered, NAMESPACE, RELEASE};
 use crate::engine::generate::Knob;
@@ -27,7 +30,7 @@ impl std::fmt::Display for Reach {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "boundaries: {} of {} plain values land in a field ({} fields); their edges (0, large, false, \"\"): {} carried into the stored object, {} refused naming a value",
+            "boundaries: {} of {} values land in a field ({} fields); their edges (0, large, false, \"\", [] for a list with a default): {} carried into the stored object, {} refused naming a value",
             self.mapped, self.probed, self.fields, self.carried, self.refused
         )
     }
@@ -48,13 +51,23 @@ pub(super) fn check(oracle: &Oracle, knobs: &[Knob]) -> Result<Reach> {
     let mut dropped = Vec::new();
     for knob in knobs {
         let Some(probe) = &knob.probe else { continue };
+        if probe.is_array() && knob.edges.is_empty() {
+            continue; // a list whose default is already empty, or that may not be empty
+        }
         reach.probed += 1;
         let context = context_of(knob, knobs);
-        let fields = match (
+        let (base, fields) = match (
             oracle.rendered(helm, &context, "boundary.json")?,
             oracle.rendered(helm, &with(&context, knob, probe), "boundary.json")?,
         ) {
-            (Rendered::Objects(base), Rendered::Objects(probed)) => fields_holding(probe, &base, &probed),
+            (Rendered::Objects(base), Rendered::Objects(probed)) if probe.is_array() => {
+                let traces = traces_of_the_default(&base, &probed);
+                (base, traces)
+            }
+            (Rendered::Objects(base), Rendered::Objects(probed)) => {
+                let fields = fields_holding(probe, &base, &probed);
+                (base, fields)
+            }
             _ => continue,
         };
         if fields.is_empty() {
@@ -69,10 +82,15 @@ pub(super) fn check(oracle: &Oracle, knobs: &[Knob]) -> Result<Reach> {
                 continue;
             };
             let stored = oracle.admit(&objects)?;
-            match dropped_at(&fields, &objects, &stored, edge) {
+            let how = if edge.is_array() {
+                default_kept_at(&fields, &base, &objects, &stored)
+            } else {
+                dropped_at(&fields, &objects, &stored, edge)
+            };
+            match how {
                 None => reach.carried += 1,
                 Some(how) => dropped.push(format!(
-                    "{}={edge} is dropped: {how} (with {}={probe} it is {probe} there)\n  reproduce: helm template {RELEASE} heimdall --namespace {NAMESPACE} --set-json '{}'",
+                    "{}={edge} is dropped: {how} (with {}={probe} it is not)\n  reproduce: helm template {RELEASE} heimdall --namespace {NAMESPACE} --set-json '{}'",
                     knob.name(),
                     knob.name(),
                     flat(&values).join("' --set-json '")
@@ -86,7 +104,9 @@ pub(super) fn check(oracle: &Oracle, knobs: &[Knob]) -> Result<Reach> {
     Ok(reach)
 }
 
-/// The values that turn on the features above `knob` (each ancestor's `enabled`), so its fields render.
+/// The values that turn on the features above `knob` (each ancestor's `enabled`), so its fields
+/// render, and the documented example of each other list of its feature (the Gateway an HTTPRoute
+/// attaches to): what an operator gives with the feature, so the chart does not refuse the context.
 pub(super) fn context_of(knob: &Knob, knobs: &[Knob]) -> Json {
     let mut values = json!({});
     for depth in 1..knob.path.len() {
@@ -94,6 +114,12 @@ pub(super) fn context_of(knob: &Knob, knobs: &[Knob]) -> Json {
         switch.push("enabled".into());
         if let Some(enabled) = knobs.iter().find(|k| k.path == switch && k.path != knob.path && k.candidates.contains(&json!(true))) {
             values = with(&values, enabled, &json!(true));
+        }
+    }
+    let companions = knobs.iter().filter(|k| k.path[0] == knob.path[0] && k.path != knob.path && k.path.len() > 1);
+    for companion in companions {
+        if let Some(example) = companion.example.as_ref().filter(|e| e.as_array().is_some_and(|items| !items.is_empty())) {
+            values = with(&values, companion, example);
         }
     }
     values
@@ -132,6 +158,43 @@ fn fields_holding(probe: &Json, base: &[Json], probed: &[Json]) -> Vec<Field> {
         }
     }
     out
+}
+
+/// Where a list's default shows in the rendering: each leaf of `base` (the default) that the
+/// one-item probe changed or removed. An empty list must remove those too.
+fn traces_of_the_default(base: &[Json], probed: &[Json]) -> Vec<Field> {
+    let mut out = Vec::new();
+    for object in base {
+        let (kind, name) = identity(object);
+        let after = probed.iter().find(|p| identity(p) == (kind.clone(), name.clone()));
+        let mut leaves = BTreeMap::new();
+        collect_leaves(object, String::new(), &mut leaves, false);
+        for (pointer, value) in leaves {
+            if after.and_then(|a| a.pointer(&pointer)) != Some(&value) && !value.is_null() {
+                out.push(Field { kind: kind.clone(), name: name.clone(), pointer });
+            }
+        }
+    }
+    out
+}
+
+/// How an empty list gave way to the default: a trace of the default (see [`traces_of_the_default`])
+/// that the stored object still holds, whether the chart put its own list back or the API server
+/// defaulted the field the chart left empty (an HTTPRoute's matches: every path).
+fn default_kept_at(traces: &[Field], base: &[Json], objects: &[Json], stored: &[Json]) -> Option<String> {
+    for trace in traces {
+        let Some(at) = objects.iter().position(|o| identity(o) == (trace.kind.clone(), trace.name.clone())) else { continue };
+        let default = base.iter().find(|b| identity(b) == identity(&objects[at])).and_then(|b| b.pointer(&trace.pointer));
+        let kept = stored[at].pointer(&trace.pointer);
+        if let Some(kept) = kept.filter(|k| Some(*k) == default) {
+            let rendered = objects[at].pointer(&trace.pointer).map_or("left out".to_string(), |v| format!("rendered as {v}"));
+            return Some(format!(
+                "{} {} {} is {rendered}, and the API server stores {kept}, as with the default list",
+                trace.kind, trace.name, trace.pointer
+            ));
+        }
+    }
+    None
 }
 
 /// How `edge` went missing from `fields`: the stored object's value where the rendering left the
@@ -187,7 +250,7 @@ mod tests {
     use super::*;
 
     fn knob(path: &str, candidates: Vec<Json>) -> Knob {
-        Knob { path: path.split('.').map(str::to_string).collect(), candidates, probe: None, edges: vec![] }
+        Knob { path: path.split('.').map(str::to_string).collect(), candidates, probe: None, edges: vec![], example: None }
     }
 
     fn deployment(spec: Json) -> Json {
@@ -212,6 +275,43 @@ mod tests {
         assert_eq!(dropped_at(&fields, &feature_off, &feature_off, &json!(0)), None, "0 turned the map around it off");
         assert_eq!(dropped_at(&fields, &left_out, &left_out, &json!("")), None, "no string is an empty one");
         assert!(dropped_at(&fields, &left_out, &left_out, &json!(1_000_000)).is_some(), "a large value left out is dropped");
+    }
+
+    fn route(matches: Json) -> Json {
+        json!({"kind": "HTTPRoute", "metadata": {"name": "app", "annotations": {"checksum": "c"}}, "spec": {"rules": [{"matches": matches}]}})
+    }
+
+    #[test]
+    fn an_empty_list_that_the_default_still_fills_in_the_stored_object_is_dropped() {
+        let path = |p: &str| json!([{"path": {"type": "PathPrefix", "value": p}}]);
+        let (base, probed) = ([route(path("/"))], [route(path("/app"))]);
+        let traces = traces_of_the_default(&base, &probed);
+        assert_eq!(traces.iter().map(|t| t.pointer.as_str()).collect::<Vec<_>>(), ["/spec/rules/0/matches/0/path/value"]);
+        let empty = [route(Json::Null)];
+        let how = default_kept_at(&traces, &base, &empty, &base).expect("the API server filled the empty matches with the default's");
+        assert!(
+            how.contains("/spec/rules/0/matches/0/path/value is left out, and the API server stores \"/\", as with the default"),
+            "{how}"
+        );
+        assert_eq!(default_kept_at(&traces, &base, &empty, &empty), None, "stored empty: the empty list was carried");
+        let elsewhere = [route(path("/other"))];
+        assert_eq!(default_kept_at(&traces, &base, &elsewhere, &elsewhere), None);
+        assert!(default_kept_at(&traces, &base, &base, &base).is_some(), "the chart put its own list back");
+    }
+
+    #[test]
+    fn the_context_gives_the_documented_example_of_each_other_list_of_the_feature() {
+        let mut refs = knob("httpRoute.parentRefs", vec![json!([])]);
+        refs.example = Some(json!([{"name": "gateway"}]));
+        let mut size = knob("httpRoute.size", vec![json!("1Gi")]);
+        size.example = Some(json!("1Gi"));
+        let knobs = [knob("httpRoute.enabled", vec![json!(false), json!(true)]), refs, size, knob("httpRoute.paths", vec![json!(["/"])])];
+        assert_eq!(
+            context_of(&knobs[3], &knobs),
+            json!({"httpRoute": {"enabled": true, "parentRefs": [{"name": "gateway"}]}}),
+            "a list's example, not a plain value's"
+        );
+        assert_eq!(context_of(&knobs[1], &knobs), json!({"httpRoute": {"enabled": true}}), "a list is not its own companion");
     }
 
     #[test]

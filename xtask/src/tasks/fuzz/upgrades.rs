@@ -210,6 +210,7 @@ mod tests {
             candidates,
             probe: None,
             edges: vec![],
+            example: None,
         };
         let knobs = [
             knob("size", vec![json!("8Gi"), json!("20Gi")]),
