@@ -184,12 +184,30 @@ fn an_unreachable_database_stops_before_any_step_naming_it() {
 }
 
 #[test]
-fn a_failed_migration_stops_before_the_seed_with_its_status() {
+fn a_failed_migration_is_tried_three_times_then_stops_before_the_seed_with_its_status() {
     let dir = layout();
     executable(&dir.path().join("node_modules/.bin/sequelize"), "#!/bin/sh\necho \"$1: relation exists\" >&2\nexit 5\n");
     let out = spawn_start("sh", dir.path(), &[]).wait_with_output().unwrap();
     let all = text(&out);
     assert_eq!(out.status.code(), Some(5), "{all}");
-    assert!(all.contains("db:migrate: relation exists") && all.contains("migrating the database failed (exit 5)"), "{all}");
+    assert_eq!(all.matches("db:migrate: relation exists").count(), 3, "{all}");
+    assert!(all.contains("migrating the database failed (exit 5); trying again in 3 s (attempt 3 of 3)"), "{all}");
+    assert!(all.contains("migrating the database failed (exit 5), 3 times"), "{all}");
     assert!(!all.contains("db:seed:all") && !all.contains("server: pid"), "{all}");
+}
+
+/// A first connection to a database that has just started times out; the second try works, and the
+/// start goes on in the same process (no container restart).
+#[test]
+fn a_migration_that_fails_once_is_tried_again_and_the_start_goes_on() {
+    let dir = layout();
+    let once = "#!/bin/sh\nif [ \"$1\" = db:migrate ] && mkdir \"$LOCK_DIR.failed\" 2>/dev/null; then echo 'ERROR: Operation timeout' >&2; exit 1; fi\n";
+    let fake = format!("{once}{}", FAKE_SEQUELIZE.trim_start_matches("#!/bin/sh\n"));
+    executable(&dir.path().join("node_modules/.bin/sequelize"), &fake);
+    let out = spawn_start("sh", dir.path(), &[]).wait_with_output().unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("ERROR: Operation timeout") && all.contains("trying again in 3 s (attempt 2 of 3)"), "{all}");
+    let order = ["trying again", "migrations: done", "server: pid"].map(|s| all.find(s));
+    assert!(order.iter().all(Option::is_some) && order.windows(2).all(|w| w[0] < w[1]), "{all}");
 }

@@ -7,7 +7,10 @@
 #   pod stops in about a second instead of waiting out its grace period, and
 #   in-flight requests finish (cmd.sh runs under a shell that ignores SIGTERM);
 # - the seeder's line that prints the admin password is redacted before it
-#   reaches the log; the admin's e-mail line is kept.
+#   reaches the log; the admin's e-mail line is kept;
+# - a failed step runs again (3 tries, 3 s apart) before the start fails: a
+#   PostgreSQL that has just started can time out a first connection, and a
+#   container restart for that would alert on every new install.
 # Runs in the image's /app/apps/backend (the container's workingDir). $1 is the
 # image reference, named when the image is not laid out as mitre/heimdall2 2.x.
 set -eu
@@ -40,6 +43,20 @@ const sequelize = (step, filter) => new Promise(done => {
   readline.createInterface({input: child.stderr}).on('line', l => process.stderr.write(filter(l) + '\n'));
   child.on('close', (code, signal) => done(code === null ? 128 + (signal === 'SIGKILL' ? 9 : 15) : code));
 });
+// A database that has just started can time out a first connection ("ERROR: Operation timeout"),
+// and a restart would fire the cluster's restart alerts for what a second try fixes: a failed step
+// runs again, up to ATTEMPTS times, PAUSE_S apart, still behind the lock, then stops the start.
+const ATTEMPTS = 3;
+const PAUSE_S = 3;
+const step = async (name, filter, what) => {
+  for (let attempt = 1; ; attempt++) {
+    const status = await sequelize(name, filter);
+    if (status === 0) return;
+    if (attempt === ATTEMPTS) fail(status, what + ' failed (exit ' + status + '), ' + ATTEMPTS + ' times; see the lines above');
+    say(what + ' failed (exit ' + status + '); trying again in ' + PAUSE_S + ' s (attempt ' + (attempt + 1) + ' of ' + ATTEMPTS + ')');
+    await new Promise(ok => setTimeout(ok, PAUSE_S * 1000));
+  }
+};
 const takeLock = async client => {
   const {rows} = await client.query('SELECT pg_try_advisory_lock($1) AS taken', [LOCK]);
   if (rows[0].taken) return;
@@ -60,10 +77,8 @@ const takeLock = async client => {
   } catch (e) {
     fail(69, 'could not take the migration lock in PostgreSQL ' + db.host + ':' + db.port + '/' + db.database + ': ' + e.message);
   }
-  const migrated = await sequelize('db:migrate', line => line);
-  if (migrated !== 0) fail(migrated, 'migrating the database failed (exit ' + migrated + '); see the lines above');
-  const seeded = await sequelize('db:seed:all', redact);
-  if (seeded !== 0) fail(seeded, 'seeding the database failed (exit ' + seeded + '); see the lines above');
+  await step('db:migrate', line => line, 'migrating the database');
+  await step('db:seed:all', redact, 'seeding the database');
   await client.end();
 })().catch(e => fail(70, 'the migration step failed: ' + e.message));
 MIGRATE_ONCE
