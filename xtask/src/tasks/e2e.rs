@@ -66,20 +66,32 @@ pub struct Env<'a> {
 impl Env<'_> {
     /// Runs Helm against the cluster (its kubeconfig and context) with its own config, cache and data folders.
     pub fn helm(&self, args: &[&str]) -> Result<Run> {
+        let (argv, vars) = self.helm_command(args);
+        let vars: Vec<(&str, &std::ffi::OsStr)> = vars.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+        crate::support::command::run_with_env(argv, &vars)
+    }
+
+    /// [`Env::helm`], killed as soon as `stop` gives a reason (asked every 2 s): for a `--wait` that can
+    /// already be seen to fail.
+    fn helm_unless(&self, args: &[&str], stop: impl FnMut() -> Result<Option<String>>) -> Result<Run> {
+        let (argv, vars) = self.helm_command(args);
+        let vars: Vec<(&str, &std::ffi::OsStr)> = vars.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+        crate::support::command::run_with_env_unless(argv, &vars, Duration::from_secs(2), stop)
+    }
+
+    /// Helm's argv and environment for `args`.
+    fn helm_command(&self, args: &[&str]) -> (Vec<String>, [(&'static str, PathBuf); 4]) {
         let home = self.scratch.join("helm-home");
         let mut argv = vec![self.helm.path.display().to_string()];
         argv.extend(args.iter().map(|s| s.to_string()));
         argv.extend(self.cluster.helm_context_args());
-        let (config, cache, data) = (home.join("config"), home.join("cache"), home.join("data"));
-        crate::support::command::run_with_env(
-            argv,
-            &[
-                ("KUBECONFIG", self.cluster.kubeconfig.as_os_str()),
-                ("HELM_CONFIG_HOME", config.as_os_str()),
-                ("HELM_CACHE_HOME", cache.as_os_str()),
-                ("HELM_DATA_HOME", data.as_os_str()),
-            ],
-        )
+        let vars = [
+            ("KUBECONFIG", self.cluster.kubeconfig.clone()),
+            ("HELM_CONFIG_HOME", home.join("config")),
+            ("HELM_CACHE_HOME", home.join("cache")),
+            ("HELM_DATA_HOME", home.join("data")),
+        ];
+        (argv, vars)
     }
 
     /// Like [`Env::helm`], failing with the command and its output unless Helm succeeds.
@@ -99,11 +111,16 @@ impl Env<'_> {
     /// rendered with `--dry-run=server` (so render-time failures stop it before any hook, as in Helm),
     /// the suite runs the generator hook, then Helm applies the release with `--no-hooks`.
     fn release(&self, args: &[&str]) -> Result<Run> {
+        self.release_unless(args, || Ok(None))
+    }
+
+    /// [`Env::release`]; with nodes, Helm is killed as soon as `stop` gives a reason (see [`Env::helm_unless`]).
+    fn release_unless(&self, args: &[&str], stop: impl FnMut() -> Result<Option<String>>) -> Result<Run> {
         if self.target.nodes > 0 {
             let timeout = format!("{}s", self.target.ready_timeout.as_secs());
             let mut real = args.to_vec();
             real.extend(["--timeout", &timeout]);
-            return self.helm(&real);
+            return self.helm_unless(&real, stop);
         }
         let ns = args.iter().skip_while(|a| **a != "--namespace").nth(1).copied().context("release args name no --namespace")?;
         let mut dry = args.to_vec();
@@ -656,7 +673,7 @@ pub const SCENARIOS: &[Scenario] = &[
         4,
     ),
     Scenario {
-        name: "j. Heimdall runs: helm install --wait, every pod Ready, helm test passes, GET /server answers, the admin logs in, JWT_SECRET rotation ends the session",
+        name: "j. Heimdall runs: helm install --wait, every pod Ready without a restart, helm test passes, GET /server answers, the admin logs in, JWT_SECRET rotation ends the session",
         run: running::heimdall_runs,
         needs_nodes: true,
         enforcer: Enforcer::Either,

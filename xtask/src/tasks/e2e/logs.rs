@@ -115,6 +115,22 @@ fn api_error(text: &str) -> Option<String> {
     (status["kind"] == "Status").then(|| status["message"].as_str().unwrap_or("an error status").to_string())
 }
 
+/// Every started container's log of the pods in `ns` as it is now, read once (no watch): for a check
+/// part way through a scenario, on pods that are still there.
+pub fn read_now(cluster: &Cluster, ns: &str) -> Result<Logs> {
+    let pods = cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
+    let mut logs = Logs::default();
+    for container in pods["items"].as_array().into_iter().flatten().flat_map(started_containers) {
+        let path = format!("/api/v1/namespaces/{ns}/pods/{}/log?container={}", container.pod, container.name);
+        match cluster.request_text("GET", &path, None) {
+            Ok((200, text)) => logs.texts.insert(container.key, text),
+            Ok((status, text)) => logs.unread.insert(container.key, format!("{status}: {}", api_error(&text).unwrap_or(text))),
+            Err(e) => logs.unread.insert(container.key, format!("{e:#}")),
+        };
+    }
+    Ok(logs)
+}
+
 /// Followers of running containers were ended by the watcher: reads each log once more, whole, and
 /// keeps the longer text (a pod deleted since then answers 404 and keeps what was followed).
 fn read_to_now(cluster: &Cluster, ns: &str, logs: &mut Logs) {

@@ -101,12 +101,13 @@ fn install_running(env: &Env, name: &str) -> Result<(String, std::path::PathBuf,
 }
 
 /// `helm install --wait` with `values`; on failure, the not-Ready report of the namespace's pods.
-/// Then waits for every pod to be Ready and notes how long that took.
+/// Then waits for every pod to be Ready and notes how long that took. A container that restarts on
+/// the way fails it at once (Helm is stopped then, not waited out): the chart promises a clean start.
 fn install_and_wait(env: &Env, ns: &str, chart: &Path, values: &[&str]) -> Result<()> {
     let start = Instant::now();
     let mut args = values.to_vec();
     args.push("--wait");
-    let run = env.release(&super::install(ns, chart, &args))?;
+    let run = env.release_unless(&super::install(ns, chart, &args), || first_restart(env, ns))?;
     if !run.success {
         let pods = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
         let items = pods["items"].as_array().cloned().unwrap_or_default();
@@ -117,8 +118,39 @@ fn install_and_wait(env: &Env, ns: &str, chart: &Path, values: &[&str]) -> Resul
         bail!("{} failed: {}\n{report}", run.command_line(), run.stderr.trim());
     }
     wait_all_ready(env, ns)?;
-    env.note(format!("every pod Ready {:.1}s after helm install --wait began", start.elapsed().as_secs_f64()));
+    if let Some(restart) = first_restart(env, ns)? {
+        bail!("{restart}");
+    }
+    env.note(format!("every pod Ready {:.1}s after helm install --wait began, with no restart", start.elapsed().as_secs_f64()));
     Ok(())
+}
+
+/// The first container of the namespace's pods that has restarted, with how it last ended.
+fn first_restart(env: &Env, ns: &str) -> Result<Option<String>> {
+    let pods = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
+    Ok(pods["items"].as_array().into_iter().flatten().find_map(restart_of))
+}
+
+/// "container C of pod P restarted N time(s) …" for the first container of `pod` that restarted.
+fn restart_of(pod: &Json) -> Option<String> {
+    let name = pod["metadata"]["name"].as_str().unwrap_or("?");
+    let statuses = ["initContainerStatuses", "containerStatuses"].map(|k| pod["status"][k].as_array().cloned().unwrap_or_default());
+    let c = statuses.iter().flatten().find(|c| c["restartCount"].as_u64().unwrap_or(0) > 0)?;
+    Some(format!(
+        "container {} of pod {name} restarted {} time(s) on its way to Ready ({}); the chart promises a start without restarts",
+        c["name"].as_str().unwrap_or("?"),
+        c["restartCount"],
+        last_ending(c)
+    ))
+}
+
+/// How a container last ended: "last ended: Error, exit code 1", or that the API does not say.
+fn last_ending(status: &Json) -> String {
+    let ended = &status["lastState"]["terminated"];
+    match (ended["reason"].as_str(), ended["exitCode"].as_i64()) {
+        (Some(reason), Some(code)) => format!("last ended: {reason}, exit code {code}"),
+        _ => "how it ended is not recorded".to_string(),
+    }
 }
 
 /// An OpenShift-style arbitrary UID (restricted-v2 assigns one from the namespace's range, with GID 0).
@@ -379,6 +411,12 @@ fn container_logs(env: &Env, ns: &str, pods: &[&Json]) -> BTreeMap<String, Strin
                 if let Ok((200, text)) = env.cluster.request_text("GET", &path, None) {
                     out.insert(format!("{name}/{container}"), text);
                 }
+                // A restarted container's last words are in its previous instance's log.
+                if c["restartCount"].as_u64().unwrap_or(0) > 0 {
+                    if let Ok((200, text)) = env.cluster.request_text("GET", &format!("{path}&previous=true"), None) {
+                        out.insert(format!("{name}/{container} (previous)"), text);
+                    }
+                }
             }
         }
     }
@@ -410,9 +448,16 @@ pub fn not_ready_report(waiting: &[&Json], events: &Json, logs: &BTreeMap<String
             });
             let container = c["name"].as_str().unwrap_or("?");
             out.push_str(&format!("\n    container {container}: {}", why.unwrap_or_else(|| "running, not ready".into()).trim()));
-            let log = logs.get(&format!("{name}/{container}")).map(String::as_str).unwrap_or("");
-            for line in log.lines().rev().take(LOG_LINES).collect::<Vec<_>>().into_iter().rev() {
-                out.push_str(&format!("\n      log: {line}"));
+            if c["restartCount"].as_u64().unwrap_or(0) > 0 {
+                out.push_str(&format!(" (restarted {}, {})", c["restartCount"], last_ending(c)));
+            }
+            for (key, label) in
+                [(format!("{name}/{container} (previous)"), "log before the restart"), (format!("{name}/{container}"), "log")]
+            {
+                let log = logs.get(&key).map(String::as_str).unwrap_or("");
+                for line in log.lines().rev().take(LOG_LINES).collect::<Vec<_>>().into_iter().rev() {
+                    out.push_str(&format!("\n      {label}: {line}"));
+                }
             }
         }
         let mut its: Vec<&Json> =

@@ -326,6 +326,7 @@ fn reason(why: &str) -> String {
 /// event, e.g. a failing probe) over the rest (an init container done, a container not yet started).
 fn telling_container(report: &str) -> Option<String> {
     let tell = |state: &str| match state {
+        s if s.contains("(restarted ") => 2,
         s if s.starts_with("waiting: PodInitializing") || s.starts_with("terminated: Completed") => 0,
         s if s.starts_with("running, not ready") => 1,
         _ => 2,
@@ -409,6 +410,8 @@ mod tests {
             reason(probe),
             "container heimdall: running, not ready; event Warning Unhealthy: Startup probe failed: connection refused"
         );
+        let restarted = "pods not Ready after 90 s:\npod heimdall-1: phase Running\ncontainer wait-for-database: terminated: Completed\ncontainer heimdall: running, not ready (restarted 1, last ended: Error, exit code 1)\nevent Warning Unhealthy: Startup probe failed";
+        assert_eq!(reason(restarted), "container heimdall: running, not ready (restarted 1, last ended: Error, exit code 1)");
         assert_eq!(reason("/x/helm test heimdall failed:\nError: pod failed"), "Error: pod failed");
         assert_eq!(reason("pod heimdall-2: container stopped 30s after SIGTERM"), "pod heimdall-2: container stopped 30s after SIGTERM");
         assert_eq!(

@@ -28,18 +28,25 @@ pub fn data_secrets_and_quiet_logs_survive(env: &Env) -> Result<()> {
     let supplied = supplied_secrets()?;
     let values = supplied_values(&supplied);
     let values: Vec<&str> = values.iter().map(String::as_str).collect();
-    let (generated, logs) = logs::watched(env, &ns, || lifecycle(env, &ns, &chart, &values))?;
-    let mut secrets: BTreeMap<String, String> = supplied.into_iter().map(|(k, v)| (format!("{k} (supplied)"), v)).collect();
-    secrets.extend(generated.into_iter().enumerate().map(|(n, (k, v))| (format!("{k} (generated, seen {})", n + 1), v)));
+    let (generated, logs) = logs::watched(env, &ns, || lifecycle(env, &ns, &chart, &values, &supplied))?;
+    let secrets = secret_values(&supplied, generated);
     logs::no_secret_in(&logs, &secrets)?;
     logs_that_must_exist(&logs)?;
     env.note(format!("{} container logs read, none holds any of {} secret values", logs.texts.len(), secrets.len()));
     Ok(())
 }
 
+/// Each secret value to look for in the logs, keyed by its name and where it came from.
+fn secret_values(supplied: &BTreeMap<String, String>, generated: Vec<(String, String)>) -> BTreeMap<String, String> {
+    let mut secrets: BTreeMap<String, String> = supplied.iter().map(|(k, v)| (format!("{k} (supplied)"), v.clone())).collect();
+    secrets.extend(generated.into_iter().enumerate().map(|(n, (k, v))| (format!("{k} (generated, seen {})", n + 1), v)));
+    secrets
+}
+
 /// The scenario's steps; every generated value it saw.
-fn lifecycle(env: &Env, ns: &str, chart: &Path, values: &[&str]) -> Result<Vec<(String, String)>> {
+fn lifecycle(env: &Env, ns: &str, chart: &Path, values: &[&str], supplied: &BTreeMap<String, String>) -> Result<Vec<(String, String)>> {
     install_and_wait(env, ns, chart, values)?;
+    first_start_logs_are_quiet(env, ns, supplied)?;
     env.helm_ok(&["test", RELEASE, "--namespace", ns, "--timeout", "300s", "--logs"])?;
     let evaluation = upload_evaluation(env, ns)?;
     let before = generated(env, ns)?;
@@ -341,11 +348,25 @@ fn objects_in(env: &Env, ns: &str) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// The first start's logs as they are once every pod is Ready: no secret in them, and the seeder's
+/// lines there, its password redacted. The whole run's logs are checked again at the end; this fails
+/// a leak minutes sooner.
+fn first_start_logs_are_quiet(env: &Env, ns: &str, supplied: &BTreeMap<String, String>) -> Result<()> {
+    let logs = logs::read_now(env.cluster, ns)?;
+    logs::no_secret_in(&logs, &secret_values(supplied, generated(env, ns)?.into_iter().collect()))?;
+    logs::logged(&logs, "heimdall", SEEDED_EMAIL)?;
+    logs::logged(&logs, "heimdall", SEEDED_PASSWORD)
+}
+
+/// The seeder's lines on a first start, as Heimdall logs them through the chart's start command.
+const SEEDED_EMAIL: &str = "New administrator email is: e2e-admin@heimdall.example";
+const SEEDED_PASSWORD: &str = "New administrator password is: (redacted by the Heimdall chart";
+
 /// The logs checked are the ones that matter: the seeder ran and its password line was redacted, the
 /// generator, PostgreSQL, wait-for-database and the test pod all logged.
 fn logs_that_must_exist(logs: &logs::Logs) -> Result<()> {
-    logs::logged(logs, "heimdall", "New administrator email is: e2e-admin@heimdall.example")?;
-    logs::logged(logs, "heimdall", "New administrator password is: (redacted by the Heimdall chart")?;
+    logs::logged(logs, "heimdall", SEEDED_EMAIL)?;
+    logs::logged(logs, "heimdall", SEEDED_PASSWORD)?;
     logs::logged(logs, "secrets-generator", "JWT_SECRET")?;
     logs::logged(logs, "postgresql", "database system is ready to accept connections")?;
     logs::logged(logs, "wait-for-database", "accepting connections")?;
