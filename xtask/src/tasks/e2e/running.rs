@@ -1,6 +1,7 @@
 //! Scenarios j, k and l, for clusters with nodes: the chart's install with NetworkPolicies really runs (`helm install --wait` with real hooks, every pod Ready, `helm test` passes, `GET /server` answers through the Service, the admin logs in with the generated password and a wrong one is refused, a changed JWT_SECRET ends the old session); where policies are enforced, what they admit works and a pod without the right labels reaches neither PostgreSQL nor Heimdall; an external database with an arbitrary UID.
 
 mod drains;
+mod lock;
 mod production;
 mod restore;
 mod survival;

@@ -1,5 +1,6 @@
 //! Production behaviours, for clusters with nodes. Scenario p: three replicas on an empty database reach Ready with no restart (the start command's migration lock), and a `helm upgrade` that rolls every pod under steady load through the Service fails no request (maxUnavailable 0 and the preStop sleep). Scenario q: an upgrade to an image that cannot be pulled fails `--wait` while the old pod serves every request, and the rollback restores the release.
 
+use super::lock::{replicas_wait_for_a_held_lock, MIGRATING};
 use super::{client_pod, install_and_wait, run_pod, service_port, wait_rolled_out, ADMIN_EMAIL_VALUE, FIRST_LOGIN, HELPERS};
 use crate::support::cluster::poll;
 use crate::tasks::e2e::{upgrade, Env, RELEASE, SUPPLIED_SECRETS};
@@ -14,7 +15,8 @@ use std::time::{Duration, Instant};
 const REPLICAS: &str = "replicaCount=3";
 
 /// p. `replicaCount: 3` and, beside it, an HPA whose minReplicas is 2, each a fresh install on an empty
-/// database: every pod Ready and no container restarted; then an upgrade of the first to 2 replicas with
+/// database: every pod Ready and no container restarted, one replica having run the migrations; then 3
+/// replicas that must wait for a lock the suite holds (`lock`); then an upgrade of the first to 2 replicas with
 /// a changed pod annotation (every pod replaced, one scaled away) under a steady load of new connections
 /// through the Service: no request fails.
 pub fn production_behaviours(env: &Env) -> Result<()> {
@@ -30,6 +32,8 @@ pub fn production_behaviours(env: &Env) -> Result<()> {
     replicas_started_clean(env, &ns, REPLICAS)?;
     replicas_started_clean(env, &autoscaled, "an HPA of minReplicas 2")?;
     env.delete_namespace(&autoscaled)?;
+    // After the autoscaled release is gone: the two nodes hold two releases' replicas, not three.
+    replicas_wait_for_a_held_lock(env, &chart)?;
     let load = Load::start(env, &ns)?;
     let rolled = ["--set", "replicaCount=2", "--set-string", ADMIN_EMAIL_VALUE, "--set-string", "podAnnotations.e2e/rolled=1", "--wait"];
     let (began, load_before) = (Instant::now(), load.counts(env)?.seconds);
@@ -60,15 +64,20 @@ fn wait_ready_replicas(env: &Env, ns: &str, count: u64) -> Result<()> {
 
 /// Every container of the namespace's pods, init containers included, never restarted; notes how many
 /// Heimdall pods waited for another's migrations (the lock at work).
-fn replicas_started_clean(env: &Env, ns: &str, install: &str) -> Result<()> {
+pub(super) fn replicas_started_clean(env: &Env, ns: &str, install: &str) -> Result<()> {
     let pods = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
     let items = pods["items"].as_array().cloned().unwrap_or_default();
     let restarts = restarts_by_container(&items);
     let waited = items.iter().filter(|p| logged(env, ns, p, "waiting for it").unwrap_or(false)).count();
+    let migrated = items.iter().filter(|p| logged(env, ns, p, MIGRATING).unwrap_or(false)).count();
     env.note(format!(
-        "{install}: {} pods Ready; restarts {restarts:?}; {waited} Heimdall pod(s) waited for the migration lock",
+        "{install}: {} pods Ready; restarts {restarts:?}; {waited} Heimdall pod(s) waited for the migration lock; {migrated} ran the first migration",
         items.len()
     ));
+    ensure!(
+        migrated == 1,
+        "on an empty database with {install}, {migrated} Heimdall pods began the first migration ({MIGRATING:?} in their logs): one must, behind the lock, and the others find none left"
+    );
     let restarted: Vec<String> = restarts.iter().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c} ({n})")).collect();
     ensure!(
         restarted.is_empty(),

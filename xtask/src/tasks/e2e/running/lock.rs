@@ -1,0 +1,140 @@
+//! Part of scenario p: the start command's migration lock, held by another session of the suite's
+//! own while three replicas start on an empty database. Each must say it waits, and none may begin a
+//! migration until the lock is let go. Replicas that start together by chance test the lock only now
+//! and then; a lock held on purpose tests it every run.
+
+use super::production::replicas_started_clean;
+use super::{wait_rolled_out, ADMIN_EMAIL_VALUE};
+use crate::support::cluster::poll;
+use crate::tasks::e2e::{generated_secret_name, install, upgrade, Env, RELEASE};
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value as Json};
+use std::path::Path;
+use std::time::Duration;
+
+/// The advisory lock's key in files/start-heimdall.sh ("HEIMDALL" in ASCII).
+pub(super) const LOCK_KEY: &str = "5207098525011296588";
+/// What the start command logs when another session holds the lock, and as it begins Heimdall's first
+/// migration (sequelize-cli's line; only on an empty database).
+const WAITING: &str = "another replica is migrating the database; waiting for it";
+pub(super) const MIGRATING: &str = "20200415193552-create_users_table: migrating";
+const HOLDER: &str = "e2e-lock-holder";
+const REPLICAS: usize = 3;
+
+/// The release at no replica (PostgreSQL up, its database empty), the lock taken by a pod of the
+/// suite's, then 3 replicas: each says it waits and none migrates; the holder is deleted, and the
+/// replicas become Ready with no restart, one of them having run the migrations.
+pub fn replicas_wait_for_a_held_lock(env: &Env, chart: &Path) -> Result<()> {
+    let ns = env.namespace("lock-held")?;
+    // No Heimdall pod to wait for: --wait waits for PostgreSQL.
+    let none = ["--set", "replicaCount=0", "--set-string", ADMIN_EMAIL_VALUE, "--wait"];
+    env.release_ok(&install(&ns, chart, &none))?;
+    hold_the_lock(env, &ns)?;
+    let replicas = format!("replicaCount={REPLICAS}");
+    env.release_ok(&upgrade(&ns, chart, &["--set", &replicas, "--set-string", ADMIN_EMAIL_VALUE]))?;
+    every_replica_waits(env, &ns)?;
+    env.cluster.request("DELETE", &format!("/api/v1/namespaces/{ns}/pods/{HOLDER}?gracePeriodSeconds=0"), None)?;
+    wait_rolled_out(env, &ns)?;
+    replicas_started_clean(env, &ns, "3 replicas started while another session held the lock")?;
+    env.delete_namespace(&ns)
+}
+
+/// Runs the holder pod (the wait-for-database container's image, context and settings, with
+/// DATABASE_PASSWORD and DATABASE_NAME) and waits until it says it holds the lock. It waits for the
+/// database as wait-for-database does: a PostgreSQL pod Ready may still be refused through its Service
+/// for a moment.
+fn hold_the_lock(env: &Env, ns: &str) -> Result<()> {
+    let deployment = env.deployment(ns)?.context("no Deployment")?;
+    let pod = holder_pod(&deployment, &format!("{RELEASE}-config"))?;
+    env.cluster.create(&format!("/api/v1/namespaces/{ns}/pods"), &pod)?;
+    let log = format!("/api/v1/namespaces/{ns}/pods/{HOLDER}/log");
+    poll(env.target.ready_timeout, Duration::from_secs(1), "the lock holder taking the lock", |up| {
+        let (status, said) = env.cluster.request_text("GET", &log, None)?;
+        if status == 200 && said.contains("held") {
+            return Ok(Some(()));
+        }
+        let pod = env.cluster.get(&format!("/api/v1/namespaces/{ns}/pods/{HOLDER}"))?.unwrap_or_default();
+        if up || pod["status"]["phase"] == "Failed" || pod["status"]["phase"] == "Succeeded" {
+            bail!("the lock holder did not take the lock: phase {}, log: {said}", pod["status"]["phase"]);
+        }
+        Ok(None)
+    })
+}
+
+/// A pod that takes the start command's advisory lock in Heimdall's database and keeps it until it is
+/// deleted (the server notices the closed connection within a second and lets the lock go).
+pub(super) fn holder_pod(deployment: &Json, config_map: &str) -> Result<Json> {
+    let spec = &deployment["spec"]["template"]["spec"];
+    let waiter = spec["initContainers"].as_array().into_iter().flatten().find(|c| c["name"] == "wait-for-database");
+    let waiter = waiter.context("the Deployment has no wait-for-database container to take the database settings from")?;
+    let mut env = waiter["env"].as_array().cloned().unwrap_or_default();
+    env.push(json!({"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {"name": generated_secret_name(), "key": "DATABASE_PASSWORD"}}}));
+    env.push(json!({"name": "PGDATABASE", "valueFrom": {"configMapKeyRef": {"name": config_map, "key": "DATABASE_NAME"}}}));
+    let script = format!(
+        r#"until pg_isready --host "$DATABASE_HOST" --port "$DATABASE_PORT" --username "$DATABASE_USERNAME" --timeout 5; do sleep 1; done; exec psql --host "$DATABASE_HOST" --port "$DATABASE_PORT" --username "$DATABASE_USERNAME" --no-psqlrc --quiet -v ON_ERROR_STOP=1 -c "SET client_connection_check_interval = '1s'" -c "SELECT pg_advisory_lock({LOCK_KEY})" -c '\echo held' -c "SELECT pg_sleep(600)""#
+    );
+    Ok(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": HOLDER}, "spec": {
+        "restartPolicy": "Never", "automountServiceAccountToken": false, "enableServiceLinks": false,
+        "securityContext": spec["securityContext"], "imagePullSecrets": spec["imagePullSecrets"],
+        "containers": [{"name": "holder", "image": waiter["image"], "command": ["sh", "-c", script], "env": env,
+            "securityContext": waiter["securityContext"],
+            "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}}]}}))
+}
+
+/// Until each of the replicas' Heimdall containers says it waits for the lock; fails as soon as one
+/// begins a migration while the lock is held.
+fn every_replica_waits(env: &Env, ns: &str) -> Result<()> {
+    poll(env.target.ready_timeout, Duration::from_secs(2), "every replica waiting for the held lock", |up| {
+        let pods = env.cluster.request(
+            "GET",
+            &format!("/api/v1/namespaces/{ns}/pods?labelSelector=app.kubernetes.io/component%3Dserver"),
+            None,
+        )?;
+        let mut waiting = 0;
+        for pod in pods["items"].as_array().into_iter().flatten() {
+            let name = pod["metadata"]["name"].as_str().unwrap_or("?");
+            let (_, log) = env.cluster.request_text("GET", &format!("/api/v1/namespaces/{ns}/pods/{name}/log?container=heimdall"), None)?;
+            if log.contains(MIGRATING) {
+                bail!("pod {name} began the migrations while another session held the lock ({MIGRATING:?} in its log): the start command must wait for the lock");
+            }
+            waiting += usize::from(log.contains(WAITING));
+        }
+        if waiting >= REPLICAS {
+            return Ok(Some(()));
+        }
+        if up {
+            bail!("{waiting} of {REPLICAS} replicas said {WAITING:?} while the lock was held");
+        }
+        Ok(None)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_key_and_lines_are_the_start_commands() {
+        let script = std::fs::read_to_string(crate::support::tools::repo_root().join("heimdall/files/start-heimdall.sh")).unwrap();
+        assert!(script.contains(&format!("const LOCK = '{LOCK_KEY}'")), "the start command's lock key changed");
+        assert!(script.contains("another replica is migrating the database; waiting for it"));
+    }
+
+    #[test]
+    fn the_holder_takes_the_database_settings_of_wait_for_database_and_the_password_from_the_secret() {
+        let deployment = json!({"spec": {"template": {"spec": {"securityContext": {"runAsNonRoot": true},
+            "initContainers": [{"name": "wait-for-database", "image": "docker.io/library/postgres:17.6",
+                "env": [{"name": "DATABASE_HOST", "value": "heimdall-postgresql"}], "securityContext": {"runAsUser": 1001}}]}}}});
+        let pod = holder_pod(&deployment, "heimdall-config").unwrap();
+        let c = &pod["spec"]["containers"][0];
+        assert_eq!(c["image"], "docker.io/library/postgres:17.6");
+        assert_eq!(c["securityContext"]["runAsUser"], 1001);
+        let env = c["env"].as_array().unwrap();
+        assert_eq!(env[0]["value"], "heimdall-postgresql");
+        assert_eq!(env[1]["valueFrom"]["secretKeyRef"], json!({"name": "heimdall-generated-secrets", "key": "DATABASE_PASSWORD"}));
+        assert_eq!(env[2]["valueFrom"]["configMapKeyRef"]["key"], "DATABASE_NAME");
+        let script = c["command"][2].as_str().unwrap();
+        assert!(script.contains(&format!("pg_advisory_lock({LOCK_KEY})")) && script.contains("client_connection_check_interval"));
+        assert!(holder_pod(&json!({}), "c").is_err(), "no wait-for-database container");
+    }
+}
