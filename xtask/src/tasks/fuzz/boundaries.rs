@@ -145,32 +145,26 @@ fn flat(values: &Json) -> Vec<String> {
 
 /// The fields of `probed` that hold `probe` while the same field of `base` does not.
 fn fields_holding(probe: &Json, base: &[Json], probed: &[Json]) -> Vec<Field> {
-    let mut out = Vec::new();
-    for object in probed {
-        let (kind, name) = identity(object);
-        let before = base.iter().find(|b| identity(b) == (kind.clone(), name.clone()));
-        let mut leaves = BTreeMap::new();
-        collect_leaves(object, String::new(), &mut leaves, false);
-        for (pointer, value) in leaves {
-            if &value == probe && before.and_then(|b| b.pointer(&pointer)) != Some(probe) {
-                out.push(Field { kind: kind.clone(), name: name.clone(), pointer });
-            }
-        }
-    }
-    out
+    leaves_where(probed, base, |value, other| value == probe && other != Some(probe))
 }
 
 /// Where a list's default shows in the rendering: each leaf of `base` (the default) that the
 /// one-item probe changed or removed. An empty list must remove those too.
 fn traces_of_the_default(base: &[Json], probed: &[Json]) -> Vec<Field> {
+    leaves_where(base, probed, |value, other| other != Some(value) && !value.is_null())
+}
+
+/// Each leaf of `objects` that `keep` accepts, given its value and the same field of the same object
+/// in `others` (if there).
+fn leaves_where(objects: &[Json], others: &[Json], keep: impl Fn(&Json, Option<&Json>) -> bool) -> Vec<Field> {
     let mut out = Vec::new();
-    for object in base {
+    for object in objects {
         let (kind, name) = identity(object);
-        let after = probed.iter().find(|p| identity(p) == (kind.clone(), name.clone()));
+        let other = others.iter().find(|o| identity(o) == (kind.clone(), name.clone()));
         let mut leaves = BTreeMap::new();
         collect_leaves(object, String::new(), &mut leaves, false);
         for (pointer, value) in leaves {
-            if after.and_then(|a| a.pointer(&pointer)) != Some(&value) && !value.is_null() {
+            if keep(&value, other.and_then(|o| o.pointer(&pointer))) {
                 out.push(Field { kind: kind.clone(), name: name.clone(), pointer });
             }
         }
