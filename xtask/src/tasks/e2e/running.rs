@@ -311,12 +311,20 @@ pub fn client_pod(deployment: &Json, port: u64, name: &str, script: &str, extra_
         json!({"name": "ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {"name": generated_secret_name(), "key": "ADMIN_PASSWORD"}}}),
     ];
     env.extend(extra_env.iter().map(|(k, v)| json!({"name": k, "value": v})));
+    pod_beside(pod_spec, container, name, json!(["node", "-e", script]), env, ["64Mi", "128Mi"])
+}
+
+/// A pod of the suite's that runs once (`restartPolicy: Never`) beside the release: `container`'s image
+/// and security context, the pod's security context and pull secrets from `pod_spec` (so restricted
+/// admission and a mirror treat it as the release's pods), no service account token, and `memory`'s
+/// request and limit.
+fn pod_beside(pod_spec: &Json, container: &Json, name: &str, command: Json, env: Vec<Json>, memory: [&str; 2]) -> Json {
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
         "restartPolicy": "Never", "automountServiceAccountToken": false, "enableServiceLinks": false,
         "securityContext": pod_spec["securityContext"], "imagePullSecrets": pod_spec["imagePullSecrets"],
-        "containers": [{"name": "client", "image": container["image"], "command": ["node", "-e", script], "env": env,
+        "containers": [{"name": "client", "image": container["image"], "command": command, "env": env,
             "securityContext": container["securityContext"],
-            "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}}]}})
+            "resources": {"requests": {"cpu": "10m", "memory": memory[0]}, "limits": {"memory": memory[1]}}}]}})
 }
 
 /// Runs a client pod to completion; its log. Fails with the log unless it succeeded.

@@ -3,8 +3,9 @@
 //! migration until the lock is let go. Replicas that start together by chance test the lock only now
 //! and then; a lock held on purpose tests it every run.
 
+use super::production::heimdall_log;
 use super::production::replicas_started_clean;
-use super::{wait_rolled_out, ADMIN_EMAIL_VALUE};
+use super::{pod_beside, wait_rolled_out, ADMIN_EMAIL_VALUE};
 use crate::support::cluster::poll;
 use crate::tasks::e2e::{generated_secret_name, install, upgrade, Env, RELEASE};
 use anyhow::{bail, Context, Result};
@@ -73,12 +74,7 @@ pub(super) fn holder_pod(deployment: &Json, config_map: &str) -> Result<Json> {
     let script = format!(
         r#"until pg_isready --host "$DATABASE_HOST" --port "$DATABASE_PORT" --username "$DATABASE_USERNAME" --timeout 5; do sleep 1; done; exec psql --host "$DATABASE_HOST" --port "$DATABASE_PORT" --username "$DATABASE_USERNAME" --no-psqlrc --quiet -v ON_ERROR_STOP=1 -c "SET client_connection_check_interval = '1s'" -c "SELECT pg_advisory_lock({LOCK_KEY})" -c '\echo held' -c "SELECT pg_sleep(600)""#
     );
-    Ok(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": HOLDER}, "spec": {
-        "restartPolicy": "Never", "automountServiceAccountToken": false, "enableServiceLinks": false,
-        "securityContext": spec["securityContext"], "imagePullSecrets": spec["imagePullSecrets"],
-        "containers": [{"name": "holder", "image": waiter["image"], "command": ["sh", "-c", script], "env": env,
-            "securityContext": waiter["securityContext"],
-            "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}}]}}))
+    Ok(pod_beside(spec, waiter, HOLDER, json!(["sh", "-c", script]), env, ["32Mi", "64Mi"]))
 }
 
 /// Until each of the replicas' Heimdall containers says it waits for the lock; fails as soon as one
@@ -93,7 +89,7 @@ fn every_replica_waits(env: &Env, ns: &str) -> Result<()> {
         let mut waiting = 0;
         for pod in pods["items"].as_array().into_iter().flatten() {
             let name = pod["metadata"]["name"].as_str().unwrap_or("?");
-            let (_, log) = env.cluster.request_text("GET", &format!("/api/v1/namespaces/{ns}/pods/{name}/log?container=heimdall"), None)?;
+            let log = heimdall_log(env, ns, pod)?.unwrap_or_default();
             if log.contains(MIGRATING) {
                 bail!("pod {name} began the migrations while another session held the lock ({MIGRATING:?} in its log): the start command must wait for the lock");
             }

@@ -103,13 +103,18 @@ fn restarts_by_container(pods: &[Json]) -> BTreeMap<String, u64> {
 
 /// Whether the pod's `heimdall` container logged `text` (false for pods without one).
 fn logged(env: &Env, ns: &str, pod: &Json, text: &str) -> Result<bool> {
+    Ok(heimdall_log(env, ns, pod)?.is_some_and(|log| log.contains(text)))
+}
+
+/// The log of the pod's `heimdall` container so far; none for a pod without one, or not yet readable.
+pub(super) fn heimdall_log(env: &Env, ns: &str, pod: &Json) -> Result<Option<String>> {
     let name = pod["metadata"]["name"].as_str().unwrap_or("?");
     let has = pod["spec"]["containers"].as_array().into_iter().flatten().any(|c| c["name"] == "heimdall");
     if !has {
-        return Ok(false);
+        return Ok(None);
     }
     let (status, log) = env.cluster.request_text("GET", &format!("/api/v1/namespaces/{ns}/pods/{name}/log?container=heimdall"), None)?;
-    Ok(status == 200 && log.contains(text))
+    Ok((status == 200).then_some(log))
 }
 
 /// Waits until no pod of the namespace is terminating (the rollout's old pods have finished their stop).
