@@ -2,7 +2,10 @@
 //!
 //! Network: a bridge of its own ([`BRIDGE`], [`POD_CIDR`]) whose gateway address is also where the API
 //! server, the kubelet and CoreDNS listen, so pods reach them without leaving the machine. Pods get
-//! routes to the pod and Service ranges only, and nothing is masqueraded: no pod traffic leaves.
+//! routes to the pod and Service ranges only, and nothing is masqueraded: no pod traffic leaves. A
+//! routing rule refuses pods' packets to a Service that kube-proxy has not programmed yet, which would
+//! otherwise follow the host's default route off the machine. The bridge has an address of its own
+//! ([`BRIDGE_MAC`]), so pods' ARP entries for the gateway never go out of date.
 
 pub mod build;
 pub mod facts;
@@ -27,6 +30,14 @@ pub const POD_CIDR: &str = "10.244.0.0/24";
 /// The bridge's address: the pods' gateway, and where the API server, kubelet and CoreDNS listen.
 pub const GATEWAY: &str = "10.244.0.1";
 pub const NODE_NAME: &str = "heimdall-e2e-node";
+/// The bridge's MAC address, set when it is made (locally administered, unicast). A bridge without one
+/// set takes the lowest of its ports' and changes it as pods come and go. Pods that cached the old one
+/// then lose every frame to the gateway (DNS, and replies from the Service's backends) until their ARP
+/// entry goes stale: a new Heimdall pod waited up to a minute for its database this way.
+pub const BRIDGE_MAC: &str = "02:68:65:69:6d:64";
+/// The priority of the rule that refuses pods' packets to unprogrammed Services (undone by
+/// [`host::HostState::restore`], since a rule outlives its interface).
+const SERVICE_RULE_PREF: &str = "1000";
 
 /// What tells the nodes of this host apart. Both share the bridge, kube-proxy, the controllers and
 /// CoreDNS (one network namespace needs one of each); each has its own containerd, kubelet, half of
@@ -168,9 +179,13 @@ pub fn claim_host(say: &dyn Fn(String)) -> Result<Claim> {
     *TEARDOWN.lock().unwrap() = Some(Teardown { before, pids: Vec::new(), dir: None, journal });
     controlplane::on_interrupt(Box::new(teardown));
     let claim = Claim(());
-    ip(&["link", "add", BRIDGE, "type", "bridge"])?;
+    ip(&["link", "add", BRIDGE, "address", BRIDGE_MAC, "type", "bridge"])?;
     ip(&["addr", "add", &format!("{GATEWAY}/24"), "dev", BRIDGE])?;
     ip(&["link", "set", BRIDGE, "up"])?;
+    // kube-proxy's DNAT comes first, so only packets to a Service it has not programmed yet meet this
+    // rule: they are refused at once (the client tries again) instead of leaving by the default route.
+    // For pods only: the host's own connections to a Service must still reach kube-proxy's rules.
+    ip(&["rule", "add", "iif", BRIDGE, "to", SERVICE_CIDR, "unreachable", "pref", SERVICE_RULE_PREF])?;
     Ok(claim)
 }
 
@@ -707,5 +722,12 @@ mod tests {
         let routes: Vec<&str> = bridge["ipam"]["routes"].as_array().unwrap().iter().map(|r| r["dst"].as_str().unwrap()).collect();
         assert_eq!(routes, [SERVICE_CIDR], "pods reach the Service range through the node, and nothing else");
         assert_eq!(bridge["ipam"]["dataDir"], "/x/ipam", "IP allocations stay in the node's folder");
+    }
+
+    #[test]
+    fn the_bridge_address_is_a_locally_administered_unicast_mac() {
+        let octets: Vec<u8> = BRIDGE_MAC.split(':').map(|o| u8::from_str_radix(o, 16).unwrap()).collect();
+        assert_eq!(octets.len(), 6);
+        assert_eq!(octets[0] & 0b11, 0b10, "locally administered (bit 1) and unicast (bit 0 clear)");
     }
 }

@@ -63,6 +63,10 @@ pub struct HostState {
     pub ipsets: BTreeSet<String>,
     pub mounts: BTreeSet<String>,
     pub links: BTreeSet<String>,
+    /// `ip rule` lines that name the bridge, as `pref N <selector> <action>`: the run's own (its bridge's
+    /// name is its claim), so another program's rules are none of its business.
+    #[serde(default)]
+    pub rules: BTreeSet<String>,
     /// `cpu/kubepods`: the first level of every cgroup hierarchy.
     pub cgroups: BTreeSet<String>,
     pub paths: BTreeSet<String>,
@@ -83,6 +87,7 @@ impl HostState {
             ipsets: ipsets(),
             mounts: mounts()?,
             links: names_in("/sys/class/net"),
+            rules: bridge_rules(super::BRIDGE),
             cgroups: cgroups(),
             paths: FIXED_PATHS.iter().filter(|p| Path::new(p).exists()).map(|p| p.to_string()).collect(),
             processes: node_processes(),
@@ -111,6 +116,7 @@ impl HostState {
             ("ipset", &before.ipsets, &self.ipsets),
             ("mount", &before.mounts, &self.mounts),
             ("link", &before.links, &self.links),
+            ("routing rule", &before.rules, &self.rules),
             ("cgroup", &before.cgroups, &self.cgroups),
             ("path", &before.paths, &self.paths),
             ("process", &before.processes, &self.processes),
@@ -149,6 +155,11 @@ impl HostState {
             run_or_note(Command::new("ip").args(["link", "delete", &link]), &format!("ip link delete {link}"), &mut gone_meanwhile);
             failed.extend(gone_meanwhile.into_iter().filter(|f| !f.contains("Cannot find device")));
         }
+        for rule in now.rules.difference(&self.rules) {
+            let mut args = vec!["rule", "del"];
+            args.extend(rule.split_whitespace());
+            run_or_note(Command::new("ip").args(&args), &format!("ip rule del {rule}"), &mut failed);
+        }
         for (table, text) in &now.iptables {
             if self.iptables.get(table) != Some(text) {
                 restore_table(table, self.iptables.get(table), &mut failed);
@@ -175,6 +186,20 @@ impl HostState {
         }
         failed
     }
+}
+
+/// The routing rules that name `bridge`, as `ip rule del` takes them (`pref 1000 from all to
+/// 10.96.0.0/16 iif heimdall-e2e0 unreachable`); a rule outlives its interface, marked `[detached]`.
+fn bridge_rules(bridge: &str) -> BTreeSet<String> {
+    let out = Command::new("ip").args(["rule", "show"]).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    rules_naming(&out.unwrap_or_default(), bridge)
+}
+
+fn rules_naming(listing: &str, bridge: &str) -> BTreeSet<String> {
+    let named = listing.lines().filter(|l| l.split_whitespace().any(|w| w == bridge));
+    let parsed =
+        named.filter_map(|l| l.split_once(':')).map(|(pref, rule)| format!("pref {} {}", pref.trim(), rule.replace("[detached]", "")));
+    parsed.map(|r| r.split_whitespace().collect::<Vec<_>>().join(" ")).collect()
 }
 
 /// Of the new links, those that are still there and the run's: the bridge, and the links on it
@@ -468,6 +493,14 @@ mod tests {
         assert!(!the_nodes("etcd\0--data-dir\0/tmp/xtask-e2e-78-cd/etcd\0", &plain, 77), "another run's etcd");
         assert!(!the_nodes("containerd\0", &plain, 77), "the machine's own containerd");
         assert!(!the_nodes("pause\0", &cgroup("/docker/0123/kubepods/pod3/c3"), 77), "a kind node's pod, inside its container");
+    }
+
+    #[test]
+    fn only_rules_naming_the_bridge_are_the_runs_and_a_detached_one_is_still_found() {
+        let listing = "0:\tfrom all lookup local\n1000:\tfrom all to 10.96.0.0/16 iif heimdall-e2e0 [detached] unreachable\n\
+            1001:\tfrom all iif heimdall-e2e00 lookup 7\n32766:\tfrom all lookup main\n";
+        let rules: Vec<String> = rules_naming(listing, "heimdall-e2e0").into_iter().collect();
+        assert_eq!(rules, ["pref 1000 from all to 10.96.0.0/16 iif heimdall-e2e0 unreachable"]);
     }
 
     #[test]
