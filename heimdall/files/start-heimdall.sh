@@ -1,5 +1,5 @@
 # Starts Heimdall as the image's own cmd.sh does (database migrations, the admin
-# seed, then the server), with three differences:
+# seed, then the server), with four differences:
 # - the migrations and the seed run behind a PostgreSQL advisory lock, so when
 #   several replicas start on one database they run one after the other and
 #   none crashes on another's half-made tables (docs/concurrent-migrations.md);
@@ -9,8 +9,8 @@
 # - the seeder's line that prints the admin password is redacted before it
 #   reaches the log; the admin's e-mail line is kept;
 # - a failed step runs again (3 tries, 3 s apart) before the start fails: a
-#   PostgreSQL that has just started can time out a first connection, and a
-#   container restart for that would alert on every new install.
+#   connection lost on the way (a network blip, a database restarting) would
+#   otherwise cost a container restart, and restarts fire alerts.
 # Runs in the image's /app/apps/backend (the container's workingDir). $1 is the
 # image reference, named when the image is not laid out as mitre/heimdall2 2.x.
 set -eu
@@ -43,9 +43,9 @@ const sequelize = (step, filter) => new Promise(done => {
   readline.createInterface({input: child.stderr}).on('line', l => process.stderr.write(filter(l) + '\n'));
   child.on('close', (code, signal) => done(code === null ? 128 + (signal === 'SIGKILL' ? 9 : 15) : code));
 });
-// A database that has just started can time out a first connection ("ERROR: Operation timeout"),
-// and a restart would fire the cluster's restart alerts for what a second try fixes: a failed step
-// runs again, up to ATTEMPTS times, PAUSE_S apart, still behind the lock, then stops the start.
+// A connection lost on the way ("ERROR: Operation timeout" once a connection has hung for Sequelize's
+// 60 s) would fire the cluster's restart alerts for what a second try fixes: a failed step runs again,
+// up to ATTEMPTS times, PAUSE_S apart, still behind the lock, then stops the start.
 const ATTEMPTS = 3;
 const PAUSE_S = 3;
 const step = async (name, filter, what) => {
