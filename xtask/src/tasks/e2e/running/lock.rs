@@ -5,9 +5,9 @@
 
 use super::production::heimdall_log;
 use super::production::replicas_started_clean;
-use super::{pod_beside, wait_rolled_out, ADMIN_EMAIL_VALUE};
+use super::{pod_beside, wait_rolled_out};
 use crate::support::cluster::poll;
-use crate::tasks::e2e::{generated_secret_name, install, upgrade, Env, RELEASE};
+use crate::tasks::e2e::{install, upgrade, Env, RELEASE};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value as Json};
 use std::path::Path;
@@ -22,26 +22,27 @@ pub(super) const MIGRATING: &str = "20200415193552-create_users_table: migrating
 const HOLDER: &str = "e2e-lock-holder";
 const REPLICAS: usize = 3;
 
-/// The release at no replica (PostgreSQL up, its database empty), the lock taken by a pod of the
-/// suite's, then 3 replicas: each says it waits and none migrates; the holder is deleted, and the
-/// replicas become Ready with no restart, one of them having run the migrations.
-pub fn replicas_wait_for_a_held_lock(env: &Env, chart: &Path) -> Result<()> {
-    let ns = env.namespace("lock-held")?;
+/// In `ns`, the release at no replica (PostgreSQL up, its database empty), the lock taken by a pod of
+/// the suite's, then 3 replicas: each says it waits and none migrates; the holder is deleted, and the
+/// replicas become Ready with no restart, one of them having run the migrations. The release stays.
+pub fn replicas_wait_for_a_held_lock(env: &Env, ns: &str, chart: &Path, values: &[&str]) -> Result<()> {
     // No Heimdall pod to wait for: --wait waits for PostgreSQL.
-    let none = ["--set", "replicaCount=0", "--set-string", ADMIN_EMAIL_VALUE, "--wait"];
-    env.release_ok(&install(&ns, chart, &none))?;
-    hold_the_lock(env, &ns)?;
+    let mut none = vec!["--set", "replicaCount=0", "--wait"];
+    none.extend(values);
+    env.release_ok(&install(ns, chart, &none))?;
+    hold_the_lock(env, ns)?;
     let replicas = format!("replicaCount={REPLICAS}");
-    env.release_ok(&upgrade(&ns, chart, &["--set", &replicas, "--set-string", ADMIN_EMAIL_VALUE]))?;
-    every_replica_waits(env, &ns)?;
+    let mut three = vec!["--set", replicas.as_str()];
+    three.extend(values);
+    env.release_ok(&upgrade(ns, chart, &three))?;
+    every_replica_waits(env, ns)?;
     env.cluster.request("DELETE", &format!("/api/v1/namespaces/{ns}/pods/{HOLDER}?gracePeriodSeconds=0"), None)?;
-    wait_rolled_out(env, &ns)?;
-    replicas_started_clean(env, &ns, "3 replicas started while another session held the lock")?;
-    env.delete_namespace(&ns)
+    wait_rolled_out(env, ns)?;
+    replicas_started_clean(env, ns, "3 replicas started while another session held the lock")
 }
 
 /// Runs the holder pod (the wait-for-database container's image, context and settings, with
-/// DATABASE_PASSWORD and DATABASE_NAME) and waits until it says it holds the lock. It waits for the
+/// Heimdall's DATABASE_PASSWORD and DATABASE_NAME) and waits until it says it holds the lock. It waits for the
 /// database as wait-for-database does: a PostgreSQL pod Ready may still be refused through its Service
 /// for a moment.
 fn hold_the_lock(env: &Env, ns: &str) -> Result<()> {
@@ -62,14 +63,18 @@ fn hold_the_lock(env: &Env, ns: &str) -> Result<()> {
     })
 }
 
-/// A pod that takes the start command's advisory lock in Heimdall's database and keeps it until it is
+/// A pod that takes the start command's advisory lock in Heimdall's database (with the password Heimdall
+/// reads, from whichever Secret the release gives it) and keeps it until it is
 /// deleted (the server notices the closed connection within a second and lets the lock go).
 pub(super) fn holder_pod(deployment: &Json, config_map: &str) -> Result<Json> {
     let spec = &deployment["spec"]["template"]["spec"];
     let waiter = spec["initContainers"].as_array().into_iter().flatten().find(|c| c["name"] == "wait-for-database");
     let waiter = waiter.context("the Deployment has no wait-for-database container to take the database settings from")?;
+    let heimdall = spec["containers"].as_array().into_iter().flatten().find(|c| c["name"] == "heimdall");
+    let password = heimdall.and_then(|c| c["env"].as_array()?.iter().find(|e| e["name"] == "DATABASE_PASSWORD"));
+    let password = password.context("the Heimdall container has no DATABASE_PASSWORD to take the lock with")?;
     let mut env = waiter["env"].as_array().cloned().unwrap_or_default();
-    env.push(json!({"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {"name": generated_secret_name(), "key": "DATABASE_PASSWORD"}}}));
+    env.push(json!({"name": "PGPASSWORD", "valueFrom": password["valueFrom"]}));
     env.push(json!({"name": "PGDATABASE", "valueFrom": {"configMapKeyRef": {"name": config_map, "key": "DATABASE_NAME"}}}));
     let script = format!(
         r#"until pg_isready --host "$DATABASE_HOST" --port "$DATABASE_PORT" --username "$DATABASE_USERNAME" --timeout 5; do sleep 1; done; exec psql --host "$DATABASE_HOST" --port "$DATABASE_PORT" --username "$DATABASE_USERNAME" --no-psqlrc --quiet -v ON_ERROR_STOP=1 -c "SET client_connection_check_interval = '1s'" -c "SELECT pg_advisory_lock({LOCK_KEY})" -c '\echo held' -c "SELECT pg_sleep(600)""#
@@ -117,20 +122,25 @@ mod tests {
     }
 
     #[test]
-    fn the_holder_takes_the_database_settings_of_wait_for_database_and_the_password_from_the_secret() {
+    fn the_holder_takes_the_database_settings_of_wait_for_database_and_the_password_heimdall_reads() {
         let deployment = json!({"spec": {"template": {"spec": {"securityContext": {"runAsNonRoot": true},
             "initContainers": [{"name": "wait-for-database", "image": "docker.io/library/postgres:17.6",
-                "env": [{"name": "DATABASE_HOST", "value": "heimdall-postgresql"}], "securityContext": {"runAsUser": 1001}}]}}}});
+                "env": [{"name": "DATABASE_HOST", "value": "heimdall-postgresql"}], "securityContext": {"runAsUser": 1001}}],
+            "containers": [{"name": "heimdall", "env": [{"name": "DATABASE_PASSWORD",
+                "valueFrom": {"secretKeyRef": {"name": "heimdall-secrets", "key": "DATABASE_PASSWORD"}}}]}]}}}});
         let pod = holder_pod(&deployment, "heimdall-config").unwrap();
         let c = &pod["spec"]["containers"][0];
         assert_eq!(c["image"], "docker.io/library/postgres:17.6");
         assert_eq!(c["securityContext"]["runAsUser"], 1001);
         let env = c["env"].as_array().unwrap();
         assert_eq!(env[0]["value"], "heimdall-postgresql");
-        assert_eq!(env[1]["valueFrom"]["secretKeyRef"], json!({"name": "heimdall-generated-secrets", "key": "DATABASE_PASSWORD"}));
+        assert_eq!(env[1]["valueFrom"]["secretKeyRef"], json!({"name": "heimdall-secrets", "key": "DATABASE_PASSWORD"}));
         assert_eq!(env[2]["valueFrom"]["configMapKeyRef"]["key"], "DATABASE_NAME");
         let script = c["command"][2].as_str().unwrap();
         assert!(script.contains(&format!("pg_advisory_lock({LOCK_KEY})")) && script.contains("client_connection_check_interval"));
         assert!(holder_pod(&json!({}), "c").is_err(), "no wait-for-database container");
+        let mut without_password = deployment.clone();
+        without_password["spec"]["template"]["spec"]["containers"][0]["env"] = json!([]);
+        assert!(holder_pod(&without_password, "c").is_err(), "no DATABASE_PASSWORD in the Heimdall container");
     }
 }

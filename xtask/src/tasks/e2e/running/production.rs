@@ -1,4 +1,4 @@
-//! Production behaviours, for clusters with nodes. Scenario p: three replicas on an empty database reach Ready with no restart (the start command's migration lock), and a `helm upgrade` that rolls every pod under steady load through the Service fails no request (maxUnavailable 0 and the preStop sleep). Scenario q: an upgrade to an image that cannot be pulled fails `--wait` while the old pod serves every request, and the rollback restores the release.
+//! Production behaviours, for clusters with nodes. Scenario p: three replicas on an empty database reach Ready with no restart (the start command's migration lock), a `helm upgrade` that rolls every pod under steady load through the Service fails no request (maxUnavailable 0 and the preStop sleep), and an upgrade to an image that cannot be pulled fails `--wait` while the old pods serve every request, and Helm 4's rollback restores the release. Scenario q: the same failed upgrade under Helm 3, and `helm rollback`.
 
 use super::lock::{replicas_wait_for_a_held_lock, MIGRATING};
 use super::{client_pod, install_and_wait, run_pod, service_port, wait_rolled_out, ADMIN_EMAIL_VALUE, FIRST_LOGIN, HELPERS};
@@ -11,35 +11,54 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Replicas of the first install: more than one races for the migrations on an empty database.
-const REPLICAS: &str = "replicaCount=3";
-
-/// p. `replicaCount: 3` and, beside it, an HPA whose minReplicas is 2, each a fresh install on an empty
-/// database: every pod Ready and no container restarted, one replica having run the migrations; then 3
-/// replicas that must wait for a lock the suite holds (`lock`); then an upgrade of the first to 2 replicas with
-/// a changed pod annotation (every pod replaced, one scaled away) under a steady load of new connections
-/// through the Service: no request fails.
+/// p. Two fresh installs side by side, each on an empty database: an HPA whose minReplicas is 2, and
+/// (`lock`) 3 replicas that must wait for a migration lock the suite holds; every pod Ready, no
+/// container restarted, one replica having run the migrations in each. Then, on the second, under a
+/// steady load of new connections through the Service: an upgrade to 2 replicas with a changed pod
+/// annotation (every pod replaced, one scaled away) fails no request; and an upgrade to an image that
+/// cannot be pulled fails `--wait` while the old pods serve every request, and Helm 4's
+/// `--rollback-on-failure` restores the release (q proves `helm rollback` under Helm 3).
 pub fn production_behaviours(env: &Env) -> Result<()> {
     let (ns, autoscaled) = (env.namespace("production")?, env.namespace("autoscaled")?);
     let chart = env.chart_copy("production")?;
-    let values = ["--set", REPLICAS, "--set-string", ADMIN_EMAIL_VALUE];
+    // Every secret supplied: no hook Job needs the image, so the failing upgrade reaches the Deployment.
+    let values = supplied_values();
     let hpa = ["--set", "autoscaling.enabled=true", "--set-string", ADMIN_EMAIL_VALUE];
     std::thread::scope(|s| {
-        let scaled = s.spawn(|| install_and_wait(env, &autoscaled, &chart, &hpa).and_then(|_| wait_ready_replicas(env, &autoscaled, 2)));
-        let three = install_and_wait(env, &ns, &chart, &values);
-        three.and(scaled.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the autoscaled install panicked"))))
+        let scaled = s.spawn(|| {
+            install_and_wait(env, &autoscaled, &chart, &hpa)?;
+            wait_ready_replicas(env, &autoscaled, 2)?;
+            replicas_started_clean(env, &autoscaled, "an HPA of minReplicas 2")?;
+            env.delete_namespace(&autoscaled)
+        });
+        let held = replicas_wait_for_a_held_lock(env, &ns, &chart, &values);
+        held.and(scaled.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the autoscaled install panicked"))))
     })?;
-    replicas_started_clean(env, &ns, REPLICAS)?;
-    replicas_started_clean(env, &autoscaled, "an HPA of minReplicas 2")?;
-    env.delete_namespace(&autoscaled)?;
-    // After the autoscaled release is gone: the two nodes hold two releases' replicas, not three.
-    replicas_wait_for_a_held_lock(env, &chart)?;
-    let load = Load::start(env, &ns)?;
-    let rolled = ["--set", "replicaCount=2", "--set-string", ADMIN_EMAIL_VALUE, "--set-string", "podAnnotations.e2e/rolled=1", "--wait"];
+    let mut rolled = values.clone();
+    rolled.extend(["--set", "replicaCount=2", "--set-string", "podAnnotations.e2e/rolled=1"]);
+    rolling_upgrade_fails_nothing(env, &ns, &chart, &rolled)?;
+    // The same values but the image: only the image may differ between what fails and what serves.
+    failed_upgrade_serves_and_rolls_back(env, &ns, &chart, &rolled)
+}
+
+/// The administrator's e-mail and every secret supplied inline.
+fn supplied_values() -> Vec<&'static str> {
+    let mut values = vec!["--set-string", ADMIN_EMAIL_VALUE];
+    for secret in SUPPLIED_SECRETS {
+        values.extend(["--set-string", secret]);
+    }
+    values
+}
+
+/// Under the load, an upgrade to `rolled` (2 replicas, a changed pod annotation): no request fails.
+fn rolling_upgrade_fails_nothing(env: &Env, ns: &str, chart: &Path, rolled: &[&str]) -> Result<()> {
+    let load = Load::start(env, ns)?;
+    let mut rolled = rolled.to_vec();
+    rolled.push("--wait");
     let (began, load_before) = (Instant::now(), load.counts(env)?.seconds);
-    env.release_ok(&upgrade(&ns, &chart, &rolled))?;
-    wait_rolled_out(env, &ns)?;
-    wait_old_pods_gone(env, &ns)?;
+    env.release_ok(&upgrade(ns, chart, &rolled))?;
+    wait_rolled_out(env, ns)?;
+    wait_old_pods_gone(env, ns)?;
     let counts = load.finish(env)?;
     let took = began.elapsed();
     env.note(format!("rolling upgrade to 2 replicas, {:.0} s from {load_before:.0} s of load: {counts}", took.as_secs_f64()));
@@ -135,33 +154,35 @@ const FAILING_UPGRADE_TIMEOUT: &str = "25s";
 /// q. With every secret supplied (so no hook Job needs the image: the upgrade reaches the Deployment),
 /// an upgrade to an image that cannot be pulled, under the load: `--wait` fails within its timeout
 /// while the old pod serves every request, and the release is rolled back the documented way (Helm 3:
-/// `helm rollback`; Helm 4: `--rollback-on-failure`) to the image it had, its revision deployed, and
-/// the admin logs in with the password it had.
+/// `helm rollback`; Helm 4: `--rollback-on-failure`, which p also proves on its replicas).
 pub fn failed_upgrade_rolls_back(env: &Env) -> Result<()> {
     let ns = env.namespace("rollback")?;
     let chart = env.chart_copy("rollback")?;
-    let mut values = vec!["--set-string", ADMIN_EMAIL_VALUE];
-    for secret in SUPPLIED_SECRETS {
-        values.extend(["--set-string", secret]);
-    }
+    let values = supplied_values();
     install_and_wait(env, &ns, &chart, &values)?;
-    let before = deployed_image(env, &ns)?;
-    let load = Load::start(env, &ns)?;
+    failed_upgrade_serves_and_rolls_back(env, &ns, &chart, &values)
+}
+
+/// Under the load, the failing upgrade and the rollback: no request fails, and then the Deployment runs
+/// the image it had, its revision is deployed, and the admin logs in with the password it had.
+fn failed_upgrade_serves_and_rolls_back(env: &Env, ns: &str, chart: &Path, values: &[&str]) -> Result<()> {
+    let before = deployed_image(env, ns)?;
+    let load = Load::start(env, ns)?;
     let began = Instant::now();
-    fail_upgrade_and_roll_back(env, &ns, &chart, &values)?;
-    wait_rolled_out(env, &ns)?;
-    wait_old_pods_gone(env, &ns)?;
+    fail_upgrade_and_roll_back(env, ns, chart, values)?;
+    wait_rolled_out(env, ns)?;
+    wait_old_pods_gone(env, ns)?;
     let (counts, took) = (load.finish(env)?, began.elapsed());
     env.note(format!("failed upgrade and rollback, {:.0} s: {counts}", took.as_secs_f64()));
     counts.judge(took).context("while an upgrade to a missing image failed and was rolled back")?;
-    ensure!(deployed_image(env, &ns)? == before, "after the rollback the Deployment runs {}, not {before}", deployed_image(env, &ns)?);
-    let status = env.helm_ok(&["status", RELEASE, "--namespace", &ns, "--output", "json"])?;
+    ensure!(deployed_image(env, ns)? == before, "after the rollback the Deployment runs {}, not {before}", deployed_image(env, ns)?);
+    let status = env.helm_ok(&["status", RELEASE, "--namespace", ns, "--output", "json"])?;
     let status: Json = serde_json::from_str(&status.stdout)?;
     ensure!(status["info"]["status"] == "deployed", "after the rollback the release is {}, not deployed", status["info"]["status"]);
-    let deployment = env.deployment(&ns)?.context("no Deployment")?;
-    let mut login = client_pod(&deployment, service_port(env, &ns)?, "e2e-login", &format!("{HELPERS}{FIRST_LOGIN}"), &[]);
+    let deployment = env.deployment(ns)?.context("no Deployment")?;
+    let mut login = client_pod(&deployment, service_port(env, ns)?, "e2e-login", &format!("{HELPERS}{FIRST_LOGIN}"), &[]);
     login["spec"]["containers"][0]["env"][2]["valueFrom"]["secretKeyRef"]["name"] = json!(format!("{RELEASE}-secrets"));
-    run_pod(env, &ns, &login).context("after the rollback the admin must log in with the password it had")?;
+    run_pod(env, ns, &login).context("after the rollback the admin must log in with the password it had")?;
     Ok(())
 }
 
