@@ -66,7 +66,11 @@ fn package_ships_neither_the_secrets_file_nor_its_values() {
     let out = tempfile::tempdir().unwrap();
     let archive = xtask::tasks::package::run(repo.path(), helm, out.path()).unwrap();
     let entries = archive_entries(&archive);
-    assert!(entries.iter().any(|(n, _)| n == "heimdall/templates/secret.yaml"), "the archive lacks the chart's templates");
+    let chart = repo.path().join("heimdall");
+    for template in walkdir::WalkDir::new(chart.join("templates")).into_iter().map(Result::unwrap).filter(|e| e.file_type().is_file()) {
+        let name = format!("heimdall/{}", template.path().strip_prefix(&chart).unwrap().display());
+        assert!(entries.iter().any(|(n, _)| *n == name), "the archive lacks the template {name}");
+    }
     for (name, body) in &entries {
         assert!(!name.contains("secrets.yaml") || name.contains("templates/"), "{name} is in the archive");
         assert!(!body.contains(known) && !body.contains("another-planted-value"), "{name} holds a planted secret value");

@@ -7,11 +7,14 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Entry names that must never be inside a chart archive.
+/// Entry names that must never be inside a chart archive, as the archive names them
+/// (`heimdall/env/x-secrets.yaml`) or relative to the chart (`env/x-secrets.yaml`). A template is never
+/// one, whatever its name (`templates/secrets-generator-job.yaml`).
 pub fn is_forbidden_entry(name: &str) -> bool {
     let file = name.rsplit('/').next().unwrap_or(name);
     let lower = file.to_lowercase();
-    (lower.contains("secrets") && (lower.ends_with(".yaml") || lower.ends_with(".yml")) && !name.contains("/templates/"))
+    let template = name.split('/').any(|part| part == "templates");
+    (lower.contains("secrets") && (lower.ends_with(".yaml") || lower.ends_with(".yml")) && !template)
         || lower.ends_with(".pem")
         || lower.ends_with(".key")
         || lower == ".env"
@@ -138,6 +141,8 @@ mod tests {
         assert!(is_forbidden_entry("heimdall/tls.key"));
         assert!(!is_forbidden_entry("heimdall/templates/secret.yaml"));
         assert!(!is_forbidden_entry("heimdall/templates/heimdall-secrets.yaml"));
+        assert!(!is_forbidden_entry("templates/secrets-generator-job.yaml"), "a template, named relative to the chart");
+        assert!(is_forbidden_entry("env/heimdall-secrets.yaml"), "a secrets file, named relative to the chart");
         assert!(!is_forbidden_entry("heimdall/env/heimdallconfig.yaml"));
     }
 
