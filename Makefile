@@ -94,8 +94,8 @@ snapshots: setup ## Review and accept snapshot changes (read each diff first)
 bench: setup ## Time the matrix against a sequential loop of the same Helm commands
 	$(CARGO) xtask bench
 
-package: setup ## Build the chart archive into dist/ (the only supported way: it can never ship secrets)
-	$(CARGO) xtask package
+package: setup ## Build the chart archive into dist/ (the only supported way: it can never ship secrets): make package SOURCE_URL=https://github.com/OWNER/REPO/blob/vX.Y.Z
+	$(CARGO) xtask package $(if $(SOURCE_URL),--source-url $(SOURCE_URL))
 
 secrets: ## Write heimdall/env/heimdall-secrets.yaml (gitignored, mode 0600)
 	./generate-heimdall-secrets.sh

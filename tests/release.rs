@@ -164,3 +164,19 @@ fn renovate_finds_every_pin_it_bumps_with_the_value_the_code_uses() {
     .collect();
     assert_eq!(renovate_pins(), expected, "renovate.json's regex managers must find each pin once, at the value the code uses");
 }
+
+#[test]
+fn the_icon_is_pinned_to_a_commit_and_the_licence_is_the_one_declared() {
+    let chart = yaml("heimdall/Chart.yaml");
+    let icon = chart["icon"].as_str().unwrap();
+    let rest = icon.strip_prefix("https://raw.githubusercontent.com/mitre/heimdall2/").expect("the icon comes from mitre/heimdall2");
+    let commit = rest.split('/').next().unwrap();
+    assert!(commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit()), "the icon is pinned to {commit}, not a commit");
+    assert!(icon.ends_with(".png") || icon.ends_with(".svg"), "Artifact Hub shows PNG and SVG icons: {icon}");
+    assert_eq!(chart["annotations"]["artifacthub.io/license"].as_str(), Some("Apache-2.0"));
+    for licence in ["LICENSE", "heimdall/LICENSE"] {
+        let text = read(licence);
+        assert!(text.contains("Apache License") && text.contains("Version 2.0, January 2004"), "{licence} is not the Apache License 2.0");
+    }
+    assert_eq!(read("LICENSE"), read("heimdall/LICENSE"), "the chart ships the repository's licence");
+}

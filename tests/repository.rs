@@ -32,6 +32,10 @@ fn gitignore_keeps_secrets_and_tool_folders_out_and_templates_in() {
 }
 
 /// A throwaway git checkout holding a copy of the chart and the real .gitignore.
+fn source_url() -> xtask::tasks::package::SourceUrl {
+    xtask::tasks::package::SourceUrl::parse("https://github.com/owner/repo/blob/v4.0.0").unwrap()
+}
+
 fn checkout_with_chart() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     Command::new("git").arg("init").arg("-q").arg(dir.path()).status().unwrap();
@@ -64,7 +68,7 @@ fn package_ships_neither_the_secrets_file_nor_its_values() {
     std::fs::write(repo.path().join("heimdall/env/staging-secrets.yaml"), "API_KEY_SECRET: \"another-planted-value-000000000000\"\n")
         .unwrap();
     let out = tempfile::tempdir().unwrap();
-    let archive = xtask::tasks::package::run(repo.path(), helm, out.path()).unwrap();
+    let archive = xtask::tasks::package::run(repo.path(), helm, out.path(), Some(&source_url())).unwrap();
     let entries = archive_entries(&archive);
     let chart = repo.path().join("heimdall");
     for template in walkdir::WalkDir::new(chart.join("templates")).into_iter().map(Result::unwrap).filter(|e| e.file_type().is_file()) {
@@ -78,6 +82,25 @@ fn package_ships_neither_the_secrets_file_nor_its_values() {
 }
 
 #[test]
+fn the_packaged_readme_links_to_the_release_tag_and_the_licence_ships() {
+    let helm = &xtask::support::tools::find_helms(None).expect("run `cargo xtask setup`")[0];
+    let repo = checkout_with_chart();
+    let out = tempfile::tempdir().unwrap();
+    let err = format!("{:#}", xtask::tasks::package::run(repo.path(), helm, out.path(), None).unwrap_err());
+    assert!(err.contains("relative links") && err.contains("--source-url"), "{err}");
+    let archive = xtask::tasks::package::run(repo.path(), helm, out.path(), Some(&source_url())).unwrap();
+    let entries = archive_entries(&archive);
+    let file = |name: &str| entries.iter().find(|(n, _)| n == name).map(|(_, b)| b.clone()).unwrap_or_default();
+    let readme = file("heimdall/README.md");
+    let targets: Vec<&str> = readme.split("](").skip(1).map(|t| &t[..t.find(')').unwrap()]).collect();
+    assert!(targets.iter().any(|t| t.starts_with("https://github.com/owner/repo/blob/v4.0.0/docs/")), "{targets:?}");
+    for target in targets {
+        assert!(target.contains("://") || target.starts_with('#'), "the packaged README still links to {target}");
+    }
+    assert!(file("heimdall/LICENSE").contains("Apache License\n                           Version 2.0"), "the archive's LICENSE");
+}
+
+#[test]
 fn package_refuses_when_a_secret_value_hides_in_a_shipped_file() {
     let helm = &xtask::support::tools::find_helms(None).expect("run `cargo xtask setup`")[0];
     let repo = checkout_with_chart();
@@ -88,7 +111,7 @@ fn package_refuses_when_a_secret_value_hides_in_a_shipped_file() {
     let text = std::fs::read_to_string(&notes).unwrap();
     std::fs::write(&notes, format!("{text}\nJWT for testing: {known}\n")).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let err = format!("{:#}", xtask::tasks::package::run(repo.path(), helm, out.path()).unwrap_err());
+    let err = format!("{:#}", xtask::tasks::package::run(repo.path(), helm, out.path(), Some(&source_url())).unwrap_err());
     assert!(err.contains("README.md") && err.contains("1 value(s) of the local secrets file"), "{err}");
     assert!(!err.contains(known), "the error printed the secret");
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "the leaking archive was left behind");

@@ -188,6 +188,10 @@ enum Cmd {
         /// Where to write the archive.
         #[arg(long, default_value = "dist")]
         destination: PathBuf,
+        /// The repository's web address at the release's tag (https://github.com/OWNER/REPO/blob/vX.Y.Z),
+        /// where the packaged README's relative links point; needed while the README has any.
+        #[arg(long)]
+        source_url: Option<String>,
     },
     /// Regenerate the chart README's value tables from the comments in values.yaml.
     Docs {
@@ -264,12 +268,7 @@ fn run() -> Result<ExitCode> {
             println!("renderer-check: {n} case-Helm pairs: helm template (and helm lint --strict, where the case renders) answered byte for byte as by the CLI");
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Package { destination } => {
-            let helms = tools::find_helms(None)?;
-            let dest = if destination.is_absolute() { destination } else { tools::repo_root().join(destination) };
-            println!("{}", package::run(&tools::repo_root(), &helms[0], &dest)?.display());
-            Ok(ExitCode::SUCCESS)
-        }
+        Cmd::Package { destination, source_url } => package_chart(destination, source_url.as_deref()),
         Cmd::Docs { check } => generate_docs(check),
         Cmd::Template { args } => template(&args),
         Cmd::HeimdallSource => {
@@ -437,6 +436,16 @@ fn run_mutants(matrix: MatrixArgs, only: Option<&str>) -> Result<ExitCode> {
     println!("{}", mutants::timing(&summary));
     println!("{}", mutants::totals(&summary));
     Ok(exit(summary.passed()))
+}
+
+/// `cargo xtask package`: the archive in `destination` (under the repository unless absolute), its
+/// README's links made absolute against `source_url`.
+fn package_chart(destination: PathBuf, source_url: Option<&str>) -> Result<ExitCode> {
+    let helms = tools::find_helms(None)?;
+    let dest = if destination.is_absolute() { destination } else { tools::repo_root().join(destination) };
+    let source = source_url.map(package::SourceUrl::parse).transpose()?;
+    println!("{}", package::run(&tools::repo_root(), &helms[0], &dest, source.as_ref())?.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn generate_docs(check: bool) -> Result<ExitCode> {

@@ -1,8 +1,8 @@
-//! `cargo xtask package`: the only supported way to build the chart archive, from a staging copy that can never hold a secrets file or a local secret value.
+//! `cargo xtask package`: the only supported way to build the chart archive, from a staging copy that can never hold a secrets file or a local secret value, and whose README links to the repository at the release's tag (a relative link out of the chart folder is dead in `helm show readme` and on Artifact Hub).
 
 use crate::engine::config::{is_local_file, Config};
 use crate::support::tools::Helm;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -92,8 +92,84 @@ pub fn inspect(archive: &Path, secret_values: &[String]) -> Result<Vec<String>> 
     Ok(problems)
 }
 
-/// Stages, packages, lints and inspects; returns the archive's path.
-pub fn run(repo: &Path, helm: &Helm, out_dir: &Path) -> Result<PathBuf> {
+/// The repository's web address at the release's tag, which a packaged README's relative links are
+/// made absolute against: `https://github.com/OWNER/REPO/blob/v4.0.0`.
+#[derive(Debug, Clone)]
+pub struct SourceUrl(String);
+
+impl SourceUrl {
+    pub fn parse(url: &str) -> Result<SourceUrl> {
+        let trimmed = url.trim_end_matches('/');
+        ensure!(
+            trimmed.starts_with("https://") && trimmed.matches('/').count() >= 4,
+            "--source-url {url}: give the repository's web address at the release's tag, like https://github.com/OWNER/REPO/blob/v4.0.0"
+        );
+        Ok(SourceUrl(trimmed.to_string()))
+    }
+}
+
+/// `markdown` with each link to a relative path (`](../docs/x.md#part)`) made absolute: resolved from
+/// `chart_dir` (the chart folder's path in the repository) and joined to `source`. Web addresses,
+/// `mailto:` and in-page anchors stay as they are.
+pub fn absolute_links(markdown: &str, source: &SourceUrl, chart_dir: &str) -> Result<String> {
+    let mut out = String::with_capacity(markdown.len());
+    let mut rest = markdown;
+    while let Some(at) = rest.find("](") {
+        let (before, after) = rest.split_at(at + 2);
+        out.push_str(before);
+        let end = after.find(')').context("a Markdown link without its closing parenthesis")?;
+        let target = &after[..end];
+        if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:") {
+            out.push_str(target);
+        } else {
+            let (path, fragment) = target.split_once('#').map_or((target, None), |(p, f)| (p, Some(f)));
+            out.push_str(&format!("{}/{}", source.0, repository_path(chart_dir, path)?));
+            if let Some(fragment) = fragment {
+                out.push_str(&format!("#{fragment}"));
+            }
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// `relative`, read from the folder `from`, as a path from the repository root; `..` may not leave it.
+fn repository_path(from: &str, relative: &str) -> Result<String> {
+    let mut parts: Vec<&str> = from.split('/').filter(|p| !p.is_empty()).collect();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                ensure!(parts.pop().is_some(), "the link {relative} leaves the repository");
+            }
+            _ => parts.push(part),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+/// The staged README with its relative links made absolute against `source`; without one, a README
+/// that has such links is refused, naming the option.
+fn publish_readme(staged: &Path, chart_dir: &str, source: Option<&SourceUrl>) -> Result<()> {
+    let readme = staged.join("README.md");
+    let Ok(text) = std::fs::read_to_string(&readme) else { return Ok(()) };
+    let probe = SourceUrl("https://x/y/blob/z".to_string());
+    let relative = absolute_links(&text, &probe, chart_dir)?.matches(&probe.0).count();
+    let Some(source) = source else {
+        ensure!(
+            relative == 0,
+            "the chart's README has {relative} relative links, dead in `helm show readme` and on Artifact Hub: pass --source-url https://github.com/OWNER/REPO/blob/vX.Y.Z (the release's tag) to make them absolute"
+        );
+        return Ok(());
+    };
+    std::fs::write(&readme, absolute_links(&text, source, chart_dir)?)?;
+    Ok(())
+}
+
+/// Stages (the README's links made absolute against `source`), packages, lints and inspects; returns
+/// the archive's path.
+pub fn run(repo: &Path, helm: &Helm, out_dir: &Path, source: Option<&SourceUrl>) -> Result<PathBuf> {
     let config = Config::at_root(repo)?;
     let chart = config.chart.clone();
     let tmp = tempfile::tempdir()?;
@@ -102,6 +178,8 @@ pub fn run(repo: &Path, helm: &Helm, out_dir: &Path) -> Result<PathBuf> {
     for f in &left_out {
         eprintln!("package: left out {f}");
     }
+    let chart_dir = chart.strip_prefix(repo).unwrap_or(&chart).to_string_lossy().into_owned();
+    publish_readme(&staged, &chart_dir, source)?;
     let lint = Command::new(&helm.path).args(["lint", "--strict"]).arg(&staged).output()?;
     if !lint.status.success() {
         bail!(
@@ -164,5 +242,19 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].contains("heimdall-secrets.yaml") && problems[1].contains("values.yaml"));
         assert!(!problems.iter().any(|p| p.contains("known-secret-value-123")), "a problem printed the value");
+    }
+
+    #[test]
+    fn relative_links_point_at_the_repository_and_web_addresses_stay() {
+        let source = SourceUrl::parse("https://github.com/o/r/blob/v4.0.0/").unwrap();
+        let text = "[a](../docs/a.md#part) [b](templates/x.yaml) [c](https://saf.mitre.org) [d](#values) [e](./f.md)";
+        let made = absolute_links(text, &source, "heimdall").unwrap();
+        assert_eq!(
+            made,
+            "[a](https://github.com/o/r/blob/v4.0.0/docs/a.md#part) [b](https://github.com/o/r/blob/v4.0.0/heimdall/templates/x.yaml) \
+             [c](https://saf.mitre.org) [d](#values) [e](https://github.com/o/r/blob/v4.0.0/heimdall/f.md)"
+        );
+        assert!(absolute_links("[x](../../up.md)", &source, "heimdall").is_err(), "a link out of the repository");
+        assert!(SourceUrl::parse("github.com/o/r").is_err() && SourceUrl::parse("https://github.com/o").is_err());
     }
 }
