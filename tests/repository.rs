@@ -98,6 +98,10 @@ fn the_packaged_readme_links_to_the_release_tag_and_the_licence_ships() {
         assert!(target.contains("://") || target.starts_with('#'), "the packaged README still links to {target}");
     }
     assert!(file("heimdall/LICENSE").contains("Apache License\n                           Version 2.0"), "the archive's LICENSE");
+    assert!(readme.contains("helm install heimdall oci://ghcr.io/owner/charts/heimdall --version"), "the install line names no owner");
+    let chart: serde_yaml::Value = serde_yaml::from_str(&file("heimdall/Chart.yaml")).unwrap();
+    let sources: Vec<&str> = chart["sources"].as_sequence().unwrap().iter().filter_map(|s| s.as_str()).collect();
+    assert_eq!(sources, ["https://github.com/owner/repo", "https://github.com/mitre/heimdall2"], "Helm pushes the first as the OCI source");
 }
 
 #[test]

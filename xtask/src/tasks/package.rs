@@ -100,11 +100,22 @@ pub struct SourceUrl(String);
 impl SourceUrl {
     pub fn parse(url: &str) -> Result<SourceUrl> {
         let trimmed = url.trim_end_matches('/');
+        let parts: Vec<&str> = trimmed.strip_prefix("https://").unwrap_or_default().split('/').collect();
         ensure!(
-            trimmed.starts_with("https://") && trimmed.matches('/').count() >= 4,
+            parts.len() >= 5 && parts[3] == "blob" && parts.iter().all(|p| !p.is_empty()),
             "--source-url {url}: give the repository's web address at the release's tag, like https://github.com/OWNER/REPO/blob/v4.0.0"
         );
         Ok(SourceUrl(trimmed.to_string()))
+    }
+
+    /// `https://github.com/OWNER/REPO`: the chart's own repository.
+    pub fn repository(&self) -> &str {
+        &self.0[..self.0.find("/blob/").unwrap_or(self.0.len())]
+    }
+
+    /// `owner`, lower-cased as registries name it (`oci://ghcr.io/owner/charts/heimdall`).
+    pub fn owner(&self) -> String {
+        self.0.split('/').nth(3).unwrap_or_default().to_lowercase()
     }
 }
 
@@ -149,12 +160,14 @@ fn repository_path(from: &str, relative: &str) -> Result<String> {
     Ok(parts.join("/"))
 }
 
-/// The staged README with its relative links made absolute against `source`; without one, a README
-/// that has such links is refused, naming the option.
-fn publish_readme(staged: &Path, chart_dir: &str, source: Option<&SourceUrl>) -> Result<()> {
+/// The staged README with its relative links made absolute against `source` and the registry owner
+/// put into its install line, and `source`'s repository first in Chart.yaml's `sources` (Helm pushes
+/// the first as the OCI annotation `org.opencontainers.image.source`). Without a source, a README with
+/// relative links is refused, naming the option.
+fn publish_metadata(staged: &Path, chart_dir: &str, source: Option<&SourceUrl>) -> Result<()> {
     let readme = staged.join("README.md");
-    let Ok(text) = std::fs::read_to_string(&readme) else { return Ok(()) };
-    let probe = SourceUrl("https://x/y/blob/z".to_string());
+    let text = std::fs::read_to_string(&readme).unwrap_or_default();
+    let probe = SourceUrl("https://x/y/z/blob/r".to_string());
     let relative = absolute_links(&text, &probe, chart_dir)?.matches(&probe.0).count();
     let Some(source) = source else {
         ensure!(
@@ -163,12 +176,20 @@ fn publish_readme(staged: &Path, chart_dir: &str, source: Option<&SourceUrl>) ->
         );
         return Ok(());
     };
-    std::fs::write(&readme, absolute_links(&text, source, chart_dir)?)?;
+    let owned = text.replace(OWNER_PLACEHOLDER, &format!("oci://ghcr.io/{}/", source.owner()));
+    std::fs::write(&readme, absolute_links(&owned, source, chart_dir)?)?;
+    let chart_yaml = staged.join("Chart.yaml");
+    let chart = std::fs::read_to_string(&chart_yaml)?;
+    ensure!(chart.matches("\nsources:\n").count() == 1, "Chart.yaml has no `sources:` list to name the chart's repository in");
+    std::fs::write(&chart_yaml, chart.replacen("\nsources:\n", &format!("\nsources:\n  - {}\n", source.repository()), 1))?;
     Ok(())
 }
 
-/// Stages (the README's links made absolute against `source`), packages, lints and inspects; returns
-/// the archive's path.
+/// How the chart's README names the registry before a release names the owner.
+const OWNER_PLACEHOLDER: &str = "oci://ghcr.io/<owner>/";
+
+/// Stages (the README and Chart.yaml made to name `source`), packages, lints and inspects; returns the
+/// archive's path.
 pub fn run(repo: &Path, helm: &Helm, out_dir: &Path, source: Option<&SourceUrl>) -> Result<PathBuf> {
     let config = Config::at_root(repo)?;
     let chart = config.chart.clone();
@@ -179,7 +200,7 @@ pub fn run(repo: &Path, helm: &Helm, out_dir: &Path, source: Option<&SourceUrl>)
         eprintln!("package: left out {f}");
     }
     let chart_dir = chart.strip_prefix(repo).unwrap_or(&chart).to_string_lossy().into_owned();
-    publish_readme(&staged, &chart_dir, source)?;
+    publish_metadata(&staged, &chart_dir, source)?;
     let lint = Command::new(&helm.path).args(["lint", "--strict"]).arg(&staged).output()?;
     if !lint.status.success() {
         bail!(
@@ -255,6 +276,8 @@ mod tests {
              [c](https://saf.mitre.org) [d](#values) [e](https://github.com/o/r/blob/v4.0.0/heimdall/f.md)"
         );
         assert!(absolute_links("[x](../../up.md)", &source, "heimdall").is_err(), "a link out of the repository");
-        assert!(SourceUrl::parse("github.com/o/r").is_err() && SourceUrl::parse("https://github.com/o").is_err());
+        assert!(SourceUrl::parse("github.com/o/r/blob/v1").is_err() && SourceUrl::parse("https://github.com/o/r").is_err());
+        let source = SourceUrl::parse("https://github.com/MITRE/heimdall-chart/blob/v4.0.0").unwrap();
+        assert_eq!((source.repository(), source.owner().as_str()), ("https://github.com/MITRE/heimdall-chart", "mitre"));
     }
 }
