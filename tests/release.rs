@@ -100,6 +100,8 @@ fn a_release_publishes_after_the_whole_ci_and_signs_the_digest_it_pushed() {
     assert!(ci["jobs"].get("e2e-kind").is_some(), "the CI release.yml waits for has no job where pods run");
     let runs: Vec<&str> = jobs["publish"]["steps"].as_sequence().unwrap().iter().filter_map(|s| s["run"].as_str()).collect();
     let step = |needle: &str| runs.iter().position(|r| r.contains(needle)).unwrap_or_else(|| panic!("no publish step runs {needle:?}"));
+    assert!(step("cargo xtask setup") < step("cargo xtask package"), "package needs the pinned Helms that setup installs");
+    assert!(runs[step("cargo xtask package")].contains("--source-url"), "the packaged README must link to the release's tag");
     assert!(step("push dist/heimdall-") < step("cosign sign --yes"), "the signature must follow the push");
     assert!(runs[step("cosign sign --yes")].contains("@${DIGEST}"), "cosign must sign the pushed digest, never a movable tag");
     assert!(runs[step("oras push")].contains(":artifacthub.io"), "Artifact Hub's metadata goes to the artifacthub.io tag");
