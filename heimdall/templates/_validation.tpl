@@ -78,7 +78,7 @@ checks what it reads as it goes, so running it here checks it.
 
 {{/* Combinations of values that render but cannot work. */}}
 
-{{/* Records a problem when more than one of ingress, httpRoute and route is enabled (Heimdall has one EXTERNAL_URL), when the one enabled lacks what it attaches to, or when the Service has affinity settings Kubernetes would discard. */}}
+{{/* Records a problem when more than one of ingress, httpRoute and route is enabled (Heimdall has one EXTERNAL_URL), when the one enabled lacks what it attaches to, when the Service has affinity settings Kubernetes would discard, or source ranges that only a LoadBalancer Service applies. */}}
 {{- define "heimdall.exposure.validate" -}}
   {{- $on := list }}
   {{- range $name := list "ingress" "httpRoute" "route" }}
@@ -100,6 +100,9 @@ checks what it reads as it goes, so running it here checks it.
   {{- end }}
   {{- if and .Values.service.sessionAffinityConfig (ne .Values.service.sessionAffinity "ClientIP") }}
     {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "service.sessionAffinityConfig is set but service.sessionAffinity is %q, not ClientIP: Kubernetes discards the config without a word. Set service.sessionAffinity=ClientIP, or drop sessionAffinityConfig" .Values.service.sessionAffinity)) }}
+  {{- end }}
+  {{- if and .Values.service.loadBalancerSourceRanges (ne .Values.service.type "LoadBalancer") }}
+    {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "service.loadBalancerSourceRanges is set but service.type is %q, not LoadBalancer: only a load balancer applies source ranges, so they would restrict nothing. Set service.type=LoadBalancer, or restrict who reaches Heimdall with networkPolicy.enabled and networkPolicy.ingressFrom, and drop loadBalancerSourceRanges" .Values.service.type)) }}
   {{- end }}
 {{- end }}
 
