@@ -119,29 +119,43 @@ impl SourceUrl {
     }
 }
 
+/// The byte range of each Markdown link's target in `markdown` (`](target)`).
+fn link_targets(markdown: &str) -> Result<Vec<std::ops::Range<usize>>> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = markdown[from..].find("](") {
+        let start = from + at + 2;
+        let end = start + markdown[start..].find(')').context("a Markdown link without its closing parenthesis")?;
+        out.push(start..end);
+        from = end;
+    }
+    Ok(out)
+}
+
+/// Whether a link target is a path (web addresses, `mailto:` and in-page anchors are not).
+fn is_relative(target: &str) -> bool {
+    !(target.contains("://") || target.starts_with('#') || target.starts_with("mailto:"))
+}
+
 /// `markdown` with each link to a relative path (`](../docs/x.md#part)`) made absolute: resolved from
-/// `chart_dir` (the chart folder's path in the repository) and joined to `source`. Web addresses,
-/// `mailto:` and in-page anchors stay as they are.
+/// `chart_dir` (the chart folder's path in the repository) and joined to `source`.
 pub fn absolute_links(markdown: &str, source: &SourceUrl, chart_dir: &str) -> Result<String> {
     let mut out = String::with_capacity(markdown.len());
-    let mut rest = markdown;
-    while let Some(at) = rest.find("](") {
-        let (before, after) = rest.split_at(at + 2);
-        out.push_str(before);
-        let end = after.find(')').context("a Markdown link without its closing parenthesis")?;
-        let target = &after[..end];
-        if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:") {
-            out.push_str(target);
-        } else {
-            let (path, fragment) = target.split_once('#').map_or((target, None), |(p, f)| (p, Some(f)));
-            out.push_str(&format!("{}/{}", source.0, repository_path(chart_dir, path)?));
-            if let Some(fragment) = fragment {
-                out.push_str(&format!("#{fragment}"));
-            }
+    let mut copied = 0;
+    for range in link_targets(markdown)? {
+        let target = &markdown[range.clone()];
+        if !is_relative(target) {
+            continue;
         }
-        rest = &after[end..];
+        let (path, fragment) = target.split_once('#').map_or((target, None), |(p, f)| (p, Some(f)));
+        out.push_str(&markdown[copied..range.start]);
+        out.push_str(&format!("{}/{}", source.0, repository_path(chart_dir, path)?));
+        if let Some(fragment) = fragment {
+            out.push_str(&format!("#{fragment}"));
+        }
+        copied = range.end;
     }
-    out.push_str(rest);
+    out.push_str(&markdown[copied..]);
     Ok(out)
 }
 
@@ -167,9 +181,8 @@ fn repository_path(from: &str, relative: &str) -> Result<String> {
 fn publish_metadata(staged: &Path, chart_dir: &str, source: Option<&SourceUrl>) -> Result<()> {
     let readme = staged.join("README.md");
     let text = std::fs::read_to_string(&readme).unwrap_or_default();
-    let probe = SourceUrl("https://x/y/z/blob/r".to_string());
-    let relative = absolute_links(&text, &probe, chart_dir)?.matches(&probe.0).count();
     let Some(source) = source else {
+        let relative = link_targets(&text)?.into_iter().filter(|r| is_relative(&text[r.clone()])).count();
         ensure!(
             relative == 0,
             "the chart's README has {relative} relative links, dead in `helm show readme` and on Artifact Hub: pass --source-url https://github.com/OWNER/REPO/blob/vX.Y.Z (the release's tag) to make them absolute"
