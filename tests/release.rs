@@ -99,12 +99,20 @@ fn a_release_publishes_after_the_whole_ci_and_signs_the_digest_it_pushed() {
     assert!(ci["on"].get("workflow_call").is_some(), "ci.yml must be callable by release.yml");
     assert!(ci["jobs"].get("e2e-kind").is_some(), "the CI release.yml waits for has no job where pods run");
     let runs: Vec<&str> = jobs["publish"]["steps"].as_sequence().unwrap().iter().filter_map(|s| s["run"].as_str()).collect();
-    let step = |needle: &str| runs.iter().position(|r| r.contains(needle)).unwrap_or_else(|| panic!("no publish step runs {needle:?}"));
-    assert!(step("cargo xtask setup") < step("cargo xtask package"), "package needs the pinned Helms that setup installs");
-    assert!(runs[step("cargo xtask package")].contains("--source-url"), "the packaged README must link to the release's tag");
-    assert!(step("push dist/heimdall-") < step("cosign sign --yes"), "the signature must follow the push");
-    assert!(runs[step("cosign sign --yes")].contains("@${DIGEST}"), "cosign must sign the pushed digest, never a movable tag");
-    assert!(runs[step("oras push")].contains(":artifacthub.io"), "Artifact Hub's metadata goes to the artifacthub.io tag");
+    let release_step = runs.iter().find(|r| r.contains("cargo xtask release")).expect("the publish job must run cargo xtask release");
+    for flag in ["--registry \"oci://ghcr.io/", "--source-url", "--keyless-identity"] {
+        assert!(release_step.contains(flag), "the publish job's cargo xtask release lacks {flag}: {release_step}");
+    }
+    assert!(
+        !runs.iter().any(|r| r.contains("helm push") || r.contains("cosign sign")),
+        "every release step belongs to cargo xtask release"
+    );
+    let rehearsal = &ci["jobs"]["release-rehearsal"];
+    let runs: Vec<&str> =
+        rehearsal["steps"].as_sequence().expect("ci.yml has no release-rehearsal job").iter().filter_map(|s| s["run"].as_str()).collect();
+    let step = runs.iter().find(|r| r.contains("cargo xtask release")).expect("the rehearsal job must run cargo xtask release");
+    assert!(step.contains("--key") && step.contains("--plain-http"), "the rehearsal signs with its throwaway key: {step}");
+    assert!(ci["on"].get("pull_request").is_some(), "the rehearsal must run on pull requests");
     assert!(read("README.md").contains("cosign verify"), "the README must say how to verify a release");
 }
 
@@ -155,6 +163,9 @@ fn renovate_finds_every_pin_it_bumps_with_the_value_the_code_uses() {
         ("github.com/rhysd/actionlint", xtask::support::tools::ACTIONLINT_VERSION),
         ("github.com/getsops/sops/v3", xtask::support::tools::SOPS_VERSION),
         ("filippo.io/age", xtask::support::tools::AGE_VERSION),
+        ("github.com/sigstore/cosign/v3", xtask::support::tools::COSIGN_VERSION),
+        ("oras.land/oras", xtask::support::tools::ORAS_VERSION),
+        ("github.com/distribution/distribution/v3", xtask::support::tools::REGISTRY_VERSION),
         ("sigs.k8s.io/kind", kind.as_str()),
         ("k8s.io/kubernetes", xtask::lifecycle::controlplane::KUBERNETES_VERSION),
         ("go.etcd.io/etcd/server/v3", xtask::lifecycle::controlplane::ETCD_VERSION),
@@ -181,4 +192,26 @@ fn the_icon_is_pinned_to_a_commit_and_the_licence_is_the_one_declared() {
         assert!(text.contains("Apache License") && text.contains("Version 2.0, January 2004"), "{licence} is not the Apache License 2.0");
     }
     assert_eq!(read("LICENSE"), read("heimdall/LICENSE"), "the chart ships the repository's licence");
+}
+
+#[test]
+fn a_dry_run_release_packages_and_prints_each_later_step_in_order() {
+    let work = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::cargo_bin("xtask")
+        .unwrap()
+        .args(["release", "--registry", "oci://registry.example/owner/charts", "--source-url", "https://github.com/owner/repo/blob/v4.0.0"])
+        .args(["--key", "/keys/release.key", "--dry-run", "--work"])
+        .arg(work.path())
+        .env_remove("REGISTRY_USER")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    let version = yaml("heimdall/Chart.yaml")["version"].as_str().unwrap().to_string();
+    assert!(work.path().join(format!("dist/heimdall-{version}.tgz")).is_file(), "the dry run packaged no archive:\n{said}");
+    let at = |needle: &str| said.find(needle).unwrap_or_else(|| panic!("the dry run does not say {needle:?}:\n{said}"));
+    assert!(at("would push: ") < at("would sign: ") && at("would sign: ") < at("would verify: "), "{said}");
+    assert!(at("would verify: ") < at("would push Artifact Hub's metadata: "), "{said}");
+    assert!(said.contains("oci://registry.example/owner/charts") && said.contains("--key /keys/release.key"), "{said}");
+    assert!(said.contains("--key /keys/release.pub"), "verification uses the public key beside the private one:\n{said}");
 }

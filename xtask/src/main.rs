@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use xtask::lifecycle::node::images;
 use xtask::tasks::testchart::{self, Options};
-use xtask::{support::tools, tasks::bench, tasks::docs, tasks::e2e, tasks::migrate, tasks::mutants, tasks::package};
+use xtask::{support::tools, tasks::bench, tasks::docs, tasks::e2e, tasks::migrate, tasks::mutants, tasks::package, tasks::release};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Tasks of the Heimdall chart")]
@@ -193,6 +193,9 @@ enum Cmd {
         #[arg(long)]
         source_url: Option<String>,
     },
+    /// Publish the chart as the release workflow does: setup, package, helm push, cosign sign and verify,
+    /// Artifact Hub's metadata. Logs in with REGISTRY_USER and REGISTRY_PASSWORD.
+    Release(ReleaseArgs),
     /// Regenerate the chart README's value tables from the comments in values.yaml.
     Docs {
         /// Write nothing; fail when the README is out of date.
@@ -269,6 +272,7 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Package { destination, source_url } => package_chart(destination, source_url.as_deref()),
+        Cmd::Release(args) => release_chart(args),
         Cmd::Docs { check } => generate_docs(check),
         Cmd::Template { args } => template(&args),
         Cmd::HeimdallSource => {
@@ -445,6 +449,60 @@ fn package_chart(destination: PathBuf, source_url: Option<&str>) -> Result<ExitC
     let dest = if destination.is_absolute() { destination } else { tools::repo_root().join(destination) };
     let source = source_url.map(package::SourceUrl::parse).transpose()?;
     println!("{}", package::run(&tools::repo_root(), &helms[0], &dest, source.as_ref())?.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask release`'s options.
+#[derive(clap::Args)]
+struct ReleaseArgs {
+    /// Where to push: oci://HOST/PATH (the chart lands at HOST/PATH/heimdall).
+    #[arg(long)]
+    registry: String,
+    /// The repository's web address at the release's tag (see `package --source-url`).
+    #[arg(long)]
+    source_url: String,
+    /// Sign keyless (Sigstore) and verify against this identity, e.g.
+    /// https://github.com/OWNER/REPO/.github/workflows/release.yml@refs/tags/vX.Y.Z.
+    #[arg(long, conflicts_with = "key", required_unless_present = "key")]
+    keyless_identity: Option<String>,
+    /// The OIDC issuer of the keyless identity.
+    #[arg(long, default_value = release::GITHUB_ISSUER)]
+    keyless_issuer: String,
+    /// Sign with this cosign private key (its password in COSIGN_PASSWORD) and verify with the
+    /// `.pub` beside it; no transparency log.
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// The registry speaks plain HTTP (a local one).
+    #[arg(long)]
+    plain_http: bool,
+    /// Setup and package; print the other steps without running them.
+    #[arg(long)]
+    dry_run: bool,
+    /// Where the archive and the login's configuration go.
+    #[arg(long, default_value = "dist/release")]
+    work: PathBuf,
+}
+
+fn release_chart(args: ReleaseArgs) -> Result<ExitCode> {
+    let signing = match (args.keyless_identity, args.key) {
+        (Some(identity), _) => release::Signing::Keyless { identity, issuer: args.keyless_issuer },
+        (None, Some(private)) => release::Signing::Key { public: private.with_extension("pub"), private, password: None },
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let work = if args.work.is_absolute() { args.work } else { tools::repo_root().join(args.work) };
+    let r = release::Release {
+        registry: release::OciRepository::parse(&args.registry)?,
+        source: package::SourceUrl::parse(&args.source_url)?,
+        signing,
+        plain_http: args.plain_http,
+        version: None,
+        dry_run: args.dry_run,
+        work,
+        login: if args.dry_run { None } else { Some(release::Login::from_env()?) },
+    };
+    if let Some(p) = release::run(&r, &|m| eprintln!("{m}"))? {
+        println!("{}:{} {}", p.chart, p.version, p.digest);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

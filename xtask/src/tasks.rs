@@ -8,5 +8,6 @@ pub mod fuzz;
 pub mod migrate;
 pub mod mutants;
 pub mod package;
+pub mod release;
 pub mod testchart;
 pub mod workflows;

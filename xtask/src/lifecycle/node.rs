@@ -12,6 +12,7 @@ pub mod facts;
 pub mod host;
 pub mod images;
 mod journal;
+pub mod registry;
 mod storage;
 pub mod witness;
 
@@ -81,7 +82,8 @@ pub const SECOND: Member = Member {
 pub const DRAINABLE: (&str, &str) = ("heimdall-chart-e2e/drains", "allowed");
 
 /// What the machine must have, and the Debian packages that bring it.
-const NEEDED: [(&str, &str); 12] = [
+const NEEDED: [(&str, &str); 13] = [
+    ("skopeo", "skopeo"),
     ("containerd", "containerd"),
     ("ctr", "containerd"),
     ("runc", "runc"),
@@ -117,10 +119,12 @@ fn on_path(cmd: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file()))
 }
 
-/// The images a node needs, built or found in the cache. Both nodes import all: the Heimdall pods'
-/// wait-for-database container runs the PostgreSQL image.
+/// The images a node needs, built or found in the cache: the sandbox image, which each containerd
+/// imports (the kubelet names it, no pod does), and the chart's images, which the node's registry
+/// serves and each containerd pulls when a pod first needs one.
 pub struct Images {
-    list: Vec<images::Image>,
+    sandbox: images::Image,
+    pulled: Vec<images::Image>,
 }
 
 /// The stand-in images (built from `heimdall_source`) against the published images' documented facts
@@ -142,7 +146,7 @@ pub fn prepare_images(heimdall_source: &Path, say: &dyn Fn(String)) -> Result<Im
     let (pause, postgres, heimdall) = (images::pause(), images::postgres(postgres_ref)?, images::heimdall(heimdall_ref, heimdall_source)?);
     let fill_heimdall = |rootfs: &Path| images::fill_heimdall(rootfs, heimdall_source);
     images::ensure_built(&[(&pause, &images::fill_pause), (&postgres, &images::fill_postgres), (&heimdall, &fill_heimdall)], say)?;
-    Ok(Images { list: vec![pause, postgres, heimdall] })
+    Ok(Images { sandbox: pause, pulled: vec![postgres, heimdall] })
 }
 
 /// The host claimed for a node: its state was recorded before anything changed, and dropping the
@@ -289,7 +293,9 @@ impl Node {
         layouts.iter().try_for_each(|l| write_credentials(l))?;
         let mut node = Node { components: Components::new(&layout.dir), _provisioner: start_provisioner(&layout), _claim: claim };
         grant_node_rights(&plane.cluster)?;
-        node.start_runtimes(&layouts, images, say)?;
+        let registry = node.start_registry(&layout, images, say)?;
+        node.start_runtimes(&layouts, &registry, images, say)?;
+        registry.advertise(&plane.cluster)?;
         node.start_components(&layout)?;
         plane.cluster.create("/apis/storage.k8s.io/v1/storageclasses", &storage::storage_class())?;
         node.wait_ready(&plane.cluster, &layout)?;
@@ -311,23 +317,32 @@ impl Node {
         self.wait_for(SECOND.processes.1, "the second node being Ready", &|| node_ready(cluster, SECOND.name))
     }
 
-    /// Each member's containerd, the images imported into all at once.
-    fn start_runtimes(&mut self, layouts: &[&Layout], images: &Images, say: &dyn Fn(String)) -> Result<()> {
+    /// The registry ([`registry`]), serving the chart's images once they are pushed.
+    fn start_registry(&mut self, layout: &Layout, images: &Images, say: &dyn Fn(String)) -> Result<registry::Registry> {
+        let registry = registry::Registry::configure(&layout.at("registry"))?;
+        self.spawn("registry", &mut registry.command())?;
+        registry.wait_ready(&|| self.components.log_tail("registry"))?;
+        let t = Instant::now();
+        images.pulled.iter().try_for_each(|image| registry.push(image))?;
+        say(format!("registry {}: {} images pushed in {:.1}s", registry.address, images.pulled.len(), t.elapsed().as_secs_f64()));
+        Ok(registry)
+    }
+
+    /// Each member's containerd, resolving registries through ours, the sandbox image imported into all at once.
+    fn start_runtimes(&mut self, layouts: &[&Layout], registry: &registry::Registry, images: &Images, say: &dyn Fn(String)) -> Result<()> {
         for layout in layouts {
+            registry.write_hosts(&layout.at("containerd/hosts"))?;
             let config = write_containerd_config(layout)?;
             self.spawn(layout.member.processes.0, Command::new("containerd").arg("--config").arg(config))?;
         }
         layouts.iter().try_for_each(|l| wait_for_containerd(l, &self.components))?;
         let t = Instant::now();
         std::thread::scope(|scope| {
-            let imports: Vec<_> = layouts
-                .iter()
-                .map(|l| scope.spawn(move || images.list.iter().try_for_each(|image| images::import(image, &l.ctr()))))
-                .collect();
+            let imports: Vec<_> = layouts.iter().map(|l| scope.spawn(move || images::import(&images.sandbox, &l.ctr()))).collect();
             imports.into_iter().try_for_each(|i| i.join().unwrap_or_else(|_| Err(anyhow::anyhow!("an image import panicked"))))
         })?;
         let names: Vec<&str> = layouts.iter().map(|l| l.member.name).collect();
-        say(format!("{}: {} images imported in {:.1}s", names.join(" and "), images.list.len(), t.elapsed().as_secs_f64()));
+        say(format!("{}: the sandbox image imported in {:.1}s", names.join(" and "), t.elapsed().as_secs_f64()));
         Ok(())
     }
 
@@ -545,7 +560,7 @@ fn grant_node_rights(cluster: &Cluster) -> Result<()> {
 }
 
 /// containerd with its root, state and sockets in the node's folder, the CRI on the sandbox image built
-/// here, CNI from Debian's plugins with our bridge, and `restrict_oom_score_adj` (this machine's root
+/// here, registries resolved as [`registry::Registry::write_hosts`] says, CNI from Debian's plugins with our bridge, and `restrict_oom_score_adj` (this machine's root
 /// lacks CAP_SYS_RESOURCE, and the first sandbox fails without it).
 fn write_containerd_config(layout: &Layout) -> Result<PathBuf> {
     let c = layout.at("containerd");
@@ -576,6 +591,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "{net}"
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "{hosts}"
 "#,
         root = c.join("root").display(),
         state = c.join("state").display(),
@@ -583,6 +600,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         c = c.display(),
         pause = images::pause().reference,
         net = net.display(),
+        hosts = c.join("hosts").display(),
     );
     let path = layout.at("containerd.toml");
     std::fs::write(&path, text)?;

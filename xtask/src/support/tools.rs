@@ -1,4 +1,4 @@
-//! Pinned external tools: installing Helm 3, Helm 4, the Kubernetes schemas, the CRDs and the Go-built test tools (actionlint, sops, age) into the tools folder ([`tools_dir`]), and finding them again.
+//! Pinned external tools: installing Helm 3, Helm 4, the Kubernetes schemas, the CRDs and the Go-built tools (actionlint, sops, age, cosign, oras; the node's registry) into the tools folder ([`tools_dir`]), and finding them again.
 
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
@@ -265,7 +265,7 @@ pub fn setup(quiet: bool) -> Result<()> {
         setup_renderd(&pin, &say)?;
     }
     setup_kubernetes_schemas(&say)?;
-    for tool in [ACTIONLINT, SOPS, AGE_KEYGEN] {
+    for tool in [ACTIONLINT, SOPS, AGE_KEYGEN, COSIGN, ORAS] {
         tool.setup(&say)?;
     }
     CRDS.iter().try_for_each(|crd| setup_crd(crd, &say))
@@ -301,6 +301,29 @@ pub const ACTIONLINT: GoTool = GoTool {
 
 pub const SOPS: GoTool =
     GoTool { name: "sops", package: "github.com/getsops/sops/v3/cmd/sops", version: SOPS_VERSION, version_variable: None };
+
+/// The pinned distribution release (github.com/distribution/distribution): the registry the e2e node
+/// serves its images from, with credentials.
+pub const REGISTRY_VERSION: &str = "v3.1.2";
+
+pub const REGISTRY: GoTool = GoTool {
+    name: "registry",
+    package: "github.com/distribution/distribution/v3/cmd/registry",
+    version: REGISTRY_VERSION,
+    version_variable: Some("github.com/distribution/distribution/v3/version.version"),
+};
+
+/// The pinned cosign release (github.com/sigstore/cosign), which `cargo xtask release` signs and
+/// verifies the pushed chart with.
+pub const COSIGN_VERSION: &str = "v3.1.3";
+
+pub const COSIGN: GoTool =
+    GoTool { name: "cosign", package: "github.com/sigstore/cosign/v3/cmd/cosign", version: COSIGN_VERSION, version_variable: None };
+
+/// The pinned oras release (oras.land/oras), which pushes Artifact Hub's repository metadata.
+pub const ORAS_VERSION: &str = "v1.3.6";
+
+pub const ORAS: GoTool = GoTool { name: "oras", package: "oras.land/oras/cmd/oras", version: ORAS_VERSION, version_variable: None };
 
 pub const AGE_KEYGEN: GoTool =
     GoTool { name: "age-keygen", package: "filippo.io/age/cmd/age-keygen", version: AGE_VERSION, version_variable: None };

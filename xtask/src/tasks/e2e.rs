@@ -18,7 +18,7 @@ pub mod served;
 use crate::engine::config::Config;
 use crate::engine::matrix::{self, Expect};
 use crate::engine::render;
-use crate::lifecycle::node::{DRAINABLE, UNENFORCED_LABEL};
+use crate::lifecycle::node::{registry, DRAINABLE, UNENFORCED_LABEL};
 use crate::support::cluster::{self, Cluster};
 use crate::support::command::Run;
 use crate::support::tools::{self, Helm};
@@ -45,6 +45,8 @@ pub struct Target {
     pub unenforced: Option<String>,
     /// Ready nodes the suite may cordon and drain (label [`DRAINABLE`]), by name.
     pub drainable: Vec<String>,
+    /// The image registry the cluster advertises ([`registry::ADVERT`]), which needs credentials.
+    pub registry: Option<registry::Advert>,
     /// The chart the scenarios install (a copy of it per scenario): the repository's, or a mutant's.
     pub chart: PathBuf,
     /// The harness config's patterns of files a chart copy never takes.
@@ -611,6 +613,8 @@ pub struct Scenario {
     pub helms: Helms,
     /// It cordons and drains nodes: skipped without two [`DRAINABLE`] ones, and its pod mutants run alone.
     pub drains: bool,
+    /// It pulls from the cluster's advertised registry: skipped on a cluster without one.
+    pub needs_registry: bool,
 }
 
 /// Under which Helm a scenario runs when the run has both.
@@ -646,12 +650,12 @@ pub enum Enforcer {
 }
 
 const fn scenario(name: &'static str, run: fn(&Env) -> Result<()>) -> Scenario {
-    Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either, helms: Helms::Each, drains: false }
+    Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either, helms: Helms::Each, drains: false, needs_registry: false }
 }
 
 /// A scenario about the chart at run time, run under one Helm (see [`Helms::Once`]).
 const fn runtime(name: &'static str, run: fn(&Env) -> Result<()>, major: u32) -> Scenario {
-    Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either, helms: Helms::Once(major), drains: false }
+    Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either, helms: Helms::Once(major), drains: false, needs_registry: false }
 }
 
 pub const SCENARIOS: &[Scenario] = &[
@@ -679,6 +683,7 @@ pub const SCENARIOS: &[Scenario] = &[
         enforcer: Enforcer::Either,
         helms: Helms::Each,
         drains: false,
+        needs_registry: false,
     },
     Scenario {
         name: "k. NetworkPolicies are enforced: the hook, DNS, PostgreSQL, helm test and the admitted ingress work; an unlabelled pod reaches neither PostgreSQL nor Heimdall, and does once the policies are gone",
@@ -687,6 +692,7 @@ pub const SCENARIOS: &[Scenario] = &[
         enforcer: Enforcer::Needed,
         helms: Helms::Once(3),
         drains: false,
+        needs_registry: false,
     },
     Scenario {
         name: "l. an external database and an arbitrary UID: wait-for-database lets Heimdall start, the admin logs in",
@@ -695,6 +701,7 @@ pub const SCENARIOS: &[Scenario] = &[
         enforcer: Enforcer::Either,
         helms: Helms::Once(4),
         drains: false,
+        needs_registry: false,
     },
     Scenario {
         name: "m. an uploaded evaluation and the generated secrets survive upgrade, a deleted PostgreSQL pod, rollout, rotation, uninstall and reinstall; no secret in any log; pods stop within 5 s, in-flight requests answered",
@@ -703,6 +710,7 @@ pub const SCENARIOS: &[Scenario] = &[
         enforcer: Enforcer::Either,
         helms: Helms::Once(3),
         drains: false,
+        needs_registry: false,
     },
     Scenario {
         name: "n. an upgrade from the previous chart version keeps the uploaded evaluation and the generated secrets",
@@ -711,6 +719,7 @@ pub const SCENARIOS: &[Scenario] = &[
         enforcer: Enforcer::Either,
         helms: Helms::Once(4),
         drains: false,
+        needs_registry: false,
     },
     Scenario {
         name: UNENFORCED_SCENARIO,
@@ -719,6 +728,7 @@ pub const SCENARIOS: &[Scenario] = &[
         enforcer: Enforcer::Absent,
         helms: Helms::Once(3),
         drains: false,
+        needs_registry: false,
     },
     Scenario {
         name: "p. production: 3 replicas, and an HPA of minReplicas 2, start on an empty database with no restart; under steady load through the Service, a rolling upgrade fails no request, nor does a failed upgrade that Helm 4's --rollback-on-failure undoes",
@@ -727,6 +737,7 @@ pub const SCENARIOS: &[Scenario] = &[
         enforcer: Enforcer::Either,
         helms: Helms::Once(4),
         drains: false,
+        needs_registry: false,
     },
     Scenario {
         name: "q. a failed upgrade: an image that cannot be pulled fails --wait while the old pod serves every request; helm rollback restores the release and the admin's login (Helm 4's way: p)",
@@ -735,6 +746,7 @@ pub const SCENARIOS: &[Scenario] = &[
         enforcer: Enforcer::Either,
         helms: Helms::Once(3),
         drains: false,
+        needs_registry: false,
     },
     Scenario {
         name: "r. the backup and restore guide runs as written: dump and Secret saved, the namespace deleted, the Secret, the chart and the dump restored; the evaluation and its API key answer",
@@ -743,6 +755,7 @@ pub const SCENARIOS: &[Scenario] = &[
         enforcer: Enforcer::Either,
         helms: Helms::Once(3),
         drains: false,
+        needs_registry: false,
     },
     Scenario {
         name: "s. node drains, as docs/node-drains.md runs them: with a disruption budget and one replica per node, each node drained in turn under steady load through the Service; the second drain's evictions wait for the budget, and no request fails",
@@ -751,6 +764,25 @@ pub const SCENARIOS: &[Scenario] = &[
         enforcer: Enforcer::Either,
         helms: Helms::Once(4),
         drains: true,
+        needs_registry: false,
+    },
+    Scenario {
+        name: "t. images pulled with credentials: with global.imageRegistry naming a registry that needs them and no imagePullSecrets, the pods stay in ErrImagePull and the report names it; with its pull Secret they start",
+        run: running::images_pulled_with_credentials,
+        needs_nodes: true,
+        enforcer: Enforcer::Either,
+        helms: Helms::Once(4),
+        drains: false,
+        needs_registry: true,
+    },
+    Scenario {
+        name: "u. the release rehearsed: cargo xtask release's steps publish this chart and a next version to the node's registry, signed with a throwaway key and verified; helm install oci:// and helm upgrade to the next come from it; a chart pushed over the signed tag fails cosign verify",
+        run: running::release_rehearsed,
+        needs_nodes: true,
+        enforcer: Enforcer::Either,
+        helms: Helms::Each,
+        drains: false,
+        needs_registry: true,
     },
 ];
 
@@ -815,7 +847,9 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<Summary> {
     let chart = options.chart.clone().unwrap_or(config.chart);
     let local_files = config.local_files;
     let run_id = namespaces::new_run_id()?;
-    let target = Target { run_id, nodes, ready_timeout: options.ready_timeout, unenforced, drainable, chart, local_files };
+    // A user who may not read it runs without it: the scenarios that need it are skipped by name.
+    let registry = registry::advertised(&cluster).unwrap_or(None);
+    let target = Target { run_id, nodes, ready_timeout: options.ready_timeout, unenforced, drainable, registry, chart, local_files };
     cluster.confine_writes(&namespaces::prefix(&target.run_id));
     namespaces::delete_on_interrupt(&cluster, target.run_id.clone());
     crate::lifecycle::controlplane::install_signal_cleanup()?;
@@ -903,6 +937,16 @@ fn run_scenario(env: &Env, s: &Scenario, summary: &mut Summary) {
         let why = format!(
             "it cordons and drains nodes: it needs two Ready nodes labelled {}={}, as the built-in cluster's are",
             DRAINABLE.0, DRAINABLE.1
+        );
+        println!("skip  {label} {} ({why})", s.name);
+        summary.skipped.push(format!("{label} {}", s.name));
+        return;
+    }
+    if s.needs_registry && env.target.registry.is_none() {
+        let why = format!(
+            "it pulls with credentials from the registry a Secret {}/{} advertises, as the built-in node's is",
+            registry::ADVERT.0,
+            registry::ADVERT.1
         );
         println!("skip  {label} {} ({why})", s.name);
         summary.skipped.push(format!("{label} {}", s.name));

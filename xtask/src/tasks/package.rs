@@ -198,12 +198,28 @@ fn publish_metadata(staged: &Path, chart_dir: &str, source: Option<&SourceUrl>) 
     Ok(())
 }
 
+/// Replaces Chart.yaml's top-level `version:` line.
+fn set_version(chart_yaml: &Path, version: &str) -> Result<()> {
+    let text = std::fs::read_to_string(chart_yaml)?;
+    let lines: Vec<String> =
+        text.lines().map(|l| if l.starts_with("version:") { format!("version: {version}") } else { l.to_string() }).collect();
+    ensure!(lines.iter().filter(|l| l.starts_with("version:")).count() == 1, "Chart.yaml has no single top-level `version:` line");
+    std::fs::write(chart_yaml, lines.join("\n") + "\n")?;
+    Ok(())
+}
+
 /// How the chart's README names the registry before a release names the owner.
 const OWNER_PLACEHOLDER: &str = "oci://ghcr.io/<owner>/";
 
 /// Stages (the README and Chart.yaml made to name `source`), packages, lints and inspects; returns the
 /// archive's path.
 pub fn run(repo: &Path, helm: &Helm, out_dir: &Path, source: Option<&SourceUrl>) -> Result<PathBuf> {
+    run_as(repo, helm, out_dir, source, None)
+}
+
+/// [`run`], the staged Chart.yaml's `version` replaced by `version` when given (a rehearsal publishes
+/// a next version without editing the chart).
+pub fn run_as(repo: &Path, helm: &Helm, out_dir: &Path, source: Option<&SourceUrl>, version: Option<&str>) -> Result<PathBuf> {
     let config = Config::at_root(repo)?;
     let chart = config.chart.clone();
     let tmp = tempfile::tempdir()?;
@@ -214,6 +230,9 @@ pub fn run(repo: &Path, helm: &Helm, out_dir: &Path, source: Option<&SourceUrl>)
     }
     let chart_dir = chart.strip_prefix(repo).unwrap_or(&chart).to_string_lossy().into_owned();
     publish_metadata(&staged, &chart_dir, source)?;
+    if let Some(version) = version {
+        set_version(&staged.join("Chart.yaml"), version)?;
+    }
     let lint = Command::new(&helm.path).args(["lint", "--strict"]).arg(&staged).output()?;
     if !lint.status.success() {
         bail!(

@@ -3,11 +3,15 @@
 mod drains;
 mod lock;
 mod production;
+mod pulls;
+mod rehearsal;
 mod restore;
 mod survival;
 
 pub use drains::drains_honour_the_budget;
 pub use production::{failed_upgrade_rolls_back, production_behaviours};
+pub use pulls::images_pulled_with_credentials;
+pub use rehearsal::release_rehearsed;
 pub use restore::restore_from_the_guide;
 pub use survival::{data_secrets_and_quiet_logs_survive, upgrade_from_the_previous_chart};
 
@@ -110,13 +114,7 @@ fn install_and_wait(env: &Env, ns: &str, chart: &Path, values: &[&str]) -> Resul
     args.push("--wait");
     let run = env.release_unless(&super::install(ns, chart, &args), || first_restart(env, ns))?;
     if !run.success {
-        let pods = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
-        let items = pods["items"].as_array().cloned().unwrap_or_default();
-        let waiting: Vec<&Json> = items.iter().filter(|p| p["status"]["phase"] != "Succeeded" && !is_ready(p)).collect();
-        let events = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/events"), None)?;
-        let logs = container_logs(env, ns, &waiting);
-        let report = not_ready_report(&waiting, &events, &logs, env.target.ready_timeout);
-        bail!("{} failed: {}\n{report}", run.command_line(), run.stderr.trim());
+        bail!("{} failed: {}\n{}", run.command_line(), run.stderr.trim(), namespace_report(env, ns)?);
     }
     wait_all_ready(env, ns)?;
     if let Some(restart) = first_restart(env, ns)? {
@@ -124,6 +122,16 @@ fn install_and_wait(env: &Env, ns: &str, chart: &Path, values: &[&str]) -> Resul
     }
     env.note(format!("every pod Ready {:.1}s after helm install --wait began, with no restart", start.elapsed().as_secs_f64()));
     Ok(())
+}
+
+/// The not-Ready report of the namespace's pods (those not finished and not Ready).
+fn namespace_report(env: &Env, ns: &str) -> Result<String> {
+    let pods = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
+    let items = pods["items"].as_array().cloned().unwrap_or_default();
+    let waiting: Vec<&Json> = items.iter().filter(|p| p["status"]["phase"] != "Succeeded" && !is_ready(p)).collect();
+    let events = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/events"), None)?;
+    let logs = container_logs(env, ns, &waiting);
+    Ok(not_ready_report(&waiting, &events, &logs, env.target.ready_timeout))
 }
 
 /// The first container of the namespace's pods that has restarted, with how it last ended.

@@ -32,7 +32,8 @@ pub fn serve(heimdall_source: Option<&Path>, enforce: bool) -> Result<()> {
             node::preflight()?;
             node::build::build_coredns(&say)?;
             node::build::build_kube_router(&say)?;
-            phases.mark("builds: CoreDNS and kube-router");
+            tools::REGISTRY.setup(&say)?;
+            phases.mark("builds: CoreDNS, kube-router and the registry");
             let images = node::prepare_images(source, &say)?;
             phases.mark("images");
             Some(images)

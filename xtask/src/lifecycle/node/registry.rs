@@ -1,0 +1,202 @@
+//! The node's image registry, so pods pull their images as on a real cluster: distribution's registry
+//! (built from its Go module, [`crate::support::tools::REGISTRY`]) on loopback, behind a user and
+//! password made for the run, its storage in the node's folder.
+//!
+//! - The stand-in images are pushed to it with skopeo, under the repositories the chart names.
+//! - Each containerd reaches `docker.io` through it, as a mirror that carries the node's own
+//!   credentials (a cluster's configured mirror), and never the Internet: the default install pulls.
+//! - Its own address is a private registry that needs a pull secret: `global.imageRegistry` set to it
+//!   and no `imagePullSecrets` leaves a pod in `ErrImagePull`.
+//! - The cluster learns of it from [`ADVERT`]: a `kubernetes.io/dockerconfigjson` Secret that scenarios
+//!   copy as their pull secret, and skip by name on a cluster without one.
+
+use super::images::{self, Image};
+use crate::support::cluster::{poll, Cluster};
+use anyhow::{ensure, Context, Result};
+use base64::Engine;
+use serde_json::{json, Value as Json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// The Secret (namespace, name) that tells scenarios where the registry is and how to log in.
+pub const ADVERT: (&str, &str) = ("kube-system", "heimdall-e2e-registry");
+/// The registries whose references each containerd resolves through the local one.
+const MIRRORED: [&str; 1] = ["docker.io"];
+const USER: &str = "heimdall-e2e";
+
+/// A registry to start: its address on loopback and the run's credentials.
+pub struct Registry {
+    pub address: String,
+    password: String,
+    dir: PathBuf,
+}
+
+impl Registry {
+    /// Writes the registry's configuration and password file (bcrypt, the only hash it reads) under
+    /// `dir`, for a free port on loopback.
+    pub fn configure(dir: &Path) -> Result<Registry> {
+        std::fs::create_dir_all(dir.join("storage"))?;
+        let port = crate::lifecycle::controlplane::free_port()?;
+        let registry =
+            Registry { address: format!("127.0.0.1:{port}"), password: crate::lifecycle::controlplane::random_hex(16)?, dir: dir.into() };
+        let hash = bcrypt::hash(&registry.password, 10).context("hashing the registry's password")?;
+        std::fs::write(dir.join("htpasswd"), format!("{USER}:{hash}\n"))?;
+        std::fs::write(registry.config(), registry.config_text(&crate::lifecycle::controlplane::random_hex(16)?))?;
+        Ok(registry)
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.join("config.yml")
+    }
+
+    fn config_text(&self, http_secret: &str) -> String {
+        format!(
+            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n\
+             http:\n  addr: {addr}\n  secret: {http_secret}\nauth:\n  htpasswd:\n    realm: heimdall-e2e\n    path: {htpasswd}\n",
+            storage = self.dir.join("storage").display(),
+            addr = self.address,
+            htpasswd = self.dir.join("htpasswd").display(),
+        )
+    }
+
+    /// The command that serves it.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(crate::support::tools::REGISTRY.binary());
+        cmd.arg("serve").arg(self.config());
+        cmd
+    }
+
+    /// Waits until it answers: 401 to a request without credentials, 200 with them.
+    pub fn wait_ready(&self, log_tail: &dyn Fn() -> String) -> Result<()> {
+        let url = format!("http://{}/v2/", self.address);
+        poll(Duration::from_secs(30), Duration::from_millis(200), "the image registry answering", |up| {
+            let anonymous = http_status(&url, None)?;
+            ensure!(!up, "the image registry at {url} did not answer within 30 s (last status {anonymous}):\n{}", log_tail());
+            if anonymous == 0 {
+                return Ok(None);
+            }
+            ensure!(anonymous == 401, "the image registry at {url} answers {anonymous} without credentials, not 401");
+            let with = http_status(&url, Some(&self.credentials()))?;
+            ensure!(with == 200, "the image registry at {url} answers {with} to its own credentials, not 200");
+            Ok(Some(()))
+        })
+    }
+
+    fn credentials(&self) -> String {
+        format!("{USER}:{}", self.password)
+    }
+
+    /// Pushes an image under its repository and tag (`docker.io/mitre/heimdall2:2.13.1` as
+    /// `mitre/heimdall2:2.13.1`).
+    pub fn push(&self, image: &Image) -> Result<()> {
+        let (name, tag) = image.reference.rsplit_once(':').context("references carry a tag")?;
+        let repository = repository_of(name);
+        let mut cmd = Command::new("skopeo");
+        cmd.args(["copy", "--quiet", "--dest-tls-verify=false", "--dest-creds", &self.credentials()])
+            .arg(format!("oci-archive:{}:{tag}", image.archive.display()))
+            .arg(format!("docker://{}/{repository}:{tag}", self.address));
+        images::sh(&mut cmd, &format!("skopeo copy {} docker://{}/{repository}:{tag}", image.archive.display(), self.address))
+            .map(drop)
+            .context("pushing a stand-in image to the node's registry (apt-get install skopeo)")
+    }
+
+    /// containerd's registry hosts folder: each mirrored registry resolved here with the node's
+    /// credentials, and the registry's own address over plain HTTP with none (pods bring a pull secret).
+    pub fn write_hosts(&self, hosts_dir: &Path) -> Result<()> {
+        for (host, text) in self.hosts_files() {
+            let dir = hosts_dir.join(host);
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(dir.join("hosts.toml"), text)?;
+        }
+        Ok(())
+    }
+
+    fn hosts_files(&self) -> Vec<(String, String)> {
+        let basic = base64::engine::general_purpose::STANDARD.encode(self.credentials());
+        let local = format!("http://{}", self.address);
+        // `server` is the registry too, so a reference it lacks is never looked for on the Internet.
+        let mirrored = MIRRORED.iter().map(|host| {
+            let text = format!(
+                "server = \"{local}\"\n\n[host.\"{local}\"]\n  capabilities = [\"pull\", \"resolve\"]\n  [host.\"{local}\".header]\n    Authorization = \"Basic {basic}\"\n"
+            );
+            (host.to_string(), text)
+        });
+        let own = (self.address.clone(), format!("server = \"{local}\"\n\n[host.\"{local}\"]\n  capabilities = [\"pull\", \"resolve\"]\n"));
+        mirrored.chain(std::iter::once(own)).collect()
+    }
+
+    /// The `.dockerconfigjson` a pull secret for it holds.
+    pub fn docker_config(&self) -> Json {
+        let auth = base64::engine::general_purpose::STANDARD.encode(self.credentials());
+        json!({"auths": {self.address.clone(): {"username": USER, "password": self.password, "auth": auth}}})
+    }
+
+    /// Creates [`ADVERT`].
+    pub fn advertise(&self, cluster: &Cluster) -> Result<()> {
+        let config = base64::engine::general_purpose::STANDARD.encode(self.docker_config().to_string());
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+            "metadata": {"name": ADVERT.1, "namespace": ADVERT.0}, "data": {".dockerconfigjson": config}});
+        cluster.create(&format!("/api/v1/namespaces/{}/secrets", ADVERT.0), &secret).map(drop)
+    }
+}
+
+/// What [`ADVERT`] tells a run: the registry's address, and the `.dockerconfigjson` of a pull secret for it.
+#[derive(Clone, Debug)]
+pub struct Advert {
+    pub address: String,
+    pub docker_config: String,
+}
+
+/// The cluster's registry, if it advertises one.
+pub fn advertised(cluster: &Cluster) -> Result<Option<Advert>> {
+    let Some(secret) = cluster.get(&format!("/api/v1/namespaces/{}/secrets/{}", ADVERT.0, ADVERT.1))? else { return Ok(None) };
+    let encoded = secret["data"][".dockerconfigjson"].as_str().context("the registry's advert has no .dockerconfigjson")?;
+    let docker_config = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded)?)?;
+    let parsed: Json = serde_json::from_str(&docker_config)?;
+    let address = parsed["auths"].as_object().and_then(|a| a.keys().next().cloned()).context("the registry's advert names no registry")?;
+    Ok(Some(Advert { address, docker_config }))
+}
+
+/// The repository a reference names in its registry: `docker.io/library/postgres` → `library/postgres`.
+fn repository_of(name: &str) -> &str {
+    match name.split_once('/') {
+        Some((host, rest)) if host.contains('.') || host.contains(':') => rest,
+        _ => name,
+    }
+}
+
+/// The HTTP status of a GET (0: no answer yet).
+fn http_status(url: &str, credentials: Option<&str>) -> Result<u16> {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2"]);
+    if let Some(c) = credentials {
+        cmd.args(["-u", c]);
+    }
+    let out = cmd.arg(url).output().context("running curl")?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reference_names_its_repository_without_the_registry() {
+        assert_eq!(repository_of("docker.io/library/postgres"), "library/postgres");
+        assert_eq!(repository_of("127.0.0.1:5000/mitre/heimdall2"), "mitre/heimdall2");
+        assert_eq!(repository_of("mitre/heimdall2"), "mitre/heimdall2");
+    }
+
+    #[test]
+    fn mirrored_registries_carry_the_credentials_and_never_fall_back_to_the_internet() {
+        let r = Registry { address: "127.0.0.1:5000".into(), password: "p".into(), dir: "/x".into() };
+        let files = r.hosts_files();
+        let docker = &files.iter().find(|(h, _)| h == "docker.io").unwrap().1;
+        assert!(docker.starts_with("server = \"http://127.0.0.1:5000\""), "{docker}");
+        let basic = base64::engine::general_purpose::STANDARD.encode("heimdall-e2e:p");
+        assert!(docker.contains(&format!("Authorization = \"Basic {basic}\"")), "{docker}");
+        let own = &files.iter().find(|(h, _)| h == "127.0.0.1:5000").unwrap().1;
+        assert!(!own.contains("Authorization"), "the registry's own address needs a pull secret: {own}");
+    }
+}
