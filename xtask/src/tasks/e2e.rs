@@ -992,7 +992,7 @@ mod tests {
             assert!(SCENARIOS.iter().any(|s| s.needs_nodes && s.helms == Helms::Once(major)), "no runtime scenario under Helm {major}");
         }
         let each: Vec<&str> = SCENARIOS.iter().filter(|s| s.helms == Helms::Each).map(|s| &s.name[..1]).collect();
-        assert_eq!(each, ["a", "b", "c", "d", "e", "f", "g", "j"], "the scenarios that test Helm's own behaviour run under each");
+        assert_eq!(each, ["a", "b", "c", "d", "e", "f", "g", "j", "u"], "the scenarios that test Helm's own behaviour run under each");
     }
 
     #[test]

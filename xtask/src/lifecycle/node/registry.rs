@@ -23,6 +23,9 @@ use std::time::Duration;
 pub const ADVERT: (&str, &str) = ("kube-system", "heimdall-e2e-registry");
 /// The registries whose references each containerd resolves through the local one.
 const MIRRORED: [&str; 1] = ["docker.io"];
+/// The folder below which the images are pushed a second time, as an internal mirror of Docker Hub
+/// keeps them (docs/examples/air-gapped-mirror.yaml's `registry.example.internal/dockerhub`).
+pub const MIRROR_PREFIX: &str = "dockerhub";
 const USER: &str = "heimdall-e2e";
 
 /// A registry to start: its address on loopback and the run's credentials.
@@ -88,17 +91,20 @@ impl Registry {
     }
 
     /// Pushes an image under its repository and tag (`docker.io/mitre/heimdall2:2.13.1` as
-    /// `mitre/heimdall2:2.13.1`).
+    /// `mitre/heimdall2:2.13.1`, which containerd's mirror of docker.io reads), and again below
+    /// [`MIRROR_PREFIX`] (the registry stores each layer once).
     pub fn push(&self, image: &Image) -> Result<()> {
         let (name, tag) = image.reference.rsplit_once(':').context("references carry a tag")?;
         let repository = repository_of(name);
-        let mut cmd = Command::new("skopeo");
-        cmd.args(["copy", "--quiet", "--dest-tls-verify=false", "--dest-creds", &self.credentials()])
-            .arg(format!("oci-archive:{}:{tag}", image.archive.display()))
-            .arg(format!("docker://{}/{repository}:{tag}", self.address));
-        images::sh(&mut cmd, &format!("skopeo copy {} docker://{}/{repository}:{tag}", image.archive.display(), self.address))
-            .map(drop)
-            .context("pushing a stand-in image to the node's registry (apt-get install skopeo)")
+        for target in [format!("{}/{repository}:{tag}", self.address), format!("{}/{MIRROR_PREFIX}/{repository}:{tag}", self.address)] {
+            let mut cmd = Command::new("skopeo");
+            cmd.args(["copy", "--quiet", "--dest-tls-verify=false", "--dest-creds", &self.credentials()])
+                .arg(format!("oci-archive:{}:{tag}", image.archive.display()))
+                .arg(format!("docker://{target}"));
+            images::sh(&mut cmd, &format!("skopeo copy {} docker://{target}", image.archive.display()))
+                .context("pushing a stand-in image to the node's registry (apt-get install skopeo)")?;
+        }
+        Ok(())
     }
 
     /// containerd's registry hosts folder: each mirrored registry resolved here with the node's
