@@ -241,6 +241,7 @@ fn run() -> Result<ExitCode> {
     let command = Cli::parse().command;
     sweep_orphaned_folders(&command);
     let _run_temp = watch_the_host(&command)?;
+    let _client_homes = keep_clients_out_of_home()?;
     match command {
         Cmd::Setup => setup(),
         Cmd::TestChart { matrix, review, junit, repo } => test_chart(matrix.options(), review, junit, repo),
@@ -329,6 +330,24 @@ fn watch_the_host(command: &Cmd) -> Result<Option<xtask::support::scratch::Folde
     let folder = xtask::lifecycle::node::witness::redirect_temp()?;
     xtask::lifecycle::node::witness::start_global().context("starting the witness of the host check (it needs root, as the node does)")?;
     Ok(Some(folder))
+}
+
+/// The folders Kubernetes clients and Helm write by default (`~/.kube/cache`, `~/.cache/helm`,
+/// `~/.config/helm`, `~/.local/share/helm`), moved into a scratch folder for this process and every
+/// process it starts, unless the caller chose them: the harness leaves the home folder as it found it.
+fn keep_clients_out_of_home() -> Result<xtask::support::scratch::Folder> {
+    let folder = xtask::support::scratch::folder("xtask-client-homes-")?;
+    for (var, sub) in [
+        ("KUBECACHEDIR", "kube-cache"),
+        ("HELM_CONFIG_HOME", "helm-config"),
+        ("HELM_CACHE_HOME", "helm-cache"),
+        ("HELM_DATA_HOME", "helm-data"),
+    ] {
+        if std::env::var_os(var).is_none_or(|v| v.is_empty()) {
+            std::env::set_var(var, folder.path().join(sub));
+        }
+    }
+    Ok(folder)
 }
 
 /// `cargo xtask e2e` in each of its forms: served, the suite (with the pod mutants), or against a kubeconfig.

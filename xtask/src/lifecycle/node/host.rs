@@ -37,6 +37,11 @@ const FIXED_PATHS: [&str; 9] = [
     "/var/run/kube-router",
 ];
 
+/// Folders below the home folder that the tools the run starts write when not told otherwise: Kubernetes
+/// clients' cache, Helm's three, cosign's and skopeo's logins and caches. Compared, never removed.
+const HOME_PATHS: [&str; 8] =
+    [".kube", ".cache/helm", ".config/helm", ".local/share/helm", ".docker", ".sigstore", ".config/containers", ".local/share/containers"];
+
 /// Process names (as /proc/PID/comm shows them, 15 characters at most) of the node and control plane.
 pub const NODE_PROCESSES: [&str; 11] = [
     "containerd",
@@ -77,6 +82,14 @@ pub struct HostState {
     /// Entries of the run's own temp folder (`TMPDIR` of its processes), when it has one.
     #[serde(default)]
     pub run_temp: BTreeSet<String>,
+    /// Which of [`HOME_PATHS`] exist, as `~/PATH`.
+    #[serde(default)]
+    pub home: BTreeSet<String>,
+}
+
+fn home_paths() -> BTreeSet<String> {
+    let Some(home) = std::env::var_os("HOME").map(std::path::PathBuf::from) else { return BTreeSet::new() };
+    HOME_PATHS.iter().filter(|p| home.join(p).exists()).map(|p| format!("~/{p}")).collect()
 }
 
 impl HostState {
@@ -96,6 +109,7 @@ impl HostState {
                 true => BTreeSet::new(),
                 false => names_in(&std::env::temp_dir().to_string_lossy()),
             },
+            home: home_paths(),
         })
     }
 
@@ -122,6 +136,7 @@ impl HostState {
             ("process", &before.processes, &self.processes),
             ("temp entry", &before.temp, &self.temp),
             ("entry in the run's temp folder", &before.run_temp, &self.run_temp),
+            ("folder in the home folder", &before.home, &self.home),
         ];
         for (what, was, now) in sets {
             out.extend(now.difference(was).map(|x| format!("new {what}: {x}")));
@@ -526,6 +541,7 @@ mod tests {
         after.mounts.insert("/run/netns/cni-1".into());
         after.processes.insert("42 containerd-shim".into());
         after.temp.insert("xtask-e2e-credentials-42-AbC123".into());
+        after.home.insert("~/.kube".into());
         let said = after.differences(&before).join("\n");
         for expected in [
             "sysctl net/ipv4/ip_forward",
@@ -535,6 +551,7 @@ mod tests {
             "new mount: /run/netns/cni-1",
             "new process: 42 containerd-shim",
             "new temp entry: xtask-e2e-credentials-42-AbC123",
+            "new folder in the home folder: ~/.kube",
         ] {
             assert!(said.contains(expected), "{expected} missing from:\n{said}");
         }
