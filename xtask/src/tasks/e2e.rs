@@ -776,7 +776,7 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_registry: true,
     },
     Scenario {
-        name: "u. the release rehearsed: cargo xtask release's steps publish this chart and a next version to the node's registry, signed with a throwaway key and verified; helm install oci:// and helm upgrade to the next come from it; a chart pushed over the signed tag fails cosign verify",
+        name: "u. the release rehearsed: cargo xtask release's steps publish this chart and a next version to the node's registry, signed with a throwaway key and verified; the published README's helm install oci:// line and a helm upgrade to the next come from it; a chart pushed over the signed tag fails cosign verify",
         run: running::release_rehearsed,
         needs_nodes: true,
         enforcer: Enforcer::Either,

@@ -91,13 +91,17 @@ fn helm_logs_in(env: &Env, advert: &Advert) -> Result<()> {
     Ok(())
 }
 
-/// `helm install oci://… --version current --wait`, then `helm upgrade` to `next`: the release runs the
-/// next version's chart, and every pod is Ready.
+/// The install line of the published README (`helm show readme`), its registry replaced by the local
+/// one; then `helm upgrade` to `next`: the release runs the next version's chart, and every pod is Ready.
 fn install_and_upgrade(env: &Env, current: &Published, next: &Published) -> Result<()> {
     let ns = env.namespace("release")?;
     let oci = format!("oci://{}", current.chart);
     let chart = PathBuf::from(&oci);
-    install_and_wait(env, &ns, &chart, &["--version", &current.version, "--plain-http", "--set-string", ADMIN_EMAIL_VALUE])?;
+    let readme = env.helm_ok(&["show", "readme", &oci, "--version", &current.version, "--plain-http"])?.stdout;
+    let flags = readme_install_flags(&readme, &current.version)?;
+    let mut values: Vec<&str> = flags.iter().map(String::as_str).collect();
+    values.extend(["--plain-http", "--set-string", ADMIN_EMAIL_VALUE]);
+    install_and_wait(env, &ns, &chart, &values)?;
     ensure!(deployed_chart(env, &ns)? == format!("heimdall-{}", current.version), "helm install oci:// did not deploy {}", current.version);
     let args = upgrade(&ns, &chart, &["--version", &next.version, "--plain-http", "--reuse-values", "--wait"]);
     env.release_ok(&args)?;
@@ -105,6 +109,34 @@ fn install_and_upgrade(env: &Env, current: &Published, next: &Published) -> Resu
     let deployed = deployed_chart(env, &ns)?;
     ensure!(deployed == format!("heimdall-{}", next.version), "after helm upgrade to {}, the release runs {deployed}", next.version);
     Ok(())
+}
+
+/// The flags of the README's `helm install heimdall oci://…` line, but its `--namespace` (the run's own
+/// is used): the line must name the registry of the rehearsal's owner and the published version.
+fn readme_install_flags(readme: &str, version: &str) -> Result<Vec<String>> {
+    let blocks = super::restore::fenced_blocks(readme, "sh")?;
+    let line = blocks
+        .iter()
+        .map(|b| b.replace("\\\n", " "))
+        .find(|b| b.trim_start().starts_with("helm install heimdall oci://"))
+        .context("the published README has no `helm install heimdall oci://` line in a sh block")?;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let owner = SourceUrl::parse(&format!("{REHEARSAL_SOURCE}/v{version}"))?.owner();
+    let expected = format!("oci://ghcr.io/{owner}/charts/heimdall");
+    ensure!(words.get(3) == Some(&expected.as_str()), "the published README installs {:?}, not {expected}: {line}", words.get(3));
+    let flags: Vec<&str> = words[4..].to_vec();
+    let at = flags.iter().position(|w| *w == "--version").context("the README's install line names no --version")?;
+    ensure!(flags.get(at + 1) == Some(&version), "the published README installs version {:?}, not {version}", flags.get(at + 1));
+    let mut kept = Vec::new();
+    let mut skip = false;
+    for w in flags {
+        match (skip, w) {
+            (true, _) => skip = false,
+            (false, "--namespace") => skip = true,
+            (false, w) => kept.push(w.to_string()),
+        }
+    }
+    Ok(kept)
 }
 
 /// The chart (`name-version`) of the release's deployed revision.
@@ -154,6 +186,14 @@ fn tamper(archive: &Path, dir: &Path) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_readme_install_line_gives_its_flags_without_the_namespace() {
+        let readme = "x\n\n```sh\nhelm install heimdall oci://ghcr.io/example/charts/heimdall --version 4.0.0 \\\n  --namespace heimdall --create-namespace\n```\n";
+        assert_eq!(readme_install_flags(readme, "4.0.0").unwrap(), ["--version", "4.0.0", "--create-namespace"]);
+        assert!(readme_install_flags(readme, "4.0.1").is_err(), "another version");
+        assert!(readme_install_flags(&readme.replace("example", "<owner>"), "4.0.0").is_err(), "an owner not filled in");
+    }
 
     #[test]
     fn the_next_version_is_the_next_patch() {
