@@ -54,7 +54,11 @@ fn throwaway_key(work: &Path) -> Result<Signing> {
 }
 
 fn rehearsal(advert: &Advert, registry: &OciRepository, signing: &Signing, version: Option<String>, work: &Path) -> Result<Release> {
-    let tag = version.clone().unwrap_or_else(|| "current".into());
+    // The tag the release would have: vX.Y.Z of the version it publishes.
+    let tag = match &version {
+        Some(v) => v.clone(),
+        None => chart_version()?,
+    };
     Ok(Release {
         registry: registry.clone(),
         source: SourceUrl::parse(&format!("{REHEARSAL_SOURCE}/v{tag}"))?,
@@ -65,6 +69,13 @@ fn rehearsal(advert: &Advert, registry: &OciRepository, signing: &Signing, versi
         work: work.into(),
         login: Some(login_of(advert)?),
     })
+}
+
+/// The repository chart's `version`.
+fn chart_version() -> Result<String> {
+    let chart: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(crate::support::tools::repo_root().join("heimdall/Chart.yaml"))?)?;
+    chart["version"].as_str().map(str::to_string).context("heimdall/Chart.yaml has no version")
 }
 
 /// The user and password of the advert's `.dockerconfigjson`.
