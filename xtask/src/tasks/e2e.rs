@@ -767,7 +767,7 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_registry: false,
     },
     Scenario {
-        name: "t. images pulled with credentials: with global.imageRegistry naming a registry that needs them and no imagePullSecrets, the pods stay in ErrImagePull and the report names it; with its pull Secret they start",
+        name: "t. images pulled with credentials, docs/examples/air-gapped-mirror.yaml as written: without its pull Secret the pods stay in ErrImagePull and the report names it; with the Secret its kubectl line makes, every pod pulls from the mirror and starts",
         run: running::images_pulled_with_credentials,
         needs_nodes: true,
         enforcer: Enforcer::Either,

@@ -5,8 +5,8 @@
 //! - The stand-in images are pushed to it with skopeo, under the repositories the chart names.
 //! - Each containerd reaches `docker.io` through it, as a mirror that carries the node's own
 //!   credentials (a cluster's configured mirror), and never the Internet: the default install pulls.
-//! - Its own address is a private registry that needs a pull secret: `global.imageRegistry` set to it
-//!   and no `imagePullSecrets` leaves a pod in `ErrImagePull`.
+//! - It also answers for [`PRIVATE_MIRROR`], a private mirror's name, with no credentials of the node's:
+//!   a pod that names it needs a pull Secret, and without one waits in `ErrImagePull`.
 //! - The cluster learns of it from [`ADVERT`]: a `kubernetes.io/dockerconfigjson` Secret that scenarios
 //!   copy as their pull secret, and skip by name on a cluster without one.
 
@@ -23,6 +23,10 @@ use std::time::Duration;
 pub const ADVERT: (&str, &str) = ("kube-system", "heimdall-e2e-registry");
 /// The registries whose references each containerd resolves through the local one.
 const MIRRORED: [&str; 1] = ["docker.io"];
+/// A private mirror's name (docs/examples/air-gapped-mirror.yaml's) that each containerd resolves
+/// through the local registry without the node's credentials: the kubelet hands containerd a pod's pull
+/// Secret (it names no server, so containerd gives it to the host it reaches), as on a real cluster.
+pub const PRIVATE_MIRROR: &str = "registry.example.internal";
 /// The folder below which the images are pushed a second time, as an internal mirror of Docker Hub
 /// keeps them (docs/examples/air-gapped-mirror.yaml's `registry.example.internal/dockerhub`).
 pub const MIRROR_PREFIX: &str = "dockerhub";
@@ -108,7 +112,7 @@ impl Registry {
     }
 
     /// containerd's registry hosts folder: each mirrored registry resolved here with the node's
-    /// credentials, and the registry's own address over plain HTTP with none (pods bring a pull secret).
+    /// credentials, and [`PRIVATE_MIRROR`] with none (pods bring a pull Secret).
     pub fn write_hosts(&self, hosts_dir: &Path) -> Result<()> {
         for (host, text) in self.hosts_files() {
             let dir = hosts_dir.join(host);
@@ -122,14 +126,11 @@ impl Registry {
         let basic = base64::engine::general_purpose::STANDARD.encode(self.credentials());
         let local = format!("http://{}", self.address);
         // `server` is the registry too, so a reference it lacks is never looked for on the Internet.
-        let mirrored = MIRRORED.iter().map(|host| {
-            let text = format!(
-                "server = \"{local}\"\n\n[host.\"{local}\"]\n  capabilities = [\"pull\", \"resolve\"]\n  [host.\"{local}\".header]\n    Authorization = \"Basic {basic}\"\n"
-            );
-            (host.to_string(), text)
-        });
-        let own = (self.address.clone(), format!("server = \"{local}\"\n\n[host.\"{local}\"]\n  capabilities = [\"pull\", \"resolve\"]\n"));
-        mirrored.chain(std::iter::once(own)).collect()
+        let host =
+            |header: String| format!("server = \"{local}\"\n\n[host.\"{local}\"]\n  capabilities = [\"pull\", \"resolve\"]\n{header}");
+        let with_credentials = host(format!("  [host.\"{local}\".header]\n    Authorization = \"Basic {basic}\"\n"));
+        let mirrored = MIRRORED.iter().map(|name| (name.to_string(), with_credentials.clone()));
+        mirrored.chain(std::iter::once((PRIVATE_MIRROR.to_string(), host(String::new())))).collect()
     }
 
     /// The `.dockerconfigjson` a pull secret for it holds.
@@ -152,6 +153,16 @@ impl Registry {
 pub struct Advert {
     pub address: String,
     pub docker_config: String,
+}
+
+impl Advert {
+    /// The user and password of its `.dockerconfigjson`.
+    pub fn login(&self) -> Result<(String, String)> {
+        let config: Json = serde_json::from_str(&self.docker_config)?;
+        let auth = &config["auths"][&self.address];
+        let field = |k: &str| auth[k].as_str().map(str::to_string).with_context(|| format!("the registry's advert has no {k}"));
+        Ok((field("username")?, field("password")?))
+    }
 }
 
 /// The cluster's registry, if it advertises one.
@@ -202,7 +213,8 @@ mod tests {
         assert!(docker.starts_with("server = \"http://127.0.0.1:5000\""), "{docker}");
         let basic = base64::engine::general_purpose::STANDARD.encode("heimdall-e2e:p");
         assert!(docker.contains(&format!("Authorization = \"Basic {basic}\"")), "{docker}");
-        let own = &files.iter().find(|(h, _)| h == "127.0.0.1:5000").unwrap().1;
-        assert!(!own.contains("Authorization"), "the registry's own address needs a pull secret: {own}");
+        let private = &files.iter().find(|(h, _)| h == PRIVATE_MIRROR).unwrap().1;
+        assert!(private.starts_with("server = \"http://127.0.0.1:5000\""), "{private}");
+        assert!(!private.contains("Authorization"), "the private mirror needs a pull Secret: {private}");
     }
 }

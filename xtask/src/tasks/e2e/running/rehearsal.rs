@@ -67,7 +67,7 @@ fn rehearsal(advert: &Advert, registry: &OciRepository, signing: &Signing, versi
         version,
         dry_run: false,
         work: work.into(),
-        login: Some(login_of(advert)?),
+        login: Some(advert.login().map(|(user, password)| Login { user, password })?),
     })
 }
 
@@ -76,14 +76,6 @@ fn chart_version() -> Result<String> {
     let chart: serde_yaml::Value =
         serde_yaml::from_str(&std::fs::read_to_string(crate::support::tools::repo_root().join("heimdall/Chart.yaml"))?)?;
     chart["version"].as_str().map(str::to_string).context("heimdall/Chart.yaml has no version")
-}
-
-/// The user and password of the advert's `.dockerconfigjson`.
-fn login_of(advert: &Advert) -> Result<Login> {
-    let config: Json = serde_json::from_str(&advert.docker_config)?;
-    let auth = &config["auths"][&advert.address];
-    let field = |k: &str| auth[k].as_str().map(str::to_string).with_context(|| format!("the registry's advert has no {k}"));
-    Ok(Login { user: field("username")?, password: field("password")? })
 }
 
 /// `4.0.0` → `4.0.1`: the patch release after it (pre-release parts dropped).
