@@ -1,4 +1,4 @@
-//! A real Kubernetes node on this machine for the lifecycle tests: containerd and runc from Debian, kubelet, kube-proxy, kube-controller-manager, kube-scheduler and CoreDNS built from their Go modules, a CNI bridge, local volumes and stand-in images, all in a private folder; every host change is undone when it stops, fails or is interrupted.
+//! A real Kubernetes node on this machine for the lifecycle tests: containerd and runc from Debian, kubelet, kube-proxy, kube-controller-manager, kube-scheduler and CoreDNS built from their Go modules, a CNI bridge, local volumes, and stand-in images that containerd pulls from a registry of the node's ([`registry`]), all in a private folder; every host change is undone when it stops, fails or is interrupted.
 //!
 //! Network: a bridge of its own ([`BRIDGE`], [`POD_CIDR`]) whose gateway address is also where the API
 //! server, the kubelet and CoreDNS listen, so pods reach them without leaving the machine. Pods get
@@ -560,8 +560,9 @@ fn grant_node_rights(cluster: &Cluster) -> Result<()> {
 }
 
 /// containerd with its root, state and sockets in the node's folder, the CRI on the sandbox image built
-/// here, registries resolved as [`registry::Registry::write_hosts`] says, CNI from Debian's plugins with our bridge, and `restrict_oom_score_adj` (this machine's root
-/// lacks CAP_SYS_RESOURCE, and the first sandbox fails without it).
+/// here, registries resolved as [`registry::Registry::write_hosts`] says, CNI from Debian's plugins with
+/// our bridge, and `restrict_oom_score_adj` (this machine's root lacks CAP_SYS_RESOURCE, and the first
+/// sandbox fails without it).
 fn write_containerd_config(layout: &Layout) -> Result<PathBuf> {
     let c = layout.at("containerd");
     let net = layout.at("cni/net.d");
