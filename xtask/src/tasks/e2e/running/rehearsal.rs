@@ -26,16 +26,16 @@ pub fn release_rehearsed(env: &Env) -> Result<()> {
     let work = env.scratch.join(format!("release-h{}", env.helm.major));
     let signing = throwaway_key(&work)?;
     let repository = OciRepository { host: advert.address.clone(), path: format!("{}/h{}/charts", env.target.run_id, env.helm.major) };
-    let publish = |version: Option<String>, dir: &str| -> Result<Published> {
-        let r = rehearsal(advert, &repository, &signing, version, &work.join(dir))?;
-        release::run(&r, &|_| {})?.context("the rehearsal is no dry run, yet published nothing")
-    };
-    let current = publish(None, "current")?;
-    let next = publish(Some(next_version(&current.version)), "next")?;
+    let release_of = |version: Option<String>, dir: &str| rehearsal(advert, &repository, &signing, version, &work.join(dir));
+    let publish =
+        |r: &Release| -> Result<Published> { release::run(r, &|_| {})?.context("the rehearsal is no dry run, yet published nothing") };
+    // Kept for the last step, which verifies as this release did.
+    let signed = release_of(None, "current")?;
+    let current = publish(&signed)?;
+    let next = publish(&release_of(Some(next_version(&current.version)), "next")?)?;
     env.note(format!("published, signed and verified {}:{} and {}", current.chart, current.version, next.version));
     helm_logs_in(env, advert)?;
     install_and_upgrade(env, &current, &next)?;
-    let signed = rehearsal(advert, &repository, &signing, None, &work.join("current"))?;
     tampered_tag_fails_verification(env, &signed, &current)
 }
 
