@@ -1,11 +1,11 @@
 //! The migration map from mitre/heimdall-helm, proven: a values file in the old chart's style, translated by `cargo xtask migrate-values`, renders, and Heimdall gets every setting and secret the old file gave it, under the name Heimdall reads.
 
 use heimdall_chart_tests::{repo_root, xtask_binary};
+use heimdall_migrate_values as migrate;
 use serde_yaml::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
-use xtask::tasks::migrate;
 
 const FIXTURE: &str = "tests/fixtures/upstream/heimdall-helm-values.yaml";
 
@@ -57,7 +57,7 @@ fn every_old_setting_and_secret_reaches_heimdall_under_the_name_it_reads() {
     let docs = render(&out);
     let config = &object(&docs, "ConfigMap", "heimdall-config")["data"];
     let secret = &object(&docs, "Secret", "heimdall-secrets")["stringData"];
-    let map = migrate::load_map(&repo_root().join("docs/migration/heimdall-helm.yaml")).unwrap();
+    let map = migrate::Map::built_in().unwrap();
     let old = yaml_file(&repo_root().join(FIXTURE));
     let (settings, secrets) = (variables(&["settings", "either"]), variables(&["secrets", "either"]));
     for (key, var) in &map.settings {
@@ -125,4 +125,191 @@ fn the_translation_the_matrix_renders_is_what_migrate_values_writes_today() {
             committed.display()
         );
     }
+}
+
+const UPSTREAM: &str = "tests/fixtures/upstream/heimdall-helm";
+
+/// `old` translated by the library and written into `dir`; its notes, or the refusal.
+fn translate_into(old: &Value, dir: &Path) -> Result<Vec<String>, String> {
+    let map = migrate::Map::built_in().unwrap();
+    let m = migrate::translate(&map, old).map_err(|e| format!("{e:#}"))?;
+    migrate::write(&m, dir).unwrap();
+    Ok(m.notes)
+}
+
+/// Upstream's own values.yaml (main = tag heimdall-3.3.3): most users start from a copy of it.
+#[test]
+fn the_old_charts_own_values_file_translates_and_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("migrated");
+    let run = Command::new(xtask_binary())
+        .arg("migrate-values")
+        .arg(repo_root().join(UPSTREAM).join("values.yaml"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "the old chart's own values file is refused:\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        stdout.contains(
+            "left out, as the old chart's own defaults (this chart's defaults apply instead): nodeEnv, sops, postgresql, certs, heimdall"
+        ),
+        "{stdout}"
+    );
+    let docs = render(&out);
+    let statefulset = object(&docs, "StatefulSet", "heimdall-postgresql");
+    let env = serde_yaml::to_string(&statefulset["spec"]["template"]["spec"]["containers"][0]["env"]).unwrap();
+    assert!(env.contains("heimdall-database"), "the old default database name, which the data needs, was lost: {env}");
+}
+
+/// start-heimdall2.sh's `--set` flags over the values file, as the old README tells users to run it.
+#[test]
+fn the_start_scripts_values_over_the_old_values_file_translate() {
+    let mut old = yaml_file(&repo_root().join(UPSTREAM).join("values.yaml"));
+    let set = yaml_file(&repo_root().join(UPSTREAM).join("start-heimdall2-set.yaml"));
+    for (k, v) in set.as_mapping().unwrap() {
+        old.as_mapping_mut().unwrap().insert(k.clone(), v.clone());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("migrated");
+    translate_into(&old, &out).unwrap();
+    let docs = render(&out);
+    let secret = &object(&docs, "Secret", "heimdall-secrets")["stringData"];
+    for (var, key) in [("JWT_SECRET", "jwtSecret"), ("API_KEY_SECRET", "apiKeySecret"), ("OIDC_CLIENT_SECRET", "oidcClientSecret")] {
+        assert_eq!(secret[var], set[key], "{key} did not reach the Secret as {var}");
+    }
+    let config = &object(&docs, "ConfigMap", "heimdall-config")["data"];
+    assert_eq!(config["OIDC_USES_VERIFIED_EMAIL"], "false");
+    assert_eq!(config["JWT_EXPIRE_TIME"], "1d");
+}
+
+/// The README's Ingress example (its path given as bare text, which the old chart could not render).
+#[test]
+fn the_readme_ingress_example_renders_an_ingress_to_this_charts_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("migrated");
+    let notes = translate_into(&yaml_file(&repo_root().join(UPSTREAM).join("readme-ingress.yaml")), &out).unwrap();
+    assert!(notes.iter().any(|n| n.contains("no pathType")), "{notes:?}");
+    let docs = render(&out);
+    let ingress = object(&docs, "Ingress", "heimdall");
+    let rule = &ingress["spec"]["rules"][0];
+    assert_eq!(rule["host"], "heimdall.example.com");
+    let path = &rule["http"]["paths"][0];
+    assert_eq!((path["path"].as_str(), path["pathType"].as_str()), (Some("/"), Some("Prefix")));
+    assert_eq!(path["backend"]["service"]["name"], "heimdall");
+    assert_eq!(ingress["metadata"]["annotations"]["traefik.ingress.kubernetes.io/router.entrypoints"], "web");
+}
+
+#[test]
+fn the_maps_copy_of_the_old_charts_values_is_upstreams() {
+    let map = migrate::Map::built_in().unwrap();
+    assert_eq!(
+        map.old_chart_values,
+        yaml_file(&repo_root().join(UPSTREAM).join("values.yaml")),
+        "docs/migration/heimdall-helm.yaml's oldChartValues is not upstream's heimdall2/values.yaml"
+    );
+}
+
+/// One entry of the map, given a value the old chart's defaults do not hold, and where it must land.
+struct Landing {
+    key: &'static str,
+    old: &'static str,
+    lands: fn(&[Value]) -> bool,
+    place: &'static str,
+}
+
+fn kind<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
+    docs.iter().find(|d| d["kind"] == kind && d["metadata"]["annotations"]["helm.sh/hook"].is_null()).unwrap_or(&Value::Null)
+}
+
+fn pod(docs: &[Value], k: &str) -> Value {
+    kind(docs, k)["spec"]["template"].clone()
+}
+
+/// Heimdall's Service: the one with a port named http.
+fn service(docs: &[Value]) -> Value {
+    let http = |d: &&Value| d["spec"]["ports"].as_sequence().is_some_and(|p| p.iter().any(|p| p["name"] == "http"));
+    docs.iter().filter(|d| d["kind"] == "Service").find(http).cloned().unwrap_or_default()
+}
+
+fn config(docs: &[Value], var: &str) -> Value {
+    docs.iter()
+        .find(|d| d["kind"] == "ConfigMap" && d["metadata"]["name"] == "heimdall-config")
+        .map(|d| d["data"][var].clone())
+        .unwrap_or_default()
+}
+
+fn has(v: &Value, needle: &str) -> bool {
+    serde_yaml::to_string(v).unwrap().contains(needle)
+}
+
+/// Old values for an external database (its host and password are required), then `$more`.
+macro_rules! external {
+    ($more:literal) => {
+        concat!("postgresql: {enabled: false}\ndatabaseHost: db.example.internal\ndatabasePassword: landing-password\n", $more)
+    };
+}
+
+const LANDINGS: &[Landing] = &[
+    Landing { key: "databaseHost", old: external!(""), lands: |d| config(d, "DATABASE_HOST") == "db.example.internal", place: "DATABASE_HOST" },
+    Landing { key: "databasePort", old: external!("databasePort: '6543'"), lands: |d| config(d, "DATABASE_PORT") == "6543", place: "DATABASE_PORT" },
+    Landing { key: "databaseSsl", old: external!("databaseSsl: 'false'"), lands: |d| config(d, "DATABASE_SSL") == "false", place: "DATABASE_SSL" },
+    Landing { key: "databaseSslInsecure", old: external!("databaseSslInsecure: 'true'"), lands: |d| config(d, "DATABASE_SSL_INSECURE") == "true", place: "DATABASE_SSL_INSECURE" },
+    Landing { key: "postgresql.enabled", old: external!(""), lands: |d| kind(d, "StatefulSet").is_null(), place: "no embedded database" },
+    Landing { key: "databaseName", old: external!("databaseName: ext-db"), lands: |d| config(d, "DATABASE_NAME") == "ext-db", place: "DATABASE_NAME (external)" },
+    Landing { key: "databaseName", old: "databaseName: old-db", lands: |d| has(&pod(d, "StatefulSet")["spec"]["containers"][0]["env"], "old-db") && config(d, "DATABASE_NAME") == "old-db", place: "POSTGRES_DB and DATABASE_NAME (embedded)" },
+    Landing { key: "databaseUsername", old: external!("databaseUsername: ext-user"), lands: |d| config(d, "DATABASE_USERNAME") == "ext-user", place: "DATABASE_USERNAME (external)" },
+    Landing { key: "databaseUsername", old: "databaseUsername: old-user", lands: |d| has(&pod(d, "StatefulSet")["spec"]["containers"][0]["env"], "old-user") && config(d, "DATABASE_USERNAME") == "old-user", place: "POSTGRES_USER and DATABASE_USERNAME (embedded)" },
+    Landing { key: "postgresql.persistence.size", old: "postgresql: {persistence: {size: 3Gi}}", lands: |d| kind(d, "StatefulSet")["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "3Gi", place: "the database claim's size" },
+    Landing { key: "postgresql.persistence.storageClassName", old: "postgresql: {persistence: {storageClassName: fast}}", lands: |d| kind(d, "StatefulSet")["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] == "fast", place: "the database claim's class" },
+    Landing { key: "postgresql.resources", old: "postgresql: {resources: {limits: {memory: 3Gi}}}", lands: |d| pod(d, "StatefulSet")["spec"]["containers"][0]["resources"]["limits"]["memory"] == "3Gi", place: "the database container's limits" },
+    Landing { key: "postgresql.nodeSelector", old: "postgresql: {nodeSelector: {disk: ssd}}", lands: |d| pod(d, "StatefulSet")["spec"]["nodeSelector"]["disk"] == "ssd", place: "the database pod's nodeSelector" },
+    Landing { key: "postgresql.tolerations", old: "postgresql: {tolerations: [{key: db-only, operator: Exists}]}", lands: |d| has(&pod(d, "StatefulSet")["spec"]["tolerations"], "db-only"), place: "the database pod's tolerations" },
+    Landing { key: "postgresql.affinity", old: "postgresql: {affinity: {podAntiAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 7, podAffinityTerm: {topologyKey: db-zone}}]}}}", lands: |d| has(&pod(d, "StatefulSet")["spec"]["affinity"], "db-zone"), place: "the database pod's affinity" },
+    Landing { key: "postgresql.podAnnotations", old: "postgresql: {podAnnotations: {old/db: 'yes'}}", lands: |d| pod(d, "StatefulSet")["metadata"]["annotations"]["old/db"] == "yes", place: "the database pod's annotations" },
+    Landing { key: "podAnnotations", old: "podAnnotations: {old/top: 'yes'}", lands: |d| pod(d, "StatefulSet")["metadata"]["annotations"]["old/top"] == "yes" && pod(d, "Deployment")["metadata"]["annotations"]["old/top"].is_null(), place: "the database pod's annotations only, as the old chart put them" },
+    Landing { key: "heimdall.image.pullPolicy", old: "heimdall: {image: {pullPolicy: Never}}", lands: |d| pod(d, "Deployment")["spec"]["containers"][0]["imagePullPolicy"] == "Never", place: "Heimdall's pull policy" },
+    Landing { key: "heimdall.service.type", old: "heimdall: {service: {type: NodePort}}", lands: |d| service(d)["spec"]["type"] == "NodePort", place: "the Service's type" },
+    Landing { key: "heimdall.service.port", old: "heimdall: {service: {port: 8080}}", lands: |d| service(d)["spec"]["ports"][0]["port"] == 8080, place: "the Service's port" },
+    Landing { key: "heimdall.podAnnotations", old: "heimdall: {podAnnotations: {old/app: 'yes'}}", lands: |d| pod(d, "Deployment")["metadata"]["annotations"]["old/app"] == "yes", place: "Heimdall's pod annotations" },
+    Landing { key: "heimdall.resources", old: "heimdall: {resources: {limits: {memory: 3Gi}}}", lands: |d| pod(d, "Deployment")["spec"]["containers"][0]["resources"]["limits"]["memory"] == "3Gi", place: "Heimdall's limits" },
+    Landing { key: "heimdall.nodeSelector", old: "heimdall: {nodeSelector: {tier: web}}", lands: |d| pod(d, "Deployment")["spec"]["nodeSelector"]["tier"] == "web", place: "Heimdall's nodeSelector" },
+    Landing { key: "heimdall.tolerations", old: "heimdall: {tolerations: [{key: web-only, operator: Exists}]}", lands: |d| has(&pod(d, "Deployment")["spec"]["tolerations"], "web-only"), place: "Heimdall's tolerations" },
+    Landing { key: "heimdall.affinity", old: "heimdall: {affinity: {podAntiAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 9, podAffinityTerm: {topologyKey: web-zone}}]}}}", lands: |d| has(&pod(d, "Deployment")["spec"]["affinity"], "web-zone"), place: "Heimdall's affinity" },
+    Landing { key: "heimdall.imagePullSecrets", old: "heimdall: {imagePullSecrets: [{name: pull-a}]}", lands: |d| has(&pod(d, "Deployment")["spec"]["imagePullSecrets"], "pull-a"), place: "Heimdall's pull secrets" },
+    Landing { key: "imagePullSecrets", old: "imagePullSecrets: [{name: pull-b}]", lands: |d| has(&pod(d, "Deployment")["spec"]["imagePullSecrets"], "pull-b") && has(&pod(d, "StatefulSet")["spec"]["imagePullSecrets"], "pull-b"), place: "both pods' pull secrets" },
+    Landing { key: "nameOverride", old: "nameOverride: hd", lands: |d| kind(d, "Deployment")["metadata"]["labels"]["app.kubernetes.io/name"] == "hd", place: "the name label" },
+    Landing { key: "fullnameOverride", old: "fullnameOverride: heimdall-moved", lands: |d| kind(d, "Deployment")["metadata"]["name"] == "heimdall-moved", place: "the objects' names" },
+    Landing { key: "heimdall.image.repository", old: "heimdall: {image: {repository: registry1.dso.mil/ironbank/mitre/saf/heimdall2}}", lands: |d| pod(d, "Deployment")["spec"]["containers"][0]["image"].as_str().is_some_and(|i| i.starts_with("registry1.dso.mil/ironbank/mitre/saf/heimdall2:")), place: "Heimdall's image, its registry kept" },
+    Landing { key: "postgresql.image.repository", old: "postgresql: {image: {repository: mirror.example:5000/library/postgres}}", lands: |d| pod(d, "StatefulSet")["spec"]["containers"][0]["image"].as_str().is_some_and(|i| i.starts_with("mirror.example:5000/library/postgres:")), place: "the database's image, its registry kept" },
+    Landing { key: "heimdall.ingress", old: "heimdall: {ingress: {enabled: true, className: traefik, hosts: [{host: h.example, paths: [{path: /x, pathType: Exact}]}], tls: [{secretName: t, hosts: [h.example]}]}}", lands: |d| { let i = kind(d, "Ingress"); i["spec"]["ingressClassName"] == "traefik" && i["spec"]["rules"][0]["http"]["paths"][0]["pathType"] == "Exact" && i["spec"]["tls"][0]["secretName"] == "t" }, place: "the Ingress" },
+];
+
+/// Every entry of the map's values, database, images and ingress sections (settings and secrets: the
+/// test above) given a non-default value lands where the map says in this chart's rendering.
+#[test]
+fn every_entry_of_the_map_lands_where_it_says() {
+    let map = migrate::Map::built_in().unwrap();
+    let keys: BTreeSet<&str> =
+        map.values.keys().chain(map.database.keys()).chain(map.images.keys()).chain(map.ingress.keys()).map(String::as_str).collect();
+    let tested: BTreeSet<&str> = LANDINGS.iter().map(|l| l.key).collect();
+    assert_eq!(keys, tested, "each entry of the map needs a row in LANDINGS, and each row an entry");
+    for db in map.database.keys() {
+        assert_eq!(LANDINGS.iter().filter(|l| l.key == db).count(), 2, "{db}: a row for the embedded database and one for an external one");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut wrong = Vec::new();
+    for (i, l) in LANDINGS.iter().enumerate() {
+        let out = dir.path().join(format!("landing-{i}"));
+        let old: Value = serde_yaml::from_str(l.old).unwrap();
+        if let Err(e) = translate_into(&old, &out) {
+            wrong.push(format!("{}: refused: {e}", l.key));
+            continue;
+        }
+        if !(l.lands)(&render(&out)) {
+            wrong.push(format!("{}: did not reach {} (old values: {})", l.key, l.place, l.old.replace('\n', "; ")));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

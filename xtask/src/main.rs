@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use xtask::lifecycle::node::images;
 use xtask::tasks::testchart::{self, Options};
-use xtask::{support::tools, tasks::bench, tasks::docs, tasks::e2e, tasks::migrate, tasks::mutants, tasks::package, tasks::release};
+use xtask::{support::tools, tasks::bench, tasks::docs, tasks::e2e, tasks::mutants, tasks::package, tasks::release};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Tasks of the Heimdall chart")]
@@ -541,12 +541,8 @@ fn generate_docs(check: bool) -> Result<ExitCode> {
 }
 
 fn migrate_values(from: &std::path::Path, out: &std::path::Path) -> Result<ExitCode> {
-    let map = migrate::load_map(&tools::repo_root().join("docs/migration/heimdall-helm.yaml"))?;
-    let text = std::fs::read_to_string(from).with_context(|| format!("reading {}", from.display()))?;
-    let old = serde_yaml::from_str(&text).with_context(|| format!("parsing {}", from.display()))?;
-    let migration = migrate::translate(&map, &old)?;
-    migrate::write(&migration, out)?;
-    for note in &migration.notes {
+    let map = heimdall_migrate_values::Map::built_in()?;
+    for note in heimdall_migrate_values::migrate_file(&map, from, out)? {
         println!("note: {note}");
     }
     println!(

@@ -5,7 +5,6 @@ pub mod docs;
 pub mod e2e;
 pub mod equivalence;
 pub mod fuzz;
-pub mod migrate;
 pub mod mutants;
 pub mod package;
 pub mod release;
