@@ -128,6 +128,8 @@ fn the_translation_the_matrix_renders_is_what_migrate_values_writes_today() {
 }
 
 const UPSTREAM: &str = "tests/fixtures/upstream/heimdall-helm";
+/// The old chart, as upstream keeps it.
+const OLD_VALUES: &str = "tests/fixtures/upstream/heimdall-helm/heimdall2/values.yaml";
 
 /// `old` translated by the library and written into `dir`; its notes, or the refusal.
 fn translate_into(old: &Value, dir: &Path) -> Result<Vec<String>, String> {
@@ -142,13 +144,7 @@ fn translate_into(old: &Value, dir: &Path) -> Result<Vec<String>, String> {
 fn the_old_charts_own_values_file_translates_and_renders() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("migrated");
-    let run = Command::new(xtask_binary())
-        .arg("migrate-values")
-        .arg(repo_root().join(UPSTREAM).join("values.yaml"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = Command::new(xtask_binary()).arg("migrate-values").arg(repo_root().join(OLD_VALUES)).arg("--out").arg(&out).output().unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "the old chart's own values file is refused:\n{}", String::from_utf8_lossy(&run.stderr));
     assert!(
@@ -166,7 +162,7 @@ fn the_old_charts_own_values_file_translates_and_renders() {
 /// start-heimdall2.sh's `--set` flags over the values file, as the old README tells users to run it.
 #[test]
 fn the_start_scripts_values_over_the_old_values_file_translate() {
-    let mut old = yaml_file(&repo_root().join(UPSTREAM).join("values.yaml"));
+    let mut old = yaml_file(&repo_root().join(OLD_VALUES));
     let set = yaml_file(&repo_root().join(UPSTREAM).join("start-heimdall2-set.yaml"));
     for (k, v) in set.as_mapping().unwrap() {
         old.as_mapping_mut().unwrap().insert(k.clone(), v.clone());
@@ -206,7 +202,7 @@ fn the_maps_copy_of_the_old_charts_values_is_upstreams() {
     let map = migrate::Map::built_in().unwrap();
     assert_eq!(
         map.old_chart_values,
-        yaml_file(&repo_root().join(UPSTREAM).join("values.yaml")),
+        yaml_file(&repo_root().join(OLD_VALUES)),
         "docs/migration/heimdall-helm.yaml's oldChartValues is not upstream's heimdall2/values.yaml"
     );
 }
@@ -313,3 +309,4 @@ fn every_entry_of_the_map_lands_where_it_says() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+

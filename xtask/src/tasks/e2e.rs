@@ -150,8 +150,13 @@ impl Env<'_> {
 
     /// A fresh namespace of this run that enforces Pod Security Standards "restricted".
     fn namespace(&self, name: &str) -> Result<String> {
+        self.namespace_enforcing(name, "restricted")
+    }
+
+    /// A fresh namespace of this run that enforces Pod Security Standards at `level`.
+    fn namespace_enforcing(&self, name: &str, level: &str) -> Result<String> {
         let ns = format!("{}{name}-h{}", namespaces::prefix(&self.target.run_id), self.helm.major);
-        namespaces::create(self.cluster, &ns, &self.target.run_id)?;
+        namespaces::create_enforcing(self.cluster, &ns, &self.target.run_id, level)?;
         self.namespaces.lock().unwrap().push(ns.clone());
         Ok(ns)
     }
@@ -781,6 +786,15 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Each,
+        drains: false,
+        needs_registry: true,
+    },
+    Scenario {
+        name: "v. coming from mitre/heimdall-helm: its own chart installed with a claim, an evaluation uploaded with a new API key; docs/migration-from-heimdall-helm.md's steps, taken from the Markdown, move the release and its volume to this chart, which answers the old admin password and API key and lists the evaluation",
+        run: running::moved_from_heimdall_helm,
+        needs_nodes: true,
+        enforcer: Enforcer::Either,
+        helms: Helms::Once(3),
         drains: false,
         needs_registry: true,
     },

@@ -163,6 +163,20 @@ impl Advert {
         let field = |k: &str| auth[k].as_str().map(str::to_string).with_context(|| format!("the registry's advert has no {k}"));
         Ok((field("username")?, field("password")?))
     }
+
+    /// Tags `reference`'s image (`docker.io/library/postgres:17.6`, as pushed to this registry) as
+    /// `tag` too, as a floating tag of the registry it stands in for would name it.
+    pub fn tag(&self, reference: &str, tag: &str) -> Result<()> {
+        let (name, from) = reference.rsplit_once(':').context("references carry a tag")?;
+        let (user, password) = self.login()?;
+        let creds = format!("{user}:{password}");
+        let at = |t: &str| format!("docker://{}/{}:{t}", self.address, repository_of(name));
+        let mut cmd = Command::new("skopeo");
+        cmd.args(["copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false", "--src-creds", &creds, "--dest-creds", &creds])
+            .args([at(from), at(tag)]);
+        images::sh(&mut cmd, &format!("skopeo copy {} {}", at(from), at(tag))).context("tagging an image in the cluster's registry")?;
+        Ok(())
+    }
 }
 
 /// The cluster's registry, if it advertises one.

@@ -1,4 +1,4 @@
-//! Storage for the node: a default StorageClass whose claims a small provisioner (a thread of the serving process) fills with local PersistentVolumes, one folder each, so the kubelet applies fsGroup as a cloud disk would; released volumes and their folders are deleted.
+//! Storage for the node: a default StorageClass whose claims a small provisioner (a thread of the serving process) fills with local PersistentVolumes, one folder each, so the kubelet applies fsGroup as a cloud disk would; released volumes (reclaim policy Delete) and their folders are deleted.
 
 use crate::support::cluster::Cluster;
 use anyhow::Result;
@@ -85,8 +85,12 @@ fn wants_volume(claim: &Json) -> bool {
     claim["spec"]["storageClassName"] == STORAGE_CLASS && claim["status"]["phase"] == "Pending" && claim["spec"]["volumeName"].is_null()
 }
 
+/// A volume of ours whose claim is gone and whose reclaim policy is still Delete (an operator who set
+/// Retain keeps it, as a cloud provisioner would: the migration guide does).
 fn released(pv: &Json) -> bool {
-    pv["metadata"]["annotations"][PROVISIONED_BY] == PROVISIONER && matches!(pv["status"]["phase"].as_str(), Some("Released" | "Failed"))
+    pv["metadata"]["annotations"][PROVISIONED_BY] == PROVISIONER
+        && matches!(pv["status"]["phase"].as_str(), Some("Released" | "Failed"))
+        && pv["spec"]["persistentVolumeReclaimPolicy"] == "Delete"
 }
 
 /// A local volume in `dir` on `node`, bound in advance to `claim`, as large and with the modes it asks for.
@@ -129,6 +133,9 @@ mod tests {
         let mut gone = pv.clone();
         gone["status"] = json!({"phase": "Released"});
         assert!(released(&gone) && !released(&pv));
+        let mut retained = gone.clone();
+        retained["spec"]["persistentVolumeReclaimPolicy"] = json!("Retain");
+        assert!(!released(&retained), "a volume set to Retain was deleted");
         gone["metadata"]["annotations"][PROVISIONED_BY] = json!("someone-else");
         assert!(!released(&gone));
     }

@@ -24,12 +24,18 @@ pub fn prefix(run_id: &str) -> String {
 /// Creates `ns` with the run's labels and Pod Security "restricted", and its `default` ServiceAccount
 /// (a controller manager makes it too; the built-in control plane has none, and Pod admission needs it).
 pub fn create(cluster: &Cluster, ns: &str, run_id: &str) -> Result<()> {
+    create_enforcing(cluster, ns, run_id, "restricted")
+}
+
+/// [`create`], with Pod Security `enforce` at `level` (warnings and audit stay "restricted"): for
+/// another chart's pods that are not "restricted" (scenario v's mitre/heimdall-helm).
+pub fn create_enforcing(cluster: &Cluster, ns: &str, run_id: &str, level: &str) -> Result<()> {
     cluster.create(
         "/api/v1/namespaces",
         &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {
             MANAGED_BY: MANAGER,
             RUN_LABEL: run_id,
-            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/enforce": level,
             "pod-security.kubernetes.io/warn": "restricted",
             "pod-security.kubernetes.io/audit": "restricted"}}}),
     )?;

@@ -2,6 +2,7 @@
 
 mod drains;
 mod lock;
+mod migration;
 mod production;
 mod pulls;
 mod rehearsal;
@@ -9,6 +10,7 @@ mod restore;
 mod survival;
 
 pub use drains::drains_honour_the_budget;
+pub use migration::moved_from_heimdall_helm;
 pub use production::{failed_upgrade_rolls_back, production_behaviours};
 pub use pulls::images_pulled_with_credentials;
 pub use rehearsal::release_rehearsed;
@@ -311,13 +313,17 @@ fn changed_jwt_secret_ends_the_session(env: &Env, ns: &str, chart: &Path, values
 /// A pod on Heimdall's own image, pod and container security contexts, running `node -e <script>` with
 /// Heimdall's URL, the admin's e-mail, and ADMIN_PASSWORD from the generator's Secret (never through the suite).
 pub fn client_pod(deployment: &Json, port: u64, name: &str, script: &str, extra_env: &[(&str, &str)]) -> Json {
-    let pod_spec = &deployment["spec"]["template"]["spec"];
+    let password =
+        json!({"name": "ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {"name": generated_secret_name(), "key": "ADMIN_PASSWORD"}}});
+    client_pod_with(deployment, port, name, script, password, extra_env)
+}
+
+/// [`client_pod`] beside any workload (a Deployment or a StatefulSet) with ADMIN_PASSWORD from `password` (an env entry).
+fn client_pod_with(workload: &Json, port: u64, name: &str, script: &str, password: Json, extra_env: &[(&str, &str)]) -> Json {
+    let pod_spec = &workload["spec"]["template"]["spec"];
     let container = &pod_spec["containers"][0];
-    let mut env = vec![
-        json!({"name": "URL", "value": format!("http://{RELEASE}:{port}")}),
-        json!({"name": "EMAIL", "value": ADMIN_EMAIL}),
-        json!({"name": "ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {"name": generated_secret_name(), "key": "ADMIN_PASSWORD"}}}),
-    ];
+    let mut env =
+        vec![json!({"name": "URL", "value": format!("http://{RELEASE}:{port}")}), json!({"name": "EMAIL", "value": ADMIN_EMAIL}), password];
     env.extend(extra_env.iter().map(|(k, v)| json!({"name": k, "value": v})));
     pod_beside(pod_spec, container, name, json!(["node", "-e", script]), env, ["64Mi", "128Mi"])
 }

@@ -133,12 +133,24 @@ const SHIM_DIR: &str = ".bin";
 
 /// A `kubectl` in `work/.bin` that is the suite's, on the run's context.
 pub(super) fn shim_kubectl(env: &Env, work: &Path) -> Result<()> {
+    let context = env.cluster.context.as_ref().map(|c| format!("--context '{c}' ")).unwrap_or_default();
+    shim(work, "kubectl", &format!("exec '{}' {context}\"$@\"", controlplane::component("kubectl").display()))
+}
+
+/// A `helm` in `work/.bin` that is the scenario's Helm, with its config folders, on the run's cluster and context.
+pub(super) fn shim_helm(env: &Env, work: &Path) -> Result<()> {
+    let (argv, vars) = env.helm_command(&[]);
+    let exports: String = vars.iter().map(|(k, v)| format!("export {k}='{}'\n", v.display())).collect();
+    let context: Vec<String> = argv[1..].iter().map(|a| format!("'{a}'")).collect();
+    shim(work, "helm", &format!("{exports}exec '{}' \"$@\" {}", argv[0], context.join(" ")))
+}
+
+/// An executable `name` in `work/.bin` that runs `body` under sh.
+pub(super) fn shim(work: &Path, name: &str, body: &str) -> Result<()> {
     let bin = work.join(SHIM_DIR);
     std::fs::create_dir_all(&bin)?;
-    let context = env.cluster.context.as_ref().map(|c| format!("--context '{c}' ")).unwrap_or_default();
-    let shim = format!("#!/bin/sh\nexec '{}' {context}\"$@\"\n", controlplane::component("kubectl").display());
-    let path = bin.join("kubectl");
-    std::fs::write(&path, shim)?;
+    let path = bin.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n"))?;
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
     Ok(())
 }

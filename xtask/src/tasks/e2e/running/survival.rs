@@ -16,8 +16,8 @@ pub const STOP_LIMIT: Duration = Duration::from_secs(5);
 
 /// An evaluation uploaded through the API, and the API key (made with the admin's session) that reads it.
 pub(super) struct Evaluation {
-    id: String,
-    api_key: String,
+    pub(super) id: String,
+    pub(super) api_key: String,
 }
 
 /// m. Data, generated secrets and quiet logs survive an upgrade, a deleted PostgreSQL pod, a rollout, a
@@ -122,7 +122,11 @@ pub(super) fn still_there(env: &Env, ns: &str, evaluation: &Evaluation, expected
 /// Logs in as the admin, makes an API key with that session (POST /apikeys), uploads an evaluation with
 /// the key (POST /evaluations, multipart) and reads it back.
 pub(super) fn upload_evaluation(env: &Env, ns: &str) -> Result<Evaluation> {
-    let said = run_client(env, ns, "e2e-upload", &format!("{HELPERS}{UPLOAD}"), &[])?;
+    evaluation_from(&run_client(env, ns, "e2e-upload", &format!("{HELPERS}{UPLOAD}"), &[])?)
+}
+
+/// The evaluation and API key an [`UPLOAD`] client printed.
+pub(super) fn evaluation_from(said: &str) -> Result<Evaluation> {
     let last = said.lines().last().unwrap_or("");
     let answer: Json = serde_json::from_str(last).with_context(|| format!("the upload pod printed no JSON: {said}"))?;
     let (id, api_key) = (answer["id"].as_str(), answer["apiKey"].as_str());
@@ -402,7 +406,7 @@ pub const PREVIOUS_CHART: (&str, &str) =
     ("b3d22fb2dd33f1ba1fd2c3ae358653a0c3349076", "the chart when pods first ran, before its own start command");
 
 /// POST /apikeys with the admin's session, then POST /evaluations with the key; prints {id, apiKey}.
-const UPLOAD: &str = r#"
+pub(super) const UPLOAD: &str = r#"
 (async () => {
   const s = await login();
   const made = await reach(process.env.URL + '/apikeys', {method: 'POST', headers: {'content-type': 'application/json',
@@ -425,7 +429,7 @@ const UPLOAD: &str = r#"
 "#;
 
 /// GET /evaluations/:id and GET /evaluations (the list) with the API key: the evaluation is in both.
-const LISTED: &str = r#"
+pub(super) const LISTED: &str = r#"
 (async () => {
   const auth = {headers: {authorization: 'Api-Key ' + process.env.API_KEY}};
   const one = await reach(process.env.URL + '/evaluations/' + process.env.EVALUATION, auth);
