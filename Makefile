@@ -6,7 +6,7 @@ E2E_FLAGS ?=
 # Value sets `make test` generates and dry-runs (`cargo xtask fuzz`); the same sets every run (seed 1).
 FUZZ_CASES ?= 256
 
-.PHONY: help setup template check test test-steps lint lint-fast test-chart renderer-check mutants mutants-pods fuzz docs e2e e2e-cluster e2e-serve snapshots bench secrets package migrate-values
+.PHONY: help setup template check test test-steps lint lint-fast test-chart renderer-check mutants mutants-pods fuzz docs e2e e2e-cluster e2e-serve snapshots bench secrets package migrate-values migrate-values-binary
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -81,6 +81,17 @@ e2e-cluster: setup ## Lifecycle suite against your cluster: make e2e-cluster KUB
 
 migrate-values: ## Translate a mitre/heimdall-helm values file: make migrate-values FROM=old-values.yaml OUT=migrated (docs/migration-from-heimdall-helm.md)
 	$(CARGO) xtask migrate-values "$(FROM)" --out "$(OUT)"
+
+# The release's asset for users without Rust (release.yml runs this; tests/migration.rs too, for the
+# machine's own target): static on Linux (glibc's crt-static: no loader, no shared library), and a
+# plain binary on macOS, where every program links the system's libSystem.
+migrate-values-binary: ## Build heimdall-migrate-values for TARGET into OUT, with its sha256: make migrate-values-binary TARGET=x86_64-unknown-linux-gnu OUT=dist
+	@test -n "$(TARGET)" && test -n "$(OUT)" || { echo "usage: make migrate-values-binary TARGET=<rust target> OUT=<folder>" >&2; exit 2; }
+	case "$(TARGET)" in *-linux-*) export RUSTFLAGS="-C target-feature=+crt-static";; esac; \
+	$(CARGO) build --release --locked -p heimdall-migrate-values --target "$(TARGET)"
+	mkdir -p "$(OUT)"
+	cp "$${CARGO_TARGET_DIR:-target}/$(TARGET)/release/heimdall-migrate-values" "$(OUT)/heimdall-migrate-values-$(TARGET)"
+	cd "$(OUT)" && { sha256sum "heimdall-migrate-values-$(TARGET)" 2>/dev/null || shasum -a 256 "heimdall-migrate-values-$(TARGET)"; } > "heimdall-migrate-values-$(TARGET).sha256"
 
 e2e-serve: setup ## Start the built-in cluster with its node (HEIMDALL_SOURCE=...), print its kubeconfig path; Ctrl-C stops it and undoes every host change
 	$(CARGO) xtask e2e --serve

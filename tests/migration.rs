@@ -310,3 +310,89 @@ fn every_entry_of_the_map_lands_where_it_says() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// This machine's Rust target triple (`rustc -vV`'s host).
+fn host_target() -> String {
+    let out = Command::new("rustc").arg("-vV").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines().find_map(|l| l.strip_prefix("host: ")).expect("rustc -vV names no host").to_string()
+}
+
+/// Whether an ELF program asks for a loader (PT_INTERP): a program without one loads no shared library.
+fn has_loader(elf: &[u8]) -> bool {
+    assert_eq!(&elf[..4], b"\x7fELF", "not an ELF file");
+    let u16_at = |o: usize| u16::from_le_bytes([elf[o], elf[o + 1]]) as usize;
+    let phoff = u64::from_le_bytes(elf[0x20..0x28].try_into().unwrap()) as usize;
+    let (size, count) = (u16_at(0x36), u16_at(0x38));
+    (0..count).any(|i| u32::from_le_bytes(elf[phoff + i * size..phoff + i * size + 4].try_into().unwrap()) == 3)
+}
+
+/// The release's asset for users without Rust: `make migrate-values-binary` (the command release.yml
+/// runs) for this machine's target builds a program that, on Linux, asks for no loader; run alone (no
+/// environment at all, in another folder) it translates upstream's values exactly as `cargo xtask
+/// migrate-values` does, and says how to call it when called wrongly. Cold, the build takes about 25 s.
+#[test]
+fn the_release_binary_translates_alone_as_xtask_does() {
+    let target = host_target();
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    let make = Command::new("make")
+        .current_dir(repo_root())
+        .args(["-s", "migrate-values-binary", &format!("TARGET={target}"), &format!("OUT={}", dist.display())])
+        .env("CARGO_TARGET_DIR", repo_root().join("target/migrate-values-binary"))
+        .output()
+        .unwrap();
+    assert!(make.status.success(), "make migrate-values-binary failed:\n{}", String::from_utf8_lossy(&make.stderr));
+    let binary = dist.join(format!("heimdall-migrate-values-{target}"));
+    let sum = std::fs::read_to_string(dist.join(format!("heimdall-migrate-values-{target}.sha256"))).unwrap();
+    assert!(sum.trim_end().ends_with(&format!("heimdall-migrate-values-{target}")), "{sum}");
+    if target.contains("-linux-") {
+        assert!(!has_loader(&std::fs::read(&binary).unwrap()), "the Linux binary needs a loader: it is not static");
+    }
+    let alone = |args: &[&std::ffi::OsStr]| Command::new(&binary).env_clear().current_dir(dir.path()).args(args).output().unwrap();
+    let values = repo_root().join(OLD_VALUES);
+    let out = dir.path().join("by-binary");
+    let run = alone(&[values.as_os_str(), "--out".as_ref(), out.as_os_str()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let by_xtask = dir.path().join("by-xtask");
+    assert!(Command::new(xtask_binary()).arg("migrate-values").arg(&values).arg("--out").arg(&by_xtask).status().unwrap().success());
+    for file in ["values.yaml", "secrets.yaml"] {
+        assert_eq!(
+            std::fs::read_to_string(out.join(file)).unwrap(),
+            std::fs::read_to_string(by_xtask.join(file)).unwrap(),
+            "{file} differs"
+        );
+    }
+    let wrong = alone(&[]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).starts_with("usage: heimdall-migrate-values OLD-VALUES.yaml --out DIR"));
+}
+
+/// The old values at `dotted` = `value`, as a values file would nest them.
+fn nested(dotted: &str, value: Value) -> Value {
+    dotted.rsplit('.').fold(value, |inner, key| {
+        let mut m = serde_yaml::Mapping::new();
+        m.insert(Value::String(key.into()), inner);
+        Value::Mapping(m)
+    })
+}
+
+/// The map's other entries: each dropped key, given a value the old defaults do not hold, is left
+/// out with a note naming it; each by-hand key is refused, naming it (a feature only when enabled).
+#[test]
+fn every_dropped_key_leaves_a_note_and_every_by_hand_key_is_refused() {
+    let map = migrate::Map::built_in().unwrap();
+    for key in map.dropped.keys() {
+        let m = migrate::translate(&map, &nested(key, Value::String("landing-test".into()))).unwrap();
+        assert!(m.notes.iter().any(|n| n.starts_with(&format!("{key}: left out: "))), "{key}: no note: {:?}", m.notes);
+        assert!(!serde_yaml::to_string(&m.values).unwrap().contains("landing-test"), "{key} reached the values");
+    }
+    for key in map.by_hand.keys() {
+        let value = if map.features.contains(key) { serde_yaml::from_str("{enabled: true}").unwrap() } else { Value::String("x".into()) };
+        let err = format!("{:#}", migrate::translate(&map, &nested(key, value)).unwrap_err());
+        assert!(err.contains(&format!("{key}: no value of this chart takes it as it is; {}", map.by_hand[key])), "{key}: {err}");
+    }
+    for feature in &map.features {
+        let m = migrate::translate(&map, &nested(feature, serde_yaml::from_str("{enabled: false, extra: landing-test}").unwrap())).unwrap();
+        assert!(m.notes.iter().any(|n| n.starts_with(&format!("{feature}: {feature}.enabled is false"))), "{feature}: {:?}", m.notes);
+    }
+}

@@ -215,3 +215,26 @@ fn a_dry_run_release_packages_and_prints_each_later_step_in_order() {
     assert!(said.contains("oci://registry.example/owner/charts") && said.contains("--key /keys/release.key"), "{said}");
     assert!(said.contains("--key /keys/release.pub"), "verification uses the public key beside the private one:\n{said}");
 }
+
+/// Users without Rust get heimdall-migrate-values from the release: built by the make target
+/// tests/migration.rs proves (static on Linux), for Linux and macOS on both architectures, attached
+/// to the tag's GitHub release, which is made only once the chart is published.
+#[test]
+fn a_release_attaches_heimdall_migrate_values_for_linux_and_macos() {
+    let release = yaml(".github/workflows/release.yml");
+    let jobs = &release["jobs"];
+    assert_eq!(jobs["github-release"]["needs"], "publish", "the GitHub release comes after the chart is published");
+    let job = &jobs["migrate-values-binaries"];
+    assert_eq!(job["needs"], "github-release");
+    let targets: BTreeSet<&str> =
+        job["strategy"]["matrix"]["include"].as_sequence().unwrap().iter().filter_map(|t| t["target"].as_str()).collect();
+    let wanted = ["aarch64-apple-darwin", "aarch64-unknown-linux-gnu", "x86_64-apple-darwin", "x86_64-unknown-linux-gnu"];
+    assert_eq!(targets, wanted.into_iter().collect(), "the binaries' targets");
+    let runs: Vec<&str> = job["steps"].as_sequence().unwrap().iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(
+        runs.iter().any(|r| r.starts_with("make migrate-values-binary TARGET=")),
+        "built otherwise than by the tested make target: {runs:?}"
+    );
+    assert!(runs.iter().any(|r| r.starts_with("gh release upload") && r.contains(".sha256")), "not attached with its checksum: {runs:?}");
+    assert!(read("docs/migration-from-heimdall-helm.md").contains("heimdall-migrate-values"), "the guide must name the binary");
+}
