@@ -61,6 +61,24 @@ cluster that serves security.openshift.io/v1; "" otherwise.
   {{- if or (eq $mode "force") (and (eq $mode "auto") (.Capabilities.APIVersions.Has "security.openshift.io/v1")) }}true{{ end }}
 {{- end }}
 
+{{/*
+The ports of Heimdall's DNS egress, as a JSON list: networkPolicy.dnsPorts, or
+53, and 5353 too on OpenShift (a cluster that serves security.openshift.io/v1),
+whose DNS pods listen on 5353 behind the dns-default Service's 53: a
+NetworkPolicy sees the port of the pod, not the Service's.
+Usage: {{ include "heimdall.platform.dnsPorts" . | fromJsonArray }}
+*/}}
+{{- define "heimdall.platform.dnsPorts" -}}
+  {{- $ports := .Values.networkPolicy.dnsPorts | default list }}
+  {{- if not $ports }}
+    {{- $ports = list 53 }}
+    {{- if .Capabilities.APIVersions.Has "security.openshift.io/v1" }}
+      {{- $ports = append $ports 5353 }}
+    {{- end }}
+  {{- end }}
+  {{- toJson $ports }}
+{{- end }}
+
 {{/* A pod or container security context as YAML, without runAsUser, runAsGroup and fsGroup on OpenShift; pass (dict "context" $sc "root" $). */}}
 {{- define "heimdall.securityContext" -}}
   {{- $sc := .context }}

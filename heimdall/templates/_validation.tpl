@@ -74,11 +74,28 @@ checks what it reads as it goes, so running it here checks it.
   {{- $_ = include "heimdall.networkPolicy.validate" . }}
   {{- $_ = include "heimdall.caCertificates.validate" . }}
   {{- $_ = include "heimdall.extraObjects.validate" . }}
+  {{- $_ = include "heimdall.validation.otherChartsNames" . }}
+{{- end }}
+
+{{/*
+Records a problem for each value that is another chart's name for one of this
+chart's (Bitnami's, which the schema lets through for this): a did-you-mean,
+not a silent no-op or the schema's bare "additional property".
+Usage: {{ include "heimdall.validation.otherChartsNames" . }}
+*/}}
+{{- define "heimdall.validation.otherChartsNames" -}}
+  {{- $names := list (list .Values "extraDeploy" "extraObjects") (list .Values "containerSecurityContext" "securityContext") (list .Values.postgresql "postgresql.containerSecurityContext" "postgresql.securityContext") }}
+  {{- range $names }}
+    {{- $key := last (splitList "." (index . 1)) }}
+    {{- if hasKey (index . 0) $key }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "%s is not a value of this chart (Bitnami's charts name it so): did you mean %s? Move its content there" (index . 1) (index . 2))) }}
+    {{- end }}
+  {{- end }}
 {{- end }}
 
 {{/* Combinations of values that render but cannot work. */}}
 
-{{/* Records a problem when more than one of ingress, httpRoute and route is enabled (Heimdall has one EXTERNAL_URL), when the one enabled lacks what it attaches to, when the Service has affinity settings Kubernetes would discard, or source ranges that only a LoadBalancer Service applies. */}}
+{{/* Records a problem when more than one of ingress, httpRoute and route is enabled (Heimdall has one EXTERNAL_URL), when the one enabled lacks what it attaches to, when the Service has affinity settings Kubernetes would discard, source ranges that only a LoadBalancer Service applies, or extra ports that repeat a name or a port. */}}
 {{- define "heimdall.exposure.validate" -}}
   {{- $on := list }}
   {{- range $name := list "ingress" "httpRoute" "route" }}
@@ -88,6 +105,16 @@ checks what it reads as it goes, so running it here checks it.
     {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "%s and %s are both true: expose Heimdall through one of ingress, httpRoute and route" (index $on 0) (index $on 1))) }}
   {{- else if gt (len $on) 2 }}
     {{- include "heimdall.validation.record" (dict "root" $ "message" "ingress.enabled, httpRoute.enabled and route.enabled are all true: expose Heimdall through one of them") }}
+  {{- end }}
+  {{- $names := list "http" }}
+  {{- $ports := list (printf "%d/TCP" (.Values.service.port | int)) }}
+  {{- range $i, $p := .Values.service.extraPorts }}
+    {{- $port := printf "%d/%s" ($p.port | int) ($p.protocol | default "TCP") }}
+    {{- if or (has $p.name $names) (has $port $ports) }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "service.extraPorts[%d] (name %s, port %s) repeats the name or the port of another of the Service's ports (the chart's own: http, %d/TCP): the API server refuses a duplicate; give it a name and a port of its own" $i $p.name $port ($.Values.service.port | int))) }}
+    {{- end }}
+    {{- $names = append $names $p.name }}
+    {{- $ports = append $ports $port }}
   {{- end }}
   {{- if and .Values.httpRoute.enabled (not .Values.httpRoute.parentRefs) }}
     {{- include "heimdall.validation.record" (dict "root" $ "message" "httpRoute.parentRefs is empty: name the Gateway to attach to, e.g. --set httpRoute.parentRefs[0].name=my-gateway") }}
@@ -282,6 +309,9 @@ sleep does not end within the grace period (SIGTERM would never come first).
     {{- if and (eq ($surge | trimSuffix "%" | int) 0) (eq ($unavailable | trimSuffix "%" | int) 0) }}
       {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "updateStrategy.rollingUpdate: maxSurge (%s) and maxUnavailable (%s) are both 0, so no pod could ever be replaced: set maxSurge to 1 (the chart's default)" $surge $unavailable)) }}
     {{- end }}
+  {{- end }}
+  {{- if and .Values.lifecycle (gt (int .Values.preStopSleepSeconds) 0) }}
+    {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "lifecycle is set and preStopSleepSeconds is %d: lifecycle replaces the chart's preStop sleep, so the sleep would silently go; set preStopSleepSeconds to 0 (and give lifecycle a preStop, e.g. {sleep: {seconds: %d}}, to keep one)" (int .Values.preStopSleepSeconds) (int .Values.preStopSleepSeconds))) }}
   {{- end }}
   {{- $grace := 30 }}
   {{- if not (kindIs "invalid" .Values.terminationGracePeriodSeconds) }}{{ $grace = int .Values.terminationGracePeriodSeconds }}{{ end }}

@@ -1,14 +1,16 @@
-//! HC026: documented values reach the object they are documented for: each `ingress.tls` Secret is in the Ingress's TLS, each `extraVolumeMounts` entry is on the Heimdall container, `extraEnvFrom` comes after the chart's own ConfigMap and Secret, `commonLabels` and `commonAnnotations` are on every object, and each `extraObjects` entry is rendered.
+//! HC026: documented values reach the object they are documented for: each `ingress.tls` Secret is in the Ingress's TLS, each `service.extraPorts` entry is on Heimdall's Service, `lifecycle` is the Heimdall container's, each `extraVolumeMounts` entry is on the Heimdall container, `extraEnvFrom` comes after the chart's own ConfigMap and Secret, `commonLabels` and `commonAnnotations` are on every object, and each `extraObjects` entry is rendered.
 
 use super::{heimdall_container, pod_specs, s, Rendering};
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// HC026, in five parts.
+/// HC026, in seven parts.
 pub fn values_arrive(r: &Rendering) -> Vec<String> {
     let mut out = tls_secrets_arrive(r);
+    out.extend(extra_ports_on_the_service(r));
     if let Some(c) = heimdall_container(r.docs) {
         out.extend(mounts_arrive(&r.intent.extra_volume_mounts, c));
+        out.extend(lifecycle_arrives(&r.intent.lifecycle, c));
         out.extend(env_from_after_the_chart(&r.intent.extra_env_from, c));
     }
     out.extend(common_metadata_arrives(r));
@@ -46,6 +48,29 @@ fn carries(id: &str, value: &str, wanted: &BTreeMap<String, String>, found: &Val
         }
     }
     out
+}
+
+/// A `lifecycle` the case gives is the Heimdall container's, as given.
+fn lifecycle_arrives(lifecycle: &Value, container: &Value) -> Vec<String> {
+    let given = lifecycle.as_mapping().is_some_and(|m| !m.is_empty());
+    if !given || &container["lifecycle"] == lifecycle {
+        return vec![];
+    }
+    vec![format!(
+        "the Heimdall container's lifecycle is {}, not the lifecycle the values give",
+        serde_yaml::to_string(&container["lifecycle"]).unwrap_or_default().trim()
+    )]
+}
+
+/// Each `service.extraPorts` entry, by name, among the ports of the Service in front of Heimdall.
+fn extra_ports_on_the_service(r: &Rendering) -> Vec<String> {
+    let Some(service) = r.docs.iter().find(|d| d.kind() == "Service" && d.source.ends_with("templates/service.yaml")) else {
+        return vec![];
+    };
+    let ports = service.value["spec"]["ports"].as_sequence().cloned().unwrap_or_default();
+    let on = |name: &str| ports.iter().any(|p| p["name"].as_str() == Some(name));
+    let missing = r.intent.service_extra_ports.iter().filter(|n| !on(n.as_str()));
+    missing.map(|n| format!("{}: service.extraPorts {n} is not among its ports", service.id())).collect()
 }
 
 /// One object from the extraObjects template for each `extraObjects` entry: none dropped, none doubled.

@@ -46,6 +46,10 @@ pub struct Intent {
     /// `global.compatibility.openshift.adaptSecurityContext` "force", or "auto" (the default)
     /// with security.openshift.io/v1 among the case's `apiVersions`.
     pub openshift_adapts: bool,
+    /// Whether the case's cluster is OpenShift (serves security.openshift.io/v1), whose DNS pods listen on 5353.
+    pub openshift_dns: bool,
+    /// `networkPolicy.dnsPorts` as the case gives it: the DNS the operator says they run; empty for the platform's.
+    pub dns_ports: Vec<u16>,
     /// The chart's list of the variables Heimdall reads (`files/variables.yaml`); None checks nothing (rule unit tests).
     pub known_variables: Option<BTreeSet<String>>,
     /// Whether the case gives EXTERNAL_URL itself (heimdall.config or env/heimdallconfig.yaml), so the chart derives none.
@@ -56,6 +60,10 @@ pub struct Intent {
     pub ingress_tls_secrets: Vec<String>,
     pub extra_volume_mounts: Vec<Value>,
     pub extra_env_from: Vec<Value>,
+    /// The names of `service.extraPorts`' entries.
+    pub service_extra_ports: Vec<String>,
+    /// `lifecycle` as the case gives it (null when it gives none).
+    pub lifecycle: Value,
     /// `heimdall.allowUnknownVariables`.
     pub allow_unknown_variables: bool,
     /// `commonLabels` and `commonAnnotations` as given.
@@ -104,6 +112,9 @@ impl Intent {
         let mode = values["global"]["compatibility"]["openshift"]["adaptSecurityContext"].as_str().unwrap_or("auto");
         let served = case.spec.api_versions.iter().any(|v| v == "security.openshift.io/v1");
         self.openshift_adapts = mode == "force" || (mode == "auto" && served);
+        self.openshift_dns = served;
+        let ports = values["networkPolicy"]["dnsPorts"].as_sequence().into_iter().flatten();
+        self.dns_ports = ports.filter_map(|p| p.as_u64().and_then(|n| u16::try_from(n).ok())).collect();
         self.allow_unknown_variables = flag(&values["heimdall"]["allowUnknownVariables"], false);
     }
 
@@ -203,6 +214,9 @@ impl Intent {
         }
         self.extra_volume_mounts = values["extraVolumeMounts"].as_sequence().cloned().unwrap_or_default();
         self.extra_env_from = values["extraEnvFrom"].as_sequence().cloned().unwrap_or_default();
+        let ports = values["service"]["extraPorts"].as_sequence().into_iter().flatten();
+        self.service_extra_ports = ports.filter_map(|p| p["name"].as_str().map(str::to_string)).collect();
+        self.lifecycle = values["lifecycle"].clone();
         self.external.extend(case.spec.external.iter().cloned());
     }
 }

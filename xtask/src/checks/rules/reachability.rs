@@ -163,20 +163,30 @@ impl<'a> Scene<'a> {
         flows
     }
 
-    /// Heimdall → DNS on 53/UDP and 53/TCP: the `dnsTo` peers, or the cluster's kube-dns pods.
+    /// Heimdall → DNS, UDP and TCP, on the port its servers listen on: the `dnsTo` peers, or the
+    /// cluster's DNS pods (kube-dns on 53; on OpenShift, openshift-dns's on 5353 behind the Service's
+    /// 53). `networkPolicy.dnsPorts`, when the case sets it, says where its DNS listens.
     fn dns_flows(&self) -> Vec<Flow> {
-        let targets: Vec<Endpoint> = if self.r.intent.dns_to.is_empty() {
-            let mut dns = Endpoint::pod("kube-dns pods", "kube-system", Labels::from([("k8s-app".to_string(), "kube-dns".to_string())]));
-            dns.named_ports = vec![("dns".into(), 53, "UDP".into()), ("dns-tcp".into(), 53, "TCP".into())];
-            vec![dns]
+        let intent = &self.r.intent;
+        let ports = if !intent.dns_ports.is_empty() {
+            intent.dns_ports.clone()
+        } else if intent.openshift_dns {
+            vec![5353]
         } else {
-            let peers = self.r.intent.dns_to.iter().enumerate();
+            vec![53]
+        };
+        let targets: Vec<Endpoint> = if intent.dns_to.is_empty() {
+            vec![cluster_dns(intent.openshift_dns, ports[0])]
+        } else {
+            let peers = intent.dns_to.iter().enumerate();
             peers.filter_map(|(i, p)| netpol::member_of(p, &self.namespace, &format!("DNS (networkPolicy.dnsTo[{i}])"))).collect()
         };
         let mut flows = Vec::new();
         for to in targets {
-            for protocol in ["UDP", "TCP"] {
-                flows.push(Flow { from: self.heimdall.clone(), to: to.clone(), port: 53, protocol: protocol.into() });
+            for port in &ports {
+                for protocol in ["UDP", "TCP"] {
+                    flows.push(Flow { from: self.heimdall.clone(), to: to.clone(), port: *port, protocol: protocol.into() });
+                }
             }
         }
         flows
@@ -284,4 +294,17 @@ impl Scene<'_> {
         }
         flows
     }
+}
+
+/// The cluster's own DNS pods, serving on `port`: OpenShift's DNS operator's (namespace openshift-dns,
+/// its Service's 53 mapped to the pods' 5353), or kube-dns's.
+fn cluster_dns(openshift: bool, port: u16) -> Endpoint {
+    let (name, namespace, label) = if openshift {
+        ("OpenShift's DNS pods", "openshift-dns", ("dns.operator.openshift.io/daemonset-dns", "default"))
+    } else {
+        ("kube-dns pods", "kube-system", ("k8s-app", "kube-dns"))
+    };
+    let mut dns = Endpoint::pod(name, namespace, Labels::from([(label.0.to_string(), label.1.to_string())]));
+    dns.named_ports = vec![("dns".into(), port, "UDP".into()), ("dns-tcp".into(), port, "TCP".into())];
+    dns
 }

@@ -415,6 +415,25 @@ fn hc014_fires_when_dns_or_ingress_from_peers_are_blocked() {
 }
 
 #[test]
+fn hc014_fires_on_openshift_when_dns_egress_admits_only_the_services_port() {
+    let yaml = with_policies(HEIMDALL_FROM_ANYWHERE, FROM_HEIMDALL);
+    let intent = Intent { openshift_dns: true, ..policy_intent() };
+    let found = findings_with(&yaml, &intent, &[], None);
+    assert!(found.iter().any(|f| f.contains("Heimdall pods → OpenShift's DNS pods on 5353/UDP is blocked")), "{found:#?}");
+    let dns = "    - ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]\n";
+    let both = yaml.replace(
+        dns,
+        "    - ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}, {port: 5353, protocol: UDP}, {port: 5353, protocol: TCP}]\n",
+    );
+    let found = findings_with(&both, &intent, &[], None);
+    assert!(found.is_empty(), "{found:#?}");
+    // A DNS the operator runs on another port is checked on that port.
+    let intent = Intent { dns_ports: vec![1053], ..policy_intent() };
+    let found = findings_with(&yaml, &intent, &[], None);
+    assert!(found.iter().any(|f| f.contains("kube-dns pods on 1053/UDP is blocked")), "{found:#?}");
+}
+
+#[test]
 fn hc014_fires_when_database_host_names_no_service() {
     let yaml = good_yaml().replace("{name: DATABASE_HOST, value: r-heimdall-postgresql}", "{name: DATABASE_HOST, value: r-postgresql}");
     let intent = Intent { embedded_database: true, ..inline_intent() };
@@ -839,6 +858,28 @@ fn hc026_fires_when_a_tls_secret_an_extra_mount_or_extra_env_from_misses_its_obj
         .all(|f| !f.starts_with("HC026")));
     let found = findings_with(&ingress("tls: [{hosts: [h.example]}], "), &intent, &[], None);
     assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("\"t\"")), "{found:#?}");
+}
+
+#[test]
+fn hc026_fires_when_a_service_extra_port_misses_the_service() {
+    let mut intent = inline_intent();
+    intent.service_extra_ports = vec!["metrics".into()];
+    let found = findings_with(&good_yaml(), &intent, &[], None);
+    assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("service.extraPorts metrics is not among its ports")), "{found:#?}");
+    let with_port =
+        good_yaml().replace("{{port: 3000, targetPort: http}}", "{{port: 3000, targetPort: http}}, {{name: metrics, port: 9100}}");
+    let with_port = with_port
+        .replace("ports: [{port: 3000, targetPort: http}]", "ports: [{port: 3000, targetPort: http}, {name: metrics, port: 9100}]");
+    let found = findings_with(&with_port, &intent, &[], None);
+    assert!(!found.iter().any(|f| f.starts_with("HC026")), "{found:#?}");
+}
+
+#[test]
+fn hc026_fires_when_a_lifecycle_misses_the_container() {
+    let mut intent = inline_intent();
+    intent.lifecycle = serde_yaml::from_str("{postStart: {exec: {command: [sh, -c, 'true']}}}").unwrap();
+    let found = findings_with(&good_yaml(), &intent, &[], None);
+    assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("not the lifecycle the values give")), "{found:#?}");
 }
 
 #[test]
