@@ -49,6 +49,14 @@ Usage: {{ include "heimdall.platform.intOrPercent" .Values.podDisruptionBudget.m
 {{- end }}
 
 {{/*
+"true" on OpenShift: a cluster that serves security.openshift.io/v1 (its SCC API); "" elsewhere.
+Usage: {{ include "heimdall.platform.openshift" . }}
+*/}}
+{{- define "heimdall.platform.openshift" -}}
+  {{- if .Capabilities.APIVersions.Has "security.openshift.io/v1" }}true{{ end }}
+{{- end }}
+
+{{/*
 "true" when security contexts leave user and group IDs to OpenShift's SCC:
 global.compatibility.openshift.adaptSecurityContext "force", or "auto" on a
 cluster that serves security.openshift.io/v1; "" otherwise.
@@ -58,7 +66,7 @@ cluster that serves security.openshift.io/v1; "" otherwise.
   {{- if not (has $mode (list "auto" "force" "disabled")) }}
     {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "global.compatibility.openshift.adaptSecurityContext is %q: use auto, force or disabled" $mode)) }}
   {{- end }}
-  {{- if or (eq $mode "force") (and (eq $mode "auto") (.Capabilities.APIVersions.Has "security.openshift.io/v1")) }}true{{ end }}
+  {{- if or (eq $mode "force") (and (eq $mode "auto") (include "heimdall.platform.openshift" .)) }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -72,7 +80,7 @@ Usage: {{ include "heimdall.platform.dnsPorts" . | fromJsonArray }}
   {{- $ports := .Values.networkPolicy.dnsPorts | default list }}
   {{- if not $ports }}
     {{- $ports = list 53 }}
-    {{- if .Capabilities.APIVersions.Has "security.openshift.io/v1" }}
+    {{- if include "heimdall.platform.openshift" . }}
       {{- $ports = append $ports 5353 }}
     {{- end }}
   {{- end }}
