@@ -73,3 +73,22 @@ fn values_schema_covers_every_value_and_rejects_typos() {
     }
     assert_eq!(schema["properties"]["heimdall"]["properties"]["secrets"]["propertyNames"]["pattern"], "^[A-Z_][A-Z0-9_]*$");
 }
+
+/// httpRoute's timeouts and filters land in the HTTPRoute's rule as they are, so the values schema
+/// must take what the Gateway API CRD takes there: the same duration form, filter types and count.
+#[test]
+fn http_route_timeouts_and_filters_follow_the_gateway_api_crd() {
+    let crd = xtask::support::tools::CRDS.iter().find(|c| c.kind == "HTTPRoute").unwrap().installed();
+    let crd: Json = serde_yaml::from_str(&std::fs::read_to_string(&crd).expect("the HTTPRoute CRD: run `cargo xtask setup`")).unwrap();
+    let v1 = crd["spec"]["versions"].as_array().unwrap().iter().find(|v| v["name"] == "v1").unwrap();
+    let rule = &v1["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["rules"]["items"]["properties"];
+    let schema: Json = serde_json::from_str(&std::fs::read_to_string(repo_root().join("heimdall/values.schema.json")).unwrap()).unwrap();
+    let ours = &schema["properties"]["httpRoute"]["properties"];
+    for timeout in ["request", "backendRequest"] {
+        let pattern = &rule["timeouts"]["properties"][timeout]["pattern"];
+        assert!(pattern.is_string(), "the CRD has no {timeout} pattern");
+        assert_eq!(&ours["timeouts"]["properties"][timeout]["pattern"], pattern, "httpRoute.timeouts.{timeout}");
+    }
+    assert_eq!(ours["filters"]["items"]["properties"]["type"]["enum"], rule["filters"]["items"]["properties"]["type"]["enum"]);
+    assert_eq!(ours["filters"]["maxItems"], rule["filters"]["maxItems"]);
+}

@@ -61,6 +61,7 @@ checks what it reads as it goes, so running it here checks it.
   {{- $_ = include "heimdall.validateExtraEnv" . }}
   {{- $_ = include "heimdall.metadata.validate" . }}
   {{- $_ = include "heimdall.exposure.validate" . }}
+  {{- $_ = include "heimdall.httpRoute.validate" . }}
   {{- $_ = include "heimdall.image" . }}
   {{- if or .Values.postgresql.enabled .Values.waitForDatabase.enabled }}
     {{- $_ = include "heimdall.postgresql.image" . }}

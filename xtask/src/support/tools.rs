@@ -1,6 +1,6 @@
 //! Pinned external tools: installing Helm 3, Helm 4, the Kubernetes schemas, the CRDs and the Go-built tools (actionlint, sops, age, cosign, oras; the node's registry) into the tools folder ([`tools_dir`]), and finding them again.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,53 +42,65 @@ pub const KUBERNETES_VALIDATE_VERSION: &str = "1.37.0";
 /// the workflows' setup-go and every "install Go" message say this one (a tidy test checks).
 pub const GO_VERSION: &str = "1.26";
 
-/// A kind the Kubernetes schemas lack, whose strict schema comes from a CRD
-/// manifest shipped in a pinned Go module (fetched through the Go module proxy).
+/// A kind the Kubernetes schemas lack, whose strict schema comes from a CRD manifest.
 pub struct CrdSource {
     pub kind: &'static str,
-    pub module: &'static str,
-    pub version: &'static str,
-    /// The CRD manifest's path inside the module.
-    pub path: &'static str,
+    pub origin: CrdOrigin,
 }
 
-/// HTTPRoute from the Gateway API; OpenShift's Route from `openshift/api`,
-/// whose route CRD manifest is the one MicroShift and HyperShift install
-/// (the proxy serves that module only at exact pseudo-versions); the kinds the
-/// documented examples release through extraObjects: External Secrets'
-/// ExternalSecret, Sealed Secrets' SealedSecret and CloudNativePG's Cluster
-/// (each the newest release the module proxy serves here whole).
+/// Where a CRD manifest comes from.
+pub enum CrdOrigin {
+    /// A file inside a pinned Go module, fetched through the Go module proxy by `setup`.
+    GoModule {
+        module: &'static str,
+        version: &'static str,
+        /// The CRD manifest's path inside the module.
+        path: &'static str,
+    },
+    /// A file kept in this repository (its folder's SOURCE.md says where from), for a project
+    /// whose module the proxy does not serve; `release` is the upstream release it was copied at.
+    Kept { path: &'static str, project: &'static str, release: &'static str },
+}
+
+/// The NGINX Gateway Fabric release whose policy CRDs tests/fixtures/upstream/nginx-gateway-fabric keeps.
+pub const NGF_CRD_VERSION: &str = "v2.6.7";
+
+const fn go_crd(kind: &'static str, module: &'static str, version: &'static str, path: &'static str) -> CrdSource {
+    CrdSource { kind, origin: CrdOrigin::GoModule { module, version, path } }
+}
+
+const fn ngf_crd(kind: &'static str, path: &'static str) -> CrdSource {
+    CrdSource { kind, origin: CrdOrigin::Kept { path, project: "nginx/nginx-gateway-fabric", release: NGF_CRD_VERSION } }
+}
+
+/// The Gateway API version of the HTTPRoute and Gateway schemas.
+pub const GATEWAY_API_VERSION: &str = "v1.4.1";
+
+/// HTTPRoute and Gateway from the Gateway API (standard channel); OpenShift's Route from
+/// `openshift/api`, whose route CRD manifest is the one MicroShift and HyperShift install (the
+/// proxy serves that module only at exact pseudo-versions); the kinds the documented examples
+/// release through extraObjects: External Secrets' ExternalSecret, Sealed Secrets' SealedSecret
+/// and CloudNativePG's Cluster (each the newest release the module proxy serves here whole), and
+/// NGINX Gateway Fabric's ClientSettingsPolicy and ProxySettingsPolicy (kept in `tests/`).
 pub const CRDS: &[CrdSource] = &[
-    CrdSource {
-        kind: "HTTPRoute",
-        module: "sigs.k8s.io/gateway-api",
-        version: "v1.4.1",
-        path: "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml",
-    },
-    CrdSource {
-        kind: "Route",
-        module: "github.com/openshift/api",
-        version: "v0.0.0-20260728120005-8ba0b25b0f29",
-        path: "route/v1/zz_generated.crd-manifests/routes.crd.yaml",
-    },
-    CrdSource {
-        kind: "ExternalSecret",
-        module: "github.com/external-secrets/external-secrets",
-        version: "v0.16.2",
-        path: "config/crds/bases/external-secrets.io_externalsecrets.yaml",
-    },
-    CrdSource {
-        kind: "SealedSecret",
-        module: "github.com/bitnami-labs/sealed-secrets",
-        version: "v0.40.0",
-        path: "helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml",
-    },
-    CrdSource {
-        kind: "Cluster",
-        module: "github.com/cloudnative-pg/cloudnative-pg",
-        version: "v1.27.1",
-        path: "config/crd/bases/postgresql.cnpg.io_clusters.yaml",
-    },
+    go_crd("HTTPRoute", "sigs.k8s.io/gateway-api", GATEWAY_API_VERSION, "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"),
+    go_crd("Gateway", "sigs.k8s.io/gateway-api", GATEWAY_API_VERSION, "config/crd/standard/gateway.networking.k8s.io_gateways.yaml"),
+    go_crd(
+        "Route",
+        "github.com/openshift/api",
+        "v0.0.0-20260728120005-8ba0b25b0f29",
+        "route/v1/zz_generated.crd-manifests/routes.crd.yaml",
+    ),
+    go_crd(
+        "ExternalSecret",
+        "github.com/external-secrets/external-secrets",
+        "v0.16.2",
+        "config/crds/bases/external-secrets.io_externalsecrets.yaml",
+    ),
+    go_crd("SealedSecret", "github.com/bitnami-labs/sealed-secrets", "v0.40.0", "helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml"),
+    go_crd("Cluster", "github.com/cloudnative-pg/cloudnative-pg", "v1.27.1", "config/crd/bases/postgresql.cnpg.io_clusters.yaml"),
+    ngf_crd("ClientSettingsPolicy", "tests/fixtures/upstream/nginx-gateway-fabric/crds/gateway.nginx.org_clientsettingspolicies.yaml"),
+    ngf_crd("ProxySettingsPolicy", "tests/fixtures/upstream/nginx-gateway-fabric/crds/gateway.nginx.org_proxysettingspolicies.yaml"),
 ];
 
 /// The repository root (the parent of `xtask/`).
@@ -233,10 +245,23 @@ fn kubernetes_validate_dir() -> PathBuf {
 }
 
 impl CrdSource {
-    /// Where `setup` keeps the manifest.
+    /// Where the manifest is: where `setup` keeps a module's, or the repository's own copy.
     pub fn installed(&self) -> PathBuf {
-        let file = Path::new(self.path).file_name().expect("a CRD path names a file");
-        tools_dir().join("crds").join(self.module.replace('/', "+")).join(self.version).join(file)
+        match self.origin {
+            CrdOrigin::GoModule { module, version, path } => {
+                let file = Path::new(path).file_name().expect("a CRD path names a file");
+                tools_dir().join("crds").join(module.replace('/', "+")).join(version).join(file)
+            }
+            CrdOrigin::Kept { path, .. } => repo_root().join(path),
+        }
+    }
+
+    /// Where it comes from, as a person would write it (`module@version`, `project release`).
+    pub fn origin_label(&self) -> String {
+        match self.origin {
+            CrdOrigin::GoModule { module, version, .. } => format!("{module}@{version}"),
+            CrdOrigin::Kept { project, release, .. } => format!("{project} {release}"),
+        }
     }
 }
 
@@ -479,7 +504,11 @@ fn setup_kubernetes_schemas(say: &dyn Fn(String)) -> Result<()> {
 }
 
 fn setup_crd(crd: &CrdSource, say: &dyn Fn(String)) -> Result<()> {
-    let (installed, at) = (crd.installed(), format!("{}@{}", crd.module, crd.version));
+    let (installed, at) = (crd.installed(), crd.origin_label());
+    let CrdOrigin::GoModule { path: inner, .. } = crd.origin else {
+        ensure!(installed.is_file(), "the {} CRD of {at} should be in the repository at {}", crd.kind, installed.display());
+        return Ok(());
+    };
     if installed.is_file() {
         say(format!("setup: {} CRD from {at} present", crd.kind));
         return Ok(());
@@ -500,7 +529,7 @@ fn setup_crd(crd: &CrdSource, say: &dyn Fn(String)) -> Result<()> {
     let info: serde_json::Value = serde_json::from_slice(&out.stdout)
         .with_context(|| format!("go mod download printed no JSON: {}", String::from_utf8_lossy(&out.stderr)))?;
     let dir = info["Dir"].as_str().with_context(|| format!("go mod download {at} failed: {info}"))?;
-    let src = Path::new(dir).join(crd.path);
+    let src = Path::new(dir).join(inner);
     std::fs::create_dir_all(installed.parent().unwrap())?;
     std::fs::copy(&src, &installed).with_context(|| format!("copying {}", src.display()))?;
     Ok(())

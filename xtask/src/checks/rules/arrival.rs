@@ -1,13 +1,14 @@
-//! HC026: documented values reach the object they are documented for: each `ingress.tls` Secret is in the Ingress's TLS, each `service.extraPorts` entry is on Heimdall's Service, `lifecycle` is the Heimdall container's, each `extraVolumeMounts` entry is on the Heimdall container, `extraEnvFrom` comes after the chart's own ConfigMap and Secret, `commonLabels` and `commonAnnotations` are on every object, and each `extraObjects` entry is rendered.
+//! HC026: documented values reach the object they are documented for: each `ingress.tls` Secret is in the Ingress's TLS, each `service.extraPorts` entry is on Heimdall's Service, `lifecycle` is the Heimdall container's, `httpRoute.timeouts` and `httpRoute.filters` are on the HTTPRoute's rule, each `extraVolumeMounts` entry is on the Heimdall container, `extraEnvFrom` comes after the chart's own ConfigMap and Secret, `commonLabels` and `commonAnnotations` are on every object, and each `extraObjects` entry is rendered.
 
 use super::{heimdall_container, pod_specs, s, Rendering};
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// HC026, in seven parts.
+/// HC026, in eight parts.
 pub fn values_arrive(r: &Rendering) -> Vec<String> {
     let mut out = tls_secrets_arrive(r);
     out.extend(extra_ports_on_the_service(r));
+    out.extend(http_route_rule_settings_arrive(r));
     if let Some(c) = heimdall_container(r.docs) {
         out.extend(mounts_arrive(&r.intent.extra_volume_mounts, c));
         out.extend(lifecycle_arrives(&r.intent.lifecycle, c));
@@ -71,6 +72,31 @@ fn extra_ports_on_the_service(r: &Rendering) -> Vec<String> {
     let on = |name: &str| ports.iter().any(|p| p["name"].as_str() == Some(name));
     let missing = r.intent.service_extra_ports.iter().filter(|n| !on(n.as_str()));
     missing.map(|n| format!("{}: service.extraPorts {n} is not among its ports", service.id())).collect()
+}
+
+/// `httpRoute.timeouts` and `httpRoute.filters`, when given, are those of every rule of the chart's HTTPRoute, as given.
+fn http_route_rule_settings_arrive(r: &Rendering) -> Vec<String> {
+    let Some(route) = r.docs.iter().find(|d| d.kind() == "HTTPRoute" && d.source.ends_with("templates/httproute.yaml")) else {
+        return vec![];
+    };
+    let timeouts = &r.intent.http_route_timeouts;
+    let timeouts_given = timeouts.as_mapping().is_some_and(|m| !m.is_empty());
+    let mut out = Vec::new();
+    for (i, rule) in route.value["spec"]["rules"].as_sequence().into_iter().flatten().enumerate() {
+        if timeouts_given && &rule["timeouts"] != timeouts {
+            out.push(format!("{}: rule {i}'s timeouts are not httpRoute.timeouts as given", route.id()));
+        }
+        let filters = rule["filters"].as_sequence().cloned().unwrap_or_default();
+        if filters != r.intent.http_route_filters {
+            out.push(format!(
+                "{}: rule {i} has {} filters, not httpRoute.filters' {} as given",
+                route.id(),
+                filters.len(),
+                r.intent.http_route_filters.len()
+            ));
+        }
+    }
+    out
 }
 
 /// One object from the extraObjects template for each `extraObjects` entry: none dropped, none doubled.

@@ -64,6 +64,9 @@ pub struct Intent {
     pub service_extra_ports: Vec<String>,
     /// `lifecycle` as the case gives it (null when it gives none).
     pub lifecycle: Value,
+    /// `httpRoute.timeouts` (null or empty when not given) and `httpRoute.filters`, as given.
+    pub http_route_timeouts: Value,
+    pub http_route_filters: Vec<Value>,
     /// `heimdall.allowUnknownVariables`.
     pub allow_unknown_variables: bool,
     /// `commonLabels` and `commonAnnotations` as given.
@@ -217,6 +220,8 @@ impl Intent {
         let ports = values["service"]["extraPorts"].as_sequence().into_iter().flatten();
         self.service_extra_ports = ports.filter_map(|p| p["name"].as_str().map(str::to_string)).collect();
         self.lifecycle = values["lifecycle"].clone();
+        self.http_route_timeouts = values["httpRoute"]["timeouts"].clone();
+        self.http_route_filters = values["httpRoute"]["filters"].as_sequence().cloned().unwrap_or_default();
         self.external.extend(case.spec.external.iter().cloned());
     }
 }

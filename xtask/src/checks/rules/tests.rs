@@ -883,6 +883,27 @@ fn hc026_fires_when_a_lifecycle_misses_the_container() {
 }
 
 #[test]
+fn hc026_fires_when_http_route_timeouts_or_filters_miss_the_rule() {
+    let route = |rule_extra: &str| {
+        format!(
+            "{}---\n# Source: heimdall/templates/httproute.yaml\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r-heimdall, labels: {LABELS}}}\nspec: {{parentRefs: [{{name: gw}}], rules: [{{matches: [{{path: {{type: PathPrefix, value: /}}}}]{rule_extra}, backendRefs: [{{name: r-heimdall, port: 3000}}]}}]}}\n",
+            good_yaml()
+        )
+    };
+    let mut intent = inline_intent();
+    intent.http_route_timeouts = serde_yaml::from_str("{request: 300s}").unwrap();
+    intent.http_route_filters =
+        vec![serde_yaml::from_str("{type: RequestMirror, requestMirror: {backendRef: {name: s, port: 1}}}").unwrap()];
+    let given = ", timeouts: {request: 300s}, filters: [{type: RequestMirror, requestMirror: {backendRef: {name: s, port: 1}}}]";
+    assert!(findings_with(&route(given), &intent, &[], None).iter().all(|f| !f.starts_with("HC026")));
+    let found =
+        findings_with(&route(", filters: [{type: RequestMirror, requestMirror: {backendRef: {name: s, port: 1}}}]"), &intent, &[], None);
+    assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("timeouts are not httpRoute.timeouts")), "{found:#?}");
+    let found = findings_with(&route(", timeouts: {request: 300s}"), &intent, &[], None);
+    assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("has 0 filters, not httpRoute.filters' 1")), "{found:#?}");
+}
+
+#[test]
 fn hc026_fires_when_a_common_label_or_annotation_misses_an_object_or_an_extra_object_is_dropped() {
     let with_team = good_yaml().replace("app.kubernetes.io/managed-by: Helm}", "app.kubernetes.io/managed-by: Helm, example.com/team: a}");
     let mut intent = inline_intent();
