@@ -146,3 +146,48 @@ fn ci_runs_make_test_and_the_kind_job_runs_the_suite_through_a_kubeconfig() {
     assert!(commands.iter().any(|l| l.contains("cargo xtask release")), "the release does not run cargo xtask release");
     assert!(!commands.iter().any(|l| l.contains("helm package")), "the release runs helm package, which can ship a secrets file");
 }
+
+/// NOTES of a chart unpacked in `dir`, rendered by `helm` with `values` (NOTES wrapped in a define
+/// and printed by a planted template, as test-chart does, since `helm template` leaves NOTES out).
+fn notes_of(helm: &xtask::support::tools::Helm, dir: &Path, values: &[&str]) -> String {
+    let chart = dir.join("heimdall");
+    let notes = std::fs::read_to_string(chart.join("templates/NOTES.txt")).unwrap();
+    std::fs::write(chart.join("templates/_zz_notes.tpl"), format!("{{{{- define \"test.notes\" -}}}}\n{notes}{{{{- end }}}}\n")).unwrap();
+    std::fs::write(chart.join("templates/zz-notes.yaml"), "notes: {{ include \"test.notes\" . | toJson }}\n").unwrap();
+    let mut cmd = Command::new(&helm.path);
+    cmd.args(["template", "heimdall"]).arg(&chart).args(["--show-only", "templates/zz-notes.yaml"]);
+    for v in values {
+        cmd.args(["--set", v]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_yaml::Value = serde_yaml::from_slice(&out.stdout).unwrap();
+    doc["notes"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn the_packaged_notes_link_each_doc_they_name_at_the_release_tag() {
+    let helm = &xtask::support::tools::find_helms(None).expect("run `cargo xtask setup`")[0];
+    let repo = checkout_with_chart();
+    let out = tempfile::tempdir().unwrap();
+    let archive = xtask::tasks::package::run(repo.path(), helm, out.path(), Some(&source_url())).unwrap();
+    let unpacked = tempfile::tempdir().unwrap();
+    tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(&archive).unwrap())).unpack(unpacked.path()).unwrap();
+    let at = "https://github.com/owner/repo/blob/v4.0.0/docs/";
+    let ingress =
+        notes_of(helm, unpacked.path(), &["replicaCount=2", "startCommand=image", "ingress.enabled=true", "ingress.className=nginx"]);
+    let gateway =
+        notes_of(helm, unpacked.path(), &["httpRoute.enabled=true", "httpRoute.parentRefs[0].name=gw", "httpRoute.hostnames[0]=h.example"]);
+    for (notes, doc) in [
+        (&ingress, "concurrent-migrations.md"),
+        (&ingress, "examples/ingress-nginx.yaml"),
+        (&gateway, "examples/gateway-api.yaml"),
+        (&gateway, "secrets-management.md"),
+    ] {
+        assert!(notes.contains(&format!("{at}{doc}")), "NOTES name {doc} without its link at the tag:\n{notes}");
+        assert!(repo_root().join("docs").join(doc).is_file(), "NOTES link docs/{doc}, which the repository lacks");
+    }
+    for notes in [&ingress, &gateway] {
+        assert!(!notes.contains("in the chart's repository"), "a packaged chart's NOTES still give a path:\n{notes}");
+    }
+}

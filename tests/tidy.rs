@@ -39,6 +39,17 @@ fn every_chart_template_is_named_for_one_resource_or_helper() {
 }
 
 #[test]
+fn every_doc_notes_link_to_is_in_the_repository() {
+    let notes = std::fs::read_to_string(root().join("heimdall/templates/NOTES.txt")).unwrap();
+    let marker = "\"heimdall.notes.docLink\" (dict \"root\" $ \"path\" \"";
+    let paths: Vec<&str> = notes.split(marker).skip(1).map(|rest| &rest[..rest.find('"').unwrap()]).collect();
+    assert!(paths.len() >= 4, "NOTES link only {paths:?}");
+    for path in paths {
+        assert!(root().join(path).is_file(), "NOTES link {path}, which the repository lacks");
+    }
+}
+
+#[test]
 fn generated_docs_are_current() {
     let stale = xtask::tasks::docs::stale(root()).expect("the generated regions can be computed");
     assert!(stale.is_empty(), "out of date with values.yaml or the rules: {stale:?}; run `cargo xtask docs` and commit");

@@ -175,8 +175,9 @@ fn repository_path(from: &str, relative: &str) -> Result<String> {
 }
 
 /// The staged README with its relative links made absolute against `source` and the registry owner
-/// put into its install line, and `source`'s repository first in Chart.yaml's `sources` (Helm pushes
-/// the first as the OCI annotation `org.opencontainers.image.source`). Without a source, a README with
+/// put into its install line, `source`'s repository first in Chart.yaml's `sources` (Helm pushes
+/// the first as the OCI annotation `org.opencontainers.image.source`), and the docs' address at the
+/// tag as Chart.yaml's `docs` annotation, which NOTES link from. Without a source, a README with
 /// relative links is refused, naming the option.
 fn publish_metadata(staged: &Path, chart_dir: &str, source: Option<&SourceUrl>) -> Result<()> {
     let readme = staged.join("README.md");
@@ -194,7 +195,11 @@ fn publish_metadata(staged: &Path, chart_dir: &str, source: Option<&SourceUrl>) 
     let chart_yaml = staged.join("Chart.yaml");
     let chart = std::fs::read_to_string(&chart_yaml)?;
     ensure!(chart.matches("\nsources:\n").count() == 1, "Chart.yaml has no `sources:` list to name the chart's repository in");
-    std::fs::write(&chart_yaml, chart.replacen("\nsources:\n", &format!("\nsources:\n  - {}\n", source.repository()), 1))?;
+    ensure!(chart.matches("\nannotations:\n").count() == 1, "Chart.yaml has no `annotations:` map to give NOTES the docs' address in");
+    let chart = chart.replacen("\nsources:\n", &format!("\nsources:\n  - {}\n", source.repository()), 1);
+    // NOTES link each doc they name at this address (heimdall.notes.docLink).
+    let chart = chart.replacen("\nannotations:\n", &format!("\nannotations:\n  docs: {}/docs\n", source.0), 1);
+    std::fs::write(&chart_yaml, chart)?;
     Ok(())
 }
 
