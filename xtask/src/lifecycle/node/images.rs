@@ -45,7 +45,11 @@ impl Image {
 
 /// The references the chart's default values name for Heimdall and PostgreSQL, read from the chart.
 pub fn chart_references() -> Result<(String, String)> {
-    let chart = repo_root().join("heimdall");
+    chart_references_of(&repo_root().join("heimdall"))
+}
+
+/// The references the default values of the chart in `chart` name for Heimdall and PostgreSQL.
+pub fn chart_references_of(chart: &Path) -> Result<(String, String)> {
     let read = |f: &str| -> Result<serde_yaml::Value> {
         let text = std::fs::read_to_string(chart.join(f)).with_context(|| format!("reading heimdall/{f}"))?;
         Ok(serde_yaml::from_str(&text)?)

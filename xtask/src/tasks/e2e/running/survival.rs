@@ -2,6 +2,7 @@
 
 use super::super::logs;
 use super::{install_and_wait, run_client, wait_all_ready, wait_rolled_out, ADMIN_EMAIL_VALUE, HELPERS};
+use crate::lifecycle::node::images;
 use crate::support::cluster::poll;
 use crate::tasks::e2e::{generated_secret_name, upgrade, Env, RELEASE};
 use anyhow::{bail, ensure, Context, Result};
@@ -71,6 +72,7 @@ fn lifecycle(env: &Env, ns: &str, chart: &Path, values: &[&str], supplied: &BTre
 pub fn upgrade_from_the_previous_chart(env: &Env) -> Result<()> {
     let ns = env.namespace("previous")?;
     let (previous, which) = previous_chart(env)?;
+    images_under_the_previous_tags(env, &previous, &which)?;
     let values = ["--set-string", ADMIN_EMAIL_VALUE];
     install_and_wait(env, &ns, &previous, &values)?;
     let evaluation = upload_evaluation(env, &ns)?;
@@ -81,6 +83,28 @@ pub fn upgrade_from_the_previous_chart(env: &Env) -> Result<()> {
     still_there(env, &ns, &evaluation, &before, &format!("the upgrade from {which}"))?;
     env.note(format!("upgraded from {which}"));
     Ok(())
+}
+
+/// On a cluster with its own registry (the built-in node's, which stands in for Docker Hub), the
+/// images tagged as the previous chart names them too, where its pins differ from this chart's
+/// (PostgreSQL 17.6 then, 17.11 now): the stand-ins are one build whatever their tag, as the
+/// official images of one major share their data format. Elsewhere the real registry has both.
+fn images_under_the_previous_tags(env: &Env, previous: &Path, which: &str) -> Result<()> {
+    let Some(registry) = env.target.registry.as_ref() else { return Ok(()) };
+    let (now, then) = (images::chart_references()?, images::chart_references_of(previous)?);
+    for (now, then) in [(now.0, then.0), (now.1, then.1)] {
+        let ((now_name, _), (then_name, then_tag)) = (split_tag(&now)?, split_tag(&then)?);
+        ensure!(now_name == then_name, "the chart of {which} names {then}, another image than this chart's {now}: tag it by hand");
+        if now != then {
+            registry.tag(&now, then_tag)?;
+            env.note(format!("{now} tagged {then_tag} too, as {which} names it"));
+        }
+    }
+    Ok(())
+}
+
+fn split_tag(reference: &str) -> Result<(&str, &str)> {
+    reference.rsplit_once(':').with_context(|| format!("{reference} carries no tag"))
 }
 
 /// A required key and an optional one, supplied inline with random values of this run.
