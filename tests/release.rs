@@ -5,6 +5,7 @@ use regex::Regex;
 use serde_yaml::Value;
 use std::collections::BTreeSet;
 use std::process::Command;
+use xtask::support::tools::CrdOrigin;
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(repo_root().join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
@@ -154,6 +155,14 @@ fn renovate_pins() -> BTreeSet<(String, String)> {
 fn renovate_finds_every_pin_it_bumps_with_the_value_the_code_uses() {
     let kind = read(".github/workflows/ci.yml").lines().find_map(|l| l.trim().strip_prefix("KIND_VERSION: ").map(str::to_string)).unwrap();
     let app = yaml("heimdall/Chart.yaml")["appVersion"].as_str().unwrap().to_string();
+    let cnpg = yaml("docs/examples/cloudnative-pg.yaml")["extraObjects"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find_map(|o| o["spec"]["imageName"].as_str())
+        .and_then(|i| i.rsplit_once(':'))
+        .map(|(_, tag)| tag.to_string())
+        .unwrap();
     let expected: BTreeSet<(String, String)> = [
         ("docker.io/mitre/heimdall2", app.as_str()),
         ("helm.sh/helm/v3", xtask::support::tools::HELM_PINS[0].version),
@@ -171,9 +180,21 @@ fn renovate_finds_every_pin_it_bumps_with_the_value_the_code_uses() {
         ("go.etcd.io/etcd/server/v3", xtask::lifecycle::controlplane::ETCD_VERSION),
         ("github.com/cloudnativelabs/kube-router/v2", xtask::lifecycle::node::build::KUBE_ROUTER_VERSION),
         ("node", xtask::lifecycle::node::images::NODE_VERSION),
+        ("yarn", xtask::lifecycle::node::images::YARN_VERSION),
+        ("github.com/coredns/coredns", xtask::lifecycle::node::build::COREDNS_VERSION),
+        ("nginx/nginx-gateway-fabric", xtask::support::tools::NGF_CRD_VERSION),
+        ("ghcr.io/cloudnative-pg/postgresql", cnpg.as_str()),
     ]
     .into_iter()
     .map(|(d, v)| (d.to_string(), v.to_string()))
+    .chain(images_the_defaults_render().into_iter().map(|image| {
+        let (name, tag) = image.rsplit_once(':').unwrap();
+        (name.to_string(), tag.to_string())
+    }))
+    .chain(xtask::support::tools::CRDS.iter().filter_map(|crd| match crd.origin {
+        CrdOrigin::GoModule { module, version, .. } => Some((module.to_string(), version.to_string())),
+        CrdOrigin::Kept { .. } => None,
+    }))
     .collect();
     assert_eq!(renovate_pins(), expected, "renovate.json's regex managers must find each pin once, at the value the code uses");
 }
@@ -237,4 +258,20 @@ fn a_release_attaches_heimdall_migrate_values_for_linux_and_macos() {
     );
     assert!(runs.iter().any(|r| r.starts_with("gh release upload") && r.contains(".sha256")), "not attached with its checksum: {runs:?}");
     assert!(read("docs/migration-from-heimdall-helm.md").contains("heimdall-migrate-values"), "the guide must name the binary");
+}
+
+/// NGINX Gateway Fabric's CRDs are kept in the repository: their SOURCE.md names the release they
+/// were copied at, the one NGF_CRD_VERSION (which Renovate bumps) says, so a bump without the new
+/// files fails here.
+#[test]
+fn the_kept_crds_are_the_release_the_pin_names() {
+    let source = read("tests/fixtures/upstream/nginx-gateway-fabric/SOURCE.md");
+    for crd in xtask::support::tools::CRDS {
+        if let CrdOrigin::Kept { path, release, .. } = crd.origin {
+            let file = path.rsplit('/').next().unwrap();
+            let row = source.lines().find(|l| l.contains(file)).unwrap_or_else(|| panic!("SOURCE.md has no row for {file}"));
+            assert!(row.contains(release), "SOURCE.md's row for {file} names another release than {release}: {row}");
+            assert!(repo_root().join(path).is_file(), "{path} is missing");
+        }
+    }
 }
