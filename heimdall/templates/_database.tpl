@@ -37,7 +37,7 @@ cluster). Usage: include "heimdall.postgresql.validateClaimTemplate" .
 */}}
 {{- define "heimdall.postgresql.validateClaimTemplate" -}}
   {{- $name := include "heimdall.postgresql.fullname" . }}
-  {{- $live := lookup "apps/v1" "StatefulSet" .Release.Namespace $name }}
+  {{- $live := lookup "apps/v1" "StatefulSet" (include "heimdall.namespace" .) $name }}
   {{- if and .Values.postgresql.enabled $live }}
     {{- $p := .Values.postgresql.persistence }}
     {{- $claims := $live.spec.volumeClaimTemplates | default list }}
@@ -65,7 +65,7 @@ cluster). Usage: include "heimdall.postgresql.validateClaimTemplate" .
       {{- end }}
     {{- end }}
     {{- if $changes }}
-      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "postgresql.persistence changes on the installed database (%s), and Kubernetes never changes a StatefulSet's volume claims: the upgrade would fail half way. Put back the installed values; or, to move on, run kubectl delete statefulset %s --namespace %s --cascade=orphan (its pod and volume stay) and upgrade again (to grow the volume, first expand its PersistentVolumeClaim data-%s-0 on a storage class that allows it)" (join "; " $changes) $name .Release.Namespace $name)) }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "postgresql.persistence changes on the installed database (%s), and Kubernetes never changes a StatefulSet's volume claims: the upgrade would fail half way. Put back the installed values; or, to move on, run kubectl delete statefulset %s --namespace %s --cascade=orphan (its pod and volume stay) and upgrade again (to grow the volume, first expand its PersistentVolumeClaim data-%s-0 on a storage class that allows it)" (join "; " $changes) $name (include "heimdall.namespace" .) $name)) }}
     {{- end }}
   {{- end }}
 {{- end }}

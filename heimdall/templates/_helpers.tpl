@@ -19,6 +19,14 @@
   {{- end }}
 {{- end }}
 
+{{/*
+The namespace of every object the chart makes: namespaceOverride, or the release's.
+Usage: {{ include "heimdall.namespace" . }}
+*/}}
+{{- define "heimdall.namespace" -}}
+  {{- .Values.namespaceOverride | default .Release.Namespace }}
+{{- end }}
+
 {{/* The helm.sh/chart label value. */}}
 {{- define "heimdall.chart" -}}
   {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}

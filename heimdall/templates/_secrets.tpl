@@ -146,7 +146,7 @@ read (reported in NOTES). Pass the dict heimdall.secrets.resolve builds.
   {{- $out := .out }}
   {{- $root := .root }}
   {{- $v := $root.Values.heimdall }}
-  {{- $live := lookup "v1" "Secret" $root.Release.Namespace $v.existingSecret }}
+  {{- $live := lookup "v1" "Secret" (include "heimdall.namespace" $root) $v.existingSecret }}
   {{- if $live }}
     {{- $missing := list }}
     {{- range $key := .required }}
@@ -154,7 +154,7 @@ read (reported in NOTES). Pass the dict heimdall.secrets.resolve builds.
       {{- if not (hasKey ($live.data | default dict) $mapped) }}{{ $missing = append $missing (printf "%s (key %s)" $key $mapped) }}{{ end }}
     {{- end }}
     {{- if $missing }}
-      {{- include "heimdall.validation.record" (dict "root" $root "message" (printf "heimdall.existingSecret %s in namespace %s lacks required keys: %s. Add them to the Secret, or map them to the keys it has with heimdall.existingSecretKeys" $v.existingSecret $root.Release.Namespace (join ", " $missing))) }}
+      {{- include "heimdall.validation.record" (dict "root" $root "message" (printf "heimdall.existingSecret %s in namespace %s lacks required keys: %s. Add them to the Secret, or map them to the keys it has with heimdall.existingSecretKeys" $v.existingSecret (include "heimdall.namespace" $root) (join ", " $missing))) }}
     {{- end }}
     {{- /* Keys Heimdall does not read reach it through envFrom and are ignored: reported in NOTES, not fatal (the Secret is the user's). */}}
     {{- if not $v.allowUnknownVariables }}
@@ -273,7 +273,7 @@ Pass (dict "root" $ "value" ... "source" ...). Never prints a value.
   {{- $stored := "" }}
   {{- $storedIn := "" }}
   {{- range $name := list (include "heimdall.secrets.generatedSecretName" $root) (include "heimdall.secrets.chartSecretName" $root) }}
-    {{- $data := (lookup "v1" "Secret" $root.Release.Namespace $name).data | default dict }}
+    {{- $data := (lookup "v1" "Secret" (include "heimdall.namespace" $root) $name).data | default dict }}
     {{- if hasKey $data "DATABASE_PASSWORD" }}
       {{- $stored = get $data "DATABASE_PASSWORD" | b64dec }}
       {{- $storedIn = $name }}

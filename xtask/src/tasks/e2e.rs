@@ -464,6 +464,10 @@ fn case_is_accepted(env: &Env, config: &Config, i: usize, case: &matrix::Case) -
     let work = env.scratch.join(format!("cases-h{}", env.helm.major));
     let prepared = render::prepare(case, config, &work, render::Purpose::AsShipped)?;
     let ns = env.namespace(&format!("case-{i:02}"))?;
+    // A case that sends its objects elsewhere (namespaceOverride) keeps its release in a second
+    // namespace, as an Argo CD Application does; its objects go to this run's `ns`.
+    let overridden = case.values(&config.tests)?["namespaceOverride"].as_str().is_some_and(|n| !n.is_empty());
+    let release_ns = if overridden { env.namespace(&format!("case-{i:02}-release"))? } else { ns.clone() };
     // f judges what the API server accepts, not what runs: on a cluster with nodes, no case starts pods.
     let judged = (|| -> Result<()> {
         let quota = if env.target.nodes > 0 { Some(hold_pods_back(env, &ns)?) } else { None };
@@ -472,11 +476,19 @@ fn case_is_accepted(env: &Env, config: &Config, i: usize, case: &matrix::Case) -
             case.spec.release.clone(),
             prepared.chart_dir.display().to_string(),
             "--namespace".into(),
-            ns.clone(),
+            release_ns.clone(),
         ];
         base.extend(prepared.value_args.iter().cloned());
+        if overridden {
+            base.extend(["--set".to_string(), format!("namespaceOverride={ns}")]);
+        }
         match install_case(env, &base)? {
-            Installed::Yes => release_pods(env, quota.as_deref()).and_then(|()| hook_pods_are_admitted(env, &case.spec.release, &ns)),
+            Installed::Yes => {
+                let release = (case.spec.release.as_str(), release_ns.as_str());
+                release_pods(env, quota.as_deref())?;
+                hook_pods_are_admitted(env, release, &ns)?;
+                kept_objects_outlive_uninstall(env, release, &ns)
+            }
             Installed::KindNotServed(why) => {
                 env.note(format!("skipped case {}: {why}", case.name));
                 Ok(())
@@ -484,7 +496,30 @@ fn case_is_accepted(env: &Env, config: &Config, i: usize, case: &matrix::Case) -
         }
     })();
     env.delete_namespace(&ns)?;
+    if overridden {
+        env.delete_namespace(&release_ns)?;
+    }
     judged.with_context(|| case.name.clone())
+}
+
+/// When the release holds objects marked `helm.sh/resource-policy: keep` (the SealedSecret and
+/// CloudNativePG examples' promise), `helm uninstall` leaves each of them in place.
+fn kept_objects_outlive_uninstall(env: &Env, (release, release_ns): (&str, &str), ns: &str) -> Result<()> {
+    let manifest = env.helm_ok(&["get", "manifest", release, "--namespace", release_ns])?;
+    let keep = |d: &&crate::support::manifest::Doc| d.value["metadata"]["annotations"]["helm.sh/resource-policy"].as_str() == Some("keep");
+    let docs = crate::support::manifest::parse(&manifest.stdout)?.docs;
+    let kept: Vec<_> = docs.iter().filter(keep).collect();
+    if kept.is_empty() {
+        return Ok(());
+    }
+    env.helm_ok(&["uninstall", release, "--namespace", release_ns, "--wait"])?;
+    for doc in &kept {
+        let at = if doc.namespace().is_empty() { ns } else { doc.namespace() };
+        let path = format!("{}/{}", hook::object_collection(doc.api_version(), doc.kind(), at), doc.name());
+        ensure!(env.cluster.get(&path)?.is_some(), "helm uninstall deleted {}, which carries helm.sh/resource-policy: keep", doc.id());
+    }
+    env.note(format!("helm uninstall left {}", kept.iter().map(|d| d.id()).collect::<Vec<_>>().join(", ")));
+    Ok(())
 }
 
 /// A ResourceQuota of no pods in `ns`, so the workloads a case installs create none; its path. Only on a
@@ -553,9 +588,10 @@ fn no_matches_for_kind(stderr: &str) -> Option<(String, String)> {
 
 /// Submits the release's hooks (never created by an install here), lowest weight first, so validation
 /// and admission judge them: objects that run nothing are created, as Helm would; Pods, Jobs and each
-/// Job's pod template (as the Pod it would create) are submitted with dryRun=All.
-fn hook_pods_are_admitted(env: &Env, release: &str, ns: &str) -> Result<()> {
-    let hooks = env.helm_ok(&["get", "hooks", release, "--namespace", ns])?;
+/// Job's pod template (as the Pod it would create) are submitted with dryRun=All, in `ns`, where the
+/// chart puts its objects (the release record, which `helm get hooks` reads, is in `release_ns`).
+fn hook_pods_are_admitted(env: &Env, (release, release_ns): (&str, &str), ns: &str) -> Result<()> {
+    let hooks = env.helm_ok(&["get", "hooks", release, "--namespace", release_ns])?;
     let mut docs = crate::support::manifest::parse(&hooks.stdout)?.docs;
     docs.sort_by_key(|d| {
         d.value["metadata"]["annotations"]["helm.sh/hook-weight"].as_str().and_then(|w| w.parse::<i64>().ok()).unwrap_or(0)
@@ -604,7 +640,7 @@ fn pod_security_warning_is_seen(env: &Env) -> Result<()> {
         run.stderr
     );
     // And the hook check: enforcement refuses the non-restricted test Pod.
-    let err = hook_pods_are_admitted(env, RELEASE, &ns).err().context("a non-restricted hook Pod was admitted")?;
+    let err = hook_pods_are_admitted(env, (RELEASE, &ns), &ns).err().context("a non-restricted hook Pod was admitted")?;
     ensure!(format!("{err:#}").contains("violates PodSecurity"), "the hook Pod was refused for another reason: {err:#}");
     Ok(())
 }

@@ -18,7 +18,7 @@ pub struct Intent {
     pub external_db_secret: Option<(String, String)>,
     /// Objects the rendering may reference without rendering them ("Kind/name").
     pub external: BTreeSet<String>,
-    /// The release namespace.
+    /// The namespace of the chart's objects: namespaceOverride, or the release's.
     pub namespace: String,
     /// `postgresql.enabled` (the embedded database is on unless the case turns it off).
     pub embedded_database: bool,
@@ -89,7 +89,9 @@ impl Intent {
     /// What `case` asks for, read from its values as Helm combines them.
     pub fn from_case(case: &Case, tests_dir: &Path) -> anyhow::Result<Intent> {
         let values = case.values(tests_dir)?;
-        let mut intent = Intent { namespace: case.spec.namespace.clone(), ..Default::default() };
+        // The chart's objects go to namespaceOverride's namespace when it is given.
+        let namespace = values["namespaceOverride"].as_str().filter(|n| !n.is_empty()).unwrap_or(&case.spec.namespace).to_string();
+        let mut intent = Intent { namespace, ..Default::default() };
         intent.read_app_secrets(case, tests_dir, &values["heimdall"]);
         intent.read_database(&values);
         intent.read_policies(&values);

@@ -154,6 +154,19 @@ pub fn collection(kind: &str, ns: &str) -> Result<String> {
     Ok(format!("{prefix}/namespaces/{ns}/{plural}"))
 }
 
+/// The REST collection of any namespaced kind, by the plural the API server derives for kinds that
+/// register none of their own (SealedSecret → sealedsecrets, Policy → policies).
+pub fn object_collection(api_version: &str, kind: &str, ns: &str) -> String {
+    let lower = kind.to_lowercase();
+    let plural = match lower.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None if lower.ends_with('s') => format!("{lower}es"),
+        None => format!("{lower}s"),
+    };
+    let prefix = if api_version.contains('/') { format!("/apis/{api_version}") } else { format!("/api/{api_version}") };
+    format!("{prefix}/namespaces/{ns}/{plural}")
+}
+
 /// The documents of a release's hooks as `helm <verb> --dry-run=server -o json` reports them.
 pub fn hooks_of_release_json(text: &str) -> Result<Vec<Doc>> {
     let release: Json = serde_json::from_str(text).context("helm -o json printed no JSON")?;
@@ -167,4 +180,21 @@ pub fn hooks_of_release_json(text: &str) -> Result<Vec<Doc>> {
 /// The chart's generator script, for checking that the Job runs exactly it.
 pub fn script(chart: &Path) -> Result<String> {
     std::fs::read_to_string(chart.join("files/secrets-generator.js")).context("reading the chart's generator script")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::object_collection;
+
+    #[test]
+    fn a_kind_without_a_listed_path_gets_the_plural_the_api_server_derives() {
+        assert_eq!(object_collection("bitnami.com/v1alpha1", "SealedSecret", "h"), "/apis/bitnami.com/v1alpha1/namespaces/h/sealedsecrets");
+        assert_eq!(object_collection("postgresql.cnpg.io/v1", "Cluster", "h"), "/apis/postgresql.cnpg.io/v1/namespaces/h/clusters");
+        assert_eq!(
+            object_collection("gateway.nginx.org/v1alpha1", "ClientSettingsPolicy", "h"),
+            "/apis/gateway.nginx.org/v1alpha1/namespaces/h/clientsettingspolicies"
+        );
+        assert_eq!(object_collection("v1", "Secret", "h"), "/api/v1/namespaces/h/secrets");
+        assert_eq!(object_collection("networking.k8s.io/v1", "Ingress", "h"), "/apis/networking.k8s.io/v1/namespaces/h/ingresses");
+    }
 }
