@@ -1,4 +1,4 @@
-//! Tidy checks over the repository's own sources: module docs, and no secrets file tracked by git.
+//! Tidy checks over the repository's own structure: module docs, one resource per template, generated docs current, one Go version, values comments, a unit test and a sole mutant per rule, function and helper length, cited pitfalls explained, the layer fence and import circles, no chart named by the engine, helper indentation, validation first in every template, a claim in every rendering case, and the docs NOTES link to.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -36,6 +36,20 @@ fn every_chart_template_is_named_for_one_resource_or_helper() {
             assert!(kinds <= 1, "{} renders {kinds} resources; give each its own file", p.display());
         }
     }
+}
+
+/// tests/cases/README.md: a snapshot diff alone is not a check, so every case that renders says,
+/// in at least one `assert:`, what it is for.
+#[test]
+fn every_rendering_case_makes_a_claim() {
+    let config = xtask::engine::config::Config::at_root(root()).expect("the harness config loads");
+    let cases = config.cases().expect("the cases load");
+    let silent: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.spec.expect == xtask::engine::matrix::Expect::Renders && c.spec.assert.is_empty())
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(silent.is_empty(), "rendering cases without an `assert:` about what they are for: {silent:?}");
 }
 
 #[test]
@@ -227,59 +241,90 @@ fn every_cited_pitfall_is_explained_in_the_repository() {
 }
 
 /// The layers of `xtask/src`, lowest first, as ARCHITECTURE.md's `layers` block lists them.
-fn layer_order() -> Vec<String> {
+fn layer_order() -> Vec<Vec<String>> {
     let map = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
     let block = map.split("```layers\n").nth(1).expect("ARCHITECTURE.md has a ```layers block").split("```").next().unwrap();
-    block.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
+    // One rank per line, lowest first; layers on one line stand beside each other.
+    block.lines().map(|l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>()).filter(|r| !r.is_empty()).collect()
 }
 
-/// `layer/module` for each module named in `text` through a `crate::` path, in any of the forms
-/// `crate::layer::module`, `crate::layer::{module, …}` and `crate::{layer::module, …}`.
-fn crate_paths(text: &str) -> BTreeSet<String> {
-    let code: String = text.lines().map(|l| l.split("//").next().unwrap()).collect::<Vec<_>>().join("\n");
-    let direct = regex::Regex::new(r"crate::(\w+)::(\w+)").unwrap();
-    let layer_group = regex::Regex::new(r"crate::(\w+)::\{([^}]*)\}").unwrap();
-    let root_group = regex::Regex::new(r"crate::\{([^}]*)\}").unwrap();
-    let item = regex::Regex::new(r"(\w+)::(\w+)").unwrap();
-    let mut found: BTreeSet<String> = direct.captures_iter(&code).map(|c| format!("{}/{}", &c[1], &c[2])).collect();
-    for c in layer_group.captures_iter(&code) {
-        found.extend(
-            c[2].split(',').map(|m| m.split("::").next().unwrap().trim()).filter(|m| !m.is_empty()).map(|m| format!("{}/{m}", &c[1])),
-        );
-    }
-    for c in root_group.captures_iter(&code) {
-        found.extend(item.captures_iter(&c[1]).map(|i| format!("{}/{}", &i[1], &i[2])));
+/// The module paths (`checks/rules/intent`) named in `text`, the code of module `module`: through
+/// `crate::` paths and `super::` ones (resolved from `module`), in the forms `crate::a::b`,
+/// `crate::a::{b, c::d}`, `crate::{a::b, …}` and `super::super::x`. Each path is cut back to the
+/// longest module in `known` it starts with; code after `#[cfg(test)]` is left out.
+fn module_paths(text: &str, module: &[&str], known: &BTreeSet<String>) -> BTreeSet<String> {
+    let code: String =
+        text.split("#[cfg(test)]").next().unwrap().lines().map(|l| l.split("//").next().unwrap()).collect::<Vec<_>>().join("\n");
+    let path = regex::Regex::new(r"\b(crate|super)((?:::super)*)::(?:(\w+(?:::\w+)*)(?:::\{([^{}]*)\})?|\{([^{}]*)\})").unwrap();
+    let mut found = BTreeSet::new();
+    for c in path.captures_iter(&code) {
+        let mut base: Vec<String> =
+            if &c[1] == "crate" { vec![] } else { module[..module.len().saturating_sub(1)].iter().map(|s| s.to_string()).collect() };
+        for _ in 0..c[2].matches("super").count() {
+            base.pop();
+        }
+        let head: Vec<String> = c.get(3).map(|h| h.as_str().split("::").map(str::to_string).collect()).unwrap_or_default();
+        let group = c.get(4).or(c.get(5)).map(|g| g.as_str());
+        let tails: Vec<Vec<String>> = match group {
+            Some(g) => g.split(',').map(str::trim).filter(|i| !i.is_empty()).map(|i| i.split("::").map(str::to_string).collect()).collect(),
+            None => vec![vec![]],
+        };
+        for tail in tails {
+            let full: Vec<String> = base.iter().chain(&head).chain(&tail).cloned().collect();
+            if let Some(m) = (1..=full.len()).rev().map(|n| full[..n].join("/")).find(|m| known.contains(m)) {
+                found.insert(m);
+            }
+        }
     }
     found
 }
 
-/// Each module under `xtask/src` (`layer/module`, its submodules included) and the modules it uses.
-fn module_imports() -> BTreeMap<String, BTreeSet<String>> {
+/// The module path of each Rust file under `xtask/src` below the crate root (`checks/rules` for
+/// checks/rules.rs or checks/rules/mod.rs), with the file.
+fn modules() -> BTreeMap<String, std::path::PathBuf> {
     let src = root().join("xtask/src");
-    let mut imports: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut out = BTreeMap::new();
     for entry in WalkDir::new(&src).min_depth(2).into_iter().filter_map(Result::ok) {
         let rel = entry.path().strip_prefix(&src).unwrap().to_string_lossy().to_string();
-        if !rel.ends_with(".rs") {
-            continue;
+        if let Some(stem) = rel.strip_suffix(".rs") {
+            out.insert(stem.trim_end_matches("/mod").to_string(), entry.path().to_path_buf());
         }
-        let mut parts = rel.trim_end_matches(".rs").split('/');
-        let module = format!("{}/{}", parts.next().unwrap(), parts.next().unwrap());
-        let used = crate_paths(&std::fs::read_to_string(entry.path()).unwrap());
-        imports.entry(module.clone()).or_default().extend(used.into_iter().filter(|m| *m != module));
+    }
+    out
+}
+
+/// Each module under `xtask/src` (its full path) and the modules it uses.
+fn module_imports() -> BTreeMap<String, BTreeSet<String>> {
+    let modules = modules();
+    let known: BTreeSet<String> = modules.keys().cloned().collect();
+    let mut imports: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (module, file) in &modules {
+        let segments: Vec<&str> = module.split('/').collect();
+        let used = module_paths(&std::fs::read_to_string(file).unwrap(), &segments, &known);
+        imports.entry(module.clone()).or_default().extend(used.into_iter().filter(|m| m != module));
     }
     imports
 }
 
-/// Each import that runs from a lower layer to a higher one, or from a folder that is not a layer.
-fn layer_violations(imports: &BTreeMap<String, BTreeSet<String>>, order: &[String]) -> Vec<String> {
-    let rank = |module: &str| order.iter().position(|l| module.split('/').next() == Some(l.as_str()));
+/// Whether one module lies inside the other (a child uses its parent's items, and the parent
+/// declares the child: that is nesting, not a circle).
+fn nested(a: &str, b: &str) -> bool {
+    a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"))
+}
+
+/// Each import that runs from a lower layer to a higher one or to one beside it, or from a folder
+/// that is not a layer.
+fn layer_violations(imports: &BTreeMap<String, BTreeSet<String>>, ranks: &[Vec<String>]) -> Vec<String> {
+    let layer = |module: &str| module.split('/').next().unwrap_or_default().to_string();
+    let rank = |module: &str| ranks.iter().position(|r| r.contains(&layer(module)));
     let mut found = Vec::new();
     for (module, used) in imports {
         let Some(own) = rank(module) else {
             found.push(format!("{module} is in no layer of ARCHITECTURE.md's layers block"));
             continue;
         };
-        for u in used.iter().filter(|u| rank(u).is_none_or(|r| r > own)) {
+        let allowed = |u: &str| layer(u) == layer(module) || rank(u).is_some_and(|r| r < own);
+        for u in used.iter().filter(|u| !allowed(u)) {
             found.push(format!("{module} uses {u}, which is not in its layer or a lower one"));
         }
     }
@@ -317,17 +362,23 @@ fn imports_run_down_the_layers_and_never_in_a_cycle() {
     let order = layer_order();
     let lib = std::fs::read_to_string(root().join("xtask/src/lib.rs")).unwrap();
     let declared: BTreeSet<&str> = lib.lines().filter_map(|l| l.strip_prefix("pub mod ")).map(|m| m.trim_end_matches(';')).collect();
-    assert_eq!(declared, order.iter().map(String::as_str).collect(), "xtask/src/lib.rs declares exactly ARCHITECTURE.md's layers");
+    assert_eq!(
+        declared,
+        order.iter().flatten().map(String::as_str).collect(),
+        "xtask/src/lib.rs declares exactly ARCHITECTURE.md's layers"
+    );
     let imports = module_imports();
     assert!(imports.len() > 20, "the walk finds the modules: {:?}", imports.keys());
     let violations = layer_violations(&imports, &order);
     assert!(violations.is_empty(), "imports against ARCHITECTURE.md's layer order: {violations:#?}");
-    assert_eq!(import_cycle(&imports), None, "the modules' imports form a cycle");
+    let between: BTreeMap<String, BTreeSet<String>> =
+        imports.iter().map(|(m, used)| (m.clone(), used.iter().filter(|u| !nested(m, u)).cloned().collect())).collect();
+    assert_eq!(import_cycle(&between), None, "the modules' imports form a cycle");
 }
 
 #[test]
 fn the_layer_checks_fire_on_a_broken_graph() {
-    let order: Vec<String> = ["support", "tasks"].map(String::from).to_vec();
+    let order: Vec<Vec<String>> = vec![vec!["support".into()], vec!["engine".into(), "lifecycle".into()], vec!["tasks".into()]];
     let graph = |edges: &[(&str, &str)]| {
         let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (a, b) in edges {
@@ -338,12 +389,25 @@ fn the_layer_checks_fire_on_a_broken_graph() {
     };
     let upward = graph(&[("support/tools", "tasks/e2e")]);
     assert_eq!(layer_violations(&upward, &order), ["support/tools uses tasks/e2e, which is not in its layer or a lower one"]);
+    let beside = graph(&[("engine/render", "lifecycle/node"), ("engine/render", "engine/matrix"), ("lifecycle/node", "support/tools")]);
+    assert_eq!(layer_violations(&beside, &order), ["engine/render uses lifecycle/node, which is not in its layer or a lower one"]);
     let cycle = graph(&[("tasks/a", "tasks/b"), ("tasks/b", "support/c"), ("support/c", "tasks/b")]);
     assert_eq!(import_cycle(&cycle), Some(["support/c", "tasks/b", "support/c"].map(String::from).to_vec()));
     assert_eq!(import_cycle(&upward), None);
-    let forms = "use crate::support::tools;\nuse crate::engine::{render, matrix::Case};\nuse crate::{checks::rules, tasks::e2e::x};\n// crate::tasks::docs\n";
-    let want: BTreeSet<String> = ["support/tools", "engine/render", "engine/matrix", "checks/rules", "tasks/e2e"].map(String::from).into();
-    assert_eq!(crate_paths(forms), want);
+    let known: BTreeSet<String> =
+        ["support/tools", "engine/render", "engine/matrix", "checks/rules", "checks/rules/intent", "checks/rules/derived", "tasks/e2e"]
+            .map(String::from)
+            .into();
+    let forms = "use crate::support::tools;\nuse crate::engine::{render, matrix::Case};\nuse crate::{checks::rules, tasks::e2e::x};\n// crate::tasks::docs\nuse super::intent::flag;\nuse super::super::rules::{derived, Rendering};\n#[cfg(test)]\nuse crate::tasks::e2e;\n";
+    let want: BTreeSet<String> =
+        ["support/tools", "engine/render", "engine/matrix", "checks/rules", "tasks/e2e", "checks/rules/intent", "checks/rules/derived"]
+            .map(String::from)
+            .into();
+    assert_eq!(module_paths(forms, &["checks", "rules", "derived"], &known), want);
+    // A circle between two modules of one folder is a circle; a child using its parent is not.
+    let sibling = graph(&[("checks/rules/derived", "checks/rules/intent"), ("checks/rules/intent", "checks/rules/derived")]);
+    assert!(import_cycle(&sibling).is_some());
+    assert!(nested("checks/rules", "checks/rules/intent") && !nested("checks/rules/derived", "checks/rules/intent"));
 }
 
 /// `file:line` of each line under `paths` (files or folders below the repository) that names `word`, in any case.

@@ -1,14 +1,17 @@
-//! HC026: documented values reach the object they are documented for: each `ingress.tls` Secret is in the Ingress's TLS, each `service.extraPorts` entry is on Heimdall's Service, `lifecycle` is the Heimdall container's, `httpRoute.timeouts` and `httpRoute.filters` are on the HTTPRoute's rule, each `extraVolumeMounts` entry is on the Heimdall container, `extraEnvFrom` comes after the chart's own ConfigMap and Secret, `commonLabels` and `commonAnnotations` are on every object, and each `extraObjects` entry is rendered.
+//! HC026: documented values reach the object they are documented for: each `ingress.tls` Secret is in the Ingress's TLS, each `service.extraPorts` entry is on Heimdall's Service, `lifecycle` is the Heimdall container's, `httpRoute.timeouts` and `httpRoute.filters` are on the HTTPRoute's rule, the chart's objects are in namespaceOverride's namespace (or the release's), `revisionHistoryLimit` is the Deployment's, `diagnosticMode` runs its command without probes, each `extraVolumeMounts` entry is on the Heimdall container, `extraEnvFrom` comes after the chart's own ConfigMap and Secret, `commonLabels` and `commonAnnotations` are on every object, and each `extraObjects` entry is rendered.
 
-use super::{heimdall_container, pod_specs, s, Rendering};
+use super::{heimdall_container, heimdall_pod, pod_specs, s, Rendering};
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// HC026, in eight parts.
+/// HC026, in eleven parts.
 pub fn values_arrive(r: &Rendering) -> Vec<String> {
     let mut out = tls_secrets_arrive(r);
     out.extend(extra_ports_on_the_service(r));
     out.extend(http_route_rule_settings_arrive(r));
+    out.extend(objects_in_the_namespace(r));
+    out.extend(revision_history_limit_arrives(r));
+    out.extend(diagnostic_mode_arrives(r));
     if let Some(c) = heimdall_container(r.docs) {
         out.extend(mounts_arrive(&r.intent.extra_volume_mounts, c));
         out.extend(lifecycle_arrives(&r.intent.lifecycle, c));
@@ -94,6 +97,43 @@ fn http_route_rule_settings_arrive(r: &Rendering) -> Vec<String> {
                 filters.len(),
                 r.intent.http_route_filters.len()
             ));
+        }
+    }
+    out
+}
+
+/// Every object of the chart's own templates names the namespace the values send it to
+/// (namespaceOverride, or the release's).
+fn objects_in_the_namespace(r: &Rendering) -> Vec<String> {
+    let own = r.docs.iter().filter(|d| !d.source.ends_with("templates/extra-objects.yaml") && d.kind() != "NOTES");
+    let elsewhere = own.filter(|d| !d.namespace().is_empty() && d.namespace() != r.intent.namespace);
+    elsewhere.map(|d| format!("{}: in namespace {}, not {}", d.id(), d.namespace(), r.intent.namespace)).collect()
+}
+
+/// A `revisionHistoryLimit` the case gives is the Heimdall Deployment's.
+fn revision_history_limit_arrives(r: &Rendering) -> Vec<String> {
+    let (Some(want), Some((deployment, _, _))) = (r.intent.revision_history_limit, heimdall_pod(r.docs)) else { return vec![] };
+    let got = deployment.value["spec"]["revisionHistoryLimit"].as_i64();
+    if got == Some(want) {
+        return vec![];
+    }
+    vec![format!("{}: revisionHistoryLimit is {got:?}, not the {want} the values give", deployment.id())]
+}
+
+/// With `diagnosticMode` on, the Heimdall container runs a command of its own (the one the case gives,
+/// if it gives one) with its arguments, and has no probe
+/// (an idle container would never be Ready, or be restarted).
+fn diagnostic_mode_arrives(r: &Rendering) -> Vec<String> {
+    let (Some((command, args)), Some(c)) = (&r.intent.diagnostic_mode, heimdall_container(r.docs)) else { return vec![] };
+    let mut out = Vec::new();
+    // What the case leaves out is the chart's default (sleep infinity), which values.yaml documents.
+    let differs = |given: &Value, got: &Value| !given.is_null() && given != got;
+    if differs(command, &c["command"]) || differs(args, &c["args"]) || c["command"].is_null() {
+        out.push("the Heimdall container does not run diagnosticMode's command and arguments".to_string());
+    }
+    for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
+        if !c[probe].is_null() {
+            out.push(format!("the Heimdall container keeps its {probe} in diagnosticMode"));
         }
     }
     out

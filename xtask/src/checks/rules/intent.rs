@@ -1,6 +1,6 @@
 //! A case's intent: what its values ask of the chart (secrets and their sources, database, policies, images, platform, metadata), read from the case as Helm combines its values, never from the rendering.
 
-use super::{derived, REQUIRED_KEYS};
+use super::REQUIRED_KEYS;
 use crate::engine::matrix::Case;
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,7 +23,7 @@ pub struct Intent {
     /// `postgresql.enabled` (the embedded database is on unless the case turns it off).
     pub embedded_database: bool,
     /// `externalDatabase.ssl` and `.sslInsecure`.
-    pub database_tls: derived::DatabaseTls,
+    pub database_tls: DatabaseTls,
     /// `networkPolicy.enabled`.
     pub network_policy: bool,
     /// `networkPolicy.ingressFrom`, `dnsTo` and `externalDatabaseCidrs` as the case gives them.
@@ -64,6 +64,10 @@ pub struct Intent {
     pub service_extra_ports: Vec<String>,
     /// `lifecycle` as the case gives it (null when it gives none).
     pub lifecycle: Value,
+    /// `revisionHistoryLimit` as given (None: the chart's default applies, which the case does not name).
+    pub revision_history_limit: Option<i64>,
+    /// `diagnosticMode.command` and `.args` when `diagnosticMode.enabled`.
+    pub diagnostic_mode: Option<(Value, Value)>,
     /// `httpRoute.timeouts` (null or empty when not given) and `httpRoute.filters`, as given.
     pub http_route_timeouts: Value,
     pub http_route_filters: Vec<Value>,
@@ -177,7 +181,7 @@ impl Intent {
     fn read_database(&mut self, values: &Value) {
         self.embedded_database = flag(&values["postgresql"]["enabled"], true);
         let db = &values["externalDatabase"];
-        self.database_tls = derived::DatabaseTls::from_values(db);
+        self.database_tls = DatabaseTls::from_values(db);
         if let (false, Some(name)) = (self.embedded_database, text(&db["existingSecret"])) {
             let key = text(&db["existingSecretPasswordKey"]).unwrap_or_else(|| "password".into());
             self.external.insert(format!("Secret/{name}"));
@@ -222,6 +226,11 @@ impl Intent {
         let ports = values["service"]["extraPorts"].as_sequence().into_iter().flatten();
         self.service_extra_ports = ports.filter_map(|p| p["name"].as_str().map(str::to_string)).collect();
         self.lifecycle = values["lifecycle"].clone();
+        self.revision_history_limit = values["revisionHistoryLimit"].as_i64();
+        let diagnostic = &values["diagnosticMode"];
+        if diagnostic["enabled"].as_bool() == Some(true) {
+            self.diagnostic_mode = Some((diagnostic["command"].clone(), diagnostic["args"].clone()));
+        }
         self.http_route_timeouts = values["httpRoute"]["timeouts"].clone();
         self.http_route_filters = values["httpRoute"]["filters"].as_sequence().cloned().unwrap_or_default();
         self.external.extend(case.spec.external.iter().cloned());
@@ -260,4 +269,17 @@ fn collect_metadata_keys(v: &Value, into: &mut BTreeSet<String>) {
 /// A non-empty string value.
 fn text(v: &Value) -> Option<String> {
     v.as_str().filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// What the database values ask of TLS (read only for an external database; values.yaml turns ssl on).
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseTls {
+    pub ssl: bool,
+    pub insecure: bool,
+}
+
+impl DatabaseTls {
+    pub fn from_values(external: &Value) -> DatabaseTls {
+        DatabaseTls { ssl: flag(&external["ssl"], true), insecure: flag(&external["sslInsecure"], false) }
+    }
 }

@@ -745,10 +745,9 @@ fn hc024_fires_on_a_wait_elsewhere_tls_settings_not_asked_a_stale_config_checksu
     fires("HC024", &stale, &intent, &[], None);
     let ssl_on = with_sum.replace("{name: DATABASE_SSL, value: \"false\"}", "{name: DATABASE_SSL, value: \"true\"}");
     fires("HC024", &ssl_on, &intent, &[], None);
-    let external =
-        Intent { embedded_database: false, database_tls: derived::DatabaseTls { ssl: true, insecure: false }, ..inline_intent() };
+    let external = Intent { embedded_database: false, database_tls: intent::DatabaseTls { ssl: true, insecure: false }, ..inline_intent() };
     assert!(findings_with(&ssl_on, &external, &[], None).iter().all(|f| !f.starts_with("HC024")));
-    let insecure = Intent { database_tls: derived::DatabaseTls { ssl: true, insecure: true }, ..external };
+    let insecure = Intent { database_tls: intent::DatabaseTls { ssl: true, insecure: true }, ..external };
     assert!(findings_with(&ssl_on, &insecure, &[], None).iter().any(|f| f.starts_with("HC024") && f.contains("DATABASE_SSL_INSECURE")));
     let wait = |host: &str| {
         with_sum.replace(
@@ -758,7 +757,7 @@ fn hc024_fires_on_a_wait_elsewhere_tls_settings_not_asked_a_stale_config_checksu
     };
     assert!(findings_with(&wait("r-heimdall-postgresql"), &intent, &[], None).is_empty());
     // An external database's host names no Service, so HC014 has no flow to check: HC024 alone sees it.
-    let plain_external = Intent { embedded_database: false, database_tls: derived::DatabaseTls::default(), ..inline_intent() };
+    let plain_external = Intent { embedded_database: false, database_tls: intent::DatabaseTls::default(), ..inline_intent() };
     fires("HC024", &wait("db.example.com"), &plain_external, &[], None);
     let hpa = format!(
         "{with_sum}---\n# Source: heimdall/templates/hpa.yaml\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: r-heimdall, labels: {LABELS}}}\nspec: {{scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: r-heimdall}}, minReplicas: 2, maxReplicas: 4}}\n"
@@ -901,6 +900,42 @@ fn hc026_fires_when_http_route_timeouts_or_filters_miss_the_rule() {
     assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("timeouts are not httpRoute.timeouts")), "{found:#?}");
     let found = findings_with(&route(", timeouts: {request: 300s}"), &intent, &[], None);
     assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("has 0 filters, not httpRoute.filters' 1")), "{found:#?}");
+}
+
+#[test]
+fn hc026_fires_when_an_object_leaves_the_namespace_or_revision_history_or_diagnostic_mode_misses_the_deployment() {
+    let mut intent = inline_intent();
+    intent.namespace = "saf".into();
+    let in_saf = good_yaml().replace("metadata: {name: r-heimdall, labels:", "metadata: {name: r-heimdall, namespace: saf, labels:");
+    assert!(findings_with(&in_saf, &intent, &[], None).iter().all(|f| !f.starts_with("HC026")));
+    let in_other = good_yaml().replace("metadata: {name: r-heimdall, labels:", "metadata: {name: r-heimdall, namespace: argocd, labels:");
+    let found = findings_with(&in_other, &intent, &[], None);
+    assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("in namespace argocd, not saf")), "{found:#?}");
+
+    let mut intent = inline_intent();
+    intent.revision_history_limit = Some(2);
+    let found = findings_with(&good_yaml(), &intent, &[], None);
+    assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("revisionHistoryLimit is None, not the 2")), "{found:#?}");
+    let kept = good_yaml().replacen("  selector: {matchLabels: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}", "  revisionHistoryLimit: 2\n  selector: {matchLabels: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}", 1);
+    assert!(findings_with(&kept, &intent, &[], None).iter().all(|f| !f.starts_with("HC026")));
+
+    let mut intent = inline_intent();
+    intent.diagnostic_mode = Some((serde_yaml::from_str("[sleep]").unwrap(), serde_yaml::from_str("[infinity]").unwrap()));
+    let found = findings_with(&good_yaml(), &intent, &[], None);
+    assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("does not run diagnosticMode's command")), "{found:#?}");
+    let idle = good_yaml().replacen(
+        "          image: docker.io/mitre/heimdall2:2.13.1\n",
+        "          image: docker.io/mitre/heimdall2:2.13.1\n          command: [sleep]\n          args: [infinity]\n",
+        1,
+    );
+    assert!(findings_with(&idle, &intent, &[], None).iter().all(|f| !f.starts_with("HC026")));
+    let probed = idle.replacen(
+        "          args: [infinity]\n",
+        "          args: [infinity]\n          readinessProbe: {httpGet: {path: /, port: http}}\n",
+        1,
+    );
+    let found = findings_with(&probed, &intent, &[], None);
+    assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("keeps its readinessProbe")), "{found:#?}");
 }
 
 #[test]
