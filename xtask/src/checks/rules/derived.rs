@@ -2,7 +2,6 @@
 
 use super::{containers, env_value, env_var, heimdall_container, heimdall_pod, pod_specs, s, Rendering};
 use crate::support::manifest::Doc;
-use serde_yaml::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -148,17 +147,4 @@ fn go_json_string(text: &str) -> String {
     }
     out.push('"');
     out
-}
-
-/// What the database values ask of TLS (read only for an external database; values.yaml turns ssl on).
-#[derive(Debug, Clone, Default)]
-pub struct DatabaseTls {
-    pub ssl: bool,
-    pub insecure: bool,
-}
-
-impl DatabaseTls {
-    pub fn from_values(external: &Value) -> DatabaseTls {
-        DatabaseTls { ssl: super::intent::flag(&external["ssl"], true), insecure: super::intent::flag(&external["sslInsecure"], false) }
-    }
 }

@@ -1,6 +1,6 @@
 //! Production behaviours, for clusters with nodes. Scenario p: three replicas on an empty database reach Ready with no restart (the start command's migration lock), a `helm upgrade` that rolls every pod under steady load through the Service fails no request (maxUnavailable 0 and the preStop sleep), and an upgrade to an image that cannot be pulled fails `--wait` while the old pods serve every request, and Helm 4's rollback restores the release. Scenario q: the same failed upgrade under Helm 3, and `helm rollback`.
 
-use super::lock::{replicas_wait_for_a_held_lock, MIGRATING};
+use super::lock::{replicas_started_clean, replicas_wait_for_a_held_lock};
 use super::{client_pod, install_and_wait, run_pod, service_port, wait_rolled_out, ADMIN_EMAIL_VALUE, FIRST_LOGIN, HELPERS};
 use crate::support::cluster::poll;
 use crate::tasks::e2e::{upgrade, Env, RELEASE, SUPPLIED_SECRETS};
@@ -79,61 +79,6 @@ fn wait_ready_replicas(env: &Env, ns: &str, count: u64) -> Result<()> {
         }
         Ok(None)
     })
-}
-
-/// Every container of the namespace's pods, init containers included, never restarted; notes how many
-/// Heimdall pods waited for another's migrations (the lock at work).
-pub(super) fn replicas_started_clean(env: &Env, ns: &str, install: &str) -> Result<()> {
-    let pods = env.cluster.request("GET", &format!("/api/v1/namespaces/{ns}/pods"), None)?;
-    let items = pods["items"].as_array().cloned().unwrap_or_default();
-    let restarts = restarts_by_container(&items);
-    let waited = items.iter().filter(|p| logged(env, ns, p, "waiting for it").unwrap_or(false)).count();
-    let migrated = items.iter().filter(|p| logged(env, ns, p, MIGRATING).unwrap_or(false)).count();
-    env.note(format!(
-        "{install}: {} pods Ready; restarts {restarts:?}; {waited} Heimdall pod(s) waited for the migration lock; {migrated} ran the first migration",
-        items.len()
-    ));
-    ensure!(
-        migrated == 1,
-        "on an empty database with {install}, {migrated} Heimdall pods began the first migration ({MIGRATING:?} in their logs): one must, behind the lock, and the others find none left"
-    );
-    let restarted: Vec<String> = restarts.iter().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c} ({n})")).collect();
-    ensure!(
-        restarted.is_empty(),
-        "a fresh install with {install} restarted {}: replicas must wait for each other's migrations, not crash",
-        restarted.join(", ")
-    );
-    Ok(())
-}
-
-/// `pod/container` → restartCount, for every container that has a status.
-fn restarts_by_container(pods: &[Json]) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for pod in pods {
-        let name = pod["metadata"]["name"].as_str().unwrap_or("?");
-        for kind in ["initContainerStatuses", "containerStatuses"] {
-            for c in pod["status"][kind].as_array().into_iter().flatten() {
-                out.insert(format!("{name}/{}", c["name"].as_str().unwrap_or("?")), c["restartCount"].as_u64().unwrap_or(0));
-            }
-        }
-    }
-    out
-}
-
-/// Whether the pod's `heimdall` container logged `text` (false for pods without one).
-fn logged(env: &Env, ns: &str, pod: &Json, text: &str) -> Result<bool> {
-    Ok(heimdall_log(env, ns, pod)?.is_some_and(|log| log.contains(text)))
-}
-
-/// The log of the pod's `heimdall` container so far; none for a pod without one, or not yet readable.
-pub(super) fn heimdall_log(env: &Env, ns: &str, pod: &Json) -> Result<Option<String>> {
-    let name = pod["metadata"]["name"].as_str().unwrap_or("?");
-    let has = pod["spec"]["containers"].as_array().into_iter().flatten().any(|c| c["name"] == "heimdall");
-    if !has {
-        return Ok(None);
-    }
-    let (status, log) = env.cluster.request_text("GET", &format!("/api/v1/namespaces/{ns}/pods/{name}/log?container=heimdall"), None)?;
-    Ok((status == 200).then_some(log))
 }
 
 /// Waits until no pod of the namespace is terminating (the rollout's old pods have finished their stop).
@@ -339,16 +284,6 @@ http.createServer((q, s) => {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn restarts_are_counted_per_container_init_containers_included() {
-        let pods = [json!({"metadata": {"name": "heimdall-a"}, "status": {
-            "initContainerStatuses": [{"name": "wait-for-database", "restartCount": 0}],
-            "containerStatuses": [{"name": "heimdall", "restartCount": 2}]}})];
-        let counted = restarts_by_container(&pods);
-        assert_eq!(counted["heimdall-a/heimdall"], 2);
-        assert_eq!(counted["heimdall-a/wait-for-database"], 0);
-    }
 
     #[test]
     fn a_failed_request_a_thin_load_or_a_short_load_fails_the_judgement() {
