@@ -1,16 +1,17 @@
-//! HC026: documented values reach the object they are documented for: each `ingress.tls` Secret is in the Ingress's TLS, each `service.extraPorts` entry is on Heimdall's Service, `lifecycle` is the Heimdall container's, `httpRoute.timeouts` and `httpRoute.filters` are on the HTTPRoute's rule, the chart's objects are in namespaceOverride's namespace (or the release's), `revisionHistoryLimit` is the Deployment's, `diagnosticMode` runs its command without probes, each `extraVolumeMounts` entry is on the Heimdall container, `extraEnvFrom` comes after the chart's own ConfigMap and Secret, `commonLabels` and `commonAnnotations` are on every object, and each `extraObjects` entry is rendered.
+//! HC026: documented values reach the object they are documented for: each `ingress.tls` Secret is in the Ingress's TLS, each `service.extraPorts` entry is on Heimdall's Service, `lifecycle` is the Heimdall container's, `httpRoute.timeouts` and `httpRoute.filters` are on the HTTPRoute's rule, the chart's objects are in namespaceOverride's namespace (or the release's), `revisionHistoryLimit` and `updateStrategy.rollingUpdate` are the Deployment's, `diagnosticMode` runs its command without probes, each `extraVolumeMounts` entry is on the Heimdall container, `extraEnvFrom` comes after the chart's own ConfigMap and Secret, `commonLabels` and `commonAnnotations` are on every object, and each `extraObjects` entry is rendered.
 
 use super::{heimdall_container, heimdall_pod, pod_specs, s, Rendering};
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// HC026, in eleven parts.
+/// HC026, in twelve parts.
 pub fn values_arrive(r: &Rendering) -> Vec<String> {
     let mut out = tls_secrets_arrive(r);
     out.extend(extra_ports_on_the_service(r));
     out.extend(http_route_rule_settings_arrive(r));
     out.extend(objects_in_the_namespace(r));
     out.extend(revision_history_limit_arrives(r));
+    out.extend(rolling_update_arrives(r));
     out.extend(diagnostic_mode_arrives(r));
     if let Some(c) = heimdall_container(r.docs) {
         out.extend(mounts_arrive(&r.intent.extra_volume_mounts, c));
@@ -118,6 +119,20 @@ fn revision_history_limit_arrives(r: &Rendering) -> Vec<String> {
         return vec![];
     }
     vec![format!("{}: revisionHistoryLimit is {got:?}, not the {want} the values give", deployment.id())]
+}
+
+/// Each `updateStrategy.rollingUpdate` setting the case gives is the Heimdall Deployment's (a number
+/// or a percentage, as written).
+fn rolling_update_arrives(r: &Rendering) -> Vec<String> {
+    let (Some(given), Some((deployment, _, _))) = (r.intent.rolling_update.as_mapping(), heimdall_pod(r.docs)) else { return vec![] };
+    let rendered = &deployment.value["spec"]["strategy"]["rollingUpdate"];
+    let text = |v: &Value| v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|n| n.to_string()));
+    let differs = given.iter().filter(|(k, v)| !v.is_null() && text(v) != text(&rendered[*k]));
+    differs
+        .map(|(k, v)| {
+            format!("{}: rollingUpdate.{} is {:?}, not the {:?} the values give", deployment.id(), s(k), text(&rendered[k]), text(v))
+        })
+        .collect()
 }
 
 /// With `diagnosticMode` on, the Heimdall container runs a command of its own (the one the case gives,

@@ -66,6 +66,8 @@ pub struct Intent {
     pub lifecycle: Value,
     /// `revisionHistoryLimit` as given (None: the chart's default applies, which the case does not name).
     pub revision_history_limit: Option<i64>,
+    /// `updateStrategy.rollingUpdate` as given (null when not given, or with another strategy type).
+    pub rolling_update: Value,
     /// `diagnosticMode.command` and `.args` when `diagnosticMode.enabled`.
     pub diagnostic_mode: Option<(Value, Value)>,
     /// `httpRoute.timeouts` (null or empty when not given) and `httpRoute.filters`, as given.
@@ -227,6 +229,10 @@ impl Intent {
         self.service_extra_ports = ports.filter_map(|p| p["name"].as_str().map(str::to_string)).collect();
         self.lifecycle = values["lifecycle"].clone();
         self.revision_history_limit = values["revisionHistoryLimit"].as_i64();
+        let strategy = &values["updateStrategy"];
+        if strategy["type"].as_str().is_none_or(|t| t == "RollingUpdate") {
+            self.rolling_update = strategy["rollingUpdate"].clone();
+        }
         let diagnostic = &values["diagnosticMode"];
         if diagnostic["enabled"].as_bool() == Some(true) {
             self.diagnostic_mode = Some((diagnostic["command"].clone(), diagnostic["args"].clone()));

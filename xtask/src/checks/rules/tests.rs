@@ -903,7 +903,7 @@ fn hc026_fires_when_http_route_timeouts_or_filters_miss_the_rule() {
 }
 
 #[test]
-fn hc026_fires_when_an_object_leaves_the_namespace_or_revision_history_or_diagnostic_mode_misses_the_deployment() {
+fn hc026_fires_when_an_object_leaves_the_namespace_or_the_update_settings_or_diagnostic_mode_miss_the_deployment() {
     let mut intent = inline_intent();
     intent.namespace = "saf".into();
     let in_saf = good_yaml().replace("metadata: {name: r-heimdall, labels:", "metadata: {name: r-heimdall, namespace: saf, labels:");
@@ -918,6 +918,20 @@ fn hc026_fires_when_an_object_leaves_the_namespace_or_revision_history_or_diagno
     assert!(found.iter().any(|f| f.starts_with("HC026") && f.contains("revisionHistoryLimit is None, not the 2")), "{found:#?}");
     let kept = good_yaml().replacen("  selector: {matchLabels: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}", "  revisionHistoryLimit: 2\n  selector: {matchLabels: {app.kubernetes.io/name: heimdall, app.kubernetes.io/instance: r, app.kubernetes.io/component: server}}", 1);
     assert!(findings_with(&kept, &intent, &[], None).iter().all(|f| !f.starts_with("HC026")));
+
+    let mut intent = inline_intent();
+    intent.rolling_update = serde_yaml::from_str("{maxSurge: 25%, maxUnavailable: 0}").unwrap();
+    let found = findings_with(&kept, &intent, &[], None);
+    assert!(
+        found.iter().any(|f| f.starts_with("HC026") && f.contains("rollingUpdate.maxSurge is None, not the Some(\"25%\")")),
+        "{found:#?}"
+    );
+    let rolling = kept.replacen(
+        "  revisionHistoryLimit: 2\n",
+        "  revisionHistoryLimit: 2\n  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 25%, maxUnavailable: 0}}\n",
+        1,
+    );
+    assert!(findings_with(&rolling, &intent, &[], None).iter().all(|f| !f.starts_with("HC026")));
 
     let mut intent = inline_intent();
     intent.diagnostic_mode = Some((serde_yaml::from_str("[sleep]").unwrap(), serde_yaml::from_str("[infinity]").unwrap()));
