@@ -1,4 +1,4 @@
-//! Tidy checks over the repository's own structure: module docs, one resource per template, generated docs current, one Go version, values comments, a unit test and a sole mutant per rule, function and helper length, cited pitfalls explained, the layer fence and import circles, no chart named by the engine, helper indentation, validation first in every template, a claim in every rendering case, and the docs NOTES link to.
+//! Tidy checks over the repository's own structure: module docs, one resource per template, generated docs current, one Go version, values comments, a unit test and a sole mutant per rule, function and helper length, helper names and usage lines, cited pitfalls explained, the layer fence and import circles, no chart named by the engine, helper indentation, validation first in every template, a claim in every rendering case, and the docs NOTES link to.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -217,6 +217,66 @@ fn no_chart_helper_grows_past_a_screen() {
     let nested =
         "{{- define \"a\" -}}\n{{- if x }}{{ y }}{{ end }}\n{{- range z }}\n{{- end }}\n{{- end }}\n{{- define \"b\" }}{{ end }}\n";
     assert_eq!(long_defines(nested, 1), vec![("a".to_string(), 5)], "the measure itself: a ends at its own end, b on its line");
+}
+
+/// The `helm create` scaffold's helpers keep their names: values rendered through `tpl`
+/// (extraObjects, secrets files) call them, so they are the chart's interface.
+const SCAFFOLD_HELPERS: [&str; 6] =
+    ["heimdall.name", "heimdall.fullname", "heimdall.chart", "heimdall.labels", "heimdall.selectorLabels", "heimdall.serviceAccountName"];
+
+/// What is wrong with the defines of helper file `file` (`_ca-certificates.tpl`): each must be
+/// `heimdall.<topic>.<name>`, its topic the file's stem without dashes (case aside), or one of the
+/// scaffold's helpers in `_helpers.tpl`; and the comment right above it must hold its usage line,
+/// the literal `{{ include "<name>"`.
+fn misplaced_defines(file: &str, text: &str) -> Vec<String> {
+    let define = regex::Regex::new(r#"^\{\{-?\s*define "([^"]+)""#).unwrap();
+    let topic = file.trim_start_matches('_').trim_end_matches(".tpl").replace('-', "").to_lowercase();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(name) = define.captures(line).map(|c| c[1].to_string()) else { continue };
+        let named = match name.split('.').collect::<Vec<_>>()[..] {
+            _ if file == "_helpers.tpl" => SCAFFOLD_HELPERS.contains(&name.as_str()),
+            ["heimdall", t, _] => t.to_lowercase() == topic,
+            _ => false,
+        };
+        if !named {
+            out.push(format!("{file}: {name} is not heimdall.{topic}.<name>"));
+        }
+        let comment_start = (0..i).rev().find(|&j| lines[j].starts_with("{{/*"));
+        let comment_ends_above = i > 0 && lines[i - 1].ends_with("*/}}");
+        let usage = format!("{{{{ include \"{name}\"");
+        if !comment_ends_above || !comment_start.is_some_and(|j| lines[j..i].iter().any(|l| l.contains(&usage))) {
+            out.push(format!("{file}: {name} has no usage line ({usage} ...) in the comment above it"));
+        }
+    }
+    out
+}
+
+#[test]
+fn chart_helpers_are_named_for_their_file_with_a_usage_line() {
+    let mut wrong = Vec::new();
+    for entry in std::fs::read_dir(root().join("heimdall/templates")).unwrap().filter_map(Result::ok) {
+        let file = entry.file_name().to_string_lossy().to_string();
+        if file.ends_with(".tpl") {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            wrong.extend(misplaced_defines(&file, &text));
+            if text.lines().count() > 300 {
+                wrong.push(format!("{file}: {} lines; split it by topic (at most 300)", text.lines().count()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "chart helpers out of place: {wrong:#?}");
+    let planted = "{{/*\nUsage: {{ include \"heimdall.caCertificates.a\" . }}\n*/}}\n{{- define \"heimdall.caCertificates.a\" -}}\n{{- end }}\n{{/* b */}}\n{{- define \"heimdall.tls.b\" -}}\n{{- end }}\n";
+    assert_eq!(
+        misplaced_defines("_ca-certificates.tpl", planted),
+        [
+            "_ca-certificates.tpl: heimdall.tls.b is not heimdall.cacertificates.<name>",
+            "_ca-certificates.tpl: heimdall.tls.b has no usage line ({{ include \"heimdall.tls.b\" ...) in the comment above it"
+        ],
+        "the measure itself: a named, documented define passes; a stranger without usage fails twice"
+    );
+    assert!(misplaced_defines("_helpers.tpl", "{{- define \"heimdall.fullname\" -}}\n").iter().all(|p| !p.contains("is not")));
 }
 
 #[test]
@@ -501,7 +561,7 @@ fn stray_fails(file: &str, text: &str) -> Vec<String> {
 
 #[test]
 fn every_template_validates_first_and_only_validation_fails() {
-    let opening = "{{- include \"heimdall.validate\" . -}}";
+    let opening = "{{- include \"heimdall.validation.run\" . -}}";
     let late: Vec<String> =
         rendered_templates().into_iter().filter(|(_, text)| text.lines().next() != Some(opening)).map(|(f, _)| f).collect();
     assert!(late.is_empty(), "these templates do not open with `{opening}`, so a problem could surface alone: {late:?}");

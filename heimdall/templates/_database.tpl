@@ -1,9 +1,14 @@
-{{/* The database Heimdall connects to: host, port, name and user, embedded or external. */}}
+{{/*
+The database Heimdall connects to: host, port, name and user, embedded or external, and the embedded database's volume claims on upgrade.
+*/}}
 
-{{/* The database host Heimdall connects to. */}}
+{{/*
+The database host Heimdall connects to.
+Usage: {{ include "heimdall.database.host" . }}
+*/}}
 {{- define "heimdall.database.host" -}}
   {{- if .Values.postgresql.enabled }}
-    {{- include "heimdall.postgresql.fullname" . }}
+    {{- include "heimdall.names.postgresql" . }}
   {{- else if .Values.externalDatabase.host }}
     {{- .Values.externalDatabase.host }}
   {{- else }}
@@ -11,17 +16,26 @@
   {{- end }}
 {{- end }}
 
-{{/* The database port Heimdall connects to. */}}
+{{/*
+The database port Heimdall connects to.
+Usage: {{ include "heimdall.database.port" . }}
+*/}}
 {{- define "heimdall.database.port" -}}
   {{- if .Values.postgresql.enabled }}5432{{ else }}{{ .Values.externalDatabase.port | int }}{{ end }}
 {{- end }}
 
-{{/* The database name. */}}
+{{/*
+The database name.
+Usage: {{ include "heimdall.database.name" . }}
+*/}}
 {{- define "heimdall.database.name" -}}
   {{- if .Values.postgresql.enabled }}{{ .Values.postgresql.auth.database }}{{ else }}{{ .Values.externalDatabase.database }}{{ end }}
 {{- end }}
 
-{{/* The database user name. */}}
+{{/*
+The database user name.
+Usage: {{ include "heimdall.database.username" . }}
+*/}}
 {{- define "heimdall.database.username" -}}
   {{- if .Values.postgresql.enabled }}{{ .Values.postgresql.auth.username }}{{ else }}{{ .Values.externalDatabase.username }}{{ end }}
 {{- end }}
@@ -33,11 +47,12 @@ or from existingClaim), which Kubernetes never changes on an existing
 StatefulSet: helm upgrade would fail half way with the API server's
 "Forbidden: updates to statefulset spec". Reads the live StatefulSet with
 lookup, so it acts on a real install or upgrade only (helm template sees no
-cluster). Usage: include "heimdall.postgresql.validateClaimTemplate" .
+cluster).
+Usage: {{ include "heimdall.database.validateClaimTemplate" . }}
 */}}
-{{- define "heimdall.postgresql.validateClaimTemplate" -}}
-  {{- $name := include "heimdall.postgresql.fullname" . }}
-  {{- $live := lookup "apps/v1" "StatefulSet" (include "heimdall.namespace" .) $name }}
+{{- define "heimdall.database.validateClaimTemplate" -}}
+  {{- $name := include "heimdall.names.postgresql" . }}
+  {{- $live := lookup "apps/v1" "StatefulSet" (include "heimdall.names.namespace" .) $name }}
   {{- if and .Values.postgresql.enabled $live }}
     {{- $p := .Values.postgresql.persistence }}
     {{- $claims := $live.spec.volumeClaimTemplates | default list }}
@@ -65,7 +80,7 @@ cluster). Usage: include "heimdall.postgresql.validateClaimTemplate" .
       {{- end }}
     {{- end }}
     {{- if $changes }}
-      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "postgresql.persistence changes on the installed database (%s), and Kubernetes never changes a StatefulSet's volume claims: the upgrade would fail half way. Put back the installed values; or, to move on, run kubectl delete statefulset %s --namespace %s --cascade=orphan (its pod and volume stay) and upgrade again (to grow the volume, first expand its PersistentVolumeClaim data-%s-0 on a storage class that allows it)" (join "; " $changes) $name (include "heimdall.namespace" .) $name)) }}
+      {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "postgresql.persistence changes on the installed database (%s), and Kubernetes never changes a StatefulSet's volume claims: the upgrade would fail half way. Put back the installed values; or, to move on, run kubectl delete statefulset %s --namespace %s --cascade=orphan (its pod and volume stay) and upgrade again (to grow the volume, first expand its PersistentVolumeClaim data-%s-0 on a storage class that allows it)" (join "; " $changes) $name (include "heimdall.names.namespace" .) $name)) }}
     {{- end }}
   {{- end }}
 {{- end }}

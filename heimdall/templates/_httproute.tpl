@@ -15,13 +15,13 @@ Usage: {{ include "heimdall.httpRoute.validate" . }}
 {{- define "heimdall.httpRoute.validate" -}}
   {{- $timeouts := .Values.httpRoute.timeouts | default dict }}
   {{- if and $timeouts.request $timeouts.backendRequest }}
-    {{- $request := include "heimdall.httpRoute.durationMillis" $timeouts.request | int64 }}
-    {{- $backend := include "heimdall.httpRoute.durationMillis" $timeouts.backendRequest | int64 }}
+    {{- $request := include "heimdall.httpRoute.durationMillis" (dict "value" $timeouts.request "root" $) | int64 }}
+    {{- $backend := include "heimdall.httpRoute.durationMillis" (dict "value" $timeouts.backendRequest "root" $) | int64 }}
     {{- if and (ne $request 0) (gt $backend $request) }}
       {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "httpRoute.timeouts.backendRequest (%s) is longer than httpRoute.timeouts.request (%s): the request timeout covers the backend's, and the API server refuses the HTTPRoute; make backendRequest no longer than request, or leave one out" $timeouts.backendRequest $timeouts.request)) }}
     {{- end }}
   {{- end }}
-  {{- $fields := dict "RequestHeaderModifier" "requestHeaderModifier" "ResponseHeaderModifier" "responseHeaderModifier" "RequestMirror" "requestMirror" "RequestRedirect" "requestRedirect" "URLRewrite" "urlRewrite" "ExtensionRef" "extensionRef" }}
+  {{- $fields := (include "heimdall.tables.json" $ | fromJson).httpRouteFilterFields }}
   {{- $types := list }}
   {{- range $i, $filter := .Values.httpRoute.filters }}
     {{- $field := get $fields $filter.type }}
@@ -41,13 +41,13 @@ Usage: {{ include "heimdall.httpRoute.validate" . }}
 
 {{/*
 A Gateway API duration (GEP-2257: 1h30m, 300s, 500ms; the schema checks the
-form) in milliseconds.
-Usage: {{ include "heimdall.httpRoute.durationMillis" "1h30m" | int64 }}
+form) in milliseconds; pass (dict "value" "1h30m" "root" $).
+Usage: {{ include "heimdall.httpRoute.durationMillis" (dict "value" "1h30m" "root" $) | int64 }}
 */}}
 {{- define "heimdall.httpRoute.durationMillis" -}}
-  {{- $units := dict "h" 3600000 "m" 60000 "s" 1000 "ms" 1 }}
+  {{- $units := (include "heimdall.tables.json" .root | fromJson).gatewayDurationUnits }}
   {{- $total := 0 }}
-  {{- range regexFindAll "[0-9]+(ms|h|m|s)" . -1 }}
+  {{- range regexFindAll "[0-9]+(ms|h|m|s)" .value -1 }}
     {{- $unit := regexReplaceAll "^[0-9]+" . "" }}
     {{- $total = add $total (mul (regexFind "^[0-9]+" . | int64) (get $units $unit)) }}
   {{- end }}

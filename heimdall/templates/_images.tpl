@@ -5,8 +5,9 @@ An image reference from {registry, repository, tag, digest}; pass (dict
 "image" $img "path" "postgresql.image" "default" $tag "root" $), where path
 names the value in messages. global.imageRegistry, when set,
 replaces the image's own registry, so one value moves every image to a mirror.
+Usage: {{ include "heimdall.images.ref" (dict "image" .Values.image "path" "image" "default" .Chart.AppVersion "root" .) }}
 */}}
-{{- define "heimdall.imageRef" -}}
+{{- define "heimdall.images.ref" -}}
   {{- $img := .image }}
   {{- $registry := .root.Values.global.imageRegistry | default $img.registry }}
   {{- $repo := $img.repository }}
@@ -25,16 +26,20 @@ replaces the image's own registry, so one value moves every image to a mirror.
   {{- end }}
 {{- end }}
 
-{{/* The Heimdall image reference (the app, its CA init container, the secrets generator and the test pod). */}}
-{{- define "heimdall.image" -}}
-  {{- include "heimdall.imageRef" (dict "image" .Values.image "path" "image" "default" .Chart.AppVersion "root" .) }}
+{{/*
+The Heimdall image reference (the app, its CA init container, the secrets generator and the test pod).
+Usage: {{ include "heimdall.images.heimdall" . }}
+*/}}
+{{- define "heimdall.images.heimdall" -}}
+  {{- include "heimdall.images.ref" (dict "image" .Values.image "path" "image" "default" .Chart.AppVersion "root" .) }}
 {{- end }}
 
 {{/*
 The pull Secret names of every pod: global.imagePullSecrets, then
 imagePullSecrets, each a name or {name: ...}, without repeats.
+Usage: {{ include "heimdall.images.pullSecretNames" . }}
 */}}
-{{- define "heimdall.imagePullSecretNames" -}}
+{{- define "heimdall.images.pullSecretNames" -}}
   {{- $names := list }}
   {{- /* A dict ranges in key order: global.imagePullSecrets comes first. */}}
   {{- range $value, $entries := dict "global.imagePullSecrets" .Values.global.imagePullSecrets "imagePullSecrets" .Values.imagePullSecrets }}
@@ -51,9 +56,12 @@ imagePullSecrets, each a name or {name: ...}, without repeats.
   {{- $names | uniq | join "," }}
 {{- end }}
 
-{{/* The imagePullSecrets field of a pod spec, or nothing; include with nindent at the pod spec's indentation. */}}
-{{- define "heimdall.imagePullSecrets" -}}
-  {{- $names := include "heimdall.imagePullSecretNames" . }}
+{{/*
+The imagePullSecrets field of a pod spec, or nothing; include with nindent at the pod spec's indentation.
+Usage: {{ include "heimdall.images.pullSecrets" . }}
+*/}}
+{{- define "heimdall.images.pullSecrets" -}}
+  {{- $names := include "heimdall.images.pullSecretNames" . }}
   {{- if $names }}
 imagePullSecrets:
     {{- range splitList "," $names }}
@@ -62,7 +70,10 @@ imagePullSecrets:
   {{- end }}
 {{- end }}
 
-{{/* The PostgreSQL image reference (also used by the wait-for-database init container). */}}
-{{- define "heimdall.postgresql.image" -}}
-  {{- include "heimdall.imageRef" (dict "image" .Values.postgresql.image "path" "postgresql.image" "default" "" "root" .) }}
+{{/*
+The PostgreSQL image reference (also used by the wait-for-database init container).
+Usage: {{ include "heimdall.images.postgresql" . }}
+*/}}
+{{- define "heimdall.images.postgresql" -}}
+  {{- include "heimdall.images.ref" (dict "image" .Values.postgresql.image "path" "postgresql.image" "default" "" "root" .) }}
 {{- end }}

@@ -1,4 +1,8 @@
 {{/*
+What NOTES.txt needs beyond the values: links to the docs it names.
+*/}}
+
+{{/*
 Where a doc of the chart's repository is, for NOTES: a link at the release's
 tag when the chart was packaged for release (`cargo xtask package
 --source-url` writes the `docs` annotation into Chart.yaml), else the path in

@@ -21,7 +21,10 @@ Result (a dict, cached on the root context):
   skipped     listed secrets files that do not exist
 */}}
 
-{{/* The variables Heimdall must get from a Secret. DATABASE_PASSWORD is left out when externalDatabase.existingSecret supplies it. */}}
+{{/*
+The variables Heimdall must get from a Secret. DATABASE_PASSWORD is left out when externalDatabase.existingSecret supplies it.
+Usage: {{ include "heimdall.secrets.requiredKeys" . }}
+*/}}
 {{- define "heimdall.secrets.requiredKeys" -}}
   {{- $keys := list "JWT_SECRET" "API_KEY_SECRET" "ADMIN_PASSWORD" }}
   {{- if not (include "heimdall.secrets.externalDatabasePasswordSecret" .) }}
@@ -30,24 +33,36 @@ Result (a dict, cached on the root context):
   {{- $keys | sortAlpha | join "," }}
 {{- end }}
 
-{{/* The Secret holding the external database's password, when externalDatabase.existingSecret is used ("" otherwise). */}}
+{{/*
+The Secret holding the external database's password, when externalDatabase.existingSecret is used ("" otherwise).
+Usage: {{ include "heimdall.secrets.externalDatabasePasswordSecret" . }}
+*/}}
 {{- define "heimdall.secrets.externalDatabasePasswordSecret" -}}
   {{- if and (not .Values.postgresql.enabled) .Values.externalDatabase.existingSecret }}
     {{- .Values.externalDatabase.existingSecret }}
   {{- end }}
 {{- end }}
 
-{{/* Name of the Secret the chart renders (when no existingSecret is set). */}}
+{{/*
+Name of the Secret the chart renders (when no existingSecret is set).
+Usage: {{ include "heimdall.secrets.chartSecretName" . }}
+*/}}
 {{- define "heimdall.secrets.chartSecretName" -}}
   {{- printf "%s-secrets" (include "heimdall.fullname" .) }}
 {{- end }}
 
-{{/* The Secret the generator hook writes and Helm never owns: generated values outlive upgrades, renders and uninstall. */}}
+{{/*
+The Secret the generator hook writes and Helm never owns: generated values outlive upgrades, renders and uninstall.
+Usage: {{ include "heimdall.secrets.generatedSecretName" . }}
+*/}}
 {{- define "heimdall.secrets.generatedSecretName" -}}
   {{- printf "%s-generated-secrets" (include "heimdall.fullname" .) }}
 {{- end }}
 
-{{/* The resolved secrets as JSON (see the comment at the top of this file). */}}
+{{/*
+The resolved secrets as JSON (see the comment at the top of this file).
+Usage: {{ include "heimdall.secrets.resolvedJson" . }}
+*/}}
 {{- define "heimdall.secrets.resolvedJson" -}}
   {{- if not (hasKey $ "heimdallResolvedSecrets") }}
     {{- $_ := set $ "heimdallResolvedSecrets" (include "heimdall.secrets.resolve" . | fromJson) }}
@@ -55,17 +70,26 @@ Result (a dict, cached on the root context):
   {{- get $ "heimdallResolvedSecrets" | toJson }}
 {{- end }}
 
-{{/* The Secret holding required variable .key (supplied: the selected Secret; generated: the generator's); pass (dict "root" $ "key" "JWT_SECRET"). */}}
+{{/*
+The Secret holding required variable .key (supplied: the selected Secret; generated: the generator's); pass (dict "root" $ "key" "JWT_SECRET").
+Usage: {{ include "heimdall.secrets.secretFor" (dict "root" . "key" "DATABASE_PASSWORD") }}
+*/}}
 {{- define "heimdall.secrets.secretFor" -}}
   {{- get (include "heimdall.secrets.resolvedJson" .root | fromJson).secretFor .key }}
 {{- end }}
 
-{{/* The key of required variable .key inside the Secret that holds it; pass (dict "root" $ "key" "JWT_SECRET"). */}}
+{{/*
+The key of required variable .key inside the Secret that holds it; pass (dict "root" $ "key" "JWT_SECRET").
+Usage: {{ include "heimdall.secrets.keyFor" (dict "root" . "key" "DATABASE_PASSWORD") }}
+*/}}
 {{- define "heimdall.secrets.keyFor" -}}
   {{- get (include "heimdall.secrets.resolvedJson" .root | fromJson).keys .key }}
 {{- end }}
 
-{{/* The body of the secretKeyRef that supplies DATABASE_PASSWORD, to Heimdall and to the embedded PostgreSQL alike. */}}
+{{/*
+The body of the secretKeyRef that supplies DATABASE_PASSWORD, to Heimdall and to the embedded PostgreSQL alike.
+Usage: {{ include "heimdall.secrets.databasePasswordRef" . }}
+*/}}
 {{- define "heimdall.secrets.databasePasswordRef" -}}
   {{- $external := include "heimdall.secrets.externalDatabasePasswordSecret" . }}
   {{- if $external }}
@@ -82,6 +106,7 @@ optional: false
 sha256 of the resolved data: over the sorted keys, one line "KEY=<base64 of
 value>\n" each. Hashing the data (not a re-rendered template) means an
 unchanged value never rolls the pods. The test harness recomputes it.
+Usage: {{ include "heimdall.secrets.checksum" . }}
 */}}
 {{- define "heimdall.secrets.checksum" -}}
   {{- $data := (include "heimdall.secrets.resolvedJson" . | fromJson).data }}
@@ -92,7 +117,10 @@ unchanged value never rolls the pods. The test harness recomputes it.
   {{- $lines | sha256sum }}
 {{- end }}
 
-{{/* The worker behind "heimdall.secrets.resolvedJson": call that instead. */}}
+{{/*
+The worker behind "heimdall.secrets.resolvedJson": call that instead.
+Usage: {{ include "heimdall.secrets.resolve" . }}
+*/}}
 {{- define "heimdall.secrets.resolve" -}}
   {{- $v := .Values.heimdall }}
   {{- $out := dict "generated" list "generatedSecretName" "" "hidden" list "skipped" list "sources" dict "keys" dict "secretFor" dict "data" dict }}
@@ -115,6 +143,7 @@ heimdall.existingSecret: every required key is read from it (mapped by
 existingSecretKeys); inline secrets and files are reported as ignored. Fills
 .out; pass the dict heimdall.secrets.resolve builds ("out" "root" "required"
 "inline" "files").
+Usage: {{ include "heimdall.secrets.resolveExisting" $step }}
 */}}
 {{- define "heimdall.secrets.resolveExisting" -}}
   {{- $out := .out }}
@@ -134,38 +163,7 @@ existingSecretKeys); inline secrets and files are reported as ignored. Fills
   {{- range .files }}
     {{- $_ := set $out "hidden" (append $out.hidden (printf "secrets file %s is ignored because heimdall.existingSecret is set" .)) }}
   {{- end }}
-  {{- include "heimdall.secrets.checkLiveExisting" . }}
-{{- end }}
-
-{{/*
-On a live install, the existingSecret as the cluster holds it: records a problem when it
-lacks a required key, and lists in .out.unknownKeys the keys Heimdall does not
-read (reported in NOTES). Pass the dict heimdall.secrets.resolve builds.
-*/}}
-{{- define "heimdall.secrets.checkLiveExisting" -}}
-  {{- $out := .out }}
-  {{- $root := .root }}
-  {{- $v := $root.Values.heimdall }}
-  {{- $live := lookup "v1" "Secret" (include "heimdall.namespace" $root) $v.existingSecret }}
-  {{- if $live }}
-    {{- $missing := list }}
-    {{- range $key := .required }}
-      {{- $mapped := get $out.keys $key }}
-      {{- if not (hasKey ($live.data | default dict) $mapped) }}{{ $missing = append $missing (printf "%s (key %s)" $key $mapped) }}{{ end }}
-    {{- end }}
-    {{- if $missing }}
-      {{- include "heimdall.validation.record" (dict "root" $root "message" (printf "heimdall.existingSecret %s in namespace %s lacks required keys: %s. Add them to the Secret, or map them to the keys it has with heimdall.existingSecretKeys" $v.existingSecret (include "heimdall.namespace" $root) (join ", " $missing))) }}
-    {{- end }}
-    {{- /* Keys Heimdall does not read reach it through envFrom and are ignored: reported in NOTES, not fatal (the Secret is the user's). */}}
-    {{- if not $v.allowUnknownVariables }}
-      {{- $classes := include "heimdall.variables.classesJson" $root | fromJson }}
-      {{- $unknown := list }}
-      {{- range $key := keys ($live.data | default dict) | sortAlpha }}
-        {{- if not (or (hasKey $classes $key) (has $key (values $out.keys))) }}{{ $unknown = append $unknown $key }}{{ end }}
-      {{- end }}
-      {{- $_ := set $out "unknownKeys" $unknown }}
-    {{- end }}
-  {{- end }}
+  {{- include "heimdall.secretsChecks.liveExistingSecret" . }}
 {{- end }}
 
 {{/*
@@ -173,6 +171,7 @@ The chart's own Secret from what the user supplied: files in list order,
 then inline values key by key over them, each entry validated, then the
 strength and embedded-database password checks. Fills .out; pass the dict
 heimdall.secrets.resolve builds.
+Usage: {{ include "heimdall.secrets.resolveSupplied" $step }}
 */}}
 {{- define "heimdall.secrets.resolveSupplied" -}}
   {{- $out := .out }}
@@ -195,7 +194,7 @@ heimdall.secrets.resolve builds.
       {{- include "heimdall.validation.record" (dict "root" $root "message" (printf "secrets file %s exists but holds no keys: fill it (./generate-heimdall-secrets.sh) or remove it from heimdall.secretsFiles" $path)) }}
     {{- end }}
     {{- range $key, $value := $parsed }}
-      {{- include "heimdall.secrets.validateEntry" (dict "key" $key "value" $value "where" (printf "secrets file %s" $path) "root" $root) }}
+      {{- include "heimdall.secretsChecks.entry" (dict "key" $key "value" $value "where" (printf "secrets file %s" $path) "root" $root) }}
       {{- if hasKey $out.data $key }}
         {{- $_ := set $out "hidden" (append $out.hidden (printf "%s from %s overrides %s" $key $path (get $out.sources $key))) }}
       {{- end }}
@@ -205,7 +204,7 @@ heimdall.secrets.resolve builds.
   {{- end }}
   {{- /* 2. Inline values, key by key, over the files. */}}
   {{- range $key, $value := .inline }}
-    {{- include "heimdall.secrets.validateEntry" (dict "key" $key "value" $value "where" "heimdall.secrets" "root" $root) }}
+    {{- include "heimdall.secretsChecks.entry" (dict "key" $key "value" $value "where" "heimdall.secrets" "root" $root) }}
     {{- if hasKey $out.data $key }}
       {{- $_ := set $out "hidden" (append $out.hidden (printf "%s from heimdall.secrets overrides %s" $key (get $out.sources $key))) }}
     {{- end }}
@@ -216,13 +215,13 @@ heimdall.secrets.resolve builds.
   {{- if not $v.allowWeakSecrets }}
     {{- range $key, $value := $out.data }}
       {{- if and (kindIs "string" $value) $value }}
-        {{- include "heimdall.secrets.validateStrength" (dict "key" $key "value" $value "where" (get $out.sources $key) "required" (has $key $required) "root" $root) }}
+        {{- include "heimdall.secretsChecks.strength" (dict "key" $key "value" $value "where" (get $out.sources $key) "required" (has $key $required) "root" $root) }}
       {{- end }}
     {{- end }}
   {{- end }}
   {{- /* 4. The supplied DATABASE_PASSWORD against the one the embedded database was initialised with (only a live install can look). */}}
   {{- if and $root.Values.postgresql.enabled (hasKey $out.data "DATABASE_PASSWORD") (not $v.allowDatabasePasswordChange) }}
-    {{- include "heimdall.secrets.guardDatabasePassword" (dict "root" $root "value" (get $out.data "DATABASE_PASSWORD") "source" (get $out.sources "DATABASE_PASSWORD")) }}
+    {{- include "heimdall.secretsChecks.databasePassword" (dict "root" $root "value" (get $out.data "DATABASE_PASSWORD") "source" (get $out.sources "DATABASE_PASSWORD")) }}
   {{- end }}
 {{- end }}
 
@@ -231,6 +230,7 @@ heimdall.secrets.resolve builds.
 DATABASE_PASSWORD only for the embedded database), or a problem naming the
 three ways to supply it. Fills .out; pass the dict heimdall.secrets.resolve
 builds, after heimdall.secrets.resolveSupplied.
+Usage: {{ include "heimdall.secrets.resolveMissing" $step }}
 */}}
 {{- define "heimdall.secrets.resolveMissing" -}}
   {{- $out := .out }}
@@ -257,86 +257,4 @@ builds, after heimdall.secrets.resolveSupplied.
     {{- end }}
     {{- include "heimdall.validation.record" (dict "root" $root "message" (printf "missing required secrets: %s (%s). Supply them in one of three ways: 1) heimdall.existingSecret, a Secret you create with these keys; 2) heimdall.secrets, e.g. --set heimdall.secrets.%s=...; 3) a file listed in heimdall.secretsFiles, e.g. env/heimdall-secrets.yaml written by ./generate-heimdall-secrets.sh" (join ", " $missing) $why (first $missing))) }}
   {{- end }}
-{{- end }}
-
-{{/*
-Records a problem when a supplied DATABASE_PASSWORD differs from the one the embedded
-database was last given: the database keeps the password it was initialised
-with. That is the chart's Secret's value when it holds one (supplied values,
-and generated ones of chart versions before the generator hook), else the
-generator's. Only a live install or upgrade can look; helm template and Argo CD
-see no Secret, so this guard cannot fire there.
-Pass (dict "root" $ "value" ... "source" ...). Never prints a value.
-*/}}
-{{- define "heimdall.secrets.guardDatabasePassword" -}}
-  {{- $root := .root }}
-  {{- $stored := "" }}
-  {{- $storedIn := "" }}
-  {{- range $name := list (include "heimdall.secrets.generatedSecretName" $root) (include "heimdall.secrets.chartSecretName" $root) }}
-    {{- $data := (lookup "v1" "Secret" (include "heimdall.namespace" $root) $name).data | default dict }}
-    {{- if hasKey $data "DATABASE_PASSWORD" }}
-      {{- $stored = get $data "DATABASE_PASSWORD" | b64dec }}
-      {{- $storedIn = $name }}
-    {{- end }}
-  {{- end }}
-  {{- if and $storedIn (ne .value $stored) }}
-    {{- include "heimdall.validation.record" (dict "root" $root "message" (printf "DATABASE_PASSWORD from %s differs from the one stored in Secret %s, and the embedded database keeps the password it was initialised with: this upgrade would lock Heimdall out of its data. Change the password inside PostgreSQL first (ALTER USER %s PASSWORD ...), then upgrade with heimdall.allowDatabasePasswordChange=true; or supply the stored password" .source $storedIn $root.Values.postgresql.auth.username)) }}
-  {{- end }}
-{{- end }}
-
-{{/* Records a problem unless .key is an environment-variable name and .value a non-empty string; pass (dict "key" "where" "root"). Never prints the value. */}}
-{{- define "heimdall.secrets.validateEntry" -}}
-  {{- include "heimdall.validateEnvName" (dict "key" .key "where" .where "as" "secret" "root" .root) }}
-  {{- if kindIs "invalid" .value }}
-    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s has no value; give it a string or remove the key" .where .key)) }}
-  {{- else if not (kindIs "string" .value) }}
-    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s must be a string but arrived as %s, which can silently change a secret (leading zeros, long numbers, yes/no). Quote it in YAML, or pass it with --set-string" .where .key (kindOf .value))) }}
-  {{- else if eq .value "" }}
-    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s is empty (is the variable that feeds it unset?). Give it a value or remove the key" .where .key)) }}
-  {{- end }}
-{{- end }}
-
-{{/* Records a problem when a supplied secret is a placeholder, padded with whitespace, or too short; pass (dict "key" "value" "where" "required" "root"). Never prints the value. */}}
-{{- define "heimdall.secrets.validateStrength" -}}
-  {{- $min := dict "JWT_SECRET" 64 "API_KEY_SECRET" 33 "DATABASE_PASSWORD" 16 "ADMIN_PASSWORD" 15 }}
-  {{- $chars := len (splitList "" .value) }}
-  {{- $lower := lower .value }}
-  {{- if or (regexMatch "^(changeme|change-me|password|secret|example|admin|xxx+)$" $lower) (contains "change_me" $lower) (contains "changeme" $lower) (hasPrefix "your-" $lower) (contains "randomly-generated" $lower) }}
-    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s is a placeholder, not a secret. Generate one (openssl rand -hex 64, or ./generate-heimdall-secrets.sh)" .where .key)) }}
-  {{- else if .required }}
-    {{- if ne .value (trim .value) }}
-      {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s has leading or trailing whitespace; remove it (it would become part of the secret)" .where .key)) }}
-    {{- else if lt $chars (get $min .key) }}
-      {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s is %d characters; at least %d are required (openssl rand -hex 64 gives 128)" .where .key $chars (get $min .key))) }}
-    {{- else if and (eq .key "ADMIN_PASSWORD") (gt (len .value) 72) }}
-      {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: ADMIN_PASSWORD is %d bytes; bcrypt uses at most 72, so keep it between 15 and 72" .where (len .value))) }}
-    {{- end }}
-  {{- end }}
-{{- end }}
-
-{{/* Name of the generator hook's Job, ServiceAccount, Role and RoleBinding (a Job name must fit a 63-character label). */}}
-{{- define "heimdall.secretsGenerator.name" -}}
-  {{- printf "%s-secrets-generator" (include "heimdall.fullname" . | trunc 45 | trimSuffix "-") }}
-{{- end }}
-
-{{/* Labels of the generator's objects, and of the Secret it writes. */}}
-{{- define "heimdall.secretsGenerator.labels" -}}
-{{ include "heimdall.labels" . }}
-app.kubernetes.io/component: secrets-generator
-{{- end }}
-
-{{/*
-Hook annotations of the generator's objects; pass (dict "root" $ "weight" N).
-Helm runs them before install and upgrade, lowest weight first, and deletes
-them once every hook of the phase succeeded. Argo CD runs them as PreSync on
-every sync, wave by wave, and honours the same delete policy; it is named in
-Argo CD's own annotations so nothing depends on its mapping of Helm's.
-*/}}
-{{- define "heimdall.secretsGenerator.hookAnnotations" -}}
-helm.sh/hook: pre-install,pre-upgrade
-helm.sh/hook-weight: {{ .weight | quote }}
-helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
-argocd.argoproj.io/hook: PreSync
-argocd.argoproj.io/sync-wave: {{ .weight | quote }}
-argocd.argoproj.io/hook-delete-policy: BeforeHookCreation,HookSucceeded
 {{- end }}

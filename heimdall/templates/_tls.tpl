@@ -1,17 +1,15 @@
-{{/* TLS files Heimdall reads (database and LDAP CAs, client certificates) and the extra CA certificates, with their volumes and mounts. */}}
-
-{{/* "true" when extra CA certificates are configured. */}}
-{{- define "heimdall.caCertificates.enabled" -}}
-  {{- if or .Values.caCertificates.existingConfigMap .Values.caCertificates.certificates }}true{{ end }}
-{{- end }}
+{{/*
+TLS files Heimdall reads (database and LDAP CAs, client certificates), with their volumes and mounts.
+*/}}
 
 {{/*
 The TLS files Heimdall reads, as JSON: a list of {variable, volume, path,
 kind, name, key} for DATABASE_SSL_CA/_CERT/_KEY (externalDatabase.tls) and
 LDAP_SSL_CA (ldapTls), each mounted read-only under /etc/heimdall/. Records a
 problem for a combination that cannot work, naming the values.
+Usage: {{ include "heimdall.tls.filesJson" . }}
 */}}
-{{- define "heimdall.tlsFilesJson" -}}
+{{- define "heimdall.tls.filesJson" -}}
   {{- $files := list }}
   {{- $db := .Values.externalDatabase.tls }}
   {{- if or $db.existingSecret $db.caConfigMap }}
@@ -47,10 +45,13 @@ problem for a combination that cannot work, naming the values.
   {{- toJson $files }}
 {{- end }}
 
-{{/* The volumes holding the TLS files (one per source), for the Heimdall pod's volumes list. */}}
-{{- define "heimdall.tlsVolumes" -}}
+{{/*
+The volumes holding the TLS files (one per source), for the Heimdall pod's volumes list.
+Usage: {{ include "heimdall.tls.volumes" . }}
+*/}}
+{{- define "heimdall.tls.volumes" -}}
   {{- $byVolume := dict }}
-  {{- range include "heimdall.tlsFilesJson" . | fromJsonArray }}
+  {{- range include "heimdall.tls.filesJson" . | fromJsonArray }}
     {{- $v := get $byVolume .volume | default (dict "kind" .kind "name" .name "keys" list) }}
     {{- $_ := set $v "keys" (append $v.keys .key) }}
     {{- $_ = set $byVolume .volume $v }}
@@ -74,10 +75,13 @@ problem for a combination that cannot work, naming the values.
   {{- end }}
 {{- end }}
 
-{{/* Where the TLS volumes are mounted: a folder each, not subPath, so a renewed certificate reaches the pod. */}}
-{{- define "heimdall.tlsVolumeMounts" -}}
+{{/*
+Where the TLS volumes are mounted: a folder each, not subPath, so a renewed certificate reaches the pod.
+Usage: {{ include "heimdall.tls.volumeMounts" . }}
+*/}}
+{{- define "heimdall.tls.volumeMounts" -}}
   {{- $volumes := list }}
-  {{- range include "heimdall.tlsFilesJson" . | fromJsonArray }}{{ $volumes = append $volumes .volume }}{{ end }}
+  {{- range include "heimdall.tls.filesJson" . | fromJsonArray }}{{ $volumes = append $volumes .volume }}{{ end }}
   {{- range $volumes | uniq | sortAlpha }}
 - name: {{ . }}
   mountPath: /etc/heimdall/{{ . }}

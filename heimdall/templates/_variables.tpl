@@ -1,37 +1,9 @@
 {{/* The variables Heimdall reads (files/variables.yaml): which names may be set where, and extraEnv's entries. */}}
 
 {{/*
-Records a problem unless .key is a variable Heimdall reads (files/variables.yaml) that
-may be set where .where says: .as is "setting" (env/heimdallconfig.yaml,
-heimdall.config), "secret" (the secrets sources) or "env" (extraEnv). A
-secret is refused among settings; a derived or runtime variable is refused
-everywhere (the chart sets it). An unknown name is a problem, suggesting the
-closest known one, unless heimdall.allowUnknownVariables; a known
-misspelling names the right spelling. Pass .root, the chart's context.
+Name -> class ("secrets", "either", "settings", "derived", "runtime") of every variable in files/variables.yaml, as JSON; read once per render.
+Usage: {{ include "heimdall.variables.classesJson" $ }}
 */}}
-{{- define "heimdall.validateEnvName" -}}
-  {{- $misspelt := dict "GITHUB_CLIENT_SECRET" "GITHUB_CLIENTSECRET" "GITLAB_CLIENT_SECRET" "GITLAB_SECRET" "GITLAB_CLIENTSECRET" "GITLAB_SECRET" "GOOGLE_CLIENT_SECRET" "GOOGLE_CLIENTSECRET" "OKTA_CLIENT_SECRET" "OKTA_CLIENTSECRET" "OIDC_CLIENTSECRET" "OIDC_CLIENT_SECRET" "LDAP_BIND_DN" "LDAP_BINDDN" "LDAP_BIND_PASSWORD" "LDAP_PASSWORD" "GITHUB_CLIENT_ID" "GITHUB_CLIENTID" "GITLAB_CLIENT_ID" "GITLAB_CLIENTID" "GOOGLE_CLIENT_ID" "GOOGLE_CLIENTID" "OKTA_CLIENT_ID" "OKTA_CLIENTID" "OIDC_CLIENT_ID" "OIDC_CLIENTID" }}
-  {{- $classes := include "heimdall.variables.classesJson" .root | fromJson }}
-  {{- $class := get $classes .key }}
-  {{- if not (regexMatch "^[A-Z_][A-Z0-9_]*$" .key) }}
-    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: key %q is not an environment-variable name (use upper case, digits and underscores, e.g. JWT_SECRET)" .where .key)) }}
-  {{- else if hasKey $misspelt .key }}
-    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: Heimdall does not read %s; the variable is spelt %s" .where .key (get $misspelt .key))) }}
-  {{- else if not $class }}
-    {{- if not .root.Values.heimdall.allowUnknownVariables }}
-      {{- $closest := include "heimdall.variables.closest" (dict "key" .key "classes" $classes) }}
-      {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: Heimdall does not read %s%s. The chart passes only the variables Heimdall %s reads (its files/variables.yaml); for a newer Heimdall's, set heimdall.allowUnknownVariables=true" .where .key (ternary (printf " (did you mean %s?)" $closest) "" (ne $closest "")) .root.Chart.AppVersion)) }}
-    {{- end }}
-  {{- else if and (eq .as "setting") (eq $class "secrets") }}
-    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s is a secret; non-secret settings only go here. Move it to heimdall.secrets, a secrets file or your existingSecret" .where .key)) }}
-  {{- else if eq $class "derived" }}
-    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s is derived from the postgresql / externalDatabase values; set it there instead" .where .key)) }}
-  {{- else if eq $class "runtime" }}
-    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: the chart sets %s itself (NODE_EXTRA_CA_CERTS through caCertificates)" .where .key)) }}
-  {{- end }}
-{{- end }}
-
-{{/* Name -> class ("secrets", "either", "settings", "derived", "runtime") of every variable in files/variables.yaml, as JSON; read once per render. */}}
 {{- define "heimdall.variables.classesJson" -}}
   {{- if not (hasKey $ "heimdallVariableClasses") }}
     {{- $listed := .Files.Get "files/variables.yaml" | fromYaml }}
@@ -48,10 +20,19 @@ misspelling names the right spelling. Pass .root, the chart's context.
 {{- end }}
 
 {{/*
+The class of a known variable (see heimdall.variables.classesJson), or "".
+Usage: {{ include "heimdall.variables.classOf" (dict "key" $name "root" $) }}
+*/}}
+{{- define "heimdall.variables.classOf" -}}
+  {{- get (include "heimdall.variables.classesJson" .root | fromJson) .key }}
+{{- end }}
+
+{{/*
 The known variable closest to .key, or "": the same name without
 underscores, one that starts like it (JWT_SECRETS: JWT_SECRET), or the one
 sharing the most words with it (at least two, the first among them:
 OKTA_ISSUER: OKTA_ISSUER_URL). .classes is the variables.classesJson map.
+Usage: {{ include "heimdall.variables.closest" (dict "key" .key "classes" $classes) }}
 */}}
 {{- define "heimdall.variables.closest" -}}
   {{- $key := .key }}
@@ -75,9 +56,36 @@ OKTA_ISSUER: OKTA_ISSUER_URL). .classes is the variables.classesJson map.
   {{- $best }}
 {{- end }}
 
-{{/* The class of a known variable (see heimdall.variables.classesJson), or "". */}}
-{{- define "heimdall.variables.classOf" -}}
-  {{- get (include "heimdall.variables.classesJson" .root | fromJson) .key }}
+{{/*
+Records a problem unless .key is a variable Heimdall reads (files/variables.yaml) that
+may be set where .where says: .as is "setting" (env/heimdallconfig.yaml,
+heimdall.config), "secret" (the secrets sources) or "env" (extraEnv). A
+secret is refused among settings; a derived or runtime variable is refused
+everywhere (the chart sets it). An unknown name is a problem, suggesting the
+closest known one, unless heimdall.allowUnknownVariables; a known
+misspelling names the right spelling. Pass .root, the chart's context.
+Usage: {{ include "heimdall.variables.validateName" (dict "key" $key "where" $where "as" "setting" "root" $) }}
+*/}}
+{{- define "heimdall.variables.validateName" -}}
+  {{- $misspelt := dict "GITHUB_CLIENT_SECRET" "GITHUB_CLIENTSECRET" "GITLAB_CLIENT_SECRET" "GITLAB_SECRET" "GITLAB_CLIENTSECRET" "GITLAB_SECRET" "GOOGLE_CLIENT_SECRET" "GOOGLE_CLIENTSECRET" "OKTA_CLIENT_SECRET" "OKTA_CLIENTSECRET" "OIDC_CLIENTSECRET" "OIDC_CLIENT_SECRET" "LDAP_BIND_DN" "LDAP_BINDDN" "LDAP_BIND_PASSWORD" "LDAP_PASSWORD" "GITHUB_CLIENT_ID" "GITHUB_CLIENTID" "GITLAB_CLIENT_ID" "GITLAB_CLIENTID" "GOOGLE_CLIENT_ID" "GOOGLE_CLIENTID" "OKTA_CLIENT_ID" "OKTA_CLIENTID" "OIDC_CLIENT_ID" "OIDC_CLIENTID" }}
+  {{- $classes := include "heimdall.variables.classesJson" .root | fromJson }}
+  {{- $class := get $classes .key }}
+  {{- if not (regexMatch "^[A-Z_][A-Z0-9_]*$" .key) }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: key %q is not an environment-variable name (use upper case, digits and underscores, e.g. JWT_SECRET)" .where .key)) }}
+  {{- else if hasKey $misspelt .key }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: Heimdall does not read %s; the variable is spelt %s" .where .key (get $misspelt .key))) }}
+  {{- else if not $class }}
+    {{- if not .root.Values.heimdall.allowUnknownVariables }}
+      {{- $closest := include "heimdall.variables.closest" (dict "key" .key "classes" $classes) }}
+      {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: Heimdall does not read %s%s. The chart passes only the variables Heimdall %s reads (its files/variables.yaml); for a newer Heimdall's, set heimdall.allowUnknownVariables=true" .where .key (ternary (printf " (did you mean %s?)" $closest) "" (ne $closest "")) .root.Chart.AppVersion)) }}
+    {{- end }}
+  {{- else if and (eq .as "setting") (eq $class "secrets") }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s is a secret; non-secret settings only go here. Move it to heimdall.secrets, a secrets file or your existingSecret" .where .key)) }}
+  {{- else if eq $class "derived" }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: %s is derived from the postgresql / externalDatabase values; set it there instead" .where .key)) }}
+  {{- else if eq $class "runtime" }}
+    {{- include "heimdall.validation.record" (dict "root" .root "message" (printf "%s: the chart sets %s itself (NODE_EXTRA_CA_CERTS through caCertificates)" .where .key)) }}
+  {{- end }}
 {{- end }}
 
 {{/*
@@ -85,8 +93,9 @@ Records a problem for an extraEnv entry the chart must own: a required secret (i
 from the selected Secrets, by reference), a derived database setting, a
 variable the chart sets itself, a name Heimdall does not read, a name
 given twice, or a secret with a literal value (use valueFrom).
+Usage: {{ include "heimdall.variables.validateExtraEnv" . }}
 */}}
-{{- define "heimdall.validateExtraEnv" -}}
+{{- define "heimdall.variables.validateExtraEnv" -}}
   {{- $required := include "heimdall.secrets.requiredKeys" . | splitList "," }}
   {{- $seen := dict }}
   {{- range $i, $e := .Values.extraEnv }}
@@ -102,7 +111,7 @@ given twice, or a secret with a literal value (use valueFrom).
       {{- else if and (has (include "heimdall.variables.classOf" (dict "key" $name "root" $)) (list "secrets" "either")) (hasKey $e "value") }}
         {{- include "heimdall.validation.record" (dict "root" $ "message" (printf "%s: %s is a secret and has a literal value, which would sit in the Deployment for anyone who can read it; use valueFrom.secretKeyRef, or heimdall.secrets / a secrets file" $where $name)) }}
       {{- end }}
-      {{- include "heimdall.validateEnvName" (dict "key" $name "where" $where "as" "env" "root" $) }}
+      {{- include "heimdall.variables.validateName" (dict "key" $name "where" $where "as" "env" "root" $) }}
       {{- $_ := set $seen $name $i }}
     {{- end }}
   {{- end }}
