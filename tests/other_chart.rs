@@ -11,7 +11,6 @@ fn run(repo: PathBuf, config: &Path) -> Outcome {
     let mut opts = Options::new(repo);
     opts.config = config.to_path_buf();
     opts.snapshots = false;
-    opts.verbose = false;
     testchart::run(&opts).unwrap_or_else(|e| panic!("the harness could not run on {OTHER}: {e:#}\n(run `cargo xtask setup` first)"))
 }
 

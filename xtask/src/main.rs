@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xtask::lifecycle::node::images;
+use xtask::support::tools::HelmMajor;
 use xtask::tasks::testchart::{self, Options};
 use xtask::{support::tools, tasks::bench, tasks::docs, tasks::e2e, tasks::mutants, tasks::package, tasks::release};
 
@@ -162,8 +163,8 @@ enum Cmd {
         #[arg(long)]
         chart: Option<PathBuf>,
         /// Run under this Helm major version only (3 or 4); both by default.
-        #[arg(long, value_parser = clap::value_parser!(u32).range(3..=4))]
-        helm_major: Option<u32>,
+        #[arg(long, value_enum)]
+        helm_major: Option<HelmMajor>,
         /// With --serve: a node without kube-router's NetworkPolicy firewall, labelled unenforced (scenario o runs on it; k is skipped).
         #[arg(long, requires = "serve", conflicts_with = "no_node")]
         no_enforcer: bool,
@@ -409,9 +410,8 @@ fn test_chart(mut o: Options, review: bool, junit: Option<PathBuf>, repo: Option
     o.junit = junit;
     o.repo = repo.unwrap_or(o.repo);
     let outcome = testchart::run(&o)?;
-    if o.verbose {
-        print!("{}", testchart::report(&outcome));
-    }
+    outcome.notes.iter().for_each(|note| eprintln!("{note}"));
+    print!("{}", testchart::report(&outcome));
     Ok(exit(outcome.failed() == 0))
 }
 

@@ -24,6 +24,39 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// What a row of the summary did: render a case, lint it, compare its snapshot, or one of the
+/// run-wide checks. Printed (in the table and JUnit) as its lower-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Render,
+    Lint,
+    Snapshot,
+    Stale,
+    Coverage,
+    Refusals,
+    AppSource,
+}
+
+impl Step {
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Render => "render",
+            Step::Lint => "lint",
+            Step::Snapshot => "snapshot",
+            Step::Stale => "stale",
+            Step::Coverage => "coverage",
+            Step::Refusals => "refusals",
+            Step::AppSource => "app-source",
+        }
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
 /// The harness's own checks, beside the rules' ids.
 pub mod checks {
     /// `helm template` failed where the case expects a rendering.
@@ -64,8 +97,7 @@ pub struct Row {
     pub case: String,
     pub helm: String,
     pub kube: String,
-    /// "render", "lint" or "snapshot".
-    pub step: String,
+    pub step: Step,
     pub failures: Vec<Failure>,
     pub elapsed: Duration,
     /// The exact command that reproduces the step, when there is one.
@@ -74,16 +106,8 @@ pub struct Row {
 
 impl Row {
     /// A row that has not failed yet.
-    pub fn new(case: &str, helm: &str, kube: &str, step: &str) -> Self {
-        Row {
-            case: case.into(),
-            helm: helm.into(),
-            kube: kube.into(),
-            step: step.into(),
-            failures: vec![],
-            elapsed: Duration::ZERO,
-            command: None,
-        }
+    pub fn new(case: &str, helm: &str, kube: &str, step: Step) -> Self {
+        Row { case: case.into(), helm: helm.into(), kube: kube.into(), step, failures: vec![], elapsed: Duration::ZERO, command: None }
     }
 
     pub fn fail(&mut self, check: &'static str, message: impl Into<String>) {
@@ -178,7 +202,7 @@ mod tests {
             case: "a<b".into(),
             helm: "helm3".into(),
             kube: "1.30.0".into(),
-            step: "render".into(),
+            step: Step::Render,
             failures: if ok { vec![] } else { vec![Failure::new("HC001", "broken & bad")] },
             elapsed: Duration::from_millis(12),
             command: Some("helm template x".into()),

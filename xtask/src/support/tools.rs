@@ -10,7 +10,7 @@ use std::time::SystemTime;
 /// One pinned Helm release, built from its Go module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HelmPin {
-    pub major: u32,
+    pub major: HelmMajor,
     pub version: &'static str,
     pub module: &'static str,
     /// Extra `-X` flags Helm's own Makefile sets; `go install` alone leaves them out.
@@ -20,14 +20,14 @@ pub struct HelmPin {
 /// The Helm versions every case renders under: one constant each, one place.
 pub const HELM_PINS: [HelmPin; 2] = [
     HelmPin {
-        major: 3,
+        major: HelmMajor::V3,
         version: "v3.21.4",
         module: "helm.sh/helm/v3",
         // Helm 3.21 is built against client-go v0.36, i.e. Kubernetes 1.36.
         extra_ldflags: "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=36 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=36",
     },
     HelmPin {
-        major: 4,
+        major: HelmMajor::V4,
         version: "v4.2.4",
         module: "helm.sh/helm/v4",
         // Helm 4 reads its Kubernetes version from the build info.
@@ -150,7 +150,7 @@ impl HelmPin {
 /// A Helm binary found for one major version, and how it was found.
 #[derive(Debug, Clone)]
 pub struct Helm {
-    pub major: u32,
+    pub major: HelmMajor,
     pub path: PathBuf,
     pub version: String,
     pub found_via: String,
@@ -158,7 +158,38 @@ pub struct Helm {
 
 impl Helm {
     pub fn label(&self) -> String {
-        format!("helm{}", self.major)
+        self.major.label()
+    }
+}
+
+/// A major version of Helm the harness pins. Printed as its number (`Helm 4`), parsed from one
+/// (`--helm-major 4`); ordered, so `major >= HelmMajor::V4` reads as it says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum HelmMajor {
+    #[value(name = "3")]
+    V3,
+    #[value(name = "4")]
+    V4,
+}
+
+impl HelmMajor {
+    /// Its number.
+    pub fn number(self) -> u32 {
+        match self {
+            HelmMajor::V3 => 3,
+            HelmMajor::V4 => 4,
+        }
+    }
+
+    /// The row label of its renderings, `helm4`.
+    pub fn label(self) -> String {
+        format!("helm{}", self.number())
+    }
+}
+
+impl std::fmt::Display for HelmMajor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.number())
     }
 }
 
@@ -216,7 +247,12 @@ pub fn find_helms(explicit: Option<&Path>) -> Result<Vec<Helm>> {
     for pin in HELM_PINS {
         let hit = candidates.iter().filter(|(p, _)| p.is_file()).find_map(|(p, via)| {
             let v = helm_version(p).ok()?;
-            (major_of(&v) == Some(pin.major)).then(|| Helm { major: pin.major, path: p.clone(), version: v, found_via: via.clone() })
+            (major_of(&v) == Some(pin.major.number())).then(|| Helm {
+                major: pin.major,
+                path: p.clone(),
+                version: v,
+                found_via: via.clone(),
+            })
         });
         match hit {
             Some(h) => found.push(h),

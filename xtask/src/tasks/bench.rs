@@ -39,11 +39,9 @@ pub struct Figures {
 /// Alternates the matrix and the same Helm commands run one after another, `rounds` times, so
 /// machine noise hits both alike; tells `on_round` each round's line as it ends.
 pub fn run(opts: &Options, rounds: usize, mut on_round: impl FnMut(String)) -> Result<Figures> {
-    let mut quiet = opts.clone();
-    quiet.verbose = false;
     let mut all = Vec::new();
     for n in 1..=rounds.max(1) {
-        let (round, line) = round(&quiet, n)?;
+        let (round, line) = round(opts, n)?;
         on_round(line);
         all.push(round);
     }
@@ -85,7 +83,7 @@ fn round(opts: &Options, n: usize) -> Result<(Round, String)> {
         bail!("the matrix has {} failing rows; fix them before benchmarking (cargo xtask test-chart)", outcome.failed());
     }
     let (sequential, sequential_one) = (sequential_loop(&outcome.commands, None)?, sequential_loop(&outcome.commands, Some("1"))?);
-    let renders = outcome.rows.iter().filter(|r| r.step == "render").count();
+    let renders = outcome.rows.iter().filter(|r| r.step == crate::support::report::Step::Render).count();
     let snapshot_share = outcome.snapshot_cost.iter().sum::<Duration>() / renders.max(1) as u32;
     let phases: Vec<String> = outcome.phases.iter().map(|(n, d)| format!("{n} {:.2}s", d.as_secs_f64())).collect();
     let line = format!(

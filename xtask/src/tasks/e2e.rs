@@ -21,6 +21,7 @@ use crate::engine::render;
 use crate::lifecycle::node::{registry, DRAINABLE, UNENFORCED_LABEL};
 use crate::support::cluster::{self, Cluster};
 use crate::support::command::Run;
+use crate::support::tools::HelmMajor;
 use crate::support::tools::{self, Helm};
 use anyhow::{bail, ensure, Context, Result};
 use base64::Engine;
@@ -666,13 +667,13 @@ pub enum Helms {
     Each,
     /// It tests the chart at run time (data, enforcement, stops, logs), which no Helm changes: under
     /// this major version only. The runtime scenarios are spread so both Helms stay covered.
-    Once(u32),
+    Once(HelmMajor),
 }
 
 impl Helms {
     /// Whether the scenario runs under Helm `major` in a run whose Helms are `run_majors`: a run
     /// asked for one Helm (`--helm-major`) runs every scenario under it.
-    fn runs_under(self, major: u32, run_majors: &[u32]) -> bool {
+    fn runs_under(self, major: HelmMajor, run_majors: &[HelmMajor]) -> bool {
         match self {
             Helms::Each => true,
             Helms::Once(m) => m == major || !run_majors.contains(&m),
@@ -695,7 +696,7 @@ const fn scenario(name: &'static str, run: fn(&Env) -> Result<()>) -> Scenario {
 }
 
 /// A scenario about the chart at run time, run under one Helm (see [`Helms::Once`]).
-const fn runtime(name: &'static str, run: fn(&Env) -> Result<()>, major: u32) -> Scenario {
+const fn runtime(name: &'static str, run: fn(&Env) -> Result<()>, major: HelmMajor) -> Scenario {
     Scenario { name, run, needs_nodes: false, enforcer: Enforcer::Either, helms: Helms::Once(major), drains: false, needs_registry: false }
 }
 
@@ -710,12 +711,12 @@ pub const SCENARIOS: &[Scenario] = &[
     runtime(
         "h. the secrets generator may touch only its Secret, fills only absent keys, runs concurrently",
         generator_scenarios::generator_rbac_and_logic,
-        3,
+        HelmMajor::V3,
     ),
     runtime(
         "i. two Argo CD-style syncs (client-side render, PreSync hook, server-side apply) change no secret",
         generator_scenarios::gitops_syncs_change_no_secret,
-        4,
+        HelmMajor::V4,
     ),
     Scenario {
         name: "j. Heimdall runs: helm install --wait, every pod Ready without a restart, helm test passes, GET /server answers, the admin logs in, JWT_SECRET rotation ends the session",
@@ -731,7 +732,7 @@ pub const SCENARIOS: &[Scenario] = &[
         run: running::network_policies_hold,
         needs_nodes: true,
         enforcer: Enforcer::Needed,
-        helms: Helms::Once(3),
+        helms: Helms::Once(HelmMajor::V3),
         drains: false,
         needs_registry: false,
     },
@@ -740,7 +741,7 @@ pub const SCENARIOS: &[Scenario] = &[
         run: running::external_database_and_arbitrary_uid,
         needs_nodes: true,
         enforcer: Enforcer::Either,
-        helms: Helms::Once(4),
+        helms: Helms::Once(HelmMajor::V4),
         drains: false,
         needs_registry: false,
     },
@@ -749,7 +750,7 @@ pub const SCENARIOS: &[Scenario] = &[
         run: running::data_secrets_and_quiet_logs_survive,
         needs_nodes: true,
         enforcer: Enforcer::Either,
-        helms: Helms::Once(3),
+        helms: Helms::Once(HelmMajor::V3),
         drains: false,
         needs_registry: false,
     },
@@ -758,7 +759,7 @@ pub const SCENARIOS: &[Scenario] = &[
         run: running::upgrade_from_the_previous_chart,
         needs_nodes: true,
         enforcer: Enforcer::Either,
-        helms: Helms::Once(4),
+        helms: Helms::Once(HelmMajor::V4),
         drains: false,
         needs_registry: false,
     },
@@ -767,7 +768,7 @@ pub const SCENARIOS: &[Scenario] = &[
         run: running::policies_without_an_enforcer_stop_nothing,
         needs_nodes: true,
         enforcer: Enforcer::Absent,
-        helms: Helms::Once(3),
+        helms: Helms::Once(HelmMajor::V3),
         drains: false,
         needs_registry: false,
     },
@@ -776,7 +777,7 @@ pub const SCENARIOS: &[Scenario] = &[
         run: running::production_behaviours,
         needs_nodes: true,
         enforcer: Enforcer::Either,
-        helms: Helms::Once(4),
+        helms: Helms::Once(HelmMajor::V4),
         drains: false,
         needs_registry: false,
     },
@@ -785,7 +786,7 @@ pub const SCENARIOS: &[Scenario] = &[
         run: running::failed_upgrade_rolls_back,
         needs_nodes: true,
         enforcer: Enforcer::Either,
-        helms: Helms::Once(3),
+        helms: Helms::Once(HelmMajor::V3),
         drains: false,
         needs_registry: false,
     },
@@ -794,7 +795,7 @@ pub const SCENARIOS: &[Scenario] = &[
         run: running::restore_from_the_guide,
         needs_nodes: true,
         enforcer: Enforcer::Either,
-        helms: Helms::Once(3),
+        helms: Helms::Once(HelmMajor::V3),
         drains: false,
         needs_registry: false,
     },
@@ -803,7 +804,7 @@ pub const SCENARIOS: &[Scenario] = &[
         run: running::drains_honour_the_budget,
         needs_nodes: true,
         enforcer: Enforcer::Either,
-        helms: Helms::Once(4),
+        helms: Helms::Once(HelmMajor::V4),
         drains: true,
         needs_registry: false,
     },
@@ -812,7 +813,7 @@ pub const SCENARIOS: &[Scenario] = &[
         run: running::images_pulled_with_credentials,
         needs_nodes: true,
         enforcer: Enforcer::Either,
-        helms: Helms::Once(4),
+        helms: Helms::Once(HelmMajor::V4),
         drains: false,
         needs_registry: true,
     },
@@ -830,7 +831,7 @@ pub const SCENARIOS: &[Scenario] = &[
         run: running::moved_from_heimdall_helm,
         needs_nodes: true,
         enforcer: Enforcer::Either,
-        helms: Helms::Once(3),
+        helms: Helms::Once(HelmMajor::V3),
         drains: false,
         needs_registry: true,
     },
@@ -851,7 +852,7 @@ pub struct Options {
     /// The chart to install; None: the repository's `heimdall/`.
     pub chart: Option<PathBuf>,
     /// Only the Helm of this major version; None: Helm 3 and Helm 4.
-    pub helm_major: Option<u32>,
+    pub helm_major: Option<HelmMajor>,
 }
 
 /// What a run found, which `Display` prints as the run's closing lines: counts, the skipped
@@ -891,7 +892,7 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<Summary> {
     tools::setup(true)?;
     let mut helms = tools::find_helms(options.helm.as_deref())?;
     helms.retain(|h| options.helm_major.is_none_or(|m| h.major == m));
-    ensure!(!helms.is_empty(), "no Helm {} found", options.helm_major.unwrap_or(0));
+    ensure!(!helms.is_empty(), "no Helm {} found", options.helm_major.map_or(0, HelmMajor::number));
     let ReadyNodes { count: nodes, unenforced, drainable } = ready_nodes(&cluster)?;
     let config = Config::at_root(&tools::repo_root())?;
     let chart = options.chart.clone().unwrap_or(config.chart);
@@ -923,7 +924,7 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<Summary> {
             namespaces: Mutex::new(Vec::new()),
         };
         std::fs::create_dir_all(&env.scratch)?;
-        let majors: Vec<u32> = helms.iter().map(|h| h.major).collect();
+        let majors: Vec<HelmMajor> = helms.iter().map(|h| h.major).collect();
         let chosen = SCENARIOS.iter().filter(|s| options.filter.as_deref().is_none_or(|f| s.name.contains(f)));
         for s in chosen.filter(|s| s.helms.runs_under(helm.major, &majors)) {
             run_scenario(&env, s, &mut summary);
@@ -1035,10 +1036,11 @@ mod tests {
 
     #[test]
     fn runtime_scenarios_run_once_and_cover_both_helms() {
-        assert!(Helms::Each.runs_under(3, &[3, 4]) && Helms::Each.runs_under(4, &[3, 4]));
-        assert!(Helms::Once(3).runs_under(3, &[3, 4]) && !Helms::Once(3).runs_under(4, &[3, 4]));
-        assert!(Helms::Once(3).runs_under(4, &[4]), "a run of one Helm runs every scenario under it");
-        for major in [3, 4] {
+        let (three, four) = (HelmMajor::V3, HelmMajor::V4);
+        assert!(Helms::Each.runs_under(three, &[three, four]) && Helms::Each.runs_under(four, &[three, four]));
+        assert!(Helms::Once(three).runs_under(three, &[three, four]) && !Helms::Once(three).runs_under(four, &[three, four]));
+        assert!(Helms::Once(three).runs_under(four, &[four]), "a run of one Helm runs every scenario under it");
+        for major in [HelmMajor::V3, HelmMajor::V4] {
             assert!(SCENARIOS.iter().any(|s| s.needs_nodes && s.helms == Helms::Once(major)), "no runtime scenario under Helm {major}");
         }
         let each: Vec<&str> = SCENARIOS.iter().filter(|s| s.helms == Helms::Each).map(|s| &s.name[..1]).collect();

@@ -5,6 +5,7 @@ pub mod pods;
 use crate::checks::rules::all_rules;
 use crate::engine::schema::Schemas;
 use crate::support::report::checks;
+use crate::support::tools::HelmMajor;
 use crate::tasks::testchart::{self, Options, Reach};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
@@ -33,7 +34,7 @@ pub struct MutantFile {
 }
 
 /// The Helm a narrow mutant run renders with: the current major version.
-pub const NARROW_HELM: u32 = 4;
+pub const NARROW_HELM: HelmMajor = HelmMajor::V4;
 
 impl MutantFile {
     /// How much of the matrix it takes to show the catches it declares: `agreement` needs both
@@ -194,7 +195,6 @@ fn run_matrix(scratch: &Scratch, base: &Options, schemas: &Arc<Schemas>, reach: 
     opts.reach = reach;
     opts.repo = scratch.dir.path().to_path_buf();
     opts.snapshots = false;
-    opts.verbose = false;
     opts.junit = None;
     opts.schemas = Some(schemas.clone());
     testchart::run(&opts)

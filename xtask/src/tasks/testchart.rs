@@ -1,6 +1,6 @@
 //! `cargo xtask test-chart`: discover, plan, render on a bounded pool, parse, normalise, check, snapshot, report.
 
-use crate::checks::rules::{self, Intent, Rendering};
+use crate::checks::rules::{Intent, Rendering};
 use crate::engine::config::{self, Checks, Config};
 use crate::engine::matrix::{self, Case, Expect};
 use crate::engine::normalise;
@@ -9,7 +9,8 @@ use crate::engine::schema::Schemas;
 use crate::engine::snapshot::{self, Mode};
 use crate::support::manifest::{self, Manifest};
 use crate::support::parallel::parallel_map;
-use crate::support::report::{self, checks, Row};
+use crate::support::report::{self, checks, Row, Step};
+use crate::support::tools::HelmMajor;
 use crate::support::tools::{self, Helm};
 use anyhow::{bail, Context, Result};
 use regex::Regex;
@@ -35,8 +36,6 @@ pub struct Options {
     pub snapshots: bool,
     pub junit: Option<PathBuf>,
     pub helm: Option<PathBuf>,
-    /// Print the table and failures (the bench and tests turn this off).
-    pub verbose: bool,
     /// Compiled schemas to reuse across runs (the mutation suite runs the matrix once per mutant).
     pub schemas: Option<Arc<Schemas>>,
     /// Render through the `helm template` CLI, one process per render, instead of the renderer pools.
@@ -54,7 +53,7 @@ pub enum Reach {
     /// One Helm, each case's oldest Kubernetes version, one render each, no `helm lint`: the mutation
     /// suite's run for a defect whose declared checks need neither the other Helm, another version, a
     /// second render nor lint.
-    Narrow { helm_major: u32 },
+    Narrow { helm_major: HelmMajor },
 }
 
 impl Options {
@@ -71,7 +70,6 @@ impl Options {
             snapshots: true,
             junit: None,
             helm: None,
-            verbose: true,
             schemas: None,
             cli: false,
             reach: Reach::Full,
@@ -91,6 +89,10 @@ pub struct Outcome {
     /// Snapshot comparison time per case.
     pub snapshot_cost: Vec<Duration>,
     pub helm_notes: Vec<String>,
+    /// What the run has to tell its user besides the rows (which Helms rendered, snapshots accepted
+    /// or removed, lists left unchecked); `cargo xtask test-chart` prints them, the bench and the
+    /// mutation suite do not.
+    pub notes: Vec<String>,
     /// Wall time of the phases: preparing chart copies, the render/lint pool, everything after.
     pub phases: [(&'static str, Duration); 3],
 }
@@ -187,7 +189,7 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     let layout = Layout::load(opts)?;
     let mode = if opts.snapshots { Mode::from_env(opts.review) } else { Mode::Off };
     mode.configure_insta(&opts.repo);
-    let helms = find_helms(opts)?;
+    let (helms, helm_notes) = find_helms(opts)?;
     let cases = select_cases(&layout, opts)?;
     let prepared = prepare_chart_copies(&cases, &layout, opts)?;
     let prepare_time = wall.elapsed();
@@ -216,18 +218,21 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     let covered: BTreeSet<String> = results.iter().flat_map(|r| r.sources.iter().cloned()).collect();
     let refusals = refusals_of(&cases, &tasks, &results);
     let mut outcome = collect(&results, [("prepare", prepare_time), ("pool", pool_time), ("after", Duration::ZERO)]);
-    let case_rows = compare_cases(&cases, &tasks, &results, &layout, mode, opts.verbose, &mut outcome);
+    outcome.notes = helm_notes;
+    let case_rows = compare_cases(&cases, &tasks, &results, &layout, mode, &mut outcome);
     outcome.rows = results.into_iter().map(|r| r.row).chain(case_rows).collect();
     if opts.filter.is_none() {
-        outcome.rows.push(stale_snapshots(&layout, &cases, mode, opts.verbose)?);
+        let stale = stale_snapshots(&layout, &cases, mode, &mut outcome.notes)?;
+        outcome.rows.push(stale);
         // A failed render hides what its templates would produce: coverage waits for every render to
         // produce its documents (a rule's or an assertion's finding hides nothing).
         let rendered = |r: &&Row| !r.failures.iter().any(|f| [checks::RENDER, checks::EXPECT_FAILS, checks::PARSE].contains(&f.check));
-        let renders_passed = outcome.rows.iter().filter(|r| r.step == "render").all(|r| rendered(&r));
+        let renders_passed = outcome.rows.iter().filter(|r| r.step == Step::Render).all(|r| rendered(&r));
         outcome.rows.push(template_coverage(&layout, &covered, renders_passed));
         outcome.rows.push(refusal_coverage(&layout, &refusals)?);
         if layout.config.checks == Checks::All {
-            outcome.rows.push(app_source(&layout, opts)?);
+            let checked = app_source(&layout, opts, &mut outcome.notes)?;
+            outcome.rows.push(checked);
         }
     }
     outcome.wall = wall.elapsed();
@@ -236,8 +241,9 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// The Helms to render with, each served by its renderer pool unless `--cli` (or no renderer matches its version).
-fn find_helms(opts: &Options) -> Result<Vec<Helm>> {
+/// The Helms to render with, each served by its renderer pool unless `--cli` (or no renderer
+/// matches its version), and a note on each.
+fn find_helms(opts: &Options) -> Result<(Vec<Helm>, Vec<String>)> {
     let mut helms = tools::find_helms(opts.helm.as_deref())?;
     if let Reach::Narrow { helm_major } = opts.reach {
         helms.retain(|h| h.major == helm_major);
@@ -247,16 +253,15 @@ fn find_helms(opts: &Options) -> Result<Vec<Helm>> {
     if opts.cli {
         crate::engine::renderd::disable_all();
     }
+    let mut notes = Vec::new();
     for h in &helms {
         let served = !opts.cli
             && (crate::engine::renderd::pool_for(&h.path).is_some()
                 || crate::engine::renderd::enable(h, (cores / opts.jobs.max(1)).max(1)));
-        if opts.verbose {
-            let how = if served { "renders served by helm-renderd, the same Helm's pkg/action" } else { "renders by the CLI" };
-            eprintln!("test-chart: Helm {} {} at {} (found via {}); {how}", h.major, h.version, h.path.display(), h.found_via);
-        }
+        let how = if served { "renders served by helm-renderd, the same Helm's pkg/action" } else { "renders by the CLI" };
+        notes.push(format!("test-chart: Helm {} {} at {} (found via {}); {how}", h.major, h.version, h.path.display(), h.found_via));
     }
-    Ok(helms)
+    Ok((helms, notes))
 }
 
 /// The chart's variable and served-path lists, which its own rules read; a generic run has none.
@@ -327,7 +332,7 @@ fn run_render(ctx: &Ctx, job: &matrix::Job) -> TaskResult {
     let helm = &ctx.helms[job.helm];
     let (prepared, _) = &ctx.prepared[job.case];
     let argv = render::template_argv(helm, case, prepared, &job.kube_version);
-    let mut result = TaskResult::new(Row::new(&case.name, &helm.label(), &job.kube_version, "render"));
+    let mut result = TaskResult::new(Row::new(&case.name, &helm.label(), &job.kube_version, Step::Render));
     result.row.command = Some(crate::support::command::command_line(&argv));
     let start = Instant::now();
     match ctx.renders.get(ctx, job.case, job.helm, &job.kube_version) {
@@ -436,28 +441,10 @@ fn check_rendering(ctx: &Ctx, job: &matrix::Job, m1: Manifest, m2: Manifest, res
     normalise::sort(&mut sorted);
     let (normalised, diffs) = normalise::normalise(m1, m2);
     let rendering = Rendering { docs: &sorted.docs, notes: sorted.notes.as_deref(), intent: &ctx.intents[job.case], differences: &diffs };
-    result.row.failures.extend(rules::check(&rendering, ctx.checks));
-    let asserted = &ctx.cases[job.case].spec.assert;
-    let with_notes =
-        || sorted.docs.iter().cloned().chain([crate::engine::assertions::notes_doc(sorted.notes.as_deref())]).collect::<Vec<_>>();
-    let docs = if asserted.is_empty() { Vec::new() } else { with_notes() };
-    for (i, a) in asserted.iter().enumerate() {
-        for finding in a.check(&docs) {
-            result.row.fail(checks::ASSERT, format!("assert entry {} of {}: {finding}", i + 1, ctx.cases[job.case].name));
-        }
-    }
-    for doc in &sorted.docs {
-        for e in ctx.schemas.validate(&job.kube_version, doc) {
-            result.row.fail(checks::SCHEMA, e);
-        }
-        for e in ctx.schemas.list_map_duplicates(&job.kube_version, doc) {
-            result.row.fail(checks::LIST_MAP, e);
-        }
-        result.sources.insert(doc.source.clone());
-    }
-    if sorted.notes.is_some() {
-        result.sources.insert("templates/NOTES.txt".into());
-    }
+    let by = crate::checks::Judge { checks: ctx.checks, schemas: ctx.schemas, kube_version: &job.kube_version };
+    let found = crate::checks::judge(&rendering, &ctx.cases[job.case], &by);
+    result.row.failures.extend(found.failures);
+    result.sources.extend(found.sources);
     result.text = Some(normalise::to_text(&normalised));
     diffs.is_empty()
 }
@@ -465,7 +452,7 @@ fn check_rendering(ctx: &Ctx, job: &matrix::Job, m1: Manifest, m2: Manifest, res
 fn run_lint(ctx: &Ctx, case: usize, helm: usize, kube_version: &str) -> TaskResult {
     let (c, h) = (&ctx.cases[case], &ctx.helms[helm]);
     let start = Instant::now();
-    let mut result = TaskResult::new(Row::new(&c.name, &h.label(), kube_version, "lint"));
+    let mut result = TaskResult::new(Row::new(&c.name, &h.label(), kube_version, Step::Lint));
     match render::lint(h, c, &ctx.prepared[case].1, kube_version) {
         Ok(run) => {
             result.row.command = Some(run.command_line());
@@ -489,6 +476,7 @@ fn collect(results: &[TaskResult], phases: [(&'static str, Duration); 3]) -> Out
         own_cost_per_render: vec![],
         snapshot_cost: vec![],
         helm_notes: vec![],
+        notes: vec![],
         phases,
     };
     for r in results {
@@ -499,26 +487,18 @@ fn collect(results: &[TaskResult], phases: [(&'static str, Duration); 3]) -> Out
 }
 
 /// Per case: every Helm and Kubernetes version must give the same normalised text, which is the snapshot.
-fn compare_cases(
-    cases: &[Case],
-    tasks: &[Task],
-    results: &[TaskResult],
-    layout: &Layout,
-    mode: Mode,
-    verbose: bool,
-    outcome: &mut Outcome,
-) -> Vec<Row> {
+fn compare_cases(cases: &[Case], tasks: &[Task], results: &[TaskResult], layout: &Layout, mode: Mode, outcome: &mut Outcome) -> Vec<Row> {
     let mut notes = BTreeSet::new();
     let mut rows = Vec::new();
     for (ci, case) in cases.iter().enumerate() {
         let start = Instant::now();
         let mine: Vec<&TaskResult> =
             results.iter().zip(tasks).filter(|(_, t)| matches!(t, Task::Render(j) if j.case == ci)).map(|(r, _)| r).collect();
-        let mut row = Row::new(&case.name, "all", "all", "snapshot");
+        let mut row = Row::new(&case.name, "all", "all", Step::Snapshot);
         row.command = mine.first().and_then(|r| r.row.command.clone());
         if let Some(text) = agreed_text(&mine, &mut row, &mut notes) {
             if mode != Mode::Off {
-                check_snapshot(layout, case, text, mode, verbose, &mut row);
+                check_snapshot(layout, case, text, mode, &mut row, &mut outcome.notes);
             }
         }
         row.elapsed = start.elapsed();
@@ -548,13 +528,13 @@ fn agreed_text<'a>(mine: &[&'a TaskResult], row: &mut Row, notes: &mut BTreeSet<
         }
     }
     let raw = |helm: &str| mine.iter().find(|r| r.row.helm == helm).and_then(|r| r.raw.as_deref());
-    if let (Some(a), Some(b)) = (raw("helm3"), raw("helm4")) {
+    if let (Some(a), Some(b)) = (raw(&HelmMajor::V3.label()), raw(&HelmMajor::V4.label())) {
         notes.extend(normalise::describe_raw_difference(a, b));
     }
     Some(t0)
 }
 
-fn check_snapshot(layout: &Layout, case: &Case, text: &str, mode: Mode, verbose: bool, row: &mut Row) {
+fn check_snapshot(layout: &Layout, case: &Case, text: &str, mode: Mode, row: &mut Row, notes: &mut Vec<String>) {
     let path = snapshot::path_for(&layout.config.snapshots, case);
     let what = match snapshot::compare(&layout.config.snapshots, case, text) {
         snapshot::Outcome::Matches => return,
@@ -563,9 +543,7 @@ fn check_snapshot(layout: &Layout, case: &Case, text: &str, mode: Mode, verbose:
     };
     let accepted = snapshot::record(&layout.config.snapshots, case, text);
     if mode == Mode::Accept && accepted {
-        if verbose {
-            eprintln!("accepted {what}");
-        }
+        notes.push(format!("accepted {what}"));
         return;
     }
     let hint = match mode {
@@ -575,17 +553,15 @@ fn check_snapshot(layout: &Layout, case: &Case, text: &str, mode: Mode, verbose:
     row.fail(checks::SNAPSHOT, format!("{what}\n{hint}"));
 }
 
-fn stale_snapshots(layout: &Layout, cases: &[Case], mode: Mode, verbose: bool) -> Result<Row> {
-    let mut row = Row::new("(snapshots)", "-", "-", "stale");
+fn stale_snapshots(layout: &Layout, cases: &[Case], mode: Mode, notes: &mut Vec<String>) -> Result<Row> {
+    let mut row = Row::new("(snapshots)", "-", "-", Step::Stale);
     if mode == Mode::Off {
         return Ok(row);
     }
     for p in snapshot::unreferenced(&layout.config.snapshots, cases) {
         if mode == Mode::Accept {
             std::fs::remove_file(&p)?;
-            if verbose {
-                eprintln!("removed unreferenced snapshot {}", p.display());
-            }
+            notes.push(format!("removed unreferenced snapshot {}", p.display()));
         } else {
             row.fail(
                 checks::STALE,
@@ -597,7 +573,7 @@ fn stale_snapshots(layout: &Layout, cases: &[Case], mode: Mode, verbose: bool) -
 }
 
 fn template_coverage(layout: &Layout, covered: &BTreeSet<String>, renders_passed: bool) -> Row {
-    let mut row = Row::new("(coverage)", "-", "-", "coverage");
+    let mut row = Row::new("(coverage)", "-", "-", Step::Coverage);
     if !renders_passed {
         return row;
     }
@@ -618,7 +594,7 @@ fn refusals_of(cases: &[Case], tasks: &[Task], results: &[TaskResult]) -> Vec<St
 /// Every problem the chart's recorder (chart-harness.yaml `recorder:`) can record is produced by an
 /// expected-failure case; without a recorder the row checks nothing.
 fn refusal_coverage(layout: &Layout, refusals: &[String]) -> Result<Row> {
-    let mut row = Row::new("(refusals)", "-", "-", "refusals");
+    let mut row = Row::new("(refusals)", "-", "-", Step::Refusals);
     let Some(recorder) = &layout.config.recorder else {
         return Ok(row);
     };
@@ -638,12 +614,10 @@ fn refusal_coverage(layout: &Layout, refusals: &[String]) -> Result<Row> {
 
 /// The variable list and the served-paths list against the Heimdall source archive HEIMDALL_SOURCE
 /// names; without one (a maintainer's quick run) the row says so and checks nothing.
-fn app_source(layout: &Layout, opts: &Options) -> Result<Row> {
-    let mut row = Row::new("(app-source)", "-", "-", "app-source");
+fn app_source(layout: &Layout, opts: &Options, notes: &mut Vec<String>) -> Result<Row> {
+    let mut row = Row::new("(app-source)", "-", "-", Step::AppSource);
     let Some(archive) = std::env::var_os("HEIMDALL_SOURCE").filter(|a| !a.is_empty()) else {
-        if opts.verbose {
-            eprintln!("test-chart: HEIMDALL_SOURCE is not set, so the variable and served-path lists were not checked against Heimdall's source (make test sets it)");
-        }
+        notes.push("test-chart: HEIMDALL_SOURCE is not set, so the variable and served-path lists were not checked against Heimdall's source (make test sets it)".into());
         return Ok(row);
     };
     let source = crate::checks::appsource::Source::read(Path::new(&archive))?;

@@ -8,6 +8,7 @@ use crate::lifecycle::node::{
     Node,
 };
 use crate::support::cluster::{poll, Cluster};
+use crate::support::tools::HelmMajor;
 use crate::support::{phases, tools};
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value as Json};
@@ -265,7 +266,11 @@ fn unenforced_node_lets_the_probe_through(options: &Options, host_before: &HostS
         Some(node) => node,
         None => start_served(options, false, false)?,
     };
-    let one = Options { filter: Some(UNENFORCED_SCENARIO.into()), helm_major: Some(options.helm_major.unwrap_or(3)), ..options.clone() };
+    let one = Options {
+        filter: Some(UNENFORCED_SCENARIO.into()),
+        helm_major: Some(options.helm_major.unwrap_or(HelmMajor::V3)),
+        ..options.clone()
+    };
     // Its scenario's time is this check's phase, not one of its own.
     let out = kubeconfig_run(&served, &one).and_then(|mut c| Ok(c.env_remove(phases::VARIABLE).stderr(Stdio::inherit()).output()?));
     let stopped = stop_served(&mut served);

@@ -3,6 +3,7 @@
 use super::{failing_checks, run_matrix, Scratch};
 use crate::engine::schema::Schemas;
 use crate::lifecycle::node::host::HostState;
+use crate::support::tools::HelmMajor;
 use crate::tasks::e2e::{self, served};
 use crate::tasks::testchart::{Options, Reach};
 use anyhow::{bail, ensure, Context, Result};
@@ -271,11 +272,11 @@ fn mutated_copy(scratch: &Scratch, m: &PodMutant) -> Result<PathBuf> {
 const BASELINE_READY_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The Helm a scenario runs under when the suite runs it once (Helm 3 for those it runs under each).
-fn scenario_helm(letter: &str) -> u32 {
+fn scenario_helm(letter: &str) -> HelmMajor {
     let prefix = format!("{letter}. ");
     match e2e::SCENARIOS.iter().find(|s| s.name.starts_with(&prefix)).map(|s| s.helms) {
         Some(e2e::Helms::Once(major)) => major,
-        _ => 3,
+        _ => HelmMajor::V3,
     }
 }
 

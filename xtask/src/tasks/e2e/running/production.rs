@@ -3,6 +3,7 @@
 use super::lock::{replicas_started_clean, replicas_wait_for_a_held_lock};
 use super::{client_pod, install_and_wait, run_pod, service_port, wait_rolled_out, ADMIN_EMAIL_VALUE, FIRST_LOGIN, HELPERS};
 use crate::support::cluster::poll;
+use crate::support::tools::HelmMajor;
 use crate::tasks::e2e::{upgrade, Env, RELEASE, SUPPLIED_SECRETS};
 use anyhow::{ensure, Context, Result};
 use serde::Deserialize;
@@ -136,12 +137,12 @@ fn failed_upgrade_serves_and_rolls_back(env: &Env, ns: &str, chart: &Path, value
 fn fail_upgrade_and_roll_back(env: &Env, ns: &str, chart: &Path, values: &[&str]) -> Result<()> {
     let mut args = values.to_vec();
     args.extend(["--set-string", MISSING_IMAGE, "--wait", "--timeout", FAILING_UPGRADE_TIMEOUT]);
-    if env.helm.major >= 4 {
+    if env.helm.major >= HelmMajor::V4 {
         args.push("--rollback-on-failure");
     }
     let run = env.helm(&upgrade(ns, chart, &args))?;
     ensure!(!run.success, "{} succeeded, though its image cannot be pulled", run.command_line());
-    if env.helm.major < 4 {
+    if env.helm.major < HelmMajor::V4 {
         env.helm_ok(&["rollback", RELEASE, "--namespace", ns, "--wait", "--timeout", "300s"])?;
     }
     Ok(())
