@@ -40,7 +40,10 @@ fn run(repo: &Path, ci: bool, review: bool) -> Said {
     if review {
         cmd.arg("--review");
     }
-    let printed = read_test_chart(cmd.output().expect("xtask runs"));
+    let report = tempfile::NamedTempFile::new().unwrap();
+    cmd.arg("--junit").arg(report.path());
+    let out = cmd.output().expect("xtask runs");
+    let printed = read_test_chart(out, &std::fs::read_to_string(report.path()).unwrap_or_default());
     assert!(printed.stdout.contains(" passed, "), "test-chart did not finish:\n{}\n{}", printed.stdout, printed.stderr);
     let said = |coverage: bool| {
         let lines = printed.failures.iter().filter(|(step, _)| (step == "coverage" || step == "refusals") == coverage);

@@ -32,9 +32,9 @@ pub fn plant_chart(root: &std::path::Path) -> PathBuf {
     chart
 }
 
-/// What one `cargo xtask test-chart` process printed: its exit, its output, the step of each row
-/// of its table, and each line under a failed row's header (findings, then its reproduce command)
-/// with that row's step.
+/// What one `cargo xtask test-chart` process reported: its exit and output, and, from its JUnit
+/// report, the step of each row and each line of a failed row's failure (findings, then its
+/// reproduce command) with that row's step.
 pub struct Printed {
     pub success: bool,
     pub stdout: String,
@@ -50,28 +50,39 @@ impl Printed {
     }
 }
 
-/// Runs `xtask test-chart` with `args`, in a process of its own: insta's panic hook, which
-/// snapshot checking swaps, then never touches this test process.
+/// Runs `xtask test-chart` with `args`, in a process of its own (insta's panic hook, which
+/// snapshot checking swaps, then never touches this test process), writing its JUnit report to
+/// a file of its own, which is read.
 pub fn test_chart(args: &[&std::ffi::OsStr]) -> Printed {
+    let report = tempfile::NamedTempFile::new().expect("a temporary file for the JUnit report");
     let mut cmd = std::process::Command::new(xtask_binary());
-    cmd.arg("test-chart").args(args);
-    read_test_chart(cmd.output().expect("xtask runs"))
+    cmd.arg("test-chart").args(args).arg("--junit").arg(report.path());
+    let out = cmd.output().expect("xtask runs");
+    let junit = std::fs::read_to_string(report.path()).unwrap_or_default();
+    read_test_chart(out, &junit)
 }
 
-/// Reads what a `test-chart` process printed: its table's steps, and each failed row's lines.
-pub fn read_test_chart(out: std::process::Output) -> Printed {
+/// Reads what a `test-chart` process reported: its exit and output, and its JUnit report's rows.
+pub fn read_test_chart(out: std::process::Output, junit: &str) -> Printed {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let table = stdout.lines().skip(1).take_while(|l| !l.is_empty());
-    let steps = table.filter_map(|l| l.split_whitespace().nth(3).map(str::to_string)).collect();
-    let (mut failures, mut step) = (Vec::new(), String::new());
-    for line in stdout.lines() {
-        if let Some(header) = line.strip_prefix("FAIL ") {
-            step = header.rsplit_once('[').map(|(_, s)| s.split(' ').next().unwrap_or("").to_string()).unwrap_or_default();
-        } else if let Some(said) = line.strip_prefix("  ").filter(|_| !step.is_empty()) {
-            failures.push((step.clone(), said.to_string()));
-        } else if line.is_empty() {
-            step.clear();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (mut steps, mut failures) = (Vec::new(), Vec::new());
+    if !junit.is_empty() {
+        let doc = roxmltree::Document::parse(junit).unwrap_or_else(|e| panic!("the JUnit report is not XML ({e}):\n{junit}"));
+        for case in doc.descendants().filter(|n| n.has_tag_name("testcase")) {
+            let step = step_of(case.attribute("name").unwrap_or_default());
+            for failure in case.children().filter(|n| n.has_tag_name("failure")) {
+                let body = failure.text().unwrap_or_default();
+                failures.extend(body.lines().map(|line| (step.clone(), line.to_string())));
+            }
+            steps.push(step);
         }
     }
-    Printed { success: out.status.success(), stdout, stderr: String::from_utf8_lossy(&out.stderr).into_owned(), steps, failures }
+    Printed { success: out.status.success(), stdout, stderr, steps, failures }
+}
+
+/// The step of a JUnit test case named `case [step helm kube]`.
+fn step_of(name: &str) -> String {
+    let inside = name.rsplit_once('[').map(|(_, rest)| rest).unwrap_or_default();
+    inside.split(' ').next().unwrap_or_default().to_string()
 }
