@@ -287,6 +287,26 @@ fn chart_helpers_are_named_for_their_file_with_a_usage_line() {
     assert!(misplaced_defines("_helpers.tpl", "{{- define \"heimdall.fullname\" -}}\n").iter().all(|p| !p.contains("is not")));
 }
 
+/// `file line N` for each inline `.output()` in `text`: a command runs to its end through
+/// `support::process` (or, a render, `support::command`), which says what failed and how to run it again.
+fn inline_outputs(file: &str, text: &str) -> Vec<String> {
+    text.lines().enumerate().filter(|(_, l)| l.contains(".output()")).map(|(i, _)| format!("{file} line {}", i + 1)).collect()
+}
+
+#[test]
+fn commands_run_through_the_one_checked_runner() {
+    let runners = ["xtask/src/support/process.rs", "xtask/src/support/command.rs"];
+    let mut inline = Vec::new();
+    for entry in WalkDir::new(root().join("xtask/src")).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        let rel = entry.path().strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/");
+        if !runners.contains(&rel.as_str()) {
+            inline.extend(inline_outputs(&rel, &std::fs::read_to_string(entry.path()).unwrap()));
+        }
+    }
+    assert!(inline.is_empty(), "run these through support::process::output or ::checked: {inline:?}");
+    assert_eq!(inline_outputs("a.rs", "let o = cmd\n    .output()?;\n"), ["a.rs line 2"], "the measure itself");
+}
+
 #[test]
 fn every_cited_pitfall_is_explained_in_the_repository() {
     let pitfalls = std::fs::read_to_string(root().join("docs/pitfalls.md")).unwrap();

@@ -426,7 +426,7 @@ fn run_pod_mutants(matrix: MatrixArgs, options: &mutants::pods::PodOptions) -> R
     xtask::lifecycle::controlplane::linux_only("`cargo xtask mutants --pods`")?;
     tools::setup(true)?;
     // Ctrl-C removes the mutated copies of the chart too.
-    xtask::lifecycle::controlplane::install_signal_cleanup()?;
+    xtask::support::process::install_signal_cleanup()?;
     let root = tools::repo_root();
     let all = mutants::pods::load(&root.join("tests/mutants/pods"))?;
     let selected = mutants::pods::select(all, options, &root)?;
@@ -451,7 +451,7 @@ fn run_pod_mutants(matrix: MatrixArgs, options: &mutants::pods::PodOptions) -> R
 
 fn run_mutants(matrix: MatrixArgs, only: Option<&str>) -> Result<ExitCode> {
     let dir = tools::repo_root().join("tests/mutants");
-    xtask::lifecycle::controlplane::install_signal_cleanup()?;
+    xtask::support::process::install_signal_cleanup()?;
     let summary = mutants::run(&matrix.options(), &dir, only, |m, fate| println!("{}", mutants::line(m, fate)))?;
     for p in &summary.problems {
         println!("problem: {p}");

@@ -1,48 +1,27 @@
 //! A real Kubernetes control plane for the lifecycle tests: etcd and kube-apiserver (and the node's components) built from their Go modules, certificates and a token made here, torn down on drop, on failure and when xtask dies.
 
 use crate::support::cluster::{poll, Cluster};
+use crate::support::process::{self, die_with_parent, free_port, random_hex};
 use crate::support::tools::tools_dir;
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use base64::Engine;
 use serde_json::Value as Json;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// What a signal handler must clean up: the running control plane's process ids and folder.
+/// What an interrupt must stop: the running control plane's process ids and folder.
 static RUNNING: Mutex<Option<(Vec<u32>, PathBuf)>> = Mutex::new(None);
 
-/// What else an interrupt must undo before the process exits (e.g. delete the suite's namespaces).
-type Undo = Box<dyn Fn() + Send>;
-static ON_INTERRUPT: Mutex<Vec<Undo>> = Mutex::new(Vec::new());
-
-/// Registers `undo` to run on Ctrl-C, SIGTERM or SIGHUP, before the control plane (if any) is stopped.
-pub fn on_interrupt(undo: Undo) {
-    ON_INTERRUPT.lock().unwrap().push(undo);
-}
-
-/// Set once an interrupt is being handled: components exiting then are being stopped, not failing.
-static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Whether the signal handler is stopping everything (a serving loop then waits for it to exit).
-pub fn stopping() -> bool {
-    STOPPING.load(std::sync::atomic::Ordering::SeqCst)
-}
-
-/// On Ctrl-C, SIGTERM or SIGHUP: run what was registered, kill the control plane, delete its folder
-/// (it holds the CA key and the admin's key), exit 130. Drop alone would not run. Installed once.
-pub fn install_signal_cleanup() -> Result<()> {
-    static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    if INSTALLED.set(()).is_err() {
-        return Ok(());
+/// Registers, once, the interrupt's last undo: kill the running control plane, if any, and delete
+/// its folder (it holds the CA key and the admin's key) after what still needed the API server.
+fn stop_on_interrupt() {
+    static REGISTERED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    if REGISTERED.set(()).is_err() {
+        return;
     }
-    ctrlc::set_handler(|| {
-        STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
-        for undo in ON_INTERRUPT.lock().map(|mut u| std::mem::take(&mut *u)).unwrap_or_default() {
-            undo();
-        }
+    process::on_interrupt_last(Box::new(|| {
         if let Some((pids, dir)) = RUNNING.lock().ok().and_then(|mut r| r.take()) {
             for pid in &pids {
                 // SAFETY: kill(2) on a pid this process started.
@@ -55,10 +34,7 @@ pub fn install_signal_cleanup() -> Result<()> {
             let _ = std::fs::remove_dir_all(dir);
             eprintln!("e2e: interrupted; control plane stopped and its folder removed");
         }
-        crate::support::scratch::remove_all();
-        std::process::exit(130);
-    })
-    .context("installing the signal handler")
+    }));
 }
 
 /// The pinned Kubernetes release whose kube-apiserver the e2e suite runs.
@@ -105,15 +81,7 @@ fn stamp() -> String {
 }
 
 fn go(args: &[&str], dir: &Path, what: &str) -> Result<()> {
-    let out = Command::new("go")
-        .args(args)
-        .current_dir(dir)
-        .env("CGO_ENABLED", "0")
-        .output()
-        .with_context(|| format!("starting go for {what}"))?;
-    if !out.status.success() {
-        bail!("{what} failed: go {}\n{}{}", args.join(" "), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    }
+    process::checked(Command::new("go").args(args).current_dir(dir).env("CGO_ENABLED", "0"), what)?;
     Ok(())
 }
 
@@ -142,7 +110,7 @@ pub fn build(say: &dyn Fn(String)) -> Result<()> {
         say(format!("e2e: Kubernetes {KUBERNETES_VERSION} components and etcd {ETCD_VERSION} present in {}", bin_dir().display()));
         return Ok(());
     }
-    let which_go = Command::new("go").arg("version").output();
+    let which_go = process::output(Command::new("go").arg("version"), "go version");
     if !which_go.is_ok_and(|o| o.status.success()) {
         bail!("the e2e suite builds kube-apiserver {KUBERNETES_VERSION} and etcd {ETCD_VERSION} from their Go modules, but Go is not installed: install Go {} or newer", crate::support::tools::GO_VERSION);
     }
@@ -174,11 +142,10 @@ fn fresh_dir(dir: &Path) -> Result<()> {
 /// tagged versions (`go install` refuses the module's own replace directives), stamped with their version.
 fn build_kubernetes(dir: &Path) -> Result<()> {
     fresh_dir(dir)?;
-    let out = Command::new("go")
-        .args(["mod", "download", "-json"])
-        .arg(format!("k8s.io/kubernetes@{KUBERNETES_VERSION}"))
-        .current_dir(dir)
-        .output()?;
+    let out = process::output(
+        Command::new("go").args(["mod", "download", "-json"]).arg(format!("k8s.io/kubernetes@{KUBERNETES_VERSION}")).current_dir(dir),
+        "go mod download",
+    )?;
     let info: Json = serde_json::from_slice(&out.stdout)
         .map_err(|_| anyhow!("go mod download k8s.io/kubernetes failed: {}", String::from_utf8_lossy(&out.stderr)))?;
     let gomod = std::fs::read_to_string(info["GoMod"].as_str().context("no GoMod in go mod download output")?)?;
@@ -203,7 +170,7 @@ fn build_kubernetes(dir: &Path) -> Result<()> {
     go(&args, dir, "building the Kubernetes components")?;
     for name in COMPONENTS {
         let asked: &[&str] = if name == "kubectl" { &["version", "--client"] } else { &["--version"] };
-        let version = Command::new(component(name)).args(asked).output()?;
+        let version = process::output(Command::new(component(name)).args(asked), name)?;
         let said = String::from_utf8_lossy(&version.stdout);
         ensure!(said.contains(KUBERNETES_VERSION), "built {name} reports {said:?}, not {KUBERNETES_VERSION}");
     }
@@ -224,16 +191,8 @@ fn build_etcd(dir: &Path) -> Result<()> {
     go(&["build", "-trimpath", "-ldflags", "-s -w", "-o", out_path.to_str().unwrap(), "go.etcd.io/etcd/server/v3"], dir, "building etcd")
 }
 
-/// A TCP port free on loopback now, for a component to listen on.
-pub fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 fn openssl(args: &[&str], dir: &Path) -> Result<()> {
-    let out = Command::new("openssl").args(args).current_dir(dir).output().context("running openssl (apt-get install openssl)")?;
-    if !out.status.success() {
-        bail!("openssl {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
-    }
+    process::checked(Command::new("openssl").args(args).current_dir(dir), "openssl (apt-get install openssl)")?;
     Ok(())
 }
 
@@ -298,29 +257,6 @@ fn write_kubeconfig(dir: &Path, server: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Makes a child get `signal` when xtask dies, whatever kills xtask (SIGKILL: it just dies;
-/// SIGTERM: it may clean up after itself). Linux only, as the cluster that needs it is (see
-/// [`linux_only`]).
-#[cfg(target_os = "linux")]
-pub fn die_with_parent(cmd: &mut Command, signal: libc::c_int) -> &mut Command {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, signal) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        })
-    }
-}
-
-/// Elsewhere no process is started that must die with xtask: the commands that would refuse first.
-#[cfg(not(target_os = "linux"))]
-pub fn die_with_parent(cmd: &mut Command, _signal: libc::c_int) -> &mut Command {
-    cmd
-}
-
 /// Fails with what runs instead, unless this is Linux: the control plane, the node and the pod
 /// mutants rely on Linux (parent-death signals, mounts, cgroups, iptables).
 pub fn linux_only(what: &str) -> Result<()> {
@@ -329,13 +265,6 @@ pub fn linux_only(what: &str) -> Result<()> {
         "{what} needs Linux (its cluster relies on parent-death signals, mounts, cgroups and iptables); on this system, test-chart, renderer-check, mutants, docs and package run, and `cargo xtask e2e --kubeconfig` runs the suite against a cluster of yours"
     );
     Ok(())
-}
-
-/// `bytes` random bytes from the kernel, as lowercase hex.
-pub fn random_hex(bytes: usize) -> Result<String> {
-    let mut raw = vec![0u8; bytes];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut raw))?;
-    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Processes that each log to `<dir>/<name>.log` and die with xtask (the control plane's, the node's).
@@ -443,6 +372,7 @@ impl ControlPlane {
         let server = format!("https://{address}:{api_port}");
         let kubeconfig = write_kubeconfig(dir.path(), &server)?;
         let cluster = Cluster::from_kubeconfig(&kubeconfig, Some(CONTEXT))?;
+        stop_on_interrupt();
         *RUNNING.lock().unwrap() = Some((components.pids(), dir.path().to_path_buf()));
         let mut plane = ControlPlane { components, dir, kubeconfig, cluster };
         plane.wait_ready(Duration::from_secs(120))?;

@@ -16,8 +16,9 @@ pub mod registry;
 mod storage;
 pub mod witness;
 
-use crate::lifecycle::controlplane::{self, free_port, Components, ControlPlane, SERVICE_CIDR};
+use crate::lifecycle::controlplane::{self, Components, ControlPlane, SERVICE_CIDR};
 use crate::support::cluster::{poll, Cluster};
+use crate::support::process::free_port;
 use anyhow::{bail, ensure, Context, Result};
 use host::HostState;
 use serde_json::json;
@@ -181,7 +182,7 @@ pub fn claim_host(say: &dyn Fn(String)) -> Result<Claim> {
     );
     journal.record(&before)?;
     *TEARDOWN.lock().unwrap() = Some(Teardown { before, pids: Vec::new(), dir: None, journal });
-    controlplane::on_interrupt(Box::new(teardown));
+    crate::support::process::on_interrupt(Box::new(teardown));
     let claim = Claim(());
     ip(&["link", "add", BRIDGE, "address", BRIDGE_MAC, "type", "bridge"])?;
     ip(&["addr", "add", &format!("{GATEWAY}/24"), "dev", BRIDGE])?;
@@ -194,7 +195,7 @@ pub fn claim_host(say: &dyn Fn(String)) -> Result<Claim> {
 }
 
 fn ip(args: &[&str]) -> Result<()> {
-    images::sh(Command::new("ip").args(args), &format!("ip {}", args.join(" "))).map(drop)
+    crate::support::process::checked(Command::new("ip").args(args), &format!("ip {}", args.join(" "))).map(drop)
 }
 
 /// Stops every node process, then puts the host back as the claim found it; prints what it could not undo.
@@ -506,7 +507,8 @@ fn label_unenforced(cluster: &Cluster) -> Result<()> {
 
 /// kube-router has set up its NetworkPolicy chains (it does so once it has synced with the API server).
 fn firewall_ready() -> Result<bool> {
-    let out = Command::new("iptables").args(["-w", "-t", "filter", "-S", "KUBE-ROUTER-FORWARD"]).output().context("running iptables")?;
+    let out =
+        crate::support::process::output(Command::new("iptables").args(["-w", "-t", "filter", "-S", "KUBE-ROUTER-FORWARD"]), "iptables")?;
     Ok(out.status.success())
 }
 
@@ -518,10 +520,9 @@ fn node_ready(cluster: &Cluster, name: &str) -> Result<bool> {
 
 fn coredns_ready(layout: &Layout) -> Result<bool> {
     let port = std::fs::read_to_string(layout.at("coredns-ready-port"))?;
-    let out = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
-        .arg(format!("http://127.0.0.1:{}/ready", port.trim()))
-        .output()?;
+    let mut curl = Command::new("curl");
+    curl.args(["-s", "-o", "/dev/null", "-w", "%{http_code}"]).arg(format!("http://127.0.0.1:{}/ready", port.trim()));
+    let out = crate::support::process::output(&mut curl, "curl")?;
     Ok(String::from_utf8_lossy(&out.stdout) == "200")
 }
 
@@ -622,7 +623,8 @@ fn cni_config(ipam_dir: &Path, member: &Member) -> String {
 fn wait_for_containerd(layout: &Layout, components: &Components) -> Result<()> {
     let ctr = layout.ctr();
     poll(Duration::from_secs(60), Duration::from_millis(300), "containerd answering on its socket", |up| {
-        let ok = Command::new(&ctr[0]).args(&ctr[1..]).arg("version").output().is_ok_and(|o| o.status.success());
+        let ok = crate::support::process::output(Command::new(&ctr[0]).args(&ctr[1..]).arg("version"), "ctr version")
+            .is_ok_and(|o| o.status.success());
         ensure!(ok || !up, "containerd did not answer within 60 s:\n{}", components.log_tail("containerd"));
         Ok(ok.then_some(()))
     })

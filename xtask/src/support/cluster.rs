@@ -497,7 +497,7 @@ fn run_exec_plugin(exec: &ExecConfig) -> Result<String> {
     for e in exec.env.iter().flatten() {
         cmd.env(&e.name, &e.value);
     }
-    let out = cmd.output().with_context(|| format!("running the kubeconfig's exec plugin {}", exec.command))?;
+    let out = crate::support::process::output(&mut cmd, &format!("the kubeconfig's exec plugin {}", exec.command))?;
     ensure!(
         out.status.success(),
         "the exec plugin {} failed ({}): {}",

@@ -1,5 +1,6 @@
 //! Pinned external tools: installing Helm 3, Helm 4, the Kubernetes schemas, the CRDs and the Go-built tools (actionlint, sops, age, cosign, oras; the node's registry) into the tools folder ([`tools_dir`]), and finding them again.
 
+use crate::support::process;
 use anyhow::{bail, ensure, Context, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -211,14 +212,9 @@ pub fn helm_version(path: &Path) -> Result<String> {
 }
 
 fn ask_version(path: &Path) -> Result<String> {
-    let out = Command::new(path)
-        .args(["version", "--template", "{{.Version}}"])
-        .output()
-        .with_context(|| format!("running {} version", path.display()))?;
-    if !out.status.success() {
-        bail!("{} version failed: {}", path.display(), String::from_utf8_lossy(&out.stderr).trim());
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let asked =
+        process::checked(Command::new(path).args(["version", "--template", "{{.Version}}"]), &format!("{} version", path.display()))?;
+    Ok(asked.trim().to_string())
 }
 
 fn major_of(version: &str) -> Option<u32> {
@@ -302,16 +298,8 @@ impl CrdSource {
 }
 
 fn have(cmd: &str) -> bool {
-    Command::new(cmd).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
-        || Command::new(cmd).arg("version").output().map(|o| o.status.success()).unwrap_or(false)
-}
-
-fn run(cmd: &mut Command, what: &str) -> Result<()> {
-    let out = cmd.output().with_context(|| format!("starting {what}"))?;
-    if !out.status.success() {
-        bail!("{what} failed ({}):\n{}{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(())
+    let answers = |arg: &str| process::output(Command::new(cmd).arg(arg), cmd).is_ok_and(|o| o.status.success());
+    answers("--version") || answers("version")
 }
 
 /// Installs what is missing; a second run with everything present only checks stamps.
@@ -406,11 +394,9 @@ impl GoTool {
         std::fs::create_dir_all(dir)?;
         let target = format!("{}@{version}", self.package);
         let stamp = self.version_variable.map(|v| format!(" -X {v}={version}")).unwrap_or_default();
-        let out = Command::new("go")
-            .args(["install", "-ldflags", &format!("-s -w{stamp}"), &target])
-            .env("GOBIN", dir)
-            .output()
-            .with_context(|| format!("running go install for {name} (install Go {GO_VERSION} or newer)"))?;
+        let mut go = Command::new("go");
+        go.args(["install", "-ldflags", &format!("-s -w{stamp}"), &target]).env("GOBIN", dir);
+        let out = process::output(&mut go, &format!("go install for {name} (install Go {GO_VERSION} or newer)"))?;
         if !out.status.success() {
             bail!("go install {target} failed:\n{}", String::from_utf8_lossy(&out.stderr));
         }
@@ -437,7 +423,7 @@ fn setup_helm(pin: &HelmPin, say: &dyn Fn(String)) -> Result<()> {
     say(format!("setup: building Helm {} from {} with go install (a few minutes the first time)", pin.version, pin.module));
     let dir = bin.parent().unwrap();
     std::fs::create_dir_all(dir)?;
-    run(
+    process::checked(
         Command::new("go")
             .args(["install", "-trimpath", "-ldflags", &pin.ldflags()])
             .arg(format!("{}/cmd/helm@{}", pin.module, pin.version))
@@ -505,7 +491,7 @@ fn setup_renderd(pin: &HelmPin, say: &dyn Fn(String)) -> Result<()> {
     }
     say(format!("setup: building helm{}-renderd from {} with go build (a few minutes the first time)", pin.major, pin.module));
     std::fs::create_dir_all(bin.parent().unwrap())?;
-    run(
+    process::checked(
         Command::new("go")
             .args(["build", "-trimpath", "-ldflags", &format!("-s -w {}", pin.extra_ldflags), "-o"])
             .arg(&bin)
@@ -530,13 +516,14 @@ fn setup_kubernetes_schemas(say: &dyn Fn(String)) -> Result<()> {
     say(format!("setup: installing kubernetes-validate {KUBERNETES_VALIDATE_VERSION} schemas with pip"));
     let kv = kubernetes_validate_dir();
     let _ = std::fs::remove_dir_all(&kv);
-    run(
+    process::checked(
         Command::new("python3")
             .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--target"])
             .arg(&kv)
             .arg(format!("kubernetes-validate=={KUBERNETES_VALIDATE_VERSION}")),
         "pip install kubernetes-validate",
-    )
+    )?;
+    Ok(())
 }
 
 fn setup_crd(crd: &CrdSource, say: &dyn Fn(String)) -> Result<()> {
@@ -556,12 +543,10 @@ fn setup_crd(crd: &CrdSource, say: &dyn Fn(String)) -> Result<()> {
         );
     }
     say(format!("setup: fetching the {} CRD from {at}", crd.kind));
-    let out = Command::new("go")
-        .args(["mod", "download", "-json"])
-        .arg(&at)
-        .current_dir(std::env::temp_dir())
-        .output()
-        .context("running go mod download")?;
+    let out = process::output(
+        Command::new("go").args(["mod", "download", "-json"]).arg(&at).current_dir(std::env::temp_dir()),
+        "go mod download",
+    )?;
     let info: serde_json::Value = serde_json::from_slice(&out.stdout)
         .with_context(|| format!("go mod download printed no JSON: {}", String::from_utf8_lossy(&out.stderr)))?;
     let dir = info["Dir"].as_str().with_context(|| format!("go mod download {at} failed: {info}"))?;

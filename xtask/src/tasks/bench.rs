@@ -109,7 +109,7 @@ fn sequential_loop(commands: &[Vec<String>], gomaxprocs: Option<&str>) -> Result
         if let Some(g) = gomaxprocs {
             cmd.env("GOMAXPROCS", g);
         }
-        cmd.output()?;
+        crate::support::process::output(&mut cmd, &argv[0])?;
     }
     Ok(start.elapsed())
 }

@@ -903,7 +903,7 @@ fn run_against(cluster: Arc<Cluster>, options: &Options) -> Result<Summary> {
     let target = Target { run_id, nodes, ready_timeout: options.ready_timeout, unenforced, drainable, registry, chart, local_files };
     cluster.confine_writes(&namespaces::prefix(&target.run_id));
     namespaces::delete_on_interrupt(&cluster, target.run_id.clone());
-    crate::lifecycle::controlplane::install_signal_cleanup()?;
+    crate::support::process::install_signal_cleanup()?;
     let version = cluster.get("/version")?.map(|v| v["gitVersion"].as_str().unwrap_or("?").to_string()).unwrap_or_default();
     eprintln!(
         "e2e: {} (context {}, Kubernetes {version}, {} ready nodes); namespaces {}*",

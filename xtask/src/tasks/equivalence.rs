@@ -12,20 +12,14 @@ use crate::engine::renderd;
 use crate::support::command::Run;
 use crate::support::parallel::parallel_map;
 use crate::support::tools::{self, Helm};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 /// The renderers' shared Go package has its own unit tests (the chart cache above all): they run first.
 fn test_serve_package(repo: &std::path::Path) -> Result<()> {
     let dir = repo.join("xtask/renderd/serve");
-    let out = std::process::Command::new("go")
-        .args(["test", "./..."])
-        .current_dir(&dir)
-        .env("CGO_ENABLED", "0")
-        .output()
-        .with_context(|| format!("running go test in {}", dir.display()))?;
-    if !out.status.success() {
-        bail!("go test in {} failed:\n{}{}", dir.display(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    }
+    let mut go = std::process::Command::new("go");
+    go.args(["test", "./..."]).current_dir(&dir).env("CGO_ENABLED", "0");
+    crate::support::process::checked(&mut go, &format!("go test in {}", dir.display()))?;
     Ok(())
 }
 

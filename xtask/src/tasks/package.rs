@@ -1,6 +1,7 @@
 //! `cargo xtask package`: the only supported way to build the chart archive, from a staging copy that can never hold a secrets file or a local secret value, and whose README links to the repository at the release's tag (a relative link out of the chart folder is dead in `helm show readme` and on Artifact Hub).
 
 use crate::engine::config::{is_local_file, Config};
+use crate::support::process;
 use crate::support::tools::Helm;
 use anyhow::{bail, ensure, Context, Result};
 use std::io::Read;
@@ -238,20 +239,9 @@ pub fn run_as(repo: &Path, helm: &Helm, out_dir: &Path, source: Option<&SourceUr
     if let Some(version) = version {
         set_version(&staged.join("Chart.yaml"), version)?;
     }
-    let lint = Command::new(&helm.path).args(["lint", "--strict"]).arg(&staged).output()?;
-    if !lint.status.success() {
-        bail!(
-            "helm lint --strict failed on the staged chart:\n{}{}",
-            String::from_utf8_lossy(&lint.stdout),
-            String::from_utf8_lossy(&lint.stderr)
-        );
-    }
+    process::checked(Command::new(&helm.path).args(["lint", "--strict"]).arg(&staged), "helm lint --strict on the staged chart")?;
     std::fs::create_dir_all(out_dir)?;
-    let out = Command::new(&helm.path).arg("package").arg(&staged).arg("--destination").arg(out_dir).output()?;
-    if !out.status.success() {
-        bail!("helm package failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    }
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = process::checked(Command::new(&helm.path).arg("package").arg(&staged).arg("--destination").arg(out_dir), "helm package")?;
     let archive = stdout
         .split(": ")
         .last()

@@ -16,7 +16,7 @@
 use crate::support::command::command_line;
 use crate::support::tools::{self, COSIGN, ORAS};
 use crate::tasks::package::{self, SourceUrl};
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -173,12 +173,8 @@ impl Steps<'_> {
     }
 
     fn run(&self, what: &str, argv: Vec<String>) -> Result<String> {
-        let out = self.command(&argv).output().with_context(|| format!("running {what}"))?;
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        if !out.status.success() {
-            bail!("{what} failed:\n{}\nreproduce: {}", text.trim(), command_line(&argv));
-        }
-        Ok(text)
+        let out = crate::support::process::checked_output(&mut self.command(&argv), what)?;
+        Ok(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
     }
 
     fn plain_http(&self) -> Vec<String> {

@@ -16,7 +16,7 @@ pub fn lint(dir: &Path) -> Result<usize> {
     if files.is_empty() {
         bail!("no workflow files in {}", dir.display());
     }
-    let out = Command::new(ACTIONLINT.binary()).arg("-no-color").args(&files).output().context("running actionlint")?;
+    let out = crate::support::process::output(Command::new(ACTIONLINT.binary()).arg("-no-color").args(&files), "actionlint")?;
     if !out.status.success() {
         bail!(
             "actionlint found problems in {}:\n{}{}",

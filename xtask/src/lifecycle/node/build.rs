@@ -2,7 +2,7 @@
 
 use crate::lifecycle::controlplane::KUBERNETES_VERSION;
 use crate::support::tools::{repo_root, tools_dir};
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,17 +47,9 @@ pub fn build_coredns(say: &dyn Fn(String)) -> Result<PathBuf> {
         coredns_source().join("go.mod").display()
     );
     say(format!("node: building CoreDNS {COREDNS_VERSION} from github.com/coredns/coredns (a few minutes the first time)"));
-    let out = Command::new("go")
-        .args(["build", "-trimpath", "-ldflags", "-s -w", "-o"])
-        .arg(&bin)
-        .arg(".")
-        .current_dir(coredns_source())
-        .env("CGO_ENABLED", "0")
-        .output()
-        .context("running go build for CoreDNS (is Go installed?)")?;
-    if !out.status.success() {
-        bail!("go build of {} failed:\n{}", coredns_source().display(), String::from_utf8_lossy(&out.stderr));
-    }
+    let mut go = Command::new("go");
+    go.args(["build", "-trimpath", "-ldflags", "-s -w", "-o"]).arg(&bin).arg(".").current_dir(coredns_source()).env("CGO_ENABLED", "0");
+    crate::support::process::checked(&mut go, &format!("go build of {} (is Go installed?)", coredns_source().display()))?;
     Ok(bin)
 }
 
@@ -80,45 +72,40 @@ pub fn build_kube_router(say: &dyn Fn(String)) -> Result<PathBuf> {
         return Ok(bin);
     }
     say(format!("node: building kube-router {KUBE_ROUTER_VERSION} from {KUBE_ROUTER} (about 2 minutes the first time)"));
-    let out = Command::new("go")
-        .args(["install", "-trimpath", "-ldflags"])
+    let mut go = Command::new("go");
+    go.args(["install", "-trimpath", "-ldflags"])
         .arg(format!("-s -w -X {KUBE_ROUTER}/pkg/version.Version={KUBE_ROUTER_VERSION}"))
         .arg(format!("{KUBE_ROUTER}/cmd/kube-router@{KUBE_ROUTER_VERSION}"))
         .current_dir(std::env::temp_dir())
         .env("GOBIN", bin.parent().unwrap())
-        .env("CGO_ENABLED", "0")
-        .output()
-        .context("running go install for kube-router (is Go installed?)")?;
-    if !out.status.success() {
-        bail!("go install {KUBE_ROUTER}/cmd/kube-router@{KUBE_ROUTER_VERSION} failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    }
+        .env("CGO_ENABLED", "0");
+    crate::support::process::checked(
+        &mut go,
+        &format!("go install {KUBE_ROUTER}/cmd/kube-router@{KUBE_ROUTER_VERSION} (is Go installed?)"),
+    )?;
     Ok(bin)
 }
 
 /// The sandbox program every pod's network namespace hangs on: `build/pause/linux/pause.c` of
 /// `k8s.io/kubernetes` at the pinned version, compiled statically with the machine's gcc.
 pub fn build_pause(dir: &Path) -> Result<PathBuf> {
-    let out = Command::new("go")
-        .args(["mod", "download", "-json"])
-        .arg(format!("k8s.io/kubernetes@{KUBERNETES_VERSION}"))
-        .current_dir(std::env::temp_dir())
-        .output()
-        .context("running go mod download")?;
+    let mut go = Command::new("go");
+    go.args(["mod", "download", "-json"]).arg(format!("k8s.io/kubernetes@{KUBERNETES_VERSION}")).current_dir(std::env::temp_dir());
+    let out = crate::support::process::output(&mut go, "go mod download")?;
     let info: serde_json::Value = serde_json::from_slice(&out.stdout)
         .with_context(|| format!("go mod download k8s.io/kubernetes printed no JSON: {}", String::from_utf8_lossy(&out.stderr)))?;
     let module = info["Dir"].as_str().context("go mod download named no module folder")?;
     let source = Path::new(module).join("build/pause/linux/pause.c");
     let bin = dir.join("pause");
-    let out = Command::new("gcc")
-        .args(["-Os", "-static", "-Wall", "-Werror"])
+    let mut gcc = Command::new("gcc");
+    gcc.args(["-Os", "-static", "-Wall", "-Werror"])
         .arg(format!("-DVERSION={KUBERNETES_VERSION}-heimdall-e2e"))
         .arg("-o")
         .arg(&bin)
-        .arg(&source)
-        .output()
-        .context("running gcc (apt-get install gcc libc6-dev) for the pause program")?;
-    if !out.status.success() {
-        bail!("gcc {} failed:\n{}", source.display(), String::from_utf8_lossy(&out.stderr));
-    }
+        .arg(&source);
+    crate::support::process::checked(
+        &mut gcc,
+        &format!("gcc {} (apt-get install gcc libc6-dev), for the pause program", source.display()),
+    )?;
     Ok(bin)
 }

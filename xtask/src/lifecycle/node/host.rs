@@ -1,7 +1,7 @@
 //! What the node changes on the host, and how it is undone: a snapshot of sysctls, iptables tables, ipsets, mounts, network links, cgroups, fixed paths and node processes, taken before the node starts, restored when it stops, and compared again by the suite afterwards (with the temp folder's entries, which the runs must leave as they found them).
 
 use super::witness::{self, Author, Witness};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
@@ -206,7 +206,8 @@ impl HostState {
 /// The routing rules that name `bridge`, as `ip rule del` takes them (`pref 1000 from all to
 /// 10.96.0.0/16 iif heimdall-e2e0 unreachable`); a rule outlives its interface, marked `[detached]`.
 fn bridge_rules(bridge: &str) -> BTreeSet<String> {
-    let out = Command::new("ip").args(["rule", "show"]).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    let out = crate::support::process::output(Command::new("ip").args(["rule", "show"]), "ip rule show")
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
     rules_naming(&out.unwrap_or_default(), bridge)
 }
 
@@ -296,8 +297,10 @@ fn builtin_chains(table: &str) -> &'static [&'static str] {
 fn iptables_tables() -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for family in IPTABLES {
-        let saved =
-            Command::new(format!("{family}-save")).output().with_context(|| format!("running {family}-save (apt-get install iptables)"))?;
+        let saved = crate::support::process::output(
+            &mut Command::new(format!("{family}-save")),
+            &format!("{family}-save (apt-get install iptables)"),
+        )?;
         out.extend(parse_save(family, &String::from_utf8_lossy(&saved.stdout)));
     }
     Ok(out)
@@ -365,9 +368,7 @@ fn restore_table(key: &str, before: Option<&String>, failed: &mut Vec<String>) {
 }
 
 fn ipsets() -> BTreeSet<String> {
-    Command::new("ipset")
-        .args(["list", "-n"])
-        .output()
+    crate::support::process::output(Command::new("ipset").args(["list", "-n"]), "ipset list")
         .map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect())
         .unwrap_or_default()
 }
@@ -484,10 +485,10 @@ fn is_own_child(pid: libc::pid_t) -> bool {
 }
 
 fn run_or_note(cmd: &mut Command, what: &str, failed: &mut Vec<String>) {
-    match cmd.output() {
+    match crate::support::process::output(cmd, what) {
         Ok(o) if o.status.success() => {}
         Ok(o) => failed.push(format!("{what}: {}", String::from_utf8_lossy(&o.stderr).trim())),
-        Err(e) => failed.push(format!("{what}: {e}")),
+        Err(e) => failed.push(format!("{what}: {e:#}")),
     }
 }
 

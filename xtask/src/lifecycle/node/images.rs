@@ -1,6 +1,7 @@
 //! Container images without a registry: stand-ins for the chart's default images (Heimdall from its source archive, PostgreSQL 17 from Debian) and the sandbox image, built as root file systems, packed as OCI layouts with umoci, cached in the tools folder's `images/` by their inputs, and imported into the node's containerd under the exact references the chart names.
 
 use super::build;
+use crate::support::process;
 use crate::support::tools::{repo_root, tools_dir};
 use anyhow::{bail, ensure, Context, Result};
 use base64::Engine;
@@ -147,17 +148,6 @@ pub fn ensure_built(images: &[(&Image, Fill)], say: &dyn Fn(String)) -> Result<(
     Ok(())
 }
 
-pub(crate) fn sh(cmd: &mut Command, what: &str) -> Result<String> {
-    let out = cmd.output().with_context(|| format!("starting {what}"))?;
-    if !out.status.success() {
-        let tail = |b: &[u8]| {
-            String::from_utf8_lossy(b).lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
-        };
-        bail!("{what} failed ({}):\n{}\n{}", out.status, tail(&out.stdout), tail(&out.stderr));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 /// The Debian mirror this machine's apt uses (its first `debian` source), for debootstrap.
 fn debian_mirror() -> Result<String> {
     let mut texts = vec![std::fs::read_to_string("/etc/apt/sources.list").unwrap_or_default()];
@@ -183,7 +173,7 @@ fn debian_rootfs(rootfs: &Path, packages: &[&str]) -> Result<()> {
         cmd.arg(format!("--include={}", packages.join(",")));
     }
     cmd.arg(DEBIAN_SUITE).arg(rootfs).arg(&mirror);
-    sh(&mut cmd, &format!("debootstrap {DEBIAN_SUITE} (apt-get install debootstrap)"))?;
+    process::checked(&mut cmd, &format!("debootstrap {DEBIAN_SUITE} (apt-get install debootstrap)"))?;
     // What apt downloaded is not part of an image.
     for dir in ["var/cache/apt/archives", "var/lib/apt/lists"] {
         let _ = std::fs::remove_dir_all(inside(rootfs, dir)?);
@@ -205,15 +195,15 @@ pub fn fill_postgres(rootfs: &Path) -> Result<()> {
     for dir in ["var/lib/postgresql/data", "run/postgresql"] {
         std::fs::create_dir_all(inside(rootfs, dir)?)?;
     }
-    sh(
+    process::checked(
         Command::new("chown").args(["-R", "999:999"]).arg(inside(rootfs, "var/lib/postgresql")?).arg(inside(rootfs, "run/postgresql")?),
         "chown",
     )?;
-    sh(Command::new("chmod").arg("1777").arg(inside(rootfs, "var/lib/postgresql/data")?), "chmod")?;
-    sh(Command::new("chmod").arg("3777").arg(inside(rootfs, "run/postgresql")?), "chmod")?;
+    process::checked(Command::new("chmod").arg("1777").arg(inside(rootfs, "var/lib/postgresql/data")?), "chmod")?;
+    process::checked(Command::new("chmod").arg("3777").arg(inside(rootfs, "run/postgresql")?), "chmod")?;
     let entrypoint = inside(rootfs, "usr/local/bin/docker-entrypoint.sh")?;
     std::fs::copy(entrypoint_source(), &entrypoint)?;
-    sh(Command::new("chmod").arg("0755").arg(&entrypoint), "chmod")?;
+    process::checked(Command::new("chmod").arg("0755").arg(&entrypoint), "chmod")?;
     Ok(())
 }
 
@@ -248,7 +238,7 @@ pub fn fill_heimdall(rootfs: &Path, source: &Path) -> Result<()> {
     let yarn = unpack_npm(&work, &format!("yarn@{YARN_VERSION}"), "yarn")?;
     let src = work.join("src");
     std::fs::create_dir_all(&src)?;
-    sh(Command::new("tar").arg("xzf").arg(source).arg("-C").arg(&src), "unpacking the Heimdall source archive")?;
+    process::checked(Command::new("tar").arg("xzf").arg(source).arg("-C").arg(&src), "unpacking the Heimdall source archive")?;
     build_server(&src, &node_bin, &yarn, &work)?;
     install_app(rootfs, &src)?;
     install_runtime(rootfs, &node_bin, &yarn, &src)
@@ -256,10 +246,13 @@ pub fn fill_heimdall(rootfs: &Path, source: &Path) -> Result<()> {
 
 /// `npm pack NAME@VERSION` into `work`, unpacked into `work/<dir>`; that folder.
 fn unpack_npm(work: &Path, spec: &str, dir: &str) -> Result<PathBuf> {
-    let file = sh(Command::new("npm").args(["pack", "--silent", spec, "--pack-destination"]).arg(work), &format!("npm pack {spec}"))?;
+    let file = process::checked(
+        Command::new("npm").args(["pack", "--silent", spec, "--pack-destination"]).arg(work),
+        &format!("npm pack {spec}"),
+    )?;
     let out = work.join(dir);
     std::fs::create_dir_all(&out)?;
-    sh(Command::new("tar").arg("xzf").arg(work.join(file.trim())).args(["--strip-components=1", "-C"]).arg(&out), "tar")?;
+    process::checked(Command::new("tar").arg("xzf").arg(work.join(file.trim())).args(["--strip-components=1", "-C"]).arg(&out), "tar")?;
     Ok(out)
 }
 
@@ -283,13 +276,13 @@ fn build_server(src: &Path, node_bin: &Path, yarn: &Path, work: &Path) -> Result
         c.arg(&yarn_js).args(args).current_dir(src).env("PATH", &path).env("NODE_ENV", "production").env("TMPDIR", &tmp);
         c
     };
-    sh(
+    process::checked(
         &mut yarn_cmd(&["install", "--frozen-lockfile", "--production", "--non-interactive", "--network-timeout", "600000"]),
         "yarn install",
     )?;
     // The full monorepo hoists @types/lodash from the frontend; the server's build needs it.
     let types = add_locked_package(src, "@types/lodash", &src.join("apps/backend/node_modules/@types/lodash"), work)?;
-    sh(&mut yarn_cmd(&["backend", "build"]), "yarn backend build")?;
+    process::checked(&mut yarn_cmd(&["backend", "build"]), "yarn backend build")?;
     std::fs::remove_dir_all(types)?;
     std::fs::write(src.join("package.json"), original)?;
     Ok(())
@@ -299,7 +292,7 @@ fn build_server(src: &Path, node_bin: &Path, yarn: &Path, work: &Path) -> Result
 fn add_locked_package(src: &Path, name: &str, into: &Path, work: &Path) -> Result<PathBuf> {
     let lock = std::fs::read_to_string(src.join("yarn.lock"))?;
     let (version, integrity) = locked(&lock, name).with_context(|| format!("yarn.lock pins no {name}"))?;
-    let file = sh(
+    let file = process::checked(
         Command::new("npm").args(["pack", "--silent", &format!("{name}@{version}"), "--pack-destination"]).arg(work),
         &format!("npm pack {name}@{version}"),
     )?;
@@ -307,7 +300,7 @@ fn add_locked_package(src: &Path, name: &str, into: &Path, work: &Path) -> Resul
     let got = base64::engine::general_purpose::STANDARD.encode(Sha512::digest(std::fs::read(&tarball)?));
     ensure!(integrity == format!("sha512-{got}"), "{name}@{version} from the registry does not match yarn.lock's integrity {integrity}");
     std::fs::create_dir_all(into)?;
-    sh(Command::new("tar").arg("xzf").arg(&tarball).args(["--strip-components=1", "-C"]).arg(into), "tar")?;
+    process::checked(Command::new("tar").arg("xzf").arg(&tarball).args(["--strip-components=1", "-C"]).arg(into), "tar")?;
     Ok(into.to_path_buf())
 }
 
@@ -325,9 +318,9 @@ fn install_app(rootfs: &Path, src: &Path) -> Result<()> {
     std::fs::create_dir_all(app.join("libs"))?;
     std::fs::copy(src.join("package.json"), app.join("package.json"))?;
     for part in ["package.json", "node_modules", ".sequelizerc", "db", "config", "migrations", "seeders", "dist"] {
-        sh(Command::new("cp").arg("-a").arg(src.join("apps/backend").join(part)).arg(app.join("apps/backend")), "cp")?;
+        process::checked(Command::new("cp").arg("-a").arg(src.join("apps/backend").join(part)).arg(app.join("apps/backend")), "cp")?;
     }
-    sh(Command::new("cp").arg("-a").arg(src.join("libs/password-complexity")).arg(app.join("libs")), "cp")?;
+    process::checked(Command::new("cp").arg("-a").arg(src.join("libs/password-complexity")).arg(app.join("libs")), "cp")?;
     // The frontend is not in the archive (building it takes 17 minutes): a placeholder page where the
     // server serves it from (app.module.ts: ServeStaticModule, rootPath <dist>/../../../../dist/frontend).
     std::fs::create_dir_all(app.join("dist/frontend"))?;
@@ -335,7 +328,7 @@ fn install_app(rootfs: &Path, src: &Path) -> Result<()> {
         app.join("dist/frontend/index.html"),
         "<!doctype html><title>Heimdall (e2e stand-in)</title><p>Heimdall's server, built for the chart's tests; the frontend is not built.</p>\n",
     )?;
-    sh(Command::new("chown").args(["-R", "1001:0"]).arg(&app), "chown")?;
+    process::checked(Command::new("chown").args(["-R", "1001:0"]).arg(&app), "chown")?;
     Ok(())
 }
 
@@ -343,15 +336,15 @@ fn install_app(rootfs: &Path, src: &Path) -> Result<()> {
 fn install_runtime(rootfs: &Path, node_bin: &Path, yarn: &Path, src: &Path) -> Result<()> {
     let local = inside(rootfs, "usr/local")?;
     std::fs::copy(node_bin.join("node"), local.join("bin/node"))?;
-    sh(Command::new("cp").arg("-a").arg(yarn).arg(local.join("lib/yarn")), "cp")?;
+    process::checked(Command::new("cp").arg("-a").arg(yarn).arg(local.join("lib/yarn")), "cp")?;
     std::os::unix::fs::symlink("../lib/yarn/bin/yarn.js", local.join("bin/yarn"))?;
     std::fs::copy(src.join("cmd.sh"), local.join("bin/cmd.sh"))?;
-    sh(Command::new("chmod").arg("0755").arg(local.join("bin/cmd.sh")).arg(local.join("bin/node")), "chmod")?;
+    process::checked(Command::new("chmod").arg("0755").arg(local.join("bin/cmd.sh")).arg(local.join("bin/node")), "chmod")?;
     let mut passwd = std::fs::read_to_string(inside(rootfs, "etc/passwd")?)?;
     passwd.push_str("default:x:1001:0:Default Application User:/opt/app-root/src:/sbin/nologin\n");
     std::fs::write(inside(rootfs, "etc/passwd")?, passwd)?;
     std::fs::create_dir_all(inside(rootfs, "opt/app-root/src")?)?;
-    sh(Command::new("chown").args(["-R", "1001:0"]).arg(inside(rootfs, "opt/app-root")?), "chown")?;
+    process::checked(Command::new("chown").args(["-R", "1001:0"]).arg(inside(rootfs, "opt/app-root")?), "chown")?;
     Ok(())
 }
 
@@ -397,17 +390,17 @@ fn pack(image: &Image, rootfs: &Path, work: &Path) -> Result<()> {
     let (layout, bundle) = (work.join("oci"), work.join("bundle"));
     let (_, tag) = image.name_and_tag();
     let at = format!("{}:{tag}", layout.display());
-    sh(Command::new("umoci").args(["init", "--layout"]).arg(&layout), "umoci init (apt-get install umoci)")?;
-    sh(Command::new("umoci").args(["new", "--image", &at]), "umoci new")?;
-    sh(Command::new("umoci").args(["unpack", "--image", &at]).arg(&bundle), "umoci unpack")?;
+    process::checked(Command::new("umoci").args(["init", "--layout"]).arg(&layout), "umoci init (apt-get install umoci)")?;
+    process::checked(Command::new("umoci").args(["new", "--image", &at]), "umoci new")?;
+    process::checked(Command::new("umoci").args(["unpack", "--image", &at]).arg(&bundle), "umoci unpack")?;
     std::fs::remove_dir(bundle.join("rootfs")).context("umoci unpacked a non-empty image")?;
     std::fs::rename(rootfs, bundle.join("rootfs"))?;
-    sh(Command::new("umoci").args(["repack", "--image", &at]).arg(&bundle), "umoci repack")?;
-    sh(Command::new("umoci").args(["config", "--image", &at]).args(config_args(&image.reference)), "umoci config")?;
-    sh(Command::new("umoci").args(["gc", "--layout"]).arg(&layout), "umoci gc")?;
+    process::checked(Command::new("umoci").args(["repack", "--image", &at]).arg(&bundle), "umoci repack")?;
+    process::checked(Command::new("umoci").args(["config", "--image", &at]).args(config_args(&image.reference)), "umoci config")?;
+    process::checked(Command::new("umoci").args(["gc", "--layout"]).arg(&layout), "umoci gc")?;
     std::fs::create_dir_all(image.archive.parent().unwrap())?;
     let partial = image.archive.with_extension("partial");
-    sh(Command::new("tar").arg("-C").arg(&layout).arg("-cf").arg(&partial).arg("."), "tar")?;
+    process::checked(Command::new("tar").arg("-C").arg(&layout).arg("-cf").arg(&partial).arg("."), "tar")?;
     std::fs::rename(partial, &image.archive)?;
     Ok(())
 }
@@ -417,8 +410,8 @@ pub fn import(image: &Image, ctr: &[String]) -> Result<()> {
     let (name, _) = image.name_and_tag();
     let mut cmd = Command::new(&ctr[0]);
     cmd.args(&ctr[1..]).args(["images", "import", "--base-name", name]).arg(&image.archive);
-    sh(&mut cmd, &format!("ctr images import {}", image.archive.display()))?;
-    let listed = sh(Command::new(&ctr[0]).args(&ctr[1..]).args(["images", "ls", "-q"]), "ctr images ls")?;
+    process::checked(&mut cmd, &format!("ctr images import {}", image.archive.display()))?;
+    let listed = process::checked(Command::new(&ctr[0]).args(&ctr[1..]).args(["images", "ls", "-q"]), "ctr images ls")?;
     ensure!(
         listed.lines().any(|l| l.trim() == image.reference),
         "after importing {}, containerd lists no {} (it has: {})",

@@ -10,7 +10,7 @@
 //! - The cluster learns of it from [`ADVERT`]: a `kubernetes.io/dockerconfigjson` Secret that scenarios
 //!   copy as their pull secret, and skip by name on a cluster without one.
 
-use super::images::{self, Image};
+use super::images::Image;
 use crate::support::cluster::{poll, Cluster};
 use anyhow::{ensure, Context, Result};
 use base64::Engine;
@@ -44,12 +44,12 @@ impl Registry {
     /// `dir`, for a free port on loopback.
     pub fn configure(dir: &Path) -> Result<Registry> {
         std::fs::create_dir_all(dir.join("storage"))?;
-        let port = crate::lifecycle::controlplane::free_port()?;
+        let port = crate::support::process::free_port()?;
         let registry =
-            Registry { address: format!("127.0.0.1:{port}"), password: crate::lifecycle::controlplane::random_hex(16)?, dir: dir.into() };
+            Registry { address: format!("127.0.0.1:{port}"), password: crate::support::process::random_hex(16)?, dir: dir.into() };
         let hash = bcrypt::hash(&registry.password, 10).context("hashing the registry's password")?;
         std::fs::write(dir.join("htpasswd"), format!("{USER}:{hash}\n"))?;
-        std::fs::write(registry.config(), registry.config_text(&crate::lifecycle::controlplane::random_hex(16)?))?;
+        std::fs::write(registry.config(), registry.config_text(&crate::support::process::random_hex(16)?))?;
         Ok(registry)
     }
 
@@ -105,7 +105,7 @@ impl Registry {
             cmd.args(["copy", "--quiet", "--dest-tls-verify=false", "--dest-creds", &self.credentials()])
                 .arg(format!("oci-archive:{}:{tag}", image.archive.display()))
                 .arg(format!("docker://{target}"));
-            images::sh(&mut cmd, &format!("skopeo copy {} docker://{target}", image.archive.display()))
+            crate::support::process::checked(&mut cmd, &format!("skopeo copy {} docker://{target}", image.archive.display()))
                 .context("pushing a stand-in image to the node's registry (apt-get install skopeo)")?;
         }
         Ok(())
@@ -174,7 +174,8 @@ impl Advert {
         let mut cmd = Command::new("skopeo");
         cmd.args(["copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false", "--src-creds", &creds, "--dest-creds", &creds])
             .args([at(from), at(tag)]);
-        images::sh(&mut cmd, &format!("skopeo copy {} {}", at(from), at(tag))).context("tagging an image in the cluster's registry")?;
+        crate::support::process::checked(&mut cmd, &format!("skopeo copy {} {}", at(from), at(tag)))
+            .context("tagging an image in the cluster's registry")?;
         Ok(())
     }
 }
@@ -204,7 +205,7 @@ fn http_status(url: &str, credentials: Option<&str>) -> Result<u16> {
     if let Some(c) = credentials {
         cmd.args(["-u", c]);
     }
-    let out = cmd.arg(url).output().context("running curl")?;
+    let out = crate::support::process::output(cmd.arg(url), "curl")?;
     Ok(String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0))
 }
 

@@ -13,7 +13,7 @@ pub const RUN_LABEL: &str = "heimdall-chart-e2e/run";
 
 /// A random id for one run (6 hex digits).
 pub fn new_run_id() -> Result<String> {
-    crate::lifecycle::controlplane::random_hex(3)
+    crate::support::process::random_hex(3)
 }
 
 /// What every namespace of run `run_id` starts with; the cluster client refuses writes elsewhere.
@@ -100,7 +100,7 @@ fn count_created() {
 pub fn delete_on_interrupt(cluster: &Arc<Cluster>, run_id: String) {
     // Weak: a handler that owned the client would keep it (and its credentials folder) alive forever.
     let cluster = Arc::downgrade(cluster);
-    crate::lifecycle::controlplane::on_interrupt(Box::new(move || match cluster.upgrade().map(|c| delete_run(&c, &run_id)) {
+    crate::support::process::on_interrupt(Box::new(move || match cluster.upgrade().map(|c| delete_run(&c, &run_id)) {
         None => {}
         Some(Ok((n, _))) => eprintln!("e2e: interrupted; the run's {n} namespaces deleted"),
         Some(Err(e)) => eprintln!("e2e: interrupted; deleting the run's namespaces ({}*) failed: {e:#}", prefix(&run_id)),

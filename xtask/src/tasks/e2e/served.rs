@@ -8,6 +8,7 @@ use crate::lifecycle::node::{
     Node,
 };
 use crate::support::cluster::{poll, Cluster};
+use crate::support::process;
 use crate::support::tools::HelmMajor;
 use crate::support::{phases, tools};
 use anyhow::{bail, ensure, Context, Result};
@@ -41,7 +42,7 @@ pub fn serve(heimdall_source: Option<&Path>, enforce: bool) -> Result<()> {
         }
         None => None,
     };
-    controlplane::install_signal_cleanup()?;
+    crate::support::process::install_signal_cleanup()?;
     let claim = images.as_ref().map(|_| node::claim_host(&say)).transpose()?;
     let mut plane = ControlPlane::start(if claim.is_some() { node::GATEWAY } else { "127.0.0.1" })?;
     install_crds(&plane.cluster)?;
@@ -73,7 +74,7 @@ pub fn serve(heimdall_source: Option<&Path>, enforce: bool) -> Result<()> {
     println!("folder: {}", plane.dir.path().display());
     loop {
         std::thread::sleep(Duration::from_millis(500));
-        if controlplane::stopping() {
+        if crate::support::process::stopping() {
             continue;
         }
         if let Some(why) = plane.exited().or_else(|| node.as_mut().and_then(Node::exited)) {
@@ -272,7 +273,9 @@ fn unenforced_node_lets_the_probe_through(options: &Options, host_before: &HostS
         ..options.clone()
     };
     // Its scenario's time is this check's phase, not one of its own.
-    let out = kubeconfig_run(&served, &one).and_then(|mut c| Ok(c.env_remove(phases::VARIABLE).stderr(Stdio::inherit()).output()?));
+    let out = kubeconfig_run(&served, &one).and_then(|mut c| {
+        process::output(c.env_remove(phases::VARIABLE).stderr(Stdio::inherit()), "cargo xtask e2e on the unenforced node")
+    });
     let stopped = stop_served(&mut served);
     let out = out?;
     let said = String::from_utf8_lossy(&out.stdout);
@@ -359,7 +362,7 @@ pub(crate) fn child_xtask() -> Result<Command> {
     let mut cmd = Command::new(std::env::current_exe()?);
     // The served cluster is given the source by flag; a `--kubeconfig` run must not see it.
     cmd.env_remove("HEIMDALL_SOURCE");
-    controlplane::die_with_parent(&mut cmd, libc::SIGTERM);
+    crate::support::process::die_with_parent(&mut cmd, libc::SIGTERM);
     Ok(cmd)
 }
 

@@ -3,6 +3,7 @@
 use super::{failing_checks, run_matrix, Scratch};
 use crate::engine::schema::Schemas;
 use crate::lifecycle::node::host::HostState;
+use crate::support::process;
 use crate::support::tools::HelmMajor;
 use crate::tasks::e2e::{self, served};
 use crate::tasks::testchart::{Options, Reach};
@@ -89,14 +90,15 @@ pub fn select(mutants: Vec<PodMutant>, options: &PodOptions, repo: &Path) -> Res
 }
 
 fn newest_tag(repo: &Path) -> Result<Option<String>> {
-    let out = std::process::Command::new("git").arg("-C").arg(repo).args(["tag", "--list", "v*", "--sort=-v:refname"]).output()?;
-    Ok(String::from_utf8_lossy(&out.stdout).lines().next().map(str::to_string))
+    let mut git = std::process::Command::new("git");
+    git.arg("-C").arg(repo).args(["tag", "--list", "v*", "--sort=-v:refname"]);
+    Ok(process::checked(&mut git, "git tag")?.lines().next().map(str::to_string))
 }
 
 fn changed_since(repo: &Path, tag: &str) -> Result<BTreeSet<String>> {
-    let out = std::process::Command::new("git").arg("-C").arg(repo).args(["diff", "--name-only", tag, "--", "heimdall"]).output()?;
-    ensure!(out.status.success(), "git diff {tag}: {}", String::from_utf8_lossy(&out.stderr));
-    Ok(String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect())
+    let mut git = std::process::Command::new("git");
+    git.arg("-C").arg(repo).args(["diff", "--name-only", tag, "--", "heimdall"]);
+    Ok(process::checked(&mut git, &format!("git diff {tag}"))?.lines().map(str::to_string).collect())
 }
 
 /// How many pod mutants run at once, each in namespaces of its own: a mutant mostly waits (for a
@@ -285,17 +287,17 @@ fn scenario_helm(letter: &str) -> HelmMajor {
 fn scenario_fails(node: &served::Served, chart: &Path, letter: &str, ready_timeout: Duration) -> Result<Option<String>> {
     let filter = scenario_filter(letter).context("no such scenario")?;
     let helm = scenario_helm(letter).to_string();
-    let out = served::child_xtask()?
-        // A mutant's scenario is part of the pod-mutant phase, not a phase of its own.
+    let mut xtask = served::child_xtask()?;
+    // A mutant's scenario is part of the pod-mutant phase, not a phase of its own.
+    xtask
         .env_remove(crate::support::phases::VARIABLE)
         .args(["e2e", "--kubeconfig"])
         .arg(&node.kubeconfig)
         .args(["--context", &node.context, "--filter", &filter, "--helm-major", &helm, "--chart"])
         .arg(chart)
         .arg("--ready-timeout")
-        .arg(ready_timeout.as_secs().to_string())
-        .output()
-        .context("running cargo xtask e2e against the node")?;
+        .arg(ready_timeout.as_secs().to_string());
+    let out = process::output(&mut xtask, "cargo xtask e2e against the node")?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     ensure!(stdout.contains(&format!(" {filter}")), "scenario {letter} did not run: {stdout}{}", String::from_utf8_lossy(&out.stderr));
     if out.status.success() {

@@ -8,8 +8,8 @@
 use super::restore::{fenced_blocks, guide_bash, shim, shim_helm, shim_kubectl};
 use super::survival::{evaluation_from, Evaluation, LISTED, UPLOAD};
 use super::{client_pod_with, namespace_report, run_pod, service_port, wait_all_ready, ADMIN_EMAIL, FIRST_LOGIN, HELPERS};
-use crate::lifecycle::controlplane::random_hex;
 use crate::lifecycle::node::images;
+use crate::support::process::random_hex;
 use crate::support::tools::repo_root;
 use crate::tasks::e2e::{Env, RELEASE};
 use anyhow::{bail, ensure, Context, Result};

@@ -42,14 +42,10 @@ pub fn release_rehearsed(env: &Env) -> Result<()> {
 /// A cosign key pair made for this run, with a password of its own.
 fn throwaway_key(work: &Path) -> Result<Signing> {
     std::fs::create_dir_all(work)?;
-    let password = crate::lifecycle::controlplane::random_hex(16)?;
-    let out = Command::new(COSIGN.binary())
-        .args(["generate-key-pair", "--output-key-prefix", "rehearsal"])
-        .env("COSIGN_PASSWORD", &password)
-        .current_dir(work)
-        .output()
-        .context("running cosign generate-key-pair")?;
-    ensure!(out.status.success(), "cosign generate-key-pair failed: {}", String::from_utf8_lossy(&out.stderr));
+    let password = crate::support::process::random_hex(16)?;
+    let mut cosign = Command::new(COSIGN.binary());
+    cosign.args(["generate-key-pair", "--output-key-prefix", "rehearsal"]).env("COSIGN_PASSWORD", &password).current_dir(work);
+    crate::support::process::checked(&mut cosign, "cosign generate-key-pair")?;
     Ok(Signing::Key { private: work.join("rehearsal.key"), public: work.join("rehearsal.pub"), password: Some(password) })
 }
 

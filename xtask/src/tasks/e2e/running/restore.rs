@@ -103,7 +103,7 @@ pub(super) fn guide_bash(env: &Env, work: &Path, script: &str) -> Result<std::pr
     let path = format!("{}:{}", work.join(SHIM_DIR).display(), std::env::var("PATH").unwrap_or_default());
     let mut bash = std::process::Command::new("bash");
     bash.args(["-euo", "pipefail", "-c", script]).current_dir(work).env("PATH", path).env("KUBECONFIG", &env.cluster.kubeconfig);
-    bash.output().context("running bash")
+    crate::support::process::output(&mut bash, "bash")
 }
 
 /// The block with the run's namespace for the guide's, and the files this run's backup made for the

@@ -110,8 +110,8 @@ fn split_tag(reference: &str) -> Result<(&str, &str)> {
 /// A required key and an optional one, supplied inline with random values of this run.
 fn supplied_secrets() -> Result<BTreeMap<String, String>> {
     Ok(BTreeMap::from([
-        ("API_KEY_SECRET".to_string(), crate::lifecycle::controlplane::random_hex(33)?),
-        ("LDAP_PASSWORD".to_string(), format!("ldap-{}", crate::lifecycle::controlplane::random_hex(12)?)),
+        ("API_KEY_SECRET".to_string(), crate::support::process::random_hex(33)?),
+        ("LDAP_PASSWORD".to_string(), format!("ldap-{}", crate::support::process::random_hex(12)?)),
     ]))
 }
 
@@ -404,8 +404,8 @@ fn logs_that_must_exist(logs: &logs::Logs) -> Result<()> {
 /// The chart as of the newest `v*` tag, or, while there is none, as of [`PREVIOUS_CHART`]: a copy, and which.
 fn previous_chart(env: &Env) -> Result<(PathBuf, String)> {
     let root = crate::support::tools::repo_root();
-    let git = |args: &[&str]| std::process::Command::new("git").arg("-C").arg(&root).args(args).output();
-    let tags = git(&["tag", "--list", "v*", "--sort=-v:refname"]).context("running git tag")?;
+    let git = |args: &[&str]| crate::support::process::output(std::process::Command::new("git").arg("-C").arg(&root).args(args), "git");
+    let tags = git(&["tag", "--list", "v*", "--sort=-v:refname"])?;
     let newest = String::from_utf8_lossy(&tags.stdout).lines().next().map(str::to_string);
     let (rev, which) = match newest {
         Some(tag) => (tag.clone(), format!("tag {tag}")),
@@ -414,7 +414,7 @@ fn previous_chart(env: &Env) -> Result<(PathBuf, String)> {
     let dir = env.scratch.join(format!("previous-h{}", env.helm.major));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let archive = git(&["archive", "--format=tar", &rev, "heimdall"]).context("running git archive")?;
+    let archive = git(&["archive", "--format=tar", &rev, "heimdall"])?;
     if !archive.status.success() {
         bail!(
             "the previous chart ({which}) is not in this clone's history: {} (a shallow clone? run git fetch --unshallow --tags)",

@@ -105,7 +105,7 @@ server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => console.log(serv
 fn node(script: &str, env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = std::process::Command::new("node");
     cmd.args(["-e", script]).envs(env.iter().copied());
-    cmd.output().expect("node runs (the e2e suite needs Node.js)")
+    crate::support::process::output(&mut cmd, "node").expect("node runs (the e2e suite needs Node.js)")
 }
 
 #[test]
