@@ -8,11 +8,11 @@
 //! so, then Helm proceeds with `--no-hooks`; scenarios that need running pods are skipped by name.
 //! On a cluster with nodes Helm runs its hooks itself and those scenarios run (see [`running`]).
 
-mod generator_scenarios;
+mod client;
 mod hook;
 mod logs;
 pub mod namespaces;
-mod running;
+mod scenarios;
 pub mod served;
 
 use crate::engine::config::Config;
@@ -260,362 +260,6 @@ fn upgrade<'a>(ns: &'a str, chart: &'a Path, extra: &[&'a str]) -> Vec<&'a str> 
     release_args("upgrade", ns, chart, extra)
 }
 
-/// a. Generated secrets survive upgrades byte for byte; the chart's own Secret and release hold none of them.
-fn generated_secrets_survive_upgrades(env: &Env) -> Result<()> {
-    let ns = env.namespace("generate")?;
-    let chart = env.chart_copy("generate")?;
-    env.release_ok(&install(&ns, &chart, &[]))?;
-    let first = generated_secret(env, &ns)?;
-    let chart_secret = env.secret(&ns, &chart_secret_name())?.context("the chart's Secret is missing")?;
-    ensure!(chart_secret.is_empty(), "the chart's Secret holds keys although nothing was supplied: {:?}", chart_secret.keys());
-    let checksum = env.checksum(&ns)?;
-    env.release_ok(&upgrade(&ns, &chart, &[]))?;
-    ensure!(generated_secret(env, &ns)? == first, "an upgrade with no change rotated a generated secret");
-    ensure!(env.checksum(&ns)? == checksum, "an upgrade with no change changed checksum/secrets");
-    env.release_ok(&upgrade(&ns, &chart, &["--set", "replicaCount=2"]))?;
-    ensure!(generated_secret(env, &ns)? == first, "an upgrade of an unrelated value rotated a generated secret");
-    ensure!(env.checksum(&ns)? == checksum, "an upgrade of an unrelated value changed checksum/secrets");
-    ensure!(env.deployment(&ns)?.unwrap()["spec"]["replicas"] == 2, "the unrelated value did not reach the Deployment");
-    no_generated_value_in_release(env, &ns, &first)
-}
-
-/// The release record (manifest, hooks, notes, values) holds no generated value.
-fn no_generated_value_in_release(env: &Env, ns: &str, generated: &BTreeMap<String, String>) -> Result<()> {
-    for what in ["all", "hooks"] {
-        let text = env.helm_ok(&["get", what, RELEASE, "--namespace", ns])?.stdout;
-        for (k, v) in generated {
-            ensure!(!text.contains(v.as_str()), "helm get {what} shows the generated {k}");
-        }
-    }
-    Ok(())
-}
-
-/// b. `helm uninstall` leaves the generator's Secret (Helm does not own it); a new install of the release reuses it.
-fn uninstall_keeps_secret_and_reinstall_reuses_it(env: &Env) -> Result<()> {
-    let ns = env.namespace("reinstall")?;
-    let chart = env.chart_copy("reinstall")?;
-    env.release_ok(&install(&ns, &chart, &[]))?;
-    let first = generated_secret(env, &ns)?;
-    env.helm_ok(&["uninstall", RELEASE, "--namespace", &ns])?;
-    ensure!(env.deployment(&ns)?.is_none(), "the Deployment outlived helm uninstall");
-    ensure!(
-        env.secret(&ns, &generated_secret_name())? == Some(first.clone()),
-        "the generated Secret did not outlive helm uninstall unchanged"
-    );
-    env.release_ok(&install(&ns, &chart, &[]))?;
-    ensure!(generated_secret(env, &ns)? == first, "a reinstall did not reuse the generated secrets");
-    Ok(())
-}
-
-/// c. existingSecret: a missing (mapped) key fails the install naming it; a complete one works, the chart makes no Secret, and NOTES names a key Heimdall does not read.
-fn existing_secret_is_checked_and_used(env: &Env) -> Result<()> {
-    let ns = env.namespace("existing")?;
-    let chart = env.chart_copy("existing")?;
-    let jwt = "e2e-existing-jwt-secret-0000000000000000000000000000000000000000000000";
-    env.create_secret(
-        &ns,
-        "incomplete",
-        &[("jwt", jwt), ("API_KEY_SECRET", "e2e-api-key-secret-00000000000000000"), ("DATABASE_PASSWORD", "e2e-database-password-0000")],
-    )?;
-    let run = env.release(&install(
-        &ns,
-        &chart,
-        &["--set", "heimdall.existingSecret=incomplete", "--set", "heimdall.existingSecretKeys.JWT_SECRET=jwt"],
-    ))?;
-    ensure!(!run.success, "install with an incomplete existingSecret succeeded");
-    ensure!(
-        run.stderr.contains("lacks required keys: ADMIN_PASSWORD (key ADMIN_PASSWORD)") && !run.stderr.contains("JWT_SECRET (key jwt)"),
-        "the failure does not name exactly the missing key:\n{}",
-        run.stderr
-    );
-    env.create_secret(
-        &ns,
-        "complete",
-        &[
-            ("jwt", jwt),
-            ("API_KEY_SECRET", "e2e-api-key-secret-00000000000000000"),
-            ("DATABASE_PASSWORD", "e2e-database-password-0000"),
-            ("ADMIN_PASSWORD", "E2e-Admin-Password-1"),
-            // Heimdall reads GITLAB_SECRET: install reports this key in NOTES without failing.
-            ("GITLAB_CLIENTSECRET", "e2e-gitlab-secret-under-the-wrong-name"),
-        ],
-    )?;
-    let installed = env.release_ok(&install(
-        &ns,
-        &chart,
-        &["--set", "heimdall.existingSecret=complete", "--set", "heimdall.existingSecretKeys.JWT_SECRET=jwt"],
-    ))?;
-    ensure!(env.secret(&ns, &chart_secret_name())?.is_none(), "the chart created an app Secret beside existingSecret");
-    ensure!(
-        installed.stdout.contains("heimdall.existingSecret complete has keys Heimdall does not read: GITLAB_CLIENTSECRET."),
-        "NOTES does not report the unknown key:\n{}",
-        installed.stdout
-    );
-    let d = env.deployment(&ns)?.context("no Deployment")?;
-    let env_vars = &d["spec"]["template"]["spec"]["containers"][0]["env"];
-    let jwt_ref = env_vars.as_array().into_iter().flatten().find(|e| e["name"] == "JWT_SECRET").context("no JWT_SECRET env")?;
-    ensure!(
-        jwt_ref["valueFrom"]["secretKeyRef"] == json!({"name": "complete", "key": "jwt", "optional": false}),
-        "JWT_SECRET does not come from complete/jwt: {jwt_ref}"
-    );
-    Ok(())
-}
-
-/// d. With the embedded database, changing DATABASE_PASSWORD is refused unless explicitly allowed.
-fn database_password_change_needs_consent(env: &Env) -> Result<()> {
-    let ns = env.namespace("dbpassword")?;
-    let chart = env.chart_copy("dbpassword")?;
-    let (p1, p2) = (
-        "heimdall.secrets.DATABASE_PASSWORD=e2e-first-database-password",
-        "heimdall.secrets.DATABASE_PASSWORD=e2e-second-database-password",
-    );
-    env.release_ok(&install(&ns, &chart, &["--set-string", p1]))?;
-    let run = env.release(&upgrade(&ns, &chart, &["--set-string", p2]))?;
-    ensure!(!run.success, "an upgrade changing DATABASE_PASSWORD went through");
-    ensure!(
-        run.stderr.contains("differs from the one stored") && run.stderr.contains("allowDatabasePasswordChange"),
-        "the refusal does not explain itself:\n{}",
-        run.stderr
-    );
-    ensure!(stored_database_password(env, &ns)? == "e2e-first-database-password", "the refused upgrade changed the Secret");
-    env.release_ok(&upgrade(&ns, &chart, &["--set-string", p2, "--set", "heimdall.allowDatabasePasswordChange=true"]))?;
-    ensure!(stored_database_password(env, &ns)? == "e2e-second-database-password", "the allowed change did not reach the Secret");
-    generated_database_password_change_needs_consent(env)
-}
-
-fn stored_database_password(env: &Env, ns: &str) -> Result<String> {
-    let s = env.secret(ns, &chart_secret_name())?.context("the chart's Secret is missing")?;
-    s.get("DATABASE_PASSWORD").cloned().context("the chart's Secret lacks DATABASE_PASSWORD")
-}
-
-/// d, continued: a generated DATABASE_PASSWORD is guarded too; supplying another one is refused, naming the generator's Secret.
-fn generated_database_password_change_needs_consent(env: &Env) -> Result<()> {
-    let ns = env.namespace("dbgenerated")?;
-    let chart = env.chart_copy("dbgenerated")?;
-    env.release_ok(&install(&ns, &chart, &[]))?;
-    let generated = generated_secret(env, &ns)?;
-    let run = env.release(&upgrade(&ns, &chart, &["--set-string", "heimdall.secrets.DATABASE_PASSWORD=e2e-supplied-database-password"]))?;
-    ensure!(!run.success, "an upgrade replacing the generated DATABASE_PASSWORD went through");
-    ensure!(
-        run.stderr.contains(&format!("differs from the one stored in Secret {}", generated_secret_name())),
-        "the refusal does not name the generator's Secret:\n{}",
-        run.stderr
-    );
-    ensure!(!run.stderr.contains(generated["DATABASE_PASSWORD"].as_str()), "the refusal prints the stored password");
-    let same = format!("heimdall.secrets.DATABASE_PASSWORD={}", generated["DATABASE_PASSWORD"]);
-    env.release_ok(&upgrade(&ns, &chart, &["--set-string", &same]))?;
-    ensure!(generated_secret(env, &ns)? == generated, "supplying the stored password changed the generator's Secret");
-    Ok(())
-}
-
-/// e. A changed file or inline value changes the live Secret and the checksum; a removed inline key leaves the Secret.
-fn changed_values_reach_the_secret_and_roll_pods(env: &Env) -> Result<()> {
-    let ns = env.namespace("changes")?;
-    let chart = env.chart_copy("changes")?;
-    let file = chart.join("env/heimdall-secrets.yaml");
-    let write = |jwt: &str| {
-        std::fs::write(&file, format!("JWT_SECRET: \"{jwt}\"\nAPI_KEY_SECRET: \"e2e-file-api-key-secret-00000000000\"\nDATABASE_PASSWORD: \"e2e-file-database-password\"\nADMIN_PASSWORD: \"E2e-File-Admin-Pass\"\n"))
-    };
-    let jwt1 = "e2e-file-jwt-secret-one-000000000000000000000000000000000000000000000000";
-    let jwt2 = "e2e-file-jwt-secret-two-000000000000000000000000000000000000000000000000";
-    write(jwt1)?;
-    // An optional secret that needs no partner setting (a provider's client secret would need its client ID).
-    let ldap = ["--set-string", "heimdall.secrets.LDAP_PASSWORD=e2e-ldap-bind-password"];
-    env.release_ok(&install(&ns, &chart, &ldap))?;
-    let s1 = required_secret(env, &ns)?;
-    let c1 = env.checksum(&ns)?;
-    ensure!(
-        s1["JWT_SECRET"] == jwt1 && s1.get("LDAP_PASSWORD").map(String::as_str) == Some("e2e-ldap-bind-password"),
-        "the install did not store the file and inline values"
-    );
-    write(jwt2)?;
-    env.release_ok(&upgrade(&ns, &chart, &ldap))?;
-    let c2 = env.checksum(&ns)?;
-    ensure!(required_secret(env, &ns)?["JWT_SECRET"] == jwt2, "a changed secrets file did not reach the live Secret");
-    ensure!(c2 != c1, "a changed secrets file did not change checksum/secrets");
-    let inline = "heimdall.secrets.JWT_SECRET=e2e-inline-jwt-secret-00000000000000000000000000000000000000000000000000";
-    env.release_ok(&upgrade(&ns, &chart, &[ldap[0], ldap[1], "--set-string", inline]))?;
-    let s3 = required_secret(env, &ns)?;
-    ensure!(s3["JWT_SECRET"].starts_with("e2e-inline-jwt"), "an inline value did not override the file in the live Secret");
-    ensure!(env.checksum(&ns)? != c2, "a changed inline value did not change checksum/secrets");
-    env.release_ok(&upgrade(&ns, &chart, &["--set-string", inline]))?;
-    ensure!(!required_secret(env, &ns)?.contains_key("LDAP_PASSWORD"), "a key removed from the inline secrets stayed in the live Secret");
-    Ok(())
-}
-
-/// f. Every case that renders is accepted by the API server: `--dry-run=server`, then a real install
-/// with no Pod Security warning (only a real install surfaces them; g shows the check can fire), and
-/// each `helm test` hook Pod passes the namespace's enforced "restricted" admission (server dry run).
-fn every_rendering_case_is_accepted(env: &Env) -> Result<()> {
-    let config = Config::at_root(&tools::repo_root())?;
-    let cases = config.cases()?;
-    let rendering: Vec<(usize, &matrix::Case)> = cases.iter().enumerate().filter(|(_, c)| c.spec.expect == Expect::Renders).collect();
-    // Cases are independent, and their pods are held back: a few at once, in namespaces of their own.
-    let results = crate::support::parallel::parallel_map(&rendering, CASES_AT_ONCE, |(i, case)| case_is_accepted(env, &config, *i, case));
-    let failures: Vec<String> = results.into_iter().filter_map(Result::err).map(|e| format!("{e:#}")).collect();
-    ensure!(failures.is_empty(), "{}", failures.join("\n"));
-    Ok(())
-}
-
-/// How many cases f installs at once: each is a few API calls and Helm processes, no pod.
-const CASES_AT_ONCE: usize = 3;
-
-/// One case of f in a namespace of its own, deleted when it is judged.
-fn case_is_accepted(env: &Env, config: &Config, i: usize, case: &matrix::Case) -> Result<()> {
-    let work = env.scratch.join(format!("cases-h{}", env.helm.major));
-    let prepared = render::prepare(case, config, &work, render::Purpose::AsShipped)?;
-    let ns = env.namespace(&format!("case-{i:02}"))?;
-    // A case that sends its objects elsewhere (namespaceOverride) keeps its release in a second
-    // namespace, as an Argo CD Application does; its objects go to this run's `ns`.
-    let overridden = case.values(&config.tests)?["namespaceOverride"].as_str().is_some_and(|n| !n.is_empty());
-    let release_ns = if overridden { env.namespace(&format!("case-{i:02}-release"))? } else { ns.clone() };
-    // f judges what the API server accepts, not what runs: on a cluster with nodes, no case starts pods.
-    let judged = (|| -> Result<()> {
-        let quota = if env.target.nodes > 0 { Some(hold_pods_back(env, &ns)?) } else { None };
-        let mut base = vec![
-            "install".to_string(),
-            case.spec.release.clone(),
-            prepared.chart_dir.display().to_string(),
-            "--namespace".into(),
-            release_ns.clone(),
-        ];
-        base.extend(prepared.value_args.iter().cloned());
-        if overridden {
-            base.extend(["--set".to_string(), format!("namespaceOverride={ns}")]);
-        }
-        match install_case(env, &base)? {
-            Installed::Yes => {
-                let release = (case.spec.release.as_str(), release_ns.as_str());
-                release_pods(env, quota.as_deref())?;
-                hook_pods_are_admitted(env, release, &ns)?;
-                kept_objects_outlive_uninstall(env, release, &ns)
-            }
-            Installed::KindNotServed(why) => {
-                env.note(format!("skipped case {}: {why}", case.name));
-                Ok(())
-            }
-        }
-    })();
-    env.delete_namespace(&ns)?;
-    if overridden {
-        env.delete_namespace(&release_ns)?;
-    }
-    judged.with_context(|| case.name.clone())
-}
-
-/// When the release holds objects marked `helm.sh/resource-policy: keep` (the SealedSecret and
-/// CloudNativePG examples' promise), `helm uninstall` leaves each of them in place.
-fn kept_objects_outlive_uninstall(env: &Env, (release, release_ns): (&str, &str), ns: &str) -> Result<()> {
-    let manifest = env.helm_ok(&["get", "manifest", release, "--namespace", release_ns])?;
-    let keep = |d: &&crate::support::manifest::Doc| d.value["metadata"]["annotations"]["helm.sh/resource-policy"].as_str() == Some("keep");
-    let docs = crate::support::manifest::parse(&manifest.stdout)?.docs;
-    let kept: Vec<_> = docs.iter().filter(keep).collect();
-    if kept.is_empty() {
-        return Ok(());
-    }
-    env.helm_ok(&["uninstall", release, "--namespace", release_ns, "--wait"])?;
-    for doc in &kept {
-        let at = if doc.namespace().is_empty() { ns } else { doc.namespace() };
-        let path = format!("{}/{}", hook::object_collection(doc.api_version(), doc.kind(), at), doc.name());
-        ensure!(env.cluster.get(&path)?.is_some(), "helm uninstall deleted {}, which carries helm.sh/resource-policy: keep", doc.id());
-    }
-    env.note(format!("helm uninstall left {}", kept.iter().map(|d| d.id()).collect::<Vec<_>>().join(", ")));
-    Ok(())
-}
-
-/// A ResourceQuota of no pods in `ns`, so the workloads a case installs create none; its path. Only on a
-/// cluster with nodes: without, pods never run, and no controller would record the quota's usage.
-fn hold_pods_back(env: &Env, ns: &str) -> Result<String> {
-    let quota = json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "e2e-no-pods"}, "spec": {"hard": {"pods": "0"}}});
-    env.cluster.create(&format!("/api/v1/namespaces/{ns}/resourcequotas"), &quota)?;
-    let path = format!("/api/v1/namespaces/{ns}/resourcequotas/e2e-no-pods");
-    // Quota admission counts pods only once the quota controller has recorded its usage.
-    cluster::poll(Duration::from_secs(30), Duration::from_millis(200), "the pod quota taking effect", |_| {
-        Ok(env.cluster.get(&path)?.and_then(|q| q["status"]["hard"]["pods"].as_str().map(drop)))
-    })?;
-    Ok(path)
-}
-
-/// Lifts [`hold_pods_back`], if held (the hook Pods' dry runs would count against it); the namespace goes next.
-fn release_pods(env: &Env, quota: Option<&str>) -> Result<()> {
-    if let Some(path) = quota {
-        env.cluster.request("DELETE", path, None)?;
-    }
-    Ok(())
-}
-
-enum Installed {
-    Yes,
-    /// The case renders a kind this cluster has no CRD for (e.g. OpenShift's Route on kind).
-    KindNotServed(String),
-}
-
-/// `--dry-run=server`, then a real install with `--no-hooks` (hooks are judged apart: Helm would wait
-/// for hook Jobs, which do not run on a cluster without nodes); fails on any Pod Security warning.
-fn install_case(env: &Env, base: &[String]) -> Result<Installed> {
-    for dry in [true, false] {
-        let mut args = base.to_vec();
-        args.push(if dry { "--dry-run=server" } else { "--no-hooks" }.into());
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let run = env.helm(&refs)?;
-        let what = if dry { "install --dry-run=server" } else { "install" };
-        if !run.success {
-            if let Some(why) = kind_not_served(env.cluster, &run.stderr)? {
-                return Ok(Installed::KindNotServed(why));
-            }
-            bail!("{what}: {}\n  reproduce: {}", run.stderr.trim(), run.command_line());
-        }
-        ensure!(!run.stderr.contains("PodSecurity"), "{what}: Pod Security warning: {}", run.stderr.trim());
-    }
-    Ok(Installed::Yes)
-}
-
-/// When Helm failed for a kind the cluster does not serve, and discovery confirms it, says which.
-fn kind_not_served(cluster: &Cluster, stderr: &str) -> Result<Option<String>> {
-    let Some((kind, version)) = no_matches_for_kind(stderr) else { return Ok(None) };
-    let path = if version.contains('/') { format!("/apis/{version}") } else { format!("/api/{version}") };
-    let served =
-        cluster.get(&path)?.is_some_and(|list| list["resources"].as_array().into_iter().flatten().any(|r| r["kind"] == kind.as_str()));
-    Ok((!served).then(|| format!("the cluster serves no {kind} ({version}); install its CRD to include this case")))
-}
-
-/// The kind and group/version of Helm's `no matches for kind "K" in version "G/V"` error.
-fn no_matches_for_kind(stderr: &str) -> Option<(String, String)> {
-    let rest = stderr.split("no matches for kind \"").nth(1)?;
-    let (kind, rest) = rest.split_once('"')?;
-    let version = rest.split("in version \"").nth(1)?.split('"').next()?;
-    Some((kind.to_string(), version.to_string()))
-}
-
-/// Submits the release's hooks (never created by an install here), lowest weight first, so validation
-/// and admission judge them: objects that run nothing are created, as Helm would; Pods, Jobs and each
-/// Job's pod template (as the Pod it would create) are submitted with dryRun=All, in `ns`, where the
-/// chart puts its objects (the release record, which `helm get hooks` reads, is in `release_ns`).
-fn hook_pods_are_admitted(env: &Env, (release, release_ns): (&str, &str), ns: &str) -> Result<()> {
-    let hooks = env.helm_ok(&["get", "hooks", release, "--namespace", release_ns])?;
-    let mut docs = crate::support::manifest::parse(&hooks.stdout)?.docs;
-    docs.sort_by_key(|d| {
-        d.value["metadata"]["annotations"]["helm.sh/hook-weight"].as_str().and_then(|w| w.parse::<i64>().ok()).unwrap_or(0)
-    });
-    for doc in &docs {
-        if !matches!(doc.kind(), "Pod" | "Job") {
-            hook::recreate(env, ns, doc)?;
-            continue;
-        }
-        let mut submissions = vec![(doc.kind().to_string(), serde_json::to_value(&doc.value)?)];
-        if doc.kind() == "Job" {
-            let template = serde_json::to_value(&doc.value["spec"]["template"])?;
-            let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": doc.name(), "labels": template["metadata"]["labels"]}, "spec": template["spec"]});
-            submissions.push(("Pod".into(), pod));
-        }
-        for (kind, body) in submissions {
-            let answer = env.cluster.request("POST", &format!("{}?dryRun=All", hook::collection(&kind, ns)?), Some(&body))?;
-            ensure!(answer["kind"] == kind.as_str(), "hook {} ({kind}) was not admitted: {}", doc.id(), answer["message"]);
-        }
-    }
-    Ok(())
-}
-
 /// All four required secrets, inline, for scenarios that must not depend on the generator.
 pub(crate) const SUPPLIED_SECRETS: [&str; 4] = [
     "heimdall.secrets.JWT_SECRET=e2e-supplied-jwt-secret-00000000000000000000000000000000000000000000000000",
@@ -623,28 +267,6 @@ pub(crate) const SUPPLIED_SECRETS: [&str; 4] = [
     "heimdall.secrets.DATABASE_PASSWORD=e2e-supplied-database-password",
     "heimdall.secrets.ADMIN_PASSWORD=E2e-Supplied-Admin-Pass-1",
 ];
-
-/// g. The Pod Security check of f can fire: a template that is not "restricted" draws the API server's warning.
-fn pod_security_warning_is_seen(env: &Env) -> Result<()> {
-    let ns = env.namespace("podsecurity")?;
-    let chart = env.chart_copy("podsecurity")?;
-    // Every secret supplied, so no generator Job: on a cluster with nodes its pod (same container
-    // security context) would be refused too, and Helm would wait for it until its timeout.
-    let mut args = vec!["--set", "securityContext.allowPrivilegeEscalation=true"];
-    for secret in SUPPLIED_SECRETS {
-        args.extend(["--set-string", secret]);
-    }
-    let run = env.release_ok(&install(&ns, &chart, &args))?;
-    ensure!(
-        run.stderr.contains("PodSecurity") && run.stderr.contains("allowPrivilegeEscalation"),
-        "no Pod Security warning for allowPrivilegeEscalation=true, so f's check could not fire:\n{}",
-        run.stderr
-    );
-    // And the hook check: enforcement refuses the non-restricted test Pod.
-    let err = hook_pods_are_admitted(env, (RELEASE, &ns), &ns).err().context("a non-restricted hook Pod was admitted")?;
-    ensure!(format!("{err:#}").contains("violates PodSecurity"), "the hook Pod was refused for another reason: {err:#}");
-    Ok(())
-}
 
 /// One lifecycle scenario; those that need running pods are skipped, by name, on a cluster without nodes.
 pub struct Scenario {
@@ -701,26 +323,26 @@ const fn runtime(name: &'static str, run: fn(&Env) -> Result<()>, major: HelmMaj
 }
 
 pub const SCENARIOS: &[Scenario] = &[
-    scenario("a. generated secrets survive upgrades", generated_secrets_survive_upgrades),
-    scenario("b. uninstall keeps the Secret, reinstall reuses it", uninstall_keeps_secret_and_reinstall_reuses_it),
-    scenario("c. existingSecret is checked and used", existing_secret_is_checked_and_used),
-    scenario("d. DATABASE_PASSWORD change needs consent", database_password_change_needs_consent),
-    scenario("e. changed values reach the Secret and roll pods", changed_values_reach_the_secret_and_roll_pods),
-    scenario("f. every rendering case is accepted by the API server", every_rendering_case_is_accepted),
-    scenario("g. a non-restricted pod template draws a Pod Security warning", pod_security_warning_is_seen),
+    scenario("a. generated secrets survive upgrades", scenarios::secrets::generated_secrets_survive_upgrades),
+    scenario("b. uninstall keeps the Secret, reinstall reuses it", scenarios::secrets::uninstall_keeps_secret_and_reinstall_reuses_it),
+    scenario("c. existingSecret is checked and used", scenarios::secrets::existing_secret_is_checked_and_used),
+    scenario("d. DATABASE_PASSWORD change needs consent", scenarios::secrets::database_password_change_needs_consent),
+    scenario("e. changed values reach the Secret and roll pods", scenarios::secrets::changed_values_reach_the_secret_and_roll_pods),
+    scenario("f. every rendering case is accepted by the API server", scenarios::acceptance::every_rendering_case_is_accepted),
+    scenario("g. a non-restricted pod template draws a Pod Security warning", scenarios::acceptance::pod_security_warning_is_seen),
     runtime(
         "h. the secrets generator may touch only its Secret, fills only absent keys, runs concurrently",
-        generator_scenarios::generator_rbac_and_logic,
+        scenarios::generator::generator_rbac_and_logic,
         HelmMajor::V3,
     ),
     runtime(
         "i. two Argo CD-style syncs (client-side render, PreSync hook, server-side apply) change no secret",
-        generator_scenarios::gitops_syncs_change_no_secret,
+        scenarios::generator::gitops_syncs_change_no_secret,
         HelmMajor::V4,
     ),
     Scenario {
         name: "j. Heimdall runs: helm install --wait, every pod Ready without a restart, helm test passes, GET /server answers, the admin logs in, JWT_SECRET rotation ends the session",
-        run: running::heimdall_runs,
+        run: scenarios::running::heimdall_runs,
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Each,
@@ -729,7 +351,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "k. NetworkPolicies are enforced: the hook, DNS, PostgreSQL, helm test and the admitted ingress work; an unlabelled pod reaches neither PostgreSQL nor Heimdall, and does once the policies are gone",
-        run: running::network_policies_hold,
+        run: scenarios::running::network_policies_hold,
         needs_nodes: true,
         enforcer: Enforcer::Needed,
         helms: Helms::Once(HelmMajor::V3),
@@ -738,7 +360,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "l. an external database and an arbitrary UID: wait-for-database lets Heimdall start, the admin logs in",
-        run: running::external_database_and_arbitrary_uid,
+        run: scenarios::running::external_database_and_arbitrary_uid,
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(HelmMajor::V4),
@@ -747,7 +369,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "m. an uploaded evaluation and the generated secrets survive upgrade, a deleted PostgreSQL pod, rollout, rotation, uninstall and reinstall; no secret in any log; pods stop within 5 s, in-flight requests answered",
-        run: running::data_secrets_and_quiet_logs_survive,
+        run: scenarios::running::data_secrets_and_quiet_logs_survive,
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(HelmMajor::V3),
@@ -756,7 +378,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "n. an upgrade from the previous chart version keeps the uploaded evaluation and the generated secrets",
-        run: running::upgrade_from_the_previous_chart,
+        run: scenarios::running::upgrade_from_the_previous_chart,
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(HelmMajor::V4),
@@ -765,7 +387,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: UNENFORCED_SCENARIO,
-        run: running::policies_without_an_enforcer_stop_nothing,
+        run: scenarios::running::policies_without_an_enforcer_stop_nothing,
         needs_nodes: true,
         enforcer: Enforcer::Absent,
         helms: Helms::Once(HelmMajor::V3),
@@ -774,7 +396,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "p. production: 3 replicas, and an HPA of minReplicas 2, start on an empty database with no restart; under steady load through the Service, a rolling upgrade fails no request, nor does a failed upgrade that Helm 4's --rollback-on-failure undoes",
-        run: running::production_behaviours,
+        run: scenarios::running::production_behaviours,
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(HelmMajor::V4),
@@ -783,7 +405,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "q. a failed upgrade: an image that cannot be pulled fails --wait while the old pod serves every request; helm rollback restores the release and the admin's login (Helm 4's way: p)",
-        run: running::failed_upgrade_rolls_back,
+        run: scenarios::running::failed_upgrade_rolls_back,
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(HelmMajor::V3),
@@ -792,7 +414,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "r. the backup and restore guide runs as written: dump and Secret saved, the namespace deleted, the Secret, the chart and the dump restored; the evaluation and its API key answer",
-        run: running::restore_from_the_guide,
+        run: scenarios::running::restore_from_the_guide,
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(HelmMajor::V3),
@@ -801,7 +423,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "s. node drains, as docs/node-drains.md runs them: with a disruption budget and one replica per node, each node drained in turn under steady load through the Service; the second drain's evictions wait for the budget, and no request fails",
-        run: running::drains_honour_the_budget,
+        run: scenarios::running::drains_honour_the_budget,
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(HelmMajor::V4),
@@ -810,7 +432,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "t. images pulled with credentials, docs/examples/air-gapped-mirror.yaml as written: without its pull Secret the pods stay in ErrImagePull and the report names it; with the Secret its kubectl line makes, every pod pulls from the mirror and starts",
-        run: running::images_pulled_with_credentials,
+        run: scenarios::running::images_pulled_with_credentials,
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(HelmMajor::V4),
@@ -819,7 +441,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "u. the release rehearsed: cargo xtask release's steps publish this chart and a next version to the node's registry, signed with a throwaway key and verified; the published README's helm install oci:// line and a helm upgrade to the next come from it; a chart pushed over the signed tag fails cosign verify",
-        run: running::release_rehearsed,
+        run: scenarios::running::release_rehearsed,
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Each,
@@ -828,7 +450,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "v. coming from mitre/heimdall-helm: its own chart installed with a claim, an evaluation uploaded with a new API key; docs/migration-from-heimdall-helm.md's steps, taken from the Markdown, move the release and its volume to this chart, which answers the old admin password and API key and lists the evaluation",
-        run: running::moved_from_heimdall_helm,
+        run: scenarios::running::moved_from_heimdall_helm,
         needs_nodes: true,
         enforcer: Enforcer::Either,
         helms: Helms::Once(HelmMajor::V3),
@@ -1045,12 +667,5 @@ mod tests {
         }
         let each: Vec<&str> = SCENARIOS.iter().filter(|s| s.helms == Helms::Each).map(|s| &s.name[..1]).collect();
         assert_eq!(each, ["a", "b", "c", "d", "e", "f", "g", "j", "u"], "the scenarios that test Helm's own behaviour run under each");
-    }
-
-    #[test]
-    fn helms_missing_kind_error_is_read() {
-        let helm3 = "Error: INSTALLATION FAILED: unable to build kubernetes objects from release manifest: resource mapping not found for name: \"heimdall\" namespace: \"e2e\" from \"\": no matches for kind \"Route\" in version \"route.openshift.io/v1\"\nensure CRDs are installed first";
-        assert_eq!(no_matches_for_kind(helm3), Some(("Route".into(), "route.openshift.io/v1".into())));
-        assert_eq!(no_matches_for_kind("Error: INSTALLATION FAILED: timed out"), None);
     }
 }

@@ -38,7 +38,7 @@ impl Generator {
     /// Deletes the RBAC objects, as Helm does once the hooks succeeded (hook-succeeded).
     pub fn delete_rbac(&self, env: &Env, ns: &str) -> Result<()> {
         for doc in &self.rbac {
-            env.cluster.request("DELETE", &format!("{}/{}", collection(doc.kind(), ns)?, doc.name()), None)?;
+            env.cluster.request("DELETE", &format!("{}/{}", collection_of(doc, ns), doc.name()), None)?;
         }
         Ok(())
     }
@@ -126,37 +126,16 @@ fn env_of(job: &Doc) -> Vec<(String, String)> {
 
 /// Creates a hook object, deleting any old one of its name first, as Helm's before-hook-creation policy does.
 pub fn recreate(env: &Env, ns: &str, doc: &Doc) -> Result<()> {
-    let collection = collection(doc.kind(), ns)?;
+    let collection = collection_of(doc, ns);
     env.cluster.request("DELETE", &format!("{collection}/{}", doc.name()), None)?;
     env.cluster.create(&collection, &serde_json::to_value(&doc.value)?).with_context(|| format!("hook {}", doc.id()))?;
     Ok(())
 }
 
-/// The API path of a namespaced kind's collection.
-pub fn collection(kind: &str, ns: &str) -> Result<String> {
-    let (prefix, plural) = match kind {
-        "Secret" => ("/api/v1", "secrets"),
-        "ConfigMap" => ("/api/v1", "configmaps"),
-        "Service" => ("/api/v1", "services"),
-        "ServiceAccount" => ("/api/v1", "serviceaccounts"),
-        "Pod" => ("/api/v1", "pods"),
-        "Deployment" => ("/apis/apps/v1", "deployments"),
-        "StatefulSet" => ("/apis/apps/v1", "statefulsets"),
-        "Job" => ("/apis/batch/v1", "jobs"),
-        "Role" => ("/apis/rbac.authorization.k8s.io/v1", "roles"),
-        "RoleBinding" => ("/apis/rbac.authorization.k8s.io/v1", "rolebindings"),
-        "NetworkPolicy" => ("/apis/networking.k8s.io/v1", "networkpolicies"),
-        "Ingress" => ("/apis/networking.k8s.io/v1", "ingresses"),
-        "PodDisruptionBudget" => ("/apis/policy/v1", "poddisruptionbudgets"),
-        "HorizontalPodAutoscaler" => ("/apis/autoscaling/v2", "horizontalpodautoscalers"),
-        other => bail!("the e2e suite has no API path for kind {other}; add it to e2e::hook::collection"),
-    };
-    Ok(format!("{prefix}/namespaces/{ns}/{plural}"))
-}
-
-/// The REST collection of any namespaced kind, by the plural the API server derives for kinds that
-/// register none of their own (SealedSecret → sealedsecrets, Policy → policies).
-pub fn object_collection(api_version: &str, kind: &str, ns: &str) -> String {
+/// The REST collection of a namespaced kind in `ns`, by the plural the API server derives for a kind
+/// that registers none of its own (Secret → secrets, NetworkPolicy → networkpolicies, Ingress →
+/// ingresses, SealedSecret → sealedsecrets): every kind the chart and its examples render.
+pub fn collection(api_version: &str, kind: &str, ns: &str) -> String {
     let lower = kind.to_lowercase();
     let plural = match lower.strip_suffix('y') {
         Some(stem) => format!("{stem}ies"),
@@ -165,6 +144,11 @@ pub fn object_collection(api_version: &str, kind: &str, ns: &str) -> String {
     };
     let prefix = if api_version.contains('/') { format!("/apis/{api_version}") } else { format!("/api/{api_version}") };
     format!("{prefix}/namespaces/{ns}/{plural}")
+}
+
+/// [`collection`] of a document's own kind.
+pub fn collection_of(doc: &Doc, ns: &str) -> String {
+    collection(doc.api_version(), doc.kind(), ns)
 }
 
 /// The documents of a release's hooks as `helm <verb> --dry-run=server -o json` reports them.
@@ -184,17 +168,26 @@ pub fn script(chart: &Path) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::object_collection;
+    use super::collection;
 
     #[test]
-    fn a_kind_without_a_listed_path_gets_the_plural_the_api_server_derives() {
-        assert_eq!(object_collection("bitnami.com/v1alpha1", "SealedSecret", "h"), "/apis/bitnami.com/v1alpha1/namespaces/h/sealedsecrets");
-        assert_eq!(object_collection("postgresql.cnpg.io/v1", "Cluster", "h"), "/apis/postgresql.cnpg.io/v1/namespaces/h/clusters");
+    fn each_kind_gets_the_plural_the_api_server_derives() {
+        assert_eq!(collection("bitnami.com/v1alpha1", "SealedSecret", "h"), "/apis/bitnami.com/v1alpha1/namespaces/h/sealedsecrets");
+        assert_eq!(collection("postgresql.cnpg.io/v1", "Cluster", "h"), "/apis/postgresql.cnpg.io/v1/namespaces/h/clusters");
         assert_eq!(
-            object_collection("gateway.nginx.org/v1alpha1", "ClientSettingsPolicy", "h"),
+            collection("gateway.nginx.org/v1alpha1", "ClientSettingsPolicy", "h"),
             "/apis/gateway.nginx.org/v1alpha1/namespaces/h/clientsettingspolicies"
         );
-        assert_eq!(object_collection("v1", "Secret", "h"), "/api/v1/namespaces/h/secrets");
-        assert_eq!(object_collection("networking.k8s.io/v1", "Ingress", "h"), "/apis/networking.k8s.io/v1/namespaces/h/ingresses");
+        assert_eq!(collection("v1", "Secret", "h"), "/api/v1/namespaces/h/secrets");
+        assert_eq!(collection("networking.k8s.io/v1", "Ingress", "h"), "/apis/networking.k8s.io/v1/namespaces/h/ingresses");
+        assert_eq!(collection("networking.k8s.io/v1", "NetworkPolicy", "h"), "/apis/networking.k8s.io/v1/namespaces/h/networkpolicies");
+        assert_eq!(
+            collection("rbac.authorization.k8s.io/v1", "RoleBinding", "h"),
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/h/rolebindings"
+        );
+        assert_eq!(
+            collection("autoscaling/v2", "HorizontalPodAutoscaler", "h"),
+            "/apis/autoscaling/v2/namespaces/h/horizontalpodautoscalers"
+        );
     }
 }

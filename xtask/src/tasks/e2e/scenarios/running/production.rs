@@ -1,9 +1,10 @@
 //! Production behaviours, for clusters with nodes. Scenario p: three replicas on an empty database reach Ready with no restart (the start command's migration lock), a `helm upgrade` that rolls every pod under steady load through the Service fails no request (maxUnavailable 0 and the preStop sleep), and an upgrade to an image that cannot be pulled fails `--wait` while the old pods serve every request, and Helm 4's rollback restores the release. Scenario q: the same failed upgrade under Helm 3, and `helm rollback`.
 
 use super::lock::{replicas_started_clean, replicas_wait_for_a_held_lock};
-use super::{client_pod, install_and_wait, run_pod, service_port, wait_rolled_out, ADMIN_EMAIL_VALUE, FIRST_LOGIN, HELPERS};
+use super::{install_and_wait, ADMIN_EMAIL_VALUE};
 use crate::support::cluster::poll;
 use crate::support::tools::HelmMajor;
+use crate::tasks::e2e::client::{client_pod, run_pod, service_port, wait_rolled_out, FIRST_LOGIN, HELPERS};
 use crate::tasks::e2e::{upgrade, Env, RELEASE, SUPPLIED_SECRETS};
 use anyhow::{ensure, Context, Result};
 use serde::Deserialize;

@@ -1,9 +1,10 @@
 //! Scenarios m and n, for clusters with nodes: an evaluation uploaded through Heimdall's API survives every step an operator takes (upgrade, PostgreSQL pod deleted, rollout, secret rotation, uninstall and reinstall, and an upgrade from the previous chart version), generated secrets stay byte-identical, no secret reaches any container log, and a Heimdall pod stops within 5 s with its in-flight requests answered.
 
-use super::super::logs;
-use super::{install_and_wait, run_client, wait_all_ready, wait_rolled_out, ADMIN_EMAIL_VALUE, HELPERS};
+use super::{install_and_wait, ADMIN_EMAIL_VALUE};
 use crate::lifecycle::node::images;
 use crate::support::cluster::poll;
+use crate::tasks::e2e::client::{run_client, wait_all_ready, wait_rolled_out, HELPERS};
+use crate::tasks::e2e::logs;
 use crate::tasks::e2e::{generated_secret_name, upgrade, Env, RELEASE};
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value as Json};

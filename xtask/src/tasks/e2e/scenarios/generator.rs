@@ -1,8 +1,8 @@
 //! Scenarios h and i: the secrets generator's RBAC and logic against the real API server, and a GitOps tool's client-side renders applied twice.
 
-use super::hook::{self, Generator};
-use super::{generated_secret, generated_secret_name, Env, RELEASE};
 use crate::support::manifest::{self, Doc};
+use crate::tasks::e2e::hook::{self, Generator};
+use crate::tasks::e2e::{generated_secret, generated_secret_name, Env, RELEASE};
 use anyhow::{ensure, Context, Result};
 use serde_json::Value as Json;
 
@@ -180,7 +180,7 @@ pub fn gitops_syncs_change_no_secret(env: &Env) -> Result<()> {
 }
 
 fn server_side_apply(env: &Env, ns: &str, doc: &Doc) -> Result<()> {
-    let path = format!("{}/{}?fieldManager=argocd-controller&force=true", hook::collection(doc.kind(), ns)?, doc.name());
+    let path = format!("{}/{}?fieldManager=argocd-controller&force=true", hook::collection_of(doc, ns), doc.name());
     let body = serde_json::to_string(&doc.value)?;
     let answer: Json = env.cluster.request_typed("PATCH", &path, Some(("application/apply-patch+yaml", &body)))?;
     ensure!(answer["kind"] != "Status", "server-side apply refused: {}", answer["message"]);

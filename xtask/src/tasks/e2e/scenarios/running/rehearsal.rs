@@ -4,9 +4,10 @@
 //! verified; `helm install oci://…` of the first and `helm upgrade` to the next come from the registry;
 //! and a chart pushed over the signed tag fails verification while the signed digest still verifies.
 
-use super::{install_and_wait, wait_rolled_out, ADMIN_EMAIL_VALUE};
+use super::{install_and_wait, ADMIN_EMAIL_VALUE};
 use crate::lifecycle::node::registry::Advert;
 use crate::support::tools::COSIGN;
+use crate::tasks::e2e::client::wait_rolled_out;
 use crate::tasks::e2e::{upgrade, Env, RELEASE};
 use crate::tasks::package::SourceUrl;
 use crate::tasks::release::{self, Login, OciRepository, Published, Release, Signing};

@@ -3,8 +3,8 @@
 //! migration until the lock is let go. Replicas that start together by chance test the lock only now
 //! and then; a lock held on purpose tests it every run.
 
-use super::{pod_beside, wait_rolled_out};
 use crate::support::cluster::poll;
+use crate::tasks::e2e::client::{pod_beside, wait_rolled_out};
 use crate::tasks::e2e::{install, upgrade, Env, RELEASE};
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value as Json};

@@ -5,12 +5,13 @@
 //! the Markdown, run as written but for the namespace and the chart's reference. This chart's release
 //! must then answer the old admin password and the old API key, and list the evaluation.
 
+use super::namespace_report;
 use super::restore::{fenced_blocks, guide_bash, shim, shim_helm, shim_kubectl};
 use super::survival::{evaluation_from, Evaluation, LISTED, UPLOAD};
-use super::{client_pod_with, namespace_report, run_pod, service_port, wait_all_ready, ADMIN_EMAIL, FIRST_LOGIN, HELPERS};
 use crate::lifecycle::node::images;
 use crate::support::process::random_hex;
 use crate::support::tools::repo_root;
+use crate::tasks::e2e::client::{client_pod_with, run_pod, service_port, wait_all_ready, ADMIN_EMAIL, FIRST_LOGIN, HELPERS};
 use crate::tasks::e2e::{Env, RELEASE};
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value as Json};

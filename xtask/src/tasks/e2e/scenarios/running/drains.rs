@@ -2,8 +2,9 @@
 
 use super::production::{wait_old_pods_gone, Load};
 use super::restore::{fenced_blocks, guide_bash, shim_kubectl};
-use super::{install_and_wait, wait_rolled_out, ADMIN_EMAIL_VALUE};
+use super::{install_and_wait, ADMIN_EMAIL_VALUE};
 use crate::lifecycle::node::DRAINABLE;
+use crate::tasks::e2e::client::wait_rolled_out;
 use crate::tasks::e2e::Env;
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::Value as Json;

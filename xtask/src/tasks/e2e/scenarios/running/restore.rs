@@ -1,9 +1,10 @@
 //! Scenario r, for clusters with nodes: the backup and restore guide (docs/backup-and-restore.md) runs as written. Its `sh` blocks are taken from the Markdown, in order, with only the namespace and the files' dates put in, and run with the suite's kubectl; between them the suite uploads an evaluation, deletes the namespace (the disaster) and installs the chart again, and at the end the evaluation and its API key answer.
 
 use super::survival::{generated, still_there, upload_evaluation};
-use super::{install_and_wait, wait_all_ready, ADMIN_EMAIL_VALUE};
+use super::{install_and_wait, ADMIN_EMAIL_VALUE};
 use crate::lifecycle::controlplane;
 use crate::support::cluster::poll;
+use crate::tasks::e2e::client::wait_all_ready;
 use crate::tasks::e2e::{namespaces, Env};
 use anyhow::{bail, ensure, Context, Result};
 use std::path::Path;
